@@ -1,0 +1,119 @@
+/**
+ * The port where the hub meets the ledger of record: the channel lifecycle as the hub
+ * sees it. Payments never reach it; funding, open, top-up, claims, closes and payouts do.
+ * Every method is idempotent (a retry with the same input returns the same result and
+ * moves no money twice) and durable when its promise resolves.
+ */
+import type { Asset, ChannelId, LogHead, PayeeId, PaymentEntry, PublicKey, TrickleError, Voucher } from '@trickle/protocol';
+
+/** Codes of {@link LedgerError}. */
+export type LedgerErrorCode =
+  /** An account cannot cover a debit (the payer's, for an open or top-up). */
+  | 'INSUFFICIENT_FUNDS'
+  /** The id exists with other content (a transfer, an open with other terms). */
+  | 'EXISTS_WITH_DIFFERENT_FIELDS'
+  | 'UNKNOWN_ACCOUNT'
+  | 'UNKNOWN_CHANNEL'
+  /** The channel is closing, closed or expired for this operation. */
+  | 'CHANNEL_NOT_OPEN'
+  /** The state is older than one the ledger already holds (a stale close loses). */
+  | 'STALE_STATE'
+  /** The signature, the log or the amounts do not prove the state. */
+  | 'INVALID_STATE'
+  /** A sum would exceed 2^63-1. */
+  | 'OVERFLOW'
+  /** The database failed or is unreachable; nothing was changed. Retry with the same input. */
+  | 'UNAVAILABLE';
+
+/** A channel's state signed by its client, with the entries that lead to it. */
+export interface SignedState {
+  readonly channelId: ChannelId;
+  /**
+   * The client-signed voucher of the state; `undefined` only for a state with nothing
+   * paid (seq 0), which needs no proof.
+   */
+  readonly voucher: Voucher | undefined;
+  /**
+   * The payment entries after the ledger's last claimed seq up to `voucher.seq`, in log
+   * order: the ledger re-hashes them from its last claimed log head to `voucher.logHead`.
+   */
+  readonly entries: readonly PaymentEntry[];
+}
+
+/** How a channel's close was started. */
+export type CloseKind = 'cooperative' | 'client' | 'hub' | 'expiry';
+
+/** A channel as the ledger holds it. */
+export interface LedgerChannel {
+  readonly channelId: ChannelId;
+  readonly clientKey: PublicKey;
+  readonly asset: Asset;
+  readonly deposit: bigint;
+  readonly expiresAtMs: number;
+  /** The state up to which payments have been claimed (moved out of escrow). */
+  readonly claimed: { readonly seq: number; readonly cumulative: bigint; readonly logHead: LogHead };
+  /** Set once a close has started. */
+  readonly close?: {
+    readonly kind: CloseKind;
+    readonly startedAtMs: number;
+    /** Until this instant a state with a higher seq replaces the submitted one. */
+    readonly challengeEndsAtMs: number;
+    readonly state: { readonly seq: number; readonly cumulative: bigint; readonly logHead: LogHead };
+  };
+  /** Set once finalized; a finalized channel never moves money again. */
+  readonly finalizedAtMs?: number;
+}
+
+/** What a claim or a finalize posted. */
+export interface SettlementResult {
+  readonly channel: LedgerChannel;
+  /** Per payee: the gross paid in this operation, the hub's fee out of it, and the net credited. */
+  readonly payees: readonly { readonly payee: PayeeId; readonly gross: bigint; readonly fee: bigint; readonly net: bigint }[];
+  /** Refunded to the payer (finalize only; 0 for a claim). */
+  readonly refund: bigint;
+}
+
+/** The ledger operations the hub needs. */
+export interface ChannelLedger {
+  /** Creates the payee's account for `asset` if missing. Idempotent. */
+  ensurePayee(input: { readonly payee: PayeeId; readonly asset: Asset }): Promise<void>;
+  /**
+   * Moves `deposit` from the payer's account (keyed by `clientKey`) into the channel's
+   * escrow. Idempotent by `channelId`: same terms return the existing channel; other
+   * terms throw `EXISTS_WITH_DIFFERENT_FIELDS`. Throws `INSUFFICIENT_FUNDS`.
+   */
+  openChannel(input: {
+    readonly channelId: ChannelId;
+    readonly clientKey: PublicKey;
+    readonly asset: Asset;
+    readonly deposit: bigint;
+    readonly expiresAtMs: number;
+  }): Promise<LedgerChannel>;
+  /** Raises the deposit to a new total (not an increment), so a retry cannot add twice. */
+  topUpChannel(input: { readonly channelId: ChannelId; readonly deposit: bigint }): Promise<LedgerChannel>;
+  /**
+   * While the channel is open, moves what was paid since the last claim out of escrow to
+   * the payees (net) and the hub (fee). Verifies the voucher and the entries. Idempotent
+   * by (channelId, voucher.seq); a state at or below the claimed seq is a no-op.
+   */
+  claim(state: SignedState): Promise<SettlementResult>;
+  /**
+   * Cooperative close: claims the final state and refunds the rest to the payer, as one
+   * atomic operation, exactly once. A retry returns the same result.
+   */
+  closeCooperative(state: SignedState): Promise<SettlementResult>;
+  /**
+   * Unilateral close by the client or the hub: records the submitted state and opens the
+   * challenge window; a later submission with a higher seq inside the window replaces it.
+   */
+  startClose(state: SignedState & { readonly by: 'client' | 'hub' }): Promise<LedgerChannel>;
+  /** Finalizes every channel whose challenge window has ended or that has expired. */
+  finalizeDue(): Promise<readonly SettlementResult[]>;
+  /** The channel, or undefined. */
+  channel(channelId: ChannelId): Promise<LedgerChannel | undefined>;
+  /** Closes the connection or file. */
+  close(): Promise<void>;
+}
+
+/** An error of the ledger, with a stable code. */
+export type LedgerErrorLike = TrickleError & { readonly code: LedgerErrorCode };

@@ -1,0 +1,570 @@
+/**
+ * The hub's side of a channel as pure functions: open, top up, accept vouchers, close.
+ * Each takes the channel and an input and returns the next channel plus an outcome; none
+ * reads a clock, a socket or a disk. The hub shell persists the next channel durably and
+ * only then sends what the outcome says (receipts, state). A reject never changes state.
+ */
+import { type Asset, sameAsset } from '../amount.js';
+import { equalBytes, toHex } from '../bytes.js';
+import {
+  type CloseRequest,
+  closeSigningBytes,
+  type OpenRequest,
+  openSigningBytes,
+  type TopUpRequest,
+  topUpSigningBytes,
+} from '../channelRequests.js';
+import type { Domain } from '../domain.js';
+import {
+  type ChannelId,
+  channelIdOf,
+  type InvoiceId,
+  type LogHead,
+  type Mac,
+  type MerchantKey,
+  type PayeeId,
+  type PublicKey,
+  type Signature,
+} from '../ids.js';
+import { checkSignature, isLowS, type SignatureCheck, type Verifier } from '../keys.js';
+import { amountMax } from '../limits.js';
+import { logGenesis, logStep, type PaymentEntry } from '../log.js';
+import type { ChannelState, ClientMessageOf, PayEntry } from '../messages.js';
+import { checkPaymentRequestMac } from '../paymentRequest.js';
+import { createReceipt } from '../receipt.js';
+import type { RejectCode } from '../rejects.js';
+import { voucherSigningBytes } from '../voucher.js';
+import { channelStatus } from './status.js';
+
+/** Everything the hub holds about one channel. Plain data: safe to persist and reload. */
+export interface HubChannel {
+  readonly channelId: ChannelId;
+  /** Pinned at open: every voucher must verify under it. */
+  readonly clientKey: PublicKey;
+  readonly asset: Asset;
+  readonly deposit: bigint;
+  readonly expiresAtMs: number;
+  /** The latest accepted voucher's seq (0 before the first). */
+  readonly seq: number;
+  readonly cumulative: bigint;
+  readonly logHead: LogHead;
+  /** The client's signature on the latest accepted voucher (absent at seq 0). */
+  readonly signature?: Signature;
+  readonly closingSinceMs?: number;
+  readonly closedAtMs?: number;
+}
+
+/** A refusal: the code, a message for humans, and the state to resync from. */
+export interface Rejection {
+  readonly kind: 'rejected';
+  readonly code: RejectCode;
+  readonly message: string;
+}
+
+function reject(code: RejectCode, message: string): Rejection {
+  return { kind: 'rejected', code, message };
+}
+
+const signatureRejects: Record<Exclude<SignatureCheck, 'valid'>, RejectCode> = {
+  malformed: 'SIGNATURE_MALFORMED',
+  highS: 'SIGNATURE_HIGH_S',
+  invalid: 'SIGNATURE_INVALID',
+};
+
+/**
+ * The channel's state as the hub reports it in `state` and `reject` messages.
+ *
+ * @example
+ * ```ts
+ * import { channelStateOf } from '@trickle/protocol';
+ * declare const channel: Parameters<typeof channelStateOf>[0];
+ * channelStateOf(channel, 0).status; // 'open' | 'closing' | 'closed' | 'expired'
+ * ```
+ */
+export function channelStateOf(channel: HubChannel, nowMs: number): ChannelState {
+  return {
+    channelId: channel.channelId,
+    clientKey: channel.clientKey,
+    asset: channel.asset,
+    deposit: channel.deposit,
+    expiresAtMs: channel.expiresAtMs,
+    seq: channel.seq,
+    cumulative: channel.cumulative,
+    logHead: channel.logHead,
+    ...(channel.signature === undefined ? {} : { signature: channel.signature }),
+    status: channelStatus(channel, nowMs),
+  };
+}
+
+/** The hub's rules for new channels. */
+export interface OpenPolicy {
+  /** Assets this hub accepts. */
+  readonly assets: readonly Asset[];
+  /** Largest deposit, in minor units. */
+  readonly depositMax: bigint;
+  /** Shortest allowed lifetime from now, in ms. */
+  readonly lifetimeMsMin: number;
+  /** Longest allowed lifetime from now, in ms. */
+  readonly lifetimeMsMax: number;
+}
+
+/** What {@link openChannel} needs besides the request. */
+export interface OpenContext {
+  readonly domain: Domain;
+  readonly nowMs: number;
+  readonly verifier: Verifier;
+  /** The key the session authenticated with; the channel's key must be it. */
+  readonly sessionKey: PublicKey;
+  readonly policy: OpenPolicy;
+}
+
+/**
+ * Validates an open request and returns the new channel (seq 0, nothing paid). The
+ * shell then moves the deposit into escrow on the ledger and persists the channel before
+ * it answers. Rejects: SIGNATURE_*, AUTH_FAILED (another key than the session's), BAD_OPEN.
+ *
+ * @example
+ * ```ts
+ * import { openChannel } from '@trickle/protocol';
+ * declare const request: Parameters<typeof openChannel>[0], context: Parameters<typeof openChannel>[1];
+ * const outcome = openChannel(request, context);
+ * if (outcome.kind === 'opened') console.log(outcome.channel.seq); // 0
+ * ```
+ */
+export function openChannel(
+  request: OpenRequest,
+  context: OpenContext,
+): { kind: 'opened'; channel: HubChannel } | Rejection {
+  const { domain, nowMs, policy } = context;
+  if (!equalBytes(request.clientKey, context.sessionKey))
+    return reject('AUTH_FAILED', 'the channel key must be the session key');
+  let message: Uint8Array;
+  try {
+    message = openSigningBytes(domain, request);
+  } catch (error) {
+    return reject('BAD_OPEN', (error as Error).message);
+  }
+  const check = checkSignature(context.verifier, request.signature, message, request.clientKey);
+  if (check !== 'valid') return reject(signatureRejects[check], `open request signature: ${check}`);
+  if (!policy.assets.some((a) => sameAsset(a, request.asset))) {
+    return reject('BAD_OPEN', `asset ${request.asset.code}/${request.asset.scale} is not accepted here`);
+  }
+  if (request.deposit < 1n || request.deposit > policy.depositMax) {
+    return reject('BAD_OPEN', `deposit must be in 1..${policy.depositMax}`);
+  }
+  const lifetimeMs = request.expiresAtMs - nowMs;
+  if (lifetimeMs < policy.lifetimeMsMin || lifetimeMs > policy.lifetimeMsMax) {
+    return reject('BAD_OPEN', `lifetime must be ${policy.lifetimeMsMin}..${policy.lifetimeMsMax} ms from now`);
+  }
+  const channelId = channelIdOf(domain.hubId, request.clientKey, request.nonce);
+  return {
+    kind: 'opened',
+    channel: {
+      channelId,
+      clientKey: request.clientKey,
+      asset: request.asset,
+      deposit: request.deposit,
+      expiresAtMs: request.expiresAtMs,
+      seq: 0,
+      cumulative: 0n,
+      logHead: logGenesis(domain, channelId),
+    },
+  };
+}
+
+/**
+ * True when `request` opens exactly `channel` (a resent open): the shell answers it with
+ * the channel's state instead of opening twice.
+ */
+export function isSameOpen(domain: Domain, channel: HubChannel, request: OpenRequest): boolean {
+  return (
+    equalBytes(channelIdOf(domain.hubId, request.clientKey, request.nonce), channel.channelId) &&
+    sameAsset(channel.asset, request.asset) &&
+    channel.expiresAtMs === request.expiresAtMs
+  );
+}
+
+/** What top-up, close and voucher checks need. */
+export interface ChannelContext {
+  readonly domain: Domain;
+  readonly nowMs: number;
+  readonly verifier: Verifier;
+}
+
+/**
+ * Validates a top-up to a new total deposit. A resent top-up to the current deposit is
+ * a `duplicate` (answer with the state; move no money). Rejects: CHANNEL_CLOSED,
+ * CHANNEL_EXPIRED, SIGNATURE_*, TOPUP_NOT_INCREASING.
+ *
+ * @example
+ * ```ts
+ * import { topUpChannel } from '@trickle/protocol';
+ * declare const args: Parameters<typeof topUpChannel>;
+ * const outcome = topUpChannel(...args);
+ * ```
+ */
+export function topUpChannel(
+  channel: HubChannel,
+  request: TopUpRequest,
+  context: ChannelContext,
+): { kind: 'toppedUp'; channel: HubChannel; increase: bigint } | { kind: 'duplicate' } | Rejection {
+  const status = channelStatus(channel, context.nowMs);
+  if (status !== 'open')
+    return reject(status === 'expired' ? 'CHANNEL_EXPIRED' : 'CHANNEL_CLOSED', `channel is ${status}`);
+  const check = checkSignature(
+    context.verifier,
+    request.signature,
+    topUpSigningBytes(context.domain, request),
+    channel.clientKey,
+  );
+  if (check !== 'valid') return reject(signatureRejects[check], `top-up signature: ${check}`);
+  if (request.deposit === channel.deposit) return { kind: 'duplicate' };
+  if (request.deposit < channel.deposit || request.deposit > amountMax) {
+    return reject('TOPUP_NOT_INCREASING', `new deposit ${request.deposit} is not above ${channel.deposit}`);
+  }
+  return {
+    kind: 'toppedUp',
+    channel: { ...channel, deposit: request.deposit },
+    increase: request.deposit - channel.deposit,
+  };
+}
+
+/**
+ * Validates a cooperative close: signed by the channel key under kind `close`, naming
+ * exactly the latest accepted state. Returns the channel marked closing; the shell
+ * finalizes it on the ledger, then marks it closed. A close of an already closing or
+ * closed channel at the same state is a `duplicate`.
+ *
+ * @example
+ * ```ts
+ * import { closeChannel } from '@trickle/protocol';
+ * declare const args: Parameters<typeof closeChannel>;
+ * const outcome = closeChannel(...args);
+ * ```
+ */
+export function closeChannel(
+  channel: HubChannel,
+  request: CloseRequest,
+  context: ChannelContext,
+): { kind: 'closing'; channel: HubChannel } | { kind: 'duplicate' } | Rejection {
+  const check = checkSignature(
+    context.verifier,
+    request.signature,
+    closeSigningBytes(context.domain, request),
+    channel.clientKey,
+  );
+  if (check !== 'valid') return reject(signatureRejects[check], `close signature: ${check}`);
+  const sameState =
+    request.seq === channel.seq &&
+    request.cumulative === channel.cumulative &&
+    equalBytes(request.logHead, channel.logHead);
+  if (!sameState) return reject('CLOSE_STATE_MISMATCH', `the latest accepted state is seq ${channel.seq}`);
+  if (channel.closingSinceMs !== undefined || channel.closedAtMs !== undefined) return { kind: 'duplicate' };
+  return { kind: 'closing', channel: { ...channel, closingSinceMs: context.nowMs } };
+}
+
+/** What voucher acceptance needs to know about payees and invoices. */
+export interface VoucherContext extends ChannelContext {
+  /** The MAC key shared with a registered payee, or undefined when the payee is unknown. */
+  payeeKey(payee: PayeeId): MerchantKey | undefined;
+  /** True when this payee's invoice has been paid already, on any channel. */
+  isInvoicePaid(payee: PayeeId, invoiceId: InvoiceId): boolean;
+  /** The accepted state at an older seq, to recognise a resent voucher; omit if not kept. */
+  acceptedAt?(seq: number): { readonly cumulative: bigint; readonly logHead: LogHead } | undefined;
+}
+
+/** A `pay` frame as decoded. */
+export type PayFrame = Omit<ClientMessageOf<'pay'>, 'type'>;
+
+/** What happened to one voucher. */
+export type VoucherOutcome =
+  | {
+      readonly kind: 'accepted';
+      readonly seq: number;
+      readonly entries: readonly PaymentEntry[];
+      /** One receipt MAC per entry, in entry order. */
+      readonly macs: readonly Mac[];
+      /** The channel right after this voucher. */
+      readonly channel: HubChannel;
+    }
+  | { readonly kind: 'duplicate'; readonly seq: number }
+  | (Rejection & { readonly seq: number });
+
+/** A voucher that passed every rule except its signature, with the state it leads to. */
+interface Candidate {
+  readonly index: number;
+  readonly frame: PayFrame;
+  readonly entries: readonly PaymentEntry[];
+  readonly next: HubChannel;
+}
+
+function invoiceKey(payee: PayeeId, invoiceId: InvoiceId): string {
+  return toHex(payee) + toHex(invoiceId);
+}
+
+/**
+ * Every voucher rule except the signature check, against `channel`: open, next seq,
+ * entries valid (payee registered, request MAC right, unexpired, unpaid), cumulative =
+ * previous + sum and within the deposit, entries hash to the log head, signature shaped
+ * right (64 bytes, low-S). Returns the next channel, or a duplicate or a rejection.
+ */
+function checkStructure(
+  channel: HubChannel,
+  frame: PayFrame,
+  context: VoucherContext,
+  batchInvoices: Set<string>,
+): { kind: 'candidate'; entries: PaymentEntry[]; next: HubChannel } | { kind: 'duplicate' } | Rejection {
+  if (!equalBytes(frame.channelId, channel.channelId))
+    return reject('UNKNOWN_CHANNEL', 'voucher names another channel');
+  const status = channelStatus(channel, context.nowMs);
+  if (status !== 'open')
+    return reject(status === 'expired' ? 'CHANNEL_EXPIRED' : 'CHANNEL_CLOSED', `channel is ${status}`);
+  if (frame.seq <= channel.seq) {
+    const accepted = frame.seq === channel.seq ? channel : frame.seq > 0 ? context.acceptedAt?.(frame.seq) : undefined;
+    if (accepted && accepted.cumulative === frame.cumulative && equalBytes(accepted.logHead, frame.logHead)) {
+      return { kind: 'duplicate' };
+    }
+    return reject('STALE_VOUCHER', `seq ${frame.seq} is already used; the latest is ${channel.seq}`);
+  }
+  if (frame.seq !== channel.seq + 1) return reject('SEQ_GAP', `expected seq ${channel.seq + 1}, got ${frame.seq}`);
+  if (frame.entries.length === 0) return reject('EMPTY_VOUCHER', 'a voucher must carry at least one entry');
+  if (frame.signature.length !== 64) return reject('SIGNATURE_MALFORMED', 'signature must be 64 bytes');
+  if (!isLowS(frame.signature)) return reject('SIGNATURE_HIGH_S', 'signature must be low-S');
+
+  const entries: PaymentEntry[] = [];
+  let sum = 0n;
+  let head = channel.logHead;
+  const local = new Set<string>();
+  for (let i = 0; i < frame.entries.length; i++) {
+    const entry = frame.entries[i] as PayEntry;
+    const problem = checkEntry(entry, channel, context);
+    if (problem !== undefined) return reject(problem.code, `entry ${i}: ${problem.message}`);
+    const key = invoiceKey(entry.payee, entry.invoiceId);
+    if (local.has(key) || batchInvoices.has(key) || context.isInvoicePaid(entry.payee, entry.invoiceId)) {
+      return reject('INVOICE_ALREADY_PAID', `entry ${i}: invoice already paid`);
+    }
+    local.add(key);
+    const paymentEntry: PaymentEntry = { payee: entry.payee, invoiceId: entry.invoiceId, amount: entry.amount };
+    entries.push(paymentEntry);
+    sum += entry.amount;
+    head = logStep(head, paymentEntry);
+  }
+  const expected = channel.cumulative + sum;
+  if (expected > channel.deposit) {
+    return reject('EXCEEDS_DEPOSIT', `cumulative ${expected} would exceed the deposit ${channel.deposit}`);
+  }
+  if (frame.cumulative !== expected) {
+    return reject('CUMULATIVE_MISMATCH', `cumulative must be ${expected}, got ${frame.cumulative}`);
+  }
+  if (!equalBytes(head, frame.logHead))
+    return reject('LOG_HEAD_MISMATCH', 'entries do not hash to the signed log head');
+  for (const key of local) batchInvoices.add(key);
+  return {
+    kind: 'candidate',
+    entries,
+    next: { ...channel, seq: frame.seq, cumulative: expected, logHead: head, signature: frame.signature },
+  };
+}
+
+function checkEntry(
+  entry: PayEntry,
+  channel: HubChannel,
+  context: VoucherContext,
+): { code: RejectCode; message: string } | undefined {
+  const key = context.payeeKey(entry.payee);
+  if (key === undefined) return { code: 'UNKNOWN_PAYEE', message: 'payee is not registered here' };
+  const request = {
+    networkId: context.domain.networkId,
+    hubId: context.domain.hubId,
+    payee: entry.payee,
+    invoiceId: entry.invoiceId,
+    asset: channel.asset,
+    amount: entry.amount,
+    expiresAtMs: entry.expiresAtMs,
+    resource: entry.resource,
+    mac: entry.mac,
+  };
+  if (!checkPaymentRequestMac(key, request))
+    return { code: 'REQUEST_INVALID', message: 'payment request MAC does not verify' };
+  if (entry.expiresAtMs <= context.nowMs) return { code: 'INVOICE_EXPIRED', message: 'payment request expired' };
+  return undefined;
+}
+
+function receiptMacs(
+  channel: HubChannel,
+  seq: number,
+  entries: readonly PaymentEntry[],
+  context: VoucherContext,
+): Mac[] {
+  return entries.map((entry) => {
+    const key = context.payeeKey(entry.payee) as MerchantKey;
+    return createReceipt(key, {
+      networkId: context.domain.networkId,
+      hubId: context.domain.hubId,
+      channelId: channel.channelId,
+      seq,
+      payee: entry.payee,
+      invoiceId: entry.invoiceId,
+      asset: channel.asset,
+      amount: entry.amount,
+    }).mac;
+  });
+}
+
+/**
+ * Receipt MACs for entries accepted earlier (to answer a resent voucher with its
+ * original receipts): MACs are deterministic, so they are recomputed, not stored.
+ *
+ * @example
+ * ```ts
+ * import { receiptMacsFor } from '@trickle/protocol';
+ * declare const args: Parameters<typeof receiptMacsFor>;
+ * const macs = receiptMacsFor(...args);
+ * ```
+ */
+export function receiptMacsFor(
+  channel: HubChannel,
+  seq: number,
+  entries: readonly PaymentEntry[],
+  context: Pick<VoucherContext, 'domain' | 'payeeKey'>,
+): Mac[] {
+  return receiptMacs(channel, seq, entries, context as VoucherContext);
+}
+
+/** Result of {@link checkVouchers}: what is decided without signatures, and what waits on one. */
+export interface VoucherCheck {
+  /** Outcomes decided already (duplicates and rejections), by frame index. */
+  readonly decided: ReadonlyMap<number, VoucherOutcome>;
+  /** Vouchers valid but for their signature, chained in order. */
+  readonly candidates: readonly Candidate[];
+}
+
+/**
+ * Step one of acceptance: applies every rule except the signature to a queue of frames
+ * of one channel, chaining each candidate on the previous. Then verify the newest
+ * candidate's signature (it commits to all earlier entries through the log head) and call
+ * {@link settleVouchers}. Split in two so the shell can verify off the event loop.
+ */
+export function checkVouchers(channel: HubChannel, frames: readonly PayFrame[], context: VoucherContext): VoucherCheck {
+  const decided = new Map<number, VoucherOutcome>();
+  const candidates: Candidate[] = [];
+  const batchInvoices = new Set<string>();
+  // A resend of a voucher earlier in this same queue is recognised too.
+  const pendingBySeq = new Map<number, HubChannel>();
+  const batchContext: VoucherContext = {
+    ...context,
+    acceptedAt: (seq) => pendingBySeq.get(seq) ?? context.acceptedAt?.(seq),
+  };
+  let state = channel;
+  frames.forEach((frame, index) => {
+    const result = checkStructure(state, frame, batchContext, batchInvoices);
+    if (result.kind === 'candidate') {
+      candidates.push({ index, frame, entries: result.entries, next: result.next });
+      pendingBySeq.set(frame.seq, result.next);
+      state = result.next;
+    } else if (result.kind === 'duplicate') {
+      decided.set(index, { kind: 'duplicate', seq: frame.seq });
+    } else {
+      decided.set(index, { ...result, seq: frame.seq });
+    }
+  });
+  return { decided, candidates };
+}
+
+/** The signing bytes of a candidate's voucher, for the shell's verifier. */
+export function candidateSigningBytes(domain: Domain, candidate: Candidate): Uint8Array {
+  return voucherSigningBytes(domain, candidate.frame);
+}
+
+/**
+ * Step two: given which candidate signatures verify, decides every frame. `verified(i)`
+ * answers for candidate i (in candidates order); it is asked for the newest first and,
+ * only if that fails, for each from the oldest until one fails, so a bad last frame
+ * cannot take good earlier payments down with it. Returns the final channel and one
+ * outcome per frame.
+ */
+export function settleVouchers(
+  channel: HubChannel,
+  frameCount: number,
+  check: VoucherCheck,
+  verified: (candidateIndex: number) => boolean,
+  context: VoucherContext,
+): { channel: HubChannel; outcomes: VoucherOutcome[] } {
+  const outcomes: VoucherOutcome[] = new Array(frameCount);
+  for (const [index, outcome] of check.decided) outcomes[index] = outcome;
+  const { candidates } = check;
+  let acceptedCount = candidates.length;
+  if (candidates.length > 0 && !verified(candidates.length - 1)) {
+    acceptedCount = 0;
+    while (acceptedCount < candidates.length - 1 && verified(acceptedCount)) acceptedCount++;
+  }
+  let state = channel;
+  candidates.forEach((candidate, i) => {
+    if (i < acceptedCount) {
+      const macs = receiptMacs(candidate.next, candidate.frame.seq, candidate.entries, context);
+      state = candidate.next;
+      outcomes[candidate.index] = {
+        kind: 'accepted',
+        seq: candidate.frame.seq,
+        entries: candidate.entries,
+        macs,
+        channel: state,
+      };
+    } else if (i === acceptedCount) {
+      outcomes[candidate.index] = {
+        ...reject('SIGNATURE_INVALID', 'voucher signature does not verify'),
+        seq: candidate.frame.seq,
+      };
+    } else {
+      outcomes[candidate.index] = {
+        ...reject('SEQ_GAP', `voucher ${candidates[acceptedCount]?.frame.seq} before it was rejected`),
+        seq: candidate.frame.seq,
+      };
+    }
+  });
+  // Frames decided in step one against a chain that included a rejected candidate are
+  // re-decided against the real state: a "duplicate" of an unaccepted voucher is not one.
+  for (const [index, outcome] of check.decided) {
+    if (outcome.kind === 'duplicate' && outcome.seq > state.seq) {
+      outcomes[index] = { ...reject('SEQ_GAP', `seq ${outcome.seq} was not accepted`), seq: outcome.seq };
+    }
+  }
+  return { channel: state, outcomes };
+}
+
+/**
+ * Accepts a queue of `pay` frames for one channel synchronously, verifying with
+ * `context.verifier`: one signature check when the newest voucher is good.
+ *
+ * @example
+ * ```ts
+ * import { acceptVouchers } from '@trickle/protocol';
+ * declare const channel: Parameters<typeof acceptVouchers>[0];
+ * declare const frames: Parameters<typeof acceptVouchers>[1], context: Parameters<typeof acceptVouchers>[2];
+ * const { channel: next, outcomes } = acceptVouchers(channel, frames, context);
+ * ```
+ */
+export function acceptVouchers(
+  channel: HubChannel,
+  frames: readonly PayFrame[],
+  context: VoucherContext,
+): { channel: HubChannel; outcomes: VoucherOutcome[] } {
+  const check = checkVouchers(channel, frames, context);
+  const cache = new Map<number, boolean>();
+  const verified = (i: number): boolean => {
+    let ok = cache.get(i);
+    if (ok === undefined) {
+      const candidate = check.candidates[i] as Candidate;
+      ok =
+        checkSignature(
+          context.verifier,
+          candidate.frame.signature,
+          candidateSigningBytes(context.domain, candidate),
+          channel.clientKey,
+        ) === 'valid';
+      cache.set(i, ok);
+    }
+    return ok;
+  };
+  return settleVouchers(channel, frames.length, check, verified, context);
+}

@@ -1,0 +1,98 @@
+/**
+ * The error types every Trickle package shares.
+ *
+ * Four kinds of failure, four shapes (docs/errors.md):
+ * - a bug is an assertion failure ({@link assert});
+ * - caller misuse throws a titled `TypeError` or `RangeError`;
+ * - a peer's bad message becomes a typed reject code ({@link RejectCode});
+ * - an expected failure (bad user input, I/O) is a {@link TrickleError} with a stable `code`.
+ */
+
+/** Options accepted by {@link TrickleError}. */
+export interface TrickleErrorOptions {
+  /** Extra facts for logs and debugging; never secrets. */
+  readonly details?: string;
+  /** The underlying error, kept as a chain. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Base class of every typed error thrown by Trickle. `code` is stable across versions
+ * and is what programs should branch on; `message` is for humans.
+ *
+ * @example
+ * ```ts
+ * import { TrickleError, parseAmount } from '@trickle/protocol';
+ * try {
+ *   parseAmount('1.5', { code: 'USD', scale: 0 });
+ * } catch (error) {
+ *   if (error instanceof TrickleError) console.log(error.code); // 'AMOUNT_PRECISION'
+ * }
+ * ```
+ */
+export class TrickleError extends Error {
+  override name = 'TrickleError';
+  /** Stable machine-readable code, e.g. `AMOUNT_OVERFLOW`. */
+  readonly code: string;
+  /** The message without details, one line. */
+  readonly shortMessage: string;
+  /** Extra facts, if any. */
+  readonly details: string | undefined;
+
+  constructor(code: string, shortMessage: string, options: TrickleErrorOptions = {}) {
+    const message = options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage;
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.shortMessage = shortMessage;
+    this.details = options.details;
+  }
+}
+
+/** Codes carried by {@link AmountError}. */
+export type AmountErrorCode =
+  | 'AMOUNT_SYNTAX'
+  | 'AMOUNT_PRECISION'
+  | 'AMOUNT_RANGE'
+  | 'AMOUNT_OVERFLOW'
+  | 'AMOUNT_UNDERFLOW'
+  | 'ASSET_MISMATCH';
+
+/**
+ * An amount that cannot be represented or computed exactly: bad decimal syntax, more
+ * decimals than the asset's scale, out of 0..2^63-1, or a checked sum that overflowed.
+ *
+ * @example
+ * ```ts
+ * import { AmountError, addAmounts, amountMax } from '@trickle/protocol';
+ * try { addAmounts(amountMax, 1n); } catch (e) { (e as AmountError).code; } // 'AMOUNT_OVERFLOW'
+ * ```
+ */
+export class AmountError extends TrickleError {
+  override name = 'AmountError';
+  declare readonly code: AmountErrorCode;
+  constructor(code: AmountErrorCode, shortMessage: string, options?: TrickleErrorOptions) {
+    super(code, shortMessage, options);
+  }
+}
+
+/**
+ * Thrown when a condition that must always hold does not: a bug in Trickle, never a
+ * consequence of bad input.
+ */
+export class AssertionError extends Error {
+  override name = 'AssertionError';
+}
+
+/**
+ * Asserts an internal invariant. Use for bugs only; validate inputs with titled
+ * `TypeError`/`RangeError` instead.
+ *
+ * @example
+ * ```ts
+ * import { assert } from '@trickle/protocol';
+ * assert(1n + 1n === 2n, 'arithmetic works');
+ * ```
+ */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}

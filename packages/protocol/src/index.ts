@@ -1,0 +1,28 @@
+/**
+ * `@trickle/protocol`: everything Trickle's parties must agree on, and nothing else.
+ * Amounts, keys and ids, the signed layouts, the wire codec and the channel state
+ * machine, as pure functions: no sockets, disks, clocks or randomness of its own.
+ *
+ * @packageDocumentation
+ */
+export * from './amount.js';
+export * from './bytes.js';
+export * from './channel/client.js';
+export * from './channel/hub.js';
+export * from './channel/status.js';
+export * from './channelRequests.js';
+export * from './codec.js';
+export { hmacSha256, sha256 } from './crypto.js';
+export * from './domain.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './keys.js';
+export * from './limits.js';
+export * from './log.js';
+export * from './messages.js';
+export * from './paymentRequest.js';
+export * from './receipt.js';
+export * from './rejects.js';
+export { FrameError } from './schema.js';
+export * from './settlement.js';
+export * from './voucher.js';

@@ -1,0 +1,200 @@
+/**
+ * The wire messages: a closed union each way. Every message is a msgpack map whose `t`
+ * names its type; the other keys are exact. docs/protocol.md ("Messages") is the spec.
+ */
+import type { ChannelId, HubId, InvoiceId, LogHead, Mac, PayeeId, PublicKey, Signature } from './ids.js';
+import { byteSizes } from './ids.js';
+import {
+  entriesPerVoucherMax,
+  logVouchersPerPageMax,
+  requestIdMax,
+  seqMax,
+  textCharsMax,
+  timeMsMax,
+} from './limits.js';
+import { type RejectCode, rejectCodes } from './rejects.js';
+import {
+  amount,
+  arrayOf,
+  assetCodec,
+  boolean,
+  bytes,
+  type Codec,
+  oneOf,
+  optional,
+  type RecordOf,
+  record,
+  required,
+  text,
+  uint,
+} from './schema.js';
+
+const requestId = uint(0, requestIdMax);
+const seq = uint(0, seqMax);
+const timeMs = uint(0, timeMsMax);
+const channelId = bytes<ChannelId>(byteSizes.channelId);
+const logHead = bytes<LogHead>(byteSizes.logHead);
+const publicKey = bytes<PublicKey>(byteSizes.publicKey);
+/** Signatures are read with any length up to a DER signature's 72 so that a wrong length gets its own reject code. */
+const signature = bytes<Signature>(1, 72);
+const mac = bytes<Mac>(byteSizes.mac);
+const payee = bytes<PayeeId>(byteSizes.payeeId);
+const invoiceId = bytes<InvoiceId>(byteSizes.invoiceId);
+
+/** Lifecycle of a channel as the hub reports it (derived by the hub when it answers). */
+export const channelStatuses = ['open', 'closing', 'closed', 'expired'] as const;
+/** A channel's status. */
+export type ChannelStatus = (typeof channelStatuses)[number];
+
+const channelStateFields = {
+  channelId: required('ch', channelId),
+  clientKey: required('key', publicKey),
+  asset: required('asset', assetCodec),
+  deposit: required('dep', amount()),
+  expiresAtMs: required('exp', timeMs),
+  seq: required('seq', seq),
+  cumulative: required('cum', amount()),
+  logHead: required('head', logHead),
+  /** The client's signature on the latest voucher; absent while seq is 0. */
+  signature: optional('sig', signature),
+  status: required('st', oneOf(...channelStatuses)),
+};
+const channelStateCodec = record(channelStateFields);
+/** A channel's latest accepted state as the hub reports it. */
+export type ChannelState = RecordOf<typeof channelStateFields>;
+
+const payEntryFields = {
+  payee: required('payee', payee),
+  invoiceId: required('inv', invoiceId),
+  amount: required('amt', amount(1n)),
+  expiresAtMs: required('exp', timeMs),
+  resource: required('res', bytes(byteSizes.resource)),
+  mac: required('mac', mac),
+};
+/** One entry of a `pay` frame: the payment entry plus the rest of its payment request. */
+export type PayEntry = RecordOf<typeof payEntryFields>;
+
+const loggedEntryFields = {
+  payee: required('payee', payee),
+  invoiceId: required('inv', invoiceId),
+  amount: required('amt', amount(1n)),
+};
+
+const loggedVoucherFields = {
+  seq: required('seq', uint(1, seqMax)),
+  cumulative: required('cum', amount()),
+  logHead: required('head', logHead),
+  entries: required('entries', arrayOf(record(loggedEntryFields), 1, entriesPerVoucherMax)),
+  macs: required('macs', arrayOf(mac, 1, entriesPerVoucherMax)),
+};
+/** One accepted voucher in a log page, with its entries and their receipt MACs. */
+export type LoggedVoucher = RecordOf<typeof loggedVoucherFields>;
+
+/** Every client-to-hub message's fields, by type. */
+const clientSchemas = {
+  auth: {
+    clientKey: required('key', publicKey),
+    signature: required('sig', signature),
+  },
+  open: {
+    id: required('id', requestId),
+    nonce: required('nonce', bytes(byteSizes.channelNonce)),
+    asset: required('asset', assetCodec),
+    deposit: required('dep', amount()),
+    expiresAtMs: required('exp', timeMs),
+    signature: required('sig', signature),
+  },
+  topUp: {
+    id: required('id', requestId),
+    channelId: required('ch', channelId),
+    deposit: required('dep', amount()),
+    signature: required('sig', signature),
+  },
+  pay: {
+    channelId: required('ch', channelId),
+    seq: required('seq', seq),
+    cumulative: required('cum', amount()),
+    logHead: required('head', logHead),
+    signature: required('sig', signature),
+    entries: required('entries', arrayOf(record(payEntryFields), 0, entriesPerVoucherMax)),
+  },
+  close: {
+    id: required('id', requestId),
+    channelId: required('ch', channelId),
+    seq: required('seq', seq),
+    cumulative: required('cum', amount()),
+    logHead: required('head', logHead),
+    signature: required('sig', signature),
+  },
+  sync: {
+    id: required('id', requestId),
+    channelId: required('ch', channelId),
+  },
+  log: {
+    id: required('id', requestId),
+    channelId: required('ch', channelId),
+    fromSeq: required('from', uint(1, seqMax)),
+    limit: required('limit', uint(1, logVouchersPerPageMax)),
+  },
+};
+
+/** Every hub-to-client message's fields, by type. */
+const hubSchemas = {
+  challenge: {
+    version: required('v', uint(0, 255)),
+    networkId: required('net', uint(0, 0xffff_ffff)),
+    hubId: required('hub', bytes<HubId>(byteSizes.hubId)),
+    hubKey: required('hubKey', publicKey),
+    nonce: required('nonce', bytes(byteSizes.challengeNonce)),
+  },
+  welcome: {
+    timeMs: required('time', timeMs),
+  },
+  state: {
+    id: required('id', requestId),
+    state: required('state', channelStateCodec),
+  },
+  receipts: {
+    channelId: required('ch', channelId),
+    seq: required('seq', seq),
+    macs: required('macs', arrayOf(mac, 1, entriesPerVoucherMax)),
+  },
+  logPage: {
+    id: required('id', requestId),
+    channelId: required('ch', channelId),
+    vouchers: required('vouchers', arrayOf(record(loggedVoucherFields), 0, logVouchersPerPageMax)),
+    more: required('more', boolean),
+  },
+  reject: {
+    id: optional('id', requestId),
+    channelId: optional('ch', channelId),
+    seq: optional('seq', seq),
+    code: required('code', oneOf(...(Object.keys(rejectCodes) as RejectCode[]))),
+    message: required('msg', text(textCharsMax)),
+    state: optional('state', channelStateCodec),
+  },
+};
+
+type Messages<S> = { [K in keyof S]: { readonly type: K } & RecordOf<S[K]> }[keyof S];
+
+/** A message from a client to the hub. */
+export type ClientMessage = Messages<typeof clientSchemas>;
+/** A message from the hub to a client. */
+export type HubMessage = Messages<typeof hubSchemas>;
+/** A client message of one type, e.g. `ClientMessageOf<'pay'>`. */
+export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
+/** A hub message of one type, e.g. `HubMessageOf<'receipts'>`. */
+export type HubMessageOf<T extends HubMessage['type']> = Extract<HubMessage, { type: T }>;
+
+function codecsOf<S extends Record<string, Record<string, never> | object>>(schemas: S) {
+  const out: Record<string, Codec<unknown>> = {};
+  for (const [type, fields] of Object.entries(schemas)) {
+    out[type] = record(fields as never, { t: type }) as Codec<unknown>;
+  }
+  return out;
+}
+
+/** Codecs by message type, client-to-hub. */
+export const clientMessageCodecs = codecsOf(clientSchemas);
+/** Codecs by message type, hub-to-client. */
+export const hubMessageCodecs = codecsOf(hubSchemas);

@@ -1,0 +1,236 @@
+/**
+ * A small strict schema language for wire messages. Each codec decodes one untrusted
+ * value (exact keys, exact types, bounded lengths) into a typed value, and encodes the
+ * typed value back to its wire shape. Wire keys are short; typed names are long.
+ */
+import { describe } from './bytes.js';
+import { TrickleError } from './errors.js';
+import { amountMax, assetCodeCharsMax, assetScaleMax } from './limits.js';
+
+/**
+ * A frame that could not be decoded: too large, not msgpack, or not one of the messages
+ * of the protocol. `code` is the reject code to answer with; `path` locates the fault.
+ */
+export class FrameError extends TrickleError {
+  override name = 'FrameError';
+  declare readonly code: 'MALFORMED_FRAME' | 'FRAME_TOO_LARGE';
+  /** Where in the message the fault is, e.g. `pay.entries[3].amt`. */
+  readonly path: string;
+  /** What is wrong at `path`. */
+  readonly reason: string;
+  /** The request id, when the frame was readable enough to find one: lets the reject be correlated. */
+  readonly requestId: number | undefined;
+
+  constructor(
+    code: 'MALFORMED_FRAME' | 'FRAME_TOO_LARGE',
+    path: string,
+    reason: string,
+    options: { cause?: unknown; requestId?: number | undefined } = {},
+  ) {
+    super(code, `${path}: ${reason}`, { cause: options.cause });
+    this.path = path;
+    this.reason = reason;
+    this.requestId = options.requestId;
+  }
+}
+
+/** Decodes an untrusted value and encodes a typed one. */
+export interface Codec<T> {
+  decode(value: unknown, path: string): T;
+  encode(value: T): unknown;
+}
+
+function fail(path: string, reason: string): never {
+  throw new FrameError('MALFORMED_FRAME', path, reason);
+}
+
+function identity<T>(value: T): unknown {
+  return value;
+}
+
+/** An unsigned integer in min..max carried as a msgpack int (number or int64). */
+export function uint(min: number, max: number): Codec<number> {
+  return {
+    decode(value, path) {
+      let n: number;
+      if (typeof value === 'number') n = value;
+      else if (typeof value === 'bigint' && value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) n = Number(value);
+      else return fail(path, `expected integer, got ${describe(value)}`);
+      if (!Number.isSafeInteger(n) || n < min || n > max) fail(path, `expected integer in ${min}..${max}`);
+      return n;
+    },
+    encode: identity,
+  };
+}
+
+/** An amount in minor units, min..2^63-1, decoded to bigint from any msgpack int. */
+export function amount(min = 0n): Codec<bigint> {
+  return {
+    decode(value, path) {
+      let n: bigint;
+      if (typeof value === 'bigint') n = value;
+      else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
+      else return fail(path, `expected integer amount, got ${describe(value)}`);
+      if (n < min || n > amountMax) fail(path, `amount out of range ${min}..2^63-1`);
+      return n;
+    },
+    encode: identity,
+  };
+}
+
+/** A msgpack bin of exactly `length` bytes (or within min..max when given a range). */
+export function bytes<T extends Uint8Array = Uint8Array>(min: number, max = min): Codec<T> {
+  return {
+    decode(value, path) {
+      if (!(value instanceof Uint8Array)) fail(path, `expected bytes, got ${describe(value)}`);
+      if (value.length < min || value.length > max) {
+        fail(path, min === max ? `expected ${min} bytes, got ${value.length}` : `expected ${min}..${max} bytes`);
+      }
+      // A plain Uint8Array view: no Buffer subclass leaks into protocol values.
+      return new Uint8Array(value.buffer, value.byteOffset, value.length) as T;
+    },
+    encode: identity,
+  };
+}
+
+/** A UTF-8 string of at most `charsMax` characters. */
+export function text(charsMax: number): Codec<string> {
+  return {
+    decode(value, path) {
+      if (typeof value !== 'string') fail(path, `expected string, got ${describe(value)}`);
+      if (value.length > charsMax) fail(path, `longer than ${charsMax} characters`);
+      return value;
+    },
+    encode: identity,
+  };
+}
+
+/** One of a fixed set of strings. */
+export function oneOf<const T extends string>(...values: T[]): Codec<T> {
+  return {
+    decode(value, path) {
+      if (typeof value !== 'string' || !(values as string[]).includes(value)) {
+        fail(path, `expected one of ${values.join(', ')}`);
+      }
+      return value as T;
+    },
+    encode: identity,
+  };
+}
+
+/** A boolean. */
+export const boolean: Codec<boolean> = {
+  decode(value, path) {
+    if (typeof value !== 'boolean') fail(path, `expected boolean, got ${describe(value)}`);
+    return value;
+  },
+  encode: identity,
+};
+
+/** An array of `min..max` items. */
+export function arrayOf<T>(item: Codec<T>, min: number, max: number): Codec<T[]> {
+  return {
+    decode(value, path) {
+      if (!Array.isArray(value)) fail(path, `expected array, got ${describe(value)}`);
+      if (value.length < min || value.length > max) fail(path, `expected ${min}..${max} items, got ${value.length}`);
+      return value.map((v, i) => item.decode(v, `${path}[${i}]`));
+    },
+    encode: (values) => values.map((v) => item.encode(v)),
+  };
+}
+
+/** A field of a record: its wire key, its codec, and whether it may be absent. */
+export interface Field<T, Optional extends boolean> {
+  readonly wire: string;
+  readonly codec: Codec<T>;
+  readonly optional: Optional;
+}
+
+/** A field that must be present. */
+export function required<T>(wire: string, codec: Codec<T>): Field<T, false> {
+  return { wire, codec, optional: false };
+}
+
+/** A field that may be absent (never `nil`: absent). */
+export function optional<T>(wire: string, codec: Codec<T>): Field<T, true> {
+  return { wire, codec, optional: true };
+}
+
+type AnyField = Field<unknown, boolean>;
+type FieldType<F> = F extends Field<infer T, boolean> ? T : never;
+type RequiredKeys<S> = { [K in keyof S]: S[K] extends Field<unknown, false> ? K : never }[keyof S];
+type OptionalKeys<S> = { [K in keyof S]: S[K] extends Field<unknown, true> ? K : never }[keyof S];
+
+/** The typed value a record schema decodes to. */
+export type RecordOf<S> = { readonly [K in RequiredKeys<S>]: FieldType<S[K]> } & {
+  readonly [K in OptionalKeys<S>]?: FieldType<S[K]>;
+};
+
+/** True for a plain object (msgpack map) and nothing else: no arrays, Maps, Dates, class instances. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A map with exactly the given keys (optional ones may be absent), no others.
+ * `fixed` adds constant wire entries (the `t` discriminator) checked on decode and
+ * written on encode, not part of the typed value.
+ */
+export function record<S extends Record<string, AnyField>>(
+  fields: S,
+  fixed: Readonly<Record<string, string>> = {},
+): Codec<RecordOf<S>> {
+  const entries = Object.entries(fields);
+  const wireKeys = new Set([...Object.keys(fixed), ...entries.map(([, f]) => f.wire)]);
+  return {
+    decode(value, path) {
+      if (!isPlainObject(value)) fail(path, `expected map, got ${describe(value)}`);
+      for (const key of Object.keys(value)) {
+        if (!wireKeys.has(key)) fail(path, `unexpected key "${key.slice(0, 32)}"`);
+      }
+      for (const [key, expected] of Object.entries(fixed)) {
+        if (value[key] !== expected) fail(`${path}.${key}`, `expected "${expected}"`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const [name, field] of entries) {
+        if (!Object.hasOwn(value, field.wire)) {
+          if (field.optional) continue;
+          fail(path, `missing key "${field.wire}"`);
+        }
+        out[name] = field.codec.decode(value[field.wire], `${path}.${field.wire}`);
+      }
+      return out as RecordOf<S>;
+    },
+    encode(typed) {
+      const out: Record<string, unknown> = { ...fixed };
+      const source = typed as Record<string, unknown>;
+      for (const [name, field] of entries) {
+        const v = source[name];
+        if (v === undefined) {
+          if (field.optional) continue;
+          throw new TypeError(`encode ${name}: missing required field`);
+        }
+        out[field.wire] = field.codec.encode(v);
+      }
+      return out;
+    },
+  };
+}
+
+/** An asset `{ code, scale }` checked by the asset rules. */
+export const assetCodec: Codec<{ readonly code: string; readonly scale: number }> = (() => {
+  const inner = record({
+    code: required('code', text(assetCodeCharsMax)),
+    scale: required('scale', uint(0, assetScaleMax)),
+  });
+  return {
+    decode(value, path) {
+      const decoded = inner.decode(value, path);
+      if (!/^[A-Z][A-Z0-9]{0,11}$/.test(decoded.code)) fail(`${path}.code`, 'expected A-Z0-9 starting with a letter');
+      return decoded;
+    },
+    encode: inner.encode,
+  };
+})();
