@@ -22,7 +22,7 @@ export interface Asset {
 }
 
 const assetCodePattern = /^[A-Z][A-Z0-9]{0,11}$/;
-const decimalPattern = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
+const decimalPattern = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?(?: (\S+))?$/;
 
 /**
  * Checks an asset: throws `TypeError` for wrong types and `RangeError` for a code or scale
@@ -142,21 +142,16 @@ export function sumAmounts(values: Iterable<bigint>): bigint {
 export function parseAmount(text: string, unitAsset: Asset): bigint {
   if (typeof text !== 'string') throw new TypeError(`amount: expected string, got ${describe(text)}`);
   asset(unitAsset.code, unitAsset.scale);
-  let number = text;
-  const space = text.indexOf(' ');
-  if (space !== -1) {
-    number = text.slice(0, space);
-    const code = text.slice(space + 1);
-    if (code !== unitAsset.code) {
-      throw new AmountError('ASSET_MISMATCH', `amount "${text}" is not in ${unitAsset.code}`);
-    }
-  }
-  const match = decimalPattern.exec(number);
+  const match = decimalPattern.exec(text);
   if (match === null) {
     throw new AmountError(
       'AMOUNT_SYNTAX',
       `"${text}" is not a decimal amount like "0.0005" or "0.0005 ${unitAsset.code}"`,
     );
+  }
+  const code = match[3];
+  if (code !== undefined && code !== unitAsset.code) {
+    throw new AmountError('ASSET_MISMATCH', `amount "${text}" is not in ${unitAsset.code}`);
   }
   const whole = match[1] as string;
   const fraction = match[2] ?? '';

@@ -6,18 +6,18 @@ import {
   channelIdOf,
   createPaymentRequest,
   createSigner,
-  deriveMerchantKey,
   type Domain,
+  deriveMerchantKey,
+  type HubChannel,
   hubIdFromKey,
   logGenesis,
-  type HubChannel,
   type PaymentRequest,
   payeeIdFromKey,
   publicKeyOf,
   resourceHash,
-  sha256,
   type SecretKey,
   type Signer,
+  sha256,
 } from '../src/index.js';
 
 /** A secret key derived from a label: reproducible across runs. */
@@ -79,5 +79,19 @@ export function fixture() {
       resource: resourceHash(`/article/${invoiceCounter}`),
     });
   };
-  return { hubSecret, hubKey, hubId, domain, merchantSecret, merchantKey, payee, macKey, client, nonce, channelId, channel, request };
+  return {
+    hubSecret,
+    hubKey,
+    hubId,
+    domain,
+    merchantSecret,
+    merchantKey,
+    payee,
+    macKey,
+    client,
+    nonce,
+    channelId,
+    channel,
+    request,
+  };
 }

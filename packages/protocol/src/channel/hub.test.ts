@@ -1,0 +1,416 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { counterRandom, fixture, testKey } from '../../test/helpers.js';
+import {
+  acceptVouchers,
+  type ClientChannel,
+  channelStateOf,
+  checkReceiptMac,
+  closeChannel,
+  createSigner,
+  deriveMerchantKey,
+  equalBytes,
+  type HubChannel,
+  hubIdFromKey,
+  isSameOpen,
+  type Mac,
+  nobleVerifier,
+  type OpenPolicy,
+  openChannel,
+  type PayFrame,
+  type PaymentRequest,
+  preparePayment,
+  publicKeyOf,
+  type Signature,
+  signClose,
+  signOpenRequest,
+  signTopUp,
+  signVoucher,
+  topUpChannel,
+  type Verifier,
+  type VoucherContext,
+} from '../index.js';
+
+const nowMs = 1_000_000;
+
+function setup() {
+  const f = fixture();
+  const paid = new Set<string>();
+  let verifications = 0;
+  const countingVerifier: Verifier = {
+    name: 'counting',
+    verify: (sig, msg, key) => {
+      verifications++;
+      return nobleVerifier.verify(sig, msg, key);
+    },
+  };
+  const context: VoucherContext = {
+    domain: f.domain,
+    nowMs,
+    verifier: countingVerifier,
+    payeeKey: (payee) => (equalBytes(payee, f.payee) ? f.macKey : undefined),
+    isInvoicePaid: (payee, invoice) => paid.has(Buffer.from([...payee, ...invoice]).toString('hex')),
+  };
+  let client: ClientChannel = { ...f.channel };
+  /** Signs the next voucher on the client's side, as the wallet would. */
+  const frame = (requests: PaymentRequest[]): PayFrame => {
+    const prepared = preparePayment(f.domain, client, requests, nowMs);
+    client = prepared.channel;
+    return { ...signVoucher(f.domain, prepared.voucher, f.client), entries: [...prepared.entries] };
+  };
+  return { f, context, frame, paid, verifications: () => verifications };
+}
+
+describe('acceptVouchers', () => {
+  it('accepts a voucher with several entries and issues receipts the merchant can check', () => {
+    const { f, context, frame } = setup();
+    const requests = [f.request(500n), f.request(250n), f.request(1n)];
+    const { channel, outcomes } = acceptVouchers(f.channel, [frame(requests)], context);
+    const outcome = outcomes[0]!;
+    expect(outcome.kind).toBe('accepted');
+    expect(channel).toMatchObject({ seq: 1, cumulative: 751n });
+    if (outcome.kind !== 'accepted') return;
+    // The merchant derives the same key from its own secret and the hub's public key.
+    const merchantSide = deriveMerchantKey({
+      secretKey: f.merchantSecret,
+      peerKey: f.hubKey,
+      networkId: f.domain.networkId,
+      hubId: f.hubId,
+      payeeId: f.payee,
+    });
+    outcome.entries.forEach((entry, i) => {
+      const receipt = {
+        networkId: f.domain.networkId,
+        hubId: f.hubId,
+        channelId: f.channelId,
+        seq: 1,
+        payee: entry.payee,
+        invoiceId: entry.invoiceId,
+        asset: f.channel.asset,
+        amount: entry.amount,
+        mac: outcome.macs[i] as Mac,
+      };
+      expect(checkReceiptMac(merchantSide, receipt)).toBe(true);
+      expect(checkReceiptMac(merchantSide, { ...receipt, amount: entry.amount + 1n })).toBe(false);
+    });
+  });
+
+  it('keeps the cumulative exact and strictly increasing over random payment streams', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.bigInt({ min: 1n, max: 10_000n }), { minLength: 1, maxLength: 5 }), { maxLength: 12 }),
+        (batches) => {
+          const { f, context, frame } = setup();
+          let channel = f.channel;
+          let expected = 0n;
+          for (const amounts of batches) {
+            const before = channel.cumulative;
+            const result = acceptVouchers(channel, [frame(amounts.map((a) => f.request(a)))], context);
+            expect(result.outcomes[0]?.kind).toBe('accepted');
+            channel = result.channel;
+            expected += amounts.reduce((a, b) => a + b, 0n);
+            expect(channel.cumulative).toBe(expected);
+            expect(channel.cumulative).toBeGreaterThan(before);
+            expect(channel.cumulative).toBeLessThanOrEqual(channel.deposit);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('verifies one signature for a queue of vouchers when the newest is good', () => {
+    const { f, context, frame, verifications } = setup();
+    const frames = Array.from({ length: 6 }, () => frame([f.request(10n)]));
+    const { channel, outcomes } = acceptVouchers(f.channel, frames, context);
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(6).fill('accepted'));
+    expect(channel).toMatchObject({ seq: 6, cumulative: 60n });
+    expect(verifications()).toBe(1);
+  });
+
+  it('a bad newest signature does not take good earlier payments down with it', () => {
+    const { f, context, frame } = setup();
+    const frames = Array.from({ length: 4 }, () => frame([f.request(10n)]));
+    const last = frames[3]!;
+    frames[3] = {
+      ...last,
+      signature: createSigner(testKey('evil'), { randomBytes: counterRandom() }).sign(new Uint8Array(1)),
+    };
+    const { channel, outcomes } = acceptVouchers(f.channel, frames, context);
+    expect(outcomes.map((o) => o.kind)).toEqual(['accepted', 'accepted', 'accepted', 'rejected']);
+    expect(outcomes[3]).toMatchObject({ code: 'SIGNATURE_INVALID', seq: 4 });
+    expect(channel).toMatchObject({ seq: 3, cumulative: 30n });
+  });
+
+  it('a bad middle signature rejects it and everything chained after it', () => {
+    const { f, context, frame } = setup();
+    const frames = Array.from({ length: 5 }, () => frame([f.request(10n)]));
+    frames[2] = { ...frames[2]!, signature: frames[1]!.signature };
+    frames[4] = { ...frames[4]!, signature: frames[3]!.signature };
+    const { channel, outcomes } = acceptVouchers(f.channel, frames, context);
+    expect(outcomes.map((o) => (o.kind === 'rejected' ? o.code : o.kind))).toEqual([
+      'accepted',
+      'accepted',
+      'SIGNATURE_INVALID',
+      'SEQ_GAP',
+      'SEQ_GAP',
+    ]);
+    expect(channel.seq).toBe(2);
+  });
+
+  it('recognises a resent voucher as a duplicate and a conflicting one as stale', () => {
+    const { f, context, frame } = setup();
+    const first = frame([f.request(10n)]);
+    const second = frame([f.request(20n)]);
+    const accepted = acceptVouchers(f.channel, [first, second], context).channel;
+    const history = new Map([[1, { cumulative: 10n, logHead: first.logHead }]]);
+    const withHistory = { ...context, acceptedAt: (seq: number) => history.get(seq) };
+    expect(acceptVouchers(accepted, [second], withHistory).outcomes[0]?.kind).toBe('duplicate');
+    expect(acceptVouchers(accepted, [first], withHistory).outcomes[0]?.kind).toBe('duplicate');
+    const conflicting = { ...first, cumulative: 11n };
+    expect(acceptVouchers(accepted, [conflicting], withHistory).outcomes[0]).toMatchObject({ code: 'STALE_VOUCHER' });
+    // Without history the hub cannot tell an old resend from a conflict: it says stale, the client resyncs.
+    expect(acceptVouchers(accepted, [first], context).outcomes[0]).toMatchObject({ code: 'STALE_VOUCHER' });
+  });
+
+  it('refuses a gap in seq', () => {
+    const { f, context, frame } = setup();
+    frame([f.request(10n)]);
+    const second = frame([f.request(10n)]);
+    expect(acceptVouchers(f.channel, [second], context).outcomes[0]).toMatchObject({ code: 'SEQ_GAP' });
+  });
+
+  it('refuses an over-deposit voucher even when correctly signed', () => {
+    const { f, context } = setup();
+    const request = f.request(f.channel.deposit + 1n);
+    const client: ClientChannel = { ...f.channel, deposit: f.channel.deposit + 1n };
+    const prepared = preparePayment(f.domain, client, [request], nowMs);
+    const over = { ...signVoucher(f.domain, prepared.voucher, f.client), entries: [...prepared.entries] };
+    const result = acceptVouchers(f.channel, [over], context);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'rejected', code: 'EXCEEDS_DEPOSIT' });
+    expect(result.channel).toBe(f.channel);
+  });
+
+  it('refuses a voucher signed for another hub and one signed for another channel', () => {
+    const { f, context } = setup();
+    const otherHub = { ...f.domain, hubId: hubIdFromKey(publicKeyOf(testKey('other hub'))) };
+    const prepared = preparePayment(f.domain, f.channel, [f.request(5n)], nowMs);
+    const crossHub = { ...signVoucher(otherHub, prepared.voucher, f.client), entries: [...prepared.entries] };
+    expect(acceptVouchers(f.channel, [crossHub], context).outcomes[0]).toMatchObject({ code: 'SIGNATURE_INVALID' });
+    // A voucher for channel A replayed on channel B of the same client.
+    const channelB: HubChannel = { ...f.channel, channelId: new Uint8Array(32).fill(3) as never };
+    const replayed = {
+      ...signVoucher(f.domain, prepared.voucher, f.client),
+      entries: [...prepared.entries],
+      channelId: channelB.channelId,
+    };
+    const outcome = acceptVouchers(channelB, [replayed], context).outcomes[0];
+    expect(outcome?.kind).toBe('rejected');
+  });
+
+  it('refuses high-S and malformed signatures by code', () => {
+    const { f, context, frame } = setup();
+    const good = frame([f.request(5n)]);
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const s = BigInt(`0x${Buffer.from(good.signature.subarray(32)).toString('hex')}`);
+    const high = new Uint8Array(good.signature);
+    high.set(Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex'), 32);
+    expect(acceptVouchers(f.channel, [{ ...good, signature: high as Signature }], context).outcomes[0]).toMatchObject({
+      code: 'SIGNATURE_HIGH_S',
+    });
+    for (const length of [63, 65, 70]) {
+      const bad = new Uint8Array(length).fill(1) as Signature;
+      expect(acceptVouchers(f.channel, [{ ...good, signature: bad }], context).outcomes[0]).toMatchObject({
+        code: 'SIGNATURE_MALFORMED',
+      });
+    }
+  });
+
+  it('refuses any change to any signed or MACed field, leaving the state unchanged', () => {
+    const { f, context, frame } = setup();
+    const good = frame([f.request(500n), f.request(7n)]);
+    const flip = (bytes: Uint8Array, at: number) => {
+      const copy = new Uint8Array(bytes);
+      copy[at % copy.length] = (copy[at % copy.length] as number) ^ 1;
+      return copy;
+    };
+    const mutations: ((at: number) => PayFrame)[] = [
+      (at) => ({ ...good, channelId: flip(good.channelId, at) as never }),
+      () => ({ ...good, seq: good.seq + 1 }),
+      (at) => ({ ...good, cumulative: good.cumulative + BigInt((at % 5) + 1) }),
+      (at) => ({ ...good, cumulative: good.cumulative - BigInt((at % 5) + 1) }),
+      (at) => ({ ...good, logHead: flip(good.logHead, at) as never }),
+      (at) => ({ ...good, signature: flip(good.signature, at) as never }),
+      (at) => ({ ...good, entries: good.entries.map((e, i) => (i === at % 2 ? { ...e, amount: e.amount + 1n } : e)) }),
+      (at) => ({
+        ...good,
+        entries: good.entries.map((e, i) => (i === at % 2 ? { ...e, payee: flip(e.payee, at) as never } : e)),
+      }),
+      (at) => ({
+        ...good,
+        entries: good.entries.map((e, i) => (i === at % 2 ? { ...e, invoiceId: flip(e.invoiceId, at) as never } : e)),
+      }),
+      (at) => ({
+        ...good,
+        entries: good.entries.map((e, i) => (i === at % 2 ? { ...e, expiresAtMs: e.expiresAtMs + 1 } : e)),
+      }),
+      (at) => ({
+        ...good,
+        entries: good.entries.map((e, i) => (i === at % 2 ? { ...e, resource: flip(e.resource, at) } : e)),
+      }),
+      (at) => ({
+        ...good,
+        entries: good.entries.map((e, i) => (i === at % 2 ? { ...e, mac: flip(e.mac, at) as never } : e)),
+      }),
+      () => ({ ...good, entries: [...good.entries].reverse() }),
+      () => ({ ...good, entries: good.entries.slice(0, 1) }),
+      () => ({ ...good, entries: [...good.entries, good.entries[0]!] }),
+    ];
+    fc.assert(
+      fc.property(fc.nat(mutations.length - 1), fc.nat(), (which, at) => {
+        const result = acceptVouchers(f.channel, [mutations[which]!(at)], context);
+        expect(result.outcomes[0]?.kind).toBe('rejected');
+        expect(result.channel).toBe(f.channel);
+      }),
+      { numRuns: 300 },
+    );
+    expect(acceptVouchers(f.channel, [good], context).outcomes[0]?.kind).toBe('accepted');
+  });
+
+  it('checks every entry: registered payee, request MAC, expiry, and single use of invoices', () => {
+    const { f, context, frame, paid } = setup();
+    const unknownPayee = { ...f.request(5n), payee: new Uint8Array(32).fill(1) as never };
+    const fresh = () => setup();
+    expect(acceptVouchers(f.channel, [frame([unknownPayee])], context).outcomes[0]).toMatchObject({
+      code: 'UNKNOWN_PAYEE',
+    });
+
+    const s2 = fresh();
+    const forged = { ...s2.f.request(5n), amount: 1n };
+    expect(acceptVouchers(s2.f.channel, [s2.frame([forged])], s2.context).outcomes[0]).toMatchObject({
+      code: 'REQUEST_INVALID',
+    });
+
+    const s3 = fresh();
+    const expired = s3.f.request(5n, nowMs);
+    const prepared = preparePayment(s3.f.domain, s3.f.channel, [{ ...s3.f.request(5n, nowMs + 1) }], nowMs);
+    const expiredFrame = { ...signVoucher(s3.f.domain, prepared.voucher, s3.f.client), entries: [...prepared.entries] };
+    const later = { ...s3.context, nowMs: nowMs + 1 };
+    expect(acceptVouchers(s3.f.channel, [expiredFrame], later).outcomes[0]).toMatchObject({ code: 'INVOICE_EXPIRED' });
+    expect(expired.expiresAtMs).toBe(nowMs);
+
+    const s4 = fresh();
+    const request = s4.f.request(5n);
+    s4.paid.add(Buffer.from([...request.payee, ...request.invoiceId]).toString('hex'));
+    expect(acceptVouchers(s4.f.channel, [s4.frame([request])], s4.context).outcomes[0]).toMatchObject({
+      code: 'INVOICE_ALREADY_PAID',
+    });
+    expect(paid.size).toBe(0);
+
+    // The same invoice twice across two queued vouchers: the second is refused.
+    const s5 = fresh();
+    const once = s5.f.request(5n);
+    const a = s5.frame([once]);
+    const client2: ClientChannel = { ...s5.f.channel, seq: 1, cumulative: 5n, logHead: a.logHead };
+    const p2 = preparePayment(s5.f.domain, client2, [once], nowMs);
+    const b = { ...signVoucher(s5.f.domain, p2.voucher, s5.f.client), entries: [...p2.entries] };
+    const outcomes = acceptVouchers(s5.f.channel, [a, b], s5.context).outcomes;
+    expect(outcomes.map((o) => (o.kind === 'rejected' ? o.code : o.kind))).toEqual([
+      'accepted',
+      'INVOICE_ALREADY_PAID',
+    ]);
+  });
+
+  it('refuses an empty voucher and payments on a closing, closed or expired channel', () => {
+    const { f, context, frame } = setup();
+    const good = frame([f.request(5n)]);
+    expect(acceptVouchers(f.channel, [{ ...good, entries: [] }], context).outcomes[0]).toMatchObject({
+      code: 'EMPTY_VOUCHER',
+    });
+    expect(acceptVouchers({ ...f.channel, closingSinceMs: 1 }, [good], context).outcomes[0]).toMatchObject({
+      code: 'CHANNEL_CLOSED',
+    });
+    expect(acceptVouchers({ ...f.channel, closedAtMs: 1 }, [good], context).outcomes[0]).toMatchObject({
+      code: 'CHANNEL_CLOSED',
+    });
+    expect(acceptVouchers({ ...f.channel, expiresAtMs: nowMs }, [good], context).outcomes[0]).toMatchObject({
+      code: 'CHANNEL_EXPIRED',
+    });
+  });
+});
+
+describe('open, top-up and close', () => {
+  const policy: OpenPolicy = {
+    assets: [{ code: 'USD', scale: 6 }],
+    depositMax: 10_000_000n,
+    lifetimeMsMin: 60_000,
+    lifetimeMsMax: 30 * 86_400_000,
+  };
+
+  it('opens a channel whose id is derived from hub, key and nonce; a resend is the same open', () => {
+    const { f } = setup();
+    const request = signOpenRequest(
+      f.domain,
+      { nonce: f.nonce, asset: f.channel.asset, deposit: 5_000n, expiresAtMs: nowMs + 3_600_000 },
+      f.client,
+    );
+    const context = { domain: f.domain, nowMs, verifier: nobleVerifier, sessionKey: f.client.publicKey, policy };
+    const outcome = openChannel(request, context);
+    expect(outcome.kind).toBe('opened');
+    if (outcome.kind !== 'opened') return;
+    expect(outcome.channel.channelId).toEqual(f.channelId);
+    expect(outcome.channel).toMatchObject({ seq: 0, cumulative: 0n, deposit: 5_000n });
+    expect(isSameOpen(f.domain, outcome.channel, request)).toBe(true);
+    expect(channelStateOf(outcome.channel, nowMs)).toMatchObject({ status: 'open', seq: 0 });
+    expect(channelStateOf(outcome.channel, nowMs)).not.toHaveProperty('signature');
+  });
+
+  it('refuses opens with another key, a bad signature, or outside the policy', () => {
+    const { f } = setup();
+    const base = { nonce: f.nonce, asset: f.channel.asset, deposit: 5_000n, expiresAtMs: nowMs + 3_600_000 };
+    const context = { domain: f.domain, nowMs, verifier: nobleVerifier, sessionKey: f.client.publicKey, policy };
+    const other = createSigner(testKey('other'), { randomBytes: counterRandom() });
+    expect(openChannel(signOpenRequest(f.domain, base, other), context)).toMatchObject({ code: 'AUTH_FAILED' });
+    const good = signOpenRequest(f.domain, base, f.client);
+    expect(openChannel({ ...good, deposit: 5_001n }, context)).toMatchObject({ code: 'SIGNATURE_INVALID' });
+    for (const body of [
+      { ...base, deposit: 0n },
+      { ...base, deposit: 10_000_001n },
+      { ...base, asset: { code: 'EUR', scale: 6 } },
+      { ...base, expiresAtMs: nowMs + 1_000 },
+      { ...base, expiresAtMs: nowMs + 31 * 86_400_000 },
+    ]) {
+      expect(openChannel(signOpenRequest(f.domain, body, f.client), context)).toMatchObject({ code: 'BAD_OPEN' });
+    }
+  });
+
+  it('tops up to a new total, treats a resend as a duplicate and refuses a decrease', () => {
+    const { f } = setup();
+    const context = { domain: f.domain, nowMs, verifier: nobleVerifier };
+    const up = signTopUp(f.domain, { channelId: f.channelId, deposit: 2_000_000n }, f.client);
+    const outcome = topUpChannel(f.channel, up, context);
+    expect(outcome).toMatchObject({ kind: 'toppedUp', increase: 1_000_000n });
+    if (outcome.kind !== 'toppedUp') return;
+    expect(topUpChannel(outcome.channel, up, context).kind).toBe('duplicate');
+    const down = signTopUp(f.domain, { channelId: f.channelId, deposit: 500n }, f.client);
+    expect(topUpChannel(outcome.channel, down, context)).toMatchObject({ code: 'TOPUP_NOT_INCREASING' });
+    expect(topUpChannel({ ...f.channel, closedAtMs: 1 }, up, context)).toMatchObject({ code: 'CHANNEL_CLOSED' });
+  });
+
+  it('closes only at the latest accepted state, once', () => {
+    const { f, context, frame } = setup();
+    const accepted = acceptVouchers(f.channel, [frame([f.request(40n)])], context).channel;
+    const close = signClose(f.domain, accepted, f.client);
+    const outcome = closeChannel(accepted, close, context);
+    expect(outcome).toMatchObject({ kind: 'closing' });
+    if (outcome.kind !== 'closing') return;
+    expect(channelStateOf(outcome.channel, nowMs).status).toBe('closing');
+    expect(closeChannel(outcome.channel, close, context).kind).toBe('duplicate');
+    const stale = signClose(f.domain, f.channel, f.client);
+    expect(closeChannel(accepted, stale, context)).toMatchObject({ code: 'CLOSE_STATE_MISMATCH' });
+    // A voucher signature is not a close signature: the kinds are domain-separated.
+    expect(closeChannel(accepted, { ...close, signature: accepted.signature! }, context)).toMatchObject({
+      code: 'SIGNATURE_INVALID',
+    });
+  });
+});
