@@ -43,7 +43,9 @@ function encodeWith(codecs: Record<string, Codec<unknown>>, message: { type: str
   const codec = codecs[message.type];
   if (codec === undefined) throw new TypeError(`encode: unknown message type "${message.type}"`);
   const { type: _type, ...fields } = message;
-  const frame: Uint8Array = packr.pack(codec.encode(fields));
+  const packed: Uint8Array = packr.pack(codec.encode(fields));
+  // A plain Uint8Array view (msgpackr returns a Node Buffer in Node): same type everywhere.
+  const frame = new Uint8Array(packed.buffer, packed.byteOffset, packed.length);
   if (frame.length > frameBytesMax) {
     throw new RangeError(`encode: ${message.type} frame is ${frame.length} bytes, over frameBytesMax ${frameBytesMax}`);
   }
