@@ -46,15 +46,16 @@ import { fromJson } from './vectorJson.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: vectors are loosely typed JSON, checked field by field below.
 type Json = any;
+const pairs = (list: Json[], name: (c: Json) => string): [string, Json][] => list.map((c) => [name(c), c]);
 const load = (name: string): Json =>
   fromJson(JSON.parse(readFileSync(join(import.meta.dirname, 'vectors', name), 'utf8')));
 
 describe('vectors: amounts', () => {
   const v = load('amounts.json');
-  it.each(v.valid.map((c: Json) => [c.text, c]))('parses %j', (_t, c: Json) => {
+  it.each(pairs(v.valid, (c) => c.text))('parses %j', (_t, c: Json) => {
     expect(parseAmount(c.text, c.asset)).toBe(c.units);
   });
-  it.each(v.invalid.map((c: Json) => [c.text, c]))('refuses %j', (_t, c: Json) => {
+  it.each(pairs(v.invalid, (c) => c.text))('refuses %j', (_t, c: Json) => {
     expect(() => parseAmount(c.text, c.asset)).toThrow(AmountError);
     try {
       parseAmount(c.text, c.asset);
@@ -138,25 +139,22 @@ describe('vectors: signed and MACed layouts', () => {
 
 describe('vectors: signature rules', () => {
   const v = load('signatures.json');
-  it.each(v.cases.map((c: Json) => [c.name, c]))('%s', (_n, c: Json) => {
+  it.each(pairs(v.cases, (c) => c.name))('%s', (_n, c: Json) => {
     expect(checkSignature(nobleVerifier, c.signature, v.message, c.publicKey)).toBe(c.expected);
   });
 });
 
 describe('vectors: frames', () => {
   const v = load('frames.json');
-  it.each(v.client.map((c: Json) => [c.message.type, c]))(
-    'client %s encodes to the exact frame and back',
-    (_t, c: Json) => {
-      expect(encodeClientMessage(c.message)).toEqual(c.frame);
-      expect(decodeClientMessage(c.frame)).toEqual(c.message);
-    },
-  );
-  it.each(v.hub.map((c: Json) => [c.message.type, c]))('hub %s encodes to the exact frame and back', (_t, c: Json) => {
+  it.each(pairs(v.client, (c) => c.message.type))('client %s encodes to the exact frame and back', (_t, c: Json) => {
+    expect(encodeClientMessage(c.message)).toEqual(c.frame);
+    expect(decodeClientMessage(c.frame)).toEqual(c.message);
+  });
+  it.each(pairs(v.hub, (c) => c.message.type))('hub %s encodes to the exact frame and back', (_t, c: Json) => {
     expect(encodeHubMessage(c.message)).toEqual(c.frame);
     expect(decodeHubMessage(c.frame)).toEqual(c.message);
   });
-  it.each(v.invalid.map((c: Json) => [c.name, c]))('refuses %s', (_n, c: Json) => {
+  it.each(pairs(v.invalid, (c) => c.name))('refuses %s', (_n, c: Json) => {
     expect(() => decodeClientMessage(c.frame)).toThrow(FrameError);
     try {
       decodeClientMessage(c.frame);
