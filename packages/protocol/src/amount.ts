@@ -48,7 +48,15 @@ export function asset(code: string, scale: number): Asset {
   return Object.freeze({ code, scale });
 }
 
-/** True when both assets have the same code and scale. */
+/**
+ * True when both assets have the same code and scale.
+ *
+ * @example
+ * ```ts
+ * import { sameAsset } from '@trickle/protocol';
+ * sameAsset({ code: 'USD', scale: 6 }, { code: 'USD', scale: 2 }); // false
+ * ```
+ */
 export function sameAsset(a: Asset, b: Asset): boolean {
   return a.code === b.code && a.scale === b.scale;
 }
@@ -74,7 +82,16 @@ export function assertAmount(value: unknown, title = 'amount'): bigint {
   return value;
 }
 
-/** True when `value` is a bigint in 0..2^63-1. */
+/**
+ * True when `value` is a bigint in 0..2^63-1.
+ *
+ * @example
+ * ```ts
+ * import { isAmount } from '@trickle/protocol';
+ * isAmount(5n); // true
+ * isAmount(5); // false: numbers are never amounts
+ * ```
+ */
 export function isAmount(value: unknown): value is bigint {
   return typeof value === 'bigint' && value >= 0n && value <= amountMax;
 }

@@ -146,7 +146,15 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** ASCII bytes of `text`; throws `RangeError` on a non-ASCII character. */
+/**
+ * ASCII bytes of `text`; throws `RangeError` on a non-ASCII character.
+ *
+ * @example
+ * ```ts
+ * import { asciiBytes } from '@trickle/protocol';
+ * asciiBytes('trickle').length; // 7
+ * ```
+ */
 export function asciiBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
@@ -216,7 +224,15 @@ export class ByteWriter {
   }
 }
 
-/** A short description of a value's type for error messages (never its content). */
+/**
+ * A short description of a value's type for error messages (never its content).
+ *
+ * @example
+ * ```ts
+ * import { describe } from '@trickle/protocol';
+ * describe(new Uint8Array(3)); // 'Uint8Array(3)'
+ * ```
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';

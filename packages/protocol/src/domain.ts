@@ -57,7 +57,15 @@ export function assertNetworkId(networkId: unknown): number {
   return networkId;
 }
 
-/** Starts a layout of `length` bytes with the domain header of `kind` on `networkId`. */
+/**
+ * Starts a layout of `length` bytes with the domain header of `kind` on `networkId`.
+ *
+ * @example
+ * ```ts
+ * import { beginLayout } from '@trickle/protocol';
+ * beginLayout('voucher', 1, 13).finish().length; // 13: the header alone
+ * ```
+ */
 export function beginLayout(kind: LayoutKind, networkId: number, length: number): ByteWriter {
   return new ByteWriter(length)
     .bytes(magic, magic.length, 'magic')
@@ -69,6 +77,12 @@ export function beginLayout(kind: LayoutKind, networkId: number, length: number)
 /**
  * Reads and checks a domain header of `kind`; returns the network id. Throws `RangeError`
  * for another magic, version or kind.
+ *
+ * @example
+ * ```ts
+ * import { beginLayout, ByteReader, readHeader } from '@trickle/protocol';
+ * readHeader(new ByteReader(beginLayout('receipt', 7, 13).finish()), 'receipt'); // 7
+ * ```
  */
 export function readHeader(reader: ByteReader, kind: LayoutKind): number {
   const head = reader.bytes(magic.length);
@@ -82,7 +96,15 @@ export function readHeader(reader: ByteReader, kind: LayoutKind): number {
   return reader.u32();
 }
 
-/** Writes an asset as 13 bytes: the ASCII code zero-padded to 12, then the scale. */
+/**
+ * Writes an asset as 13 bytes: the ASCII code zero-padded to 12, then the scale.
+ *
+ * @example
+ * ```ts
+ * import { ByteWriter, writeAsset } from '@trickle/protocol';
+ * writeAsset(new ByteWriter(13), { code: 'USD', scale: 6 }).finish().length; // 13
+ * ```
+ */
 export function writeAsset(writer: ByteWriter, value: Asset): ByteWriter {
   const checked = checkAsset(value.code, value.scale);
   const code = new Uint8Array(assetCodeCharsMax);
@@ -90,7 +112,15 @@ export function writeAsset(writer: ByteWriter, value: Asset): ByteWriter {
   return writer.bytes(code, assetCodeCharsMax, 'asset.code').u8(checked.scale);
 }
 
-/** Reads an asset written by {@link writeAsset}; throws `RangeError` when invalid. */
+/**
+ * Reads an asset written by {@link writeAsset}; throws `RangeError` when invalid.
+ *
+ * @example
+ * ```ts
+ * import { ByteReader, ByteWriter, readAsset, writeAsset } from '@trickle/protocol';
+ * readAsset(new ByteReader(writeAsset(new ByteWriter(13), { code: 'USD', scale: 6 }).finish())); // { code: 'USD', scale: 6 }
+ * ```
+ */
 export function readAsset(reader: ByteReader): Asset {
   const raw = reader.bytes(assetCodeCharsMax);
   const end = raw.indexOf(0);

@@ -78,6 +78,12 @@ export class AmountError extends TrickleError {
 /**
  * Thrown when a condition that must always hold does not: a bug in Trickle, never a
  * consequence of bad input.
+ *
+ * @example
+ * ```ts
+ * import { AssertionError } from '@trickle/protocol';
+ * new AssertionError('invariant broken') instanceof Error; // true
+ * ```
  */
 export class AssertionError extends Error {
   override name = 'AssertionError';

@@ -51,25 +51,105 @@ function brandAs<T>(size: number, title: string) {
   return (bytes: Uint8Array): T => assertBytes(bytes, size, title) as T;
 }
 
-/** Checks 32 bytes and brands them as a {@link SecretKey}. */
+/**
+ * Checks 32 bytes and brands them as a {@link SecretKey}.
+ *
+ * @example
+ * ```ts
+ * import { asSecretKey } from '@trickle/protocol';
+ * const value = asSecretKey(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asSecretKey = brandAs<SecretKey>(byteSizes.secretKey, 'secretKey');
-/** Checks 33 bytes and brands them as a {@link PublicKey} (the point is checked on use). */
+/**
+ * Checks 33 bytes and brands them as a {@link PublicKey} (the point is checked on use).
+ *
+ * @example
+ * ```ts
+ * import { asPublicKey } from '@trickle/protocol';
+ * const value = asPublicKey(new Uint8Array(33)); // throws RangeError for another length
+ * ```
+ */
 export const asPublicKey = brandAs<PublicKey>(byteSizes.publicKey, 'publicKey');
-/** Checks 64 bytes and brands them as a {@link Signature}. */
+/**
+ * Checks 64 bytes and brands them as a {@link Signature}.
+ *
+ * @example
+ * ```ts
+ * import { asSignature } from '@trickle/protocol';
+ * const value = asSignature(new Uint8Array(64)); // throws RangeError for another length
+ * ```
+ */
 export const asSignature = brandAs<Signature>(byteSizes.signature, 'signature');
-/** Checks 32 bytes and brands them as a {@link HubId}. */
+/**
+ * Checks 32 bytes and brands them as a {@link HubId}.
+ *
+ * @example
+ * ```ts
+ * import { asHubId } from '@trickle/protocol';
+ * const value = asHubId(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asHubId = brandAs<HubId>(byteSizes.hubId, 'hubId');
-/** Checks 32 bytes and brands them as a {@link PayeeId}. */
+/**
+ * Checks 32 bytes and brands them as a {@link PayeeId}.
+ *
+ * @example
+ * ```ts
+ * import { asPayeeId } from '@trickle/protocol';
+ * const value = asPayeeId(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asPayeeId = brandAs<PayeeId>(byteSizes.payeeId, 'payeeId');
-/** Checks 32 bytes and brands them as a {@link ChannelId}. */
+/**
+ * Checks 32 bytes and brands them as a {@link ChannelId}.
+ *
+ * @example
+ * ```ts
+ * import { asChannelId } from '@trickle/protocol';
+ * const value = asChannelId(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asChannelId = brandAs<ChannelId>(byteSizes.channelId, 'channelId');
-/** Checks 16 bytes and brands them as an {@link InvoiceId}. */
+/**
+ * Checks 16 bytes and brands them as an {@link InvoiceId}.
+ *
+ * @example
+ * ```ts
+ * import { asInvoiceId } from '@trickle/protocol';
+ * const value = asInvoiceId(new Uint8Array(16)); // throws RangeError for another length
+ * ```
+ */
 export const asInvoiceId = brandAs<InvoiceId>(byteSizes.invoiceId, 'invoiceId');
-/** Checks 32 bytes and brands them as a {@link LogHead}. */
+/**
+ * Checks 32 bytes and brands them as a {@link LogHead}.
+ *
+ * @example
+ * ```ts
+ * import { asLogHead } from '@trickle/protocol';
+ * const value = asLogHead(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asLogHead = brandAs<LogHead>(byteSizes.logHead, 'logHead');
-/** Checks 32 bytes and brands them as a {@link Mac}. */
+/**
+ * Checks 32 bytes and brands them as a {@link Mac}.
+ *
+ * @example
+ * ```ts
+ * import { asMac } from '@trickle/protocol';
+ * const value = asMac(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asMac = brandAs<Mac>(byteSizes.mac, 'mac');
-/** Checks 32 bytes and brands them as a {@link MerchantKey}. */
+/**
+ * Checks 32 bytes and brands them as a {@link MerchantKey}.
+ *
+ * @example
+ * ```ts
+ * import { asMerchantKey } from '@trickle/protocol';
+ * const value = asMerchantKey(new Uint8Array(32)); // throws RangeError for another length
+ * ```
+ */
 export const asMerchantKey = brandAs<MerchantKey>(byteSizes.merchantKey, 'merchantKey');
 
 const hubIdTag = asciiBytes('trickle/hub-id');

@@ -52,7 +52,15 @@ export function publicKeyOf(secretKey: SecretKey): PublicKey {
   return secp.getPublicKey(secretKey, true) as PublicKey;
 }
 
-/** True when `key` is a valid 33-byte compressed point on secp256k1. */
+/**
+ * True when `key` is a valid 33-byte compressed point on secp256k1.
+ *
+ * @example
+ * ```ts
+ * import { isValidPublicKey } from '@trickle/protocol';
+ * isValidPublicKey(new Uint8Array(33)); // false
+ * ```
+ */
 export function isValidPublicKey(key: Uint8Array): key is PublicKey {
   return key instanceof Uint8Array && key.length === byteSizes.publicKey && secp.utils.isValidPublicKey(key, true);
 }
@@ -74,7 +82,16 @@ export function isLowS(signature: Uint8Array): boolean {
   return r >= 1n && r < curveOrder && s >= 1n && s <= halfCurveOrder;
 }
 
-/** Returns a signature with `s` replaced by `n - s` when it is high: for signatures made by other libraries. */
+/**
+ * Returns a signature with `s` replaced by `n - s` when it is high: for signatures made by other libraries.
+ *
+ * @example
+ * ```ts
+ * import { normalizeS, isLowS } from '@trickle/protocol';
+ * declare const opensslSignature: Parameters<typeof normalizeS>[0];
+ * isLowS(normalizeS(opensslSignature)); // true
+ * ```
+ */
 export function normalizeS(signature: Signature): Signature {
   const s = bytesToBigInt(signature.subarray(32, 64));
   if (s <= halfCurveOrder) return signature;

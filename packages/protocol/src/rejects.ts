@@ -60,7 +60,15 @@ export const rejectCodes = {
 /** A reject code. */
 export type RejectCode = keyof typeof rejectCodes;
 
-/** True when `code` is one of {@link rejectCodes}. */
+/**
+ * True when `code` is one of {@link rejectCodes}.
+ *
+ * @example
+ * ```ts
+ * import { isRejectCode } from '@trickle/protocol';
+ * isRejectCode('SEQ_GAP'); // true
+ * ```
+ */
 export function isRejectCode(code: unknown): code is RejectCode {
   return typeof code === 'string' && Object.hasOwn(rejectCodes, code);
 }

@@ -10,6 +10,12 @@ import { amountMax, assetCodeCharsMax, assetScaleMax } from './limits.js';
 /**
  * A frame that could not be decoded: too large, not msgpack, or not one of the messages
  * of the protocol. `code` is the reject code to answer with; `path` locates the fault.
+ *
+ * @example
+ * ```ts
+ * import { decodeClientMessage, FrameError } from '@trickle/protocol';
+ * try { decodeClientMessage(new Uint8Array([0xc1])); } catch (e) { if (e instanceof FrameError) e.code; } // 'MALFORMED_FRAME'
+ * ```
  */
 export class FrameError extends TrickleError {
   override name = 'FrameError';

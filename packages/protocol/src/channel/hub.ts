@@ -175,6 +175,13 @@ export function openChannel(
 /**
  * True when `request` opens exactly `channel` (a resent open): the shell answers it with
  * the channel's state instead of opening twice.
+ *
+ * @example
+ * ```ts
+ * import { isSameOpen } from '@trickle/protocol';
+ * declare const args: Parameters<typeof isSameOpen>;
+ * if (isSameOpen(...args)) console.log('resent open: answer with the state');
+ * ```
  */
 export function isSameOpen(domain: Domain, channel: HubChannel, request: OpenRequest): boolean {
   return (
@@ -444,6 +451,16 @@ export interface VoucherCheck {
  * of one channel, chaining each candidate on the previous. Then verify the newest
  * candidate's signature (it commits to all earlier entries through the log head) and call
  * {@link settleVouchers}. Split in two so the shell can verify off the event loop.
+ *
+ * @example
+ * ```ts
+ * import { checkVouchers, settleVouchers } from '@trickle/protocol';
+ * declare const channel: Parameters<typeof checkVouchers>[0], frames: Parameters<typeof checkVouchers>[1];
+ * declare const context: Parameters<typeof checkVouchers>[2];
+ * const check = checkVouchers(channel, frames, context);
+ * // verify check.candidates' newest signature (possibly off the event loop), then:
+ * const { outcomes } = settleVouchers(channel, frames.length, check, () => true, context);
+ * ```
  */
 export function checkVouchers(channel: HubChannel, frames: readonly PayFrame[], context: VoucherContext): VoucherCheck {
   const decided = new Map<number, VoucherOutcome>();
@@ -471,7 +488,17 @@ export function checkVouchers(channel: HubChannel, frames: readonly PayFrame[], 
   return { decided, candidates };
 }
 
-/** The signing bytes of a candidate's voucher, for the shell's verifier. */
+/**
+ * The signing bytes of a candidate's voucher, for the shell's verifier.
+ *
+ * @example
+ * ```ts
+ * import { candidateSigningBytes, checkVouchers } from '@trickle/protocol';
+ * declare const domain: Parameters<typeof candidateSigningBytes>[0], check: ReturnType<typeof checkVouchers>;
+ * const newest = check.candidates.at(-1);
+ * if (newest) candidateSigningBytes(domain, newest).length; // 125
+ * ```
+ */
 export function candidateSigningBytes(domain: Domain, candidate: Candidate): Uint8Array {
   return voucherSigningBytes(domain, candidate.frame);
 }
@@ -482,6 +509,13 @@ export function candidateSigningBytes(domain: Domain, candidate: Candidate): Uin
  * only if that fails, for each from the oldest until one fails, so a bad last frame
  * cannot take good earlier payments down with it. Returns the final channel and one
  * outcome per frame.
+ *
+ * @example
+ * ```ts
+ * import { settleVouchers } from '@trickle/protocol';
+ * declare const args: Parameters<typeof settleVouchers>;
+ * const { channel, outcomes } = settleVouchers(...args);
+ * ```
  */
 export function settleVouchers(
   channel: HubChannel,
