@@ -1,0 +1,1275 @@
+/**
+ * `createWallet`: the payer's wallet. One channel at one hub; `pay()` calls queued in the
+ * same tick are coalesced into one signed voucher; vouchers are pipelined (a bounded
+ * window in flight); everything signed is persisted before it is sent; after a
+ * disconnect the wallet reconnects with backoff, resyncs with the hub and resends what
+ * was not acknowledged. The same code runs in Node and browsers (see transport/).
+ */
+import {
+  type Asset,
+  assertAmount,
+  authSigningBytes,
+  type ChannelId,
+  type ChannelState,
+  type ClientChannel,
+  type ClientMessage,
+  channelIdOf,
+  asset as checkAsset,
+  createSigner,
+  type Domain,
+  decodeHubMessage,
+  decodePaymentRequest,
+  encodeClientMessage,
+  encodeReceipt,
+  entriesPerVoucherMax,
+  equalBytes,
+  fromHex,
+  type HubId,
+  type HubMessage,
+  type HubMessageOf,
+  hubIdFromKey,
+  type LogHead,
+  logGenesis,
+  nobleVerifier,
+  type PaymentRequest,
+  type PublicKey,
+  preparePayment,
+  protocolVersion,
+  type RandomBytes,
+  type Receipt,
+  type RejectCode,
+  RejectError,
+  reconcile,
+  rejectCodes,
+  type SecretKey,
+  type Signer,
+  signClose,
+  signOpenRequest,
+  signTopUp,
+  signVoucher,
+  toHex,
+  type Verifier,
+} from '@trickle/protocol';
+import { createEmitter } from './emitter.js';
+import { type PolicyError, WalletError } from './errors.js';
+import { checkPolicy, enforcePolicy, type SpendingPolicy, type Spent } from './policy.js';
+import {
+  clientChannelOf,
+  type Point,
+  pointFromRecord,
+  pointToRecord,
+  type SignedVoucher,
+  voucherFromRecord,
+  voucherToRecord,
+} from './records.js';
+import {
+  type ChannelRecord,
+  type HistoryRecord,
+  mergeChanges,
+  type WalletChange,
+  type WalletRecord,
+  type WalletStore,
+} from './store/walletStore.js';
+import { defaultTransport } from './transport/defaultTransport.js';
+import type { Connection, Transport } from './transport/transport.js';
+
+/** Vouchers in flight (signed, sent, not acknowledged) at most. */
+export const inFlightVouchersMax = 64;
+/** Payments waiting to be signed at most; beyond it pay() fails with QUEUE_FULL. */
+export const queuedPaymentsMax = 100_000;
+/** First reconnect delay, in ms (doubled per failed attempt, with jitter). */
+export const reconnectDelayMsMin = 100;
+/** Longest reconnect delay, in ms. */
+export const reconnectDelayMsMax = 10_000;
+/** Delay before resending vouchers the hub asked to retry (rate limited, overloaded), in ms. */
+export const resendDelayMs = 50;
+/** Times one payment is re-signed after its voucher was refused for another payment's fault. */
+export const paymentAttemptsMax = 4;
+/** Default channel lifetime from its open, in ms (30 days). */
+export const channelLifetimeMs = 30 * 24 * 3_600_000;
+
+/** Where the hub is and who it must be. */
+export interface HubAddress {
+  /** `ws://` or `wss://` URL. */
+  readonly url: string;
+  /** The network every signature is bound to. */
+  readonly networkId: number;
+  /** The hub id (bytes or hex) to insist on; default: pinned at first contact and kept in the store. */
+  readonly hubId?: HubId | string;
+}
+
+/** Options of {@link createWallet}. */
+export interface CreateWalletOptions {
+  /** The payer's secret key (32 bytes) or a Signer. */
+  readonly key: SecretKey | Signer;
+  readonly hub: HubAddress;
+  /** Where signed state is persisted before it is sent: memoryStore(), fileStore() (Node), indexedDbStore() (browser). */
+  readonly store: WalletStore;
+  /** Spending caps. Default: none. */
+  readonly policy?: SpendingPolicy;
+  /** Emit `balanceLow` when the available balance drops below this many minor units. Default: never. */
+  readonly balanceLowAt?: bigint;
+  /** The connection. Default: `ws` in Node, the global WebSocket elsewhere. */
+  readonly transport?: Transport;
+  /** Time source. Default `Date.now`. */
+  readonly clock?: { nowMs(): number };
+  /** Randomness (channel nonces, signing entropy, jitter). Default `crypto.getRandomValues`. */
+  readonly randomBytes?: RandomBytes;
+  /** Checks the hub's reported states before adopting them. Default protocol's nobleVerifier. */
+  readonly verifier?: Verifier;
+  /** Default {@link inFlightVouchersMax} (64). */
+  readonly inFlightVouchersMax?: number;
+  /** Default {@link queuedPaymentsMax} (100,000). */
+  readonly queuedPaymentsMax?: number;
+  /** Default {@link reconnectDelayMsMin} (100). */
+  readonly reconnectDelayMsMin?: number;
+  /** Default {@link reconnectDelayMsMax} (10,000). */
+  readonly reconnectDelayMsMax?: number;
+}
+
+/** The wallet's balance. */
+export interface Balance {
+  readonly channelId: ChannelId;
+  readonly asset: Asset;
+  readonly status: ChannelRecord['status'];
+  /** Total deposited. */
+  readonly deposit: bigint;
+  /** Signed so far (acknowledged or in flight). */
+  readonly spent: bigint;
+  /** Acknowledged by the hub. */
+  readonly acknowledged: bigint;
+  /** deposit - spent: what can still be paid. */
+  readonly available: bigint;
+}
+
+/** What close() reports. */
+export interface CloseResult {
+  /** deposit - cumulative, returned to the payer's ledger account. */
+  readonly refund: bigint;
+  readonly state: ChannelState;
+}
+
+/** The wallet's events and their payloads. */
+export interface WalletEvents {
+  /** One payment was acknowledged. */
+  receipt: Receipt;
+  /** The available balance fell below `balanceLowAt`. */
+  balanceLow: { readonly available: bigint; readonly threshold: bigint };
+  /** The connection was lost (the wallet reconnects by itself). */
+  disconnected: { readonly code: number; readonly reason: string };
+  /** Connected and resynced again after a disconnect. */
+  reconnected: { readonly attempts: number };
+  /** The local state was replaced by (or rolled back to) the hub's. */
+  resynced: { readonly from: number; readonly to: number };
+  /** The channel was closed. */
+  closed: CloseResult;
+  /** A failure the wallet cannot recover from by itself (wrong hub, store failure). */
+  error: Error;
+}
+
+/** A running wallet. */
+export interface Wallet {
+  /** The payer's public key. */
+  readonly publicKey: PublicKey;
+  /** Opens a channel with `deposit` minor units. Resolves once the hub has made it durable. */
+  openChannel(parameters: OpenChannelParameters): Promise<Balance>;
+  /** Raises the deposit by `amount`. */
+  topUp(parameters: { readonly amount: bigint }): Promise<Balance>;
+  /** Pays a payment request (object or token); resolves to the hub's receipt. */
+  pay(request: PaymentRequest | string): Promise<Receipt>;
+  /** The balance, or undefined without a channel. */
+  balance(): Balance | undefined;
+  /** Closes the channel cooperatively once every payment is acknowledged; reports the refund. */
+  close(): Promise<CloseResult>;
+  /** Paid entries with their receipts, oldest first (the most recent 10,000). */
+  history(): readonly HistoryRecord[];
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof WalletEvents>(event: K, listener: (payload: WalletEvents[K]) => void): () => void;
+  /** True while connected and resynced. */
+  readonly connected: boolean;
+  /** Disconnects and closes the store without closing the channel; queued payments fail with STOPPED. */
+  stop(): Promise<void>;
+}
+
+/** Parameters of {@link Wallet.openChannel}. */
+export interface OpenChannelParameters {
+  /** Minor units moved from the payer's ledger account into the channel. */
+  readonly deposit: bigint;
+  /** Default `{ code: 'USD', scale: 6 }`. */
+  readonly asset?: Asset;
+  /** Lifetime from now, in ms. Default {@link channelLifetimeMs} (30 days). */
+  readonly lifetimeMs?: number;
+}
+
+interface Job {
+  readonly request: PaymentRequest;
+  readonly resolve: (receipt: Receipt) => void;
+  readonly reject: (error: unknown) => void;
+  solo: boolean;
+  attempts: number;
+}
+
+interface LiveVoucher extends SignedVoucher {
+  /** The pay() calls waiting on each entry (absent after a restart: nobody waits). */
+  readonly jobs: readonly (Job | undefined)[];
+  dead: boolean;
+  needsResend: boolean;
+}
+
+interface PendingRequest {
+  readonly message: ClientMessage & { id: number };
+  readonly resolve: (message: HubMessage) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const entryCodes = new Set<RejectCode>([
+  'INVOICE_EXPIRED',
+  'INVOICE_ALREADY_PAID',
+  'UNKNOWN_PAYEE',
+  'REQUEST_INVALID',
+  'EMPTY_VOUCHER',
+]);
+const divergenceCodes = new Set<RejectCode>([
+  'STALE_VOUCHER',
+  'LOG_HEAD_MISMATCH',
+  'CUMULATIVE_MISMATCH',
+  'EXCEEDS_DEPOSIT',
+]);
+
+const defaultRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+
+/**
+ * Creates a wallet, loads its store and starts connecting to the hub.
+ *
+ * @example
+ * ```ts
+ * import { createWallet, memoryStore } from '@trickle/client';
+ * declare const secretKey: import('@trickle/protocol').SecretKey;
+ * const wallet = await createWallet({
+ *   key: secretKey,
+ *   hub: { url: 'ws://127.0.0.1:8787', networkId: 1 },
+ *   store: memoryStore(),
+ *   policy: { paymentMax: 10_000n },
+ * });
+ * await wallet.openChannel({ deposit: 5_000_000n });
+ * ```
+ */
+export async function createWallet(options: CreateWalletOptions): Promise<Wallet> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createWallet: options must be an object');
+  const randomBytes = options.randomBytes ?? defaultRandomBytes;
+  const signer: Signer =
+    options.key instanceof Uint8Array ? createSigner(options.key, { randomBytes }) : (options.key as Signer);
+  if (typeof signer?.sign !== 'function')
+    throw new TypeError('createWallet: key must be a 32-byte secret key or a Signer');
+  const hub = options.hub;
+  if (typeof hub?.url !== 'string' || !/^wss?:\/\//.test(hub.url)) {
+    throw new TypeError('createWallet: hub.url must be a ws:// or wss:// URL');
+  }
+  if (!Number.isInteger(hub.networkId) || hub.networkId < 0 || hub.networkId > 0xffff_ffff) {
+    throw new RangeError('createWallet: hub.networkId must be a u32');
+  }
+  const store = options.store;
+  if (typeof store?.write !== 'function')
+    throw new TypeError('createWallet: store is required (memoryStore, fileStore, indexedDbStore)');
+  const policy = checkPolicy(options.policy);
+  const clock = options.clock ?? { nowMs: () => Date.now() };
+  const verifier = options.verifier ?? nobleVerifier;
+  const windowMax = options.inFlightVouchersMax ?? inFlightVouchersMax;
+  const queueMax = options.queuedPaymentsMax ?? queuedPaymentsMax;
+  const delayMin = options.reconnectDelayMsMin ?? reconnectDelayMsMin;
+  const delayMax = options.reconnectDelayMsMax ?? reconnectDelayMsMax;
+  const balanceLowAt = options.balanceLowAt;
+  if (balanceLowAt !== undefined) assertAmount(balanceLowAt, 'balanceLowAt');
+  const transport = options.transport ?? (await defaultTransport());
+  const events = createEmitter<WalletEvents>();
+
+  // ---- state ----------------------------------------------------------------------
+  const stored = await store.load();
+  let record: WalletRecord | undefined = stored?.record;
+  const pinnedHubId =
+    hub.hubId === undefined ? undefined : typeof hub.hubId === 'string' ? fromHex(hub.hubId, 32) : hub.hubId;
+  if (record !== undefined) {
+    if (record.networkId !== hub.networkId)
+      throw new WalletError('HUB_MISMATCH', 'the store belongs to another network');
+    if (pinnedHubId !== undefined && record.hubId !== toHex(pinnedHubId)) {
+      throw new WalletError('HUB_MISMATCH', 'the store belongs to another hub');
+    }
+  }
+  let domain: Domain | undefined =
+    record !== undefined ? { networkId: record.networkId, hubId: fromHex(record.hubId, 32) as HubId } : undefined;
+  let channel: ClientChannel | undefined = record?.channel === undefined ? undefined : clientChannelOf(record.channel);
+  let acked: Point | undefined = record?.channel === undefined ? undefined : pointFromRecord(record.channel.acked);
+  let pending: LiveVoucher[] = (stored?.pending ?? []).map((p) => ({
+    ...voucherFromRecord(p),
+    jobs: [],
+    dead: false,
+    needsResend: false,
+  }));
+  const history: HistoryRecord[] = [...(stored?.history ?? [])];
+  const spent: Spent = {
+    total: BigInt(record?.spent.total ?? '0'),
+    byPayee: new Map(Object.entries(record?.spent.byPayee ?? {}).map(([k, v]) => [k, BigInt(v)])),
+  };
+  const queue: Job[] = [];
+  let queuedTotal = 0n;
+  const queuedByPayee = new Map<string, bigint>();
+  const invoicesInUse = new Set<string>();
+  let balanceLowFired = false;
+
+  // ---- connection state -------------------------------------------------------------
+  let connection: Connection | undefined;
+  let phase: 'idle' | 'connecting' | 'authenticating' | 'resuming' | 'ready' = 'idle';
+  let stopped = false;
+  let fatal: Error | undefined;
+  let attempts = 0;
+  let wasReady = false;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let resendTimer: ReturnType<typeof setTimeout> | undefined;
+  const sent = new Map<number, LiveVoucher[]>();
+  const requests = new Map<number, PendingRequest>();
+  let nextRequestId = 1;
+  let readyWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let drainWaiters: (() => void)[] = [];
+
+  // ---- persistence ------------------------------------------------------------------
+  let writeChain: Promise<void> = Promise.resolve();
+  let staged: WalletChange | undefined;
+  let stagedTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function currentRecord(): WalletRecord {
+    if (domain === undefined) throw new Error('bug: no domain');
+    const byPayee: Record<string, string> = {};
+    for (const [k, v] of spent.byPayee) byPayee[k] = v.toString();
+    const base: WalletRecord = {
+      version: 1,
+      networkId: domain.networkId,
+      hubId: toHex(domain.hubId),
+      spent: { total: spent.total.toString(), byPayee },
+    };
+    if (record?.channel === undefined || channel === undefined || acked === undefined) {
+      return record?.channel === undefined ? base : { ...base, channel: record.channel };
+    }
+    return {
+      ...base,
+      channel: {
+        ...record.channel,
+        deposit: channel.deposit.toString(),
+        signed: pointToRecord(channel),
+        acked: pointToRecord(acked),
+      },
+    };
+  }
+
+  /** Writes `change` (after anything staged) and resolves once durable. */
+  function persist(change: WalletChange): Promise<void> {
+    let full = change;
+    if (staged !== undefined) {
+      full = mergeChanges(staged, change);
+      staged = undefined;
+      clearTimeout(stagedTimer);
+    }
+    const run = writeChain.then(() => store.write(full));
+    writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queues a change that need not be durable before anything is sent (acknowledgements). */
+  function stage(change: WalletChange): void {
+    staged = staged === undefined ? change : mergeChanges(staged, change);
+    if (stagedTimer !== undefined) return;
+    stagedTimer = setTimeout(() => {
+      stagedTimer = undefined;
+      if (staged !== undefined) persist({}).catch((error) => events.emit('error', error as Error));
+    }, 0);
+  }
+
+  /**
+   * Replaces the channel record. For the same channel, the runtime signed and acknowledged
+   * positions win over the (possibly older) ones in `next`, and the deposit never shrinks.
+   */
+  function setChannelRecord(next: ChannelRecord | undefined): void {
+    const { channel: _previous, ...rest } = currentRecord();
+    if (next === undefined) {
+      record = rest;
+      channel = undefined;
+      acked = undefined;
+      return;
+    }
+    let merged = next;
+    if (channel !== undefined && acked !== undefined && toHex(channel.channelId) === next.channelId) {
+      const deposit = BigInt(next.deposit) > channel.deposit ? BigInt(next.deposit) : channel.deposit;
+      merged = { ...next, deposit: deposit.toString(), signed: pointToRecord(channel), acked: pointToRecord(acked) };
+    }
+    record = { ...rest, channel: merged };
+    channel = clientChannelOf(merged);
+    acked = pointFromRecord(merged.acked);
+  }
+
+  // ---- connection -------------------------------------------------------------------
+  function connect(): void {
+    if (stopped || fatal !== undefined) return;
+    phase = 'connecting';
+    let opened = false;
+    connection = transport.connect(hub.url, {
+      onOpen() {
+        opened = true;
+        phase = 'authenticating';
+      },
+      onMessage(bytes) {
+        let message: HubMessage;
+        try {
+          message = decodeHubMessage(bytes);
+        } catch {
+          connection?.close(1008, 'malformed frame from hub');
+          return;
+        }
+        void onMessage(message).catch((error) => events.emit('error', error as Error));
+      },
+      onClose(code, reason) {
+        const hadSession = phase === 'ready' || phase === 'resuming';
+        connection = undefined;
+        phase = 'idle';
+        sent.clear();
+        if (hadSession || (opened && wasReady)) events.emit('disconnected', { code, reason });
+        if (!stopped && fatal === undefined) scheduleReconnect();
+      },
+    });
+  }
+
+  function scheduleReconnect(): void {
+    if (reconnectTimer !== undefined) return;
+    attempts++;
+    const exponential = Math.min(delayMax, delayMin * 2 ** Math.min(attempts - 1, 20));
+    const jitter = ((randomBytes(1)[0] ?? 0) / 255) * 0.5 + 0.75; // 0.75x..1.25x
+    reconnectTimer = setTimeout(
+      () => {
+        reconnectTimer = undefined;
+        connect();
+      },
+      Math.round(exponential * jitter),
+    );
+  }
+
+  function send(message: ClientMessage): void {
+    connection?.send(encodeClientMessage(message));
+  }
+
+  function fail(error: Error): void {
+    fatal = error;
+    connection?.close(1000, 'wallet stopped: hub mismatch');
+    for (const waiter of readyWaiters) waiter.reject(error);
+    readyWaiters = [];
+    failAllJobs(error);
+    for (const r of requests.values()) r.reject(error);
+    requests.clear();
+    events.emit('error', error);
+  }
+
+  async function onMessage(message: HubMessage): Promise<void> {
+    switch (message.type) {
+      case 'challenge':
+        return onChallenge(message);
+      case 'welcome':
+        return onWelcome();
+      case 'receipts':
+        return onReceipts(message);
+      case 'state':
+      case 'logPage': {
+        const request = requests.get(message.id);
+        if (request === undefined) return;
+        requests.delete(message.id);
+        request.resolve(message);
+        return;
+      }
+      case 'reject':
+        return onReject(message);
+    }
+  }
+
+  async function onChallenge(message: HubMessageOf<'challenge'>): Promise<void> {
+    if (phase !== 'authenticating') return;
+    const hubId = hubIdFromKey(message.hubKey);
+    const expected = pinnedHubId ?? domain?.hubId;
+    if (message.version !== protocolVersion) {
+      return fail(new WalletError('HUB_MISMATCH', `the hub speaks protocol version ${message.version}`));
+    }
+    if (message.networkId !== hub.networkId) {
+      return fail(new WalletError('HUB_MISMATCH', `the hub is on network ${message.networkId}, not ${hub.networkId}`));
+    }
+    if (!equalBytes(hubId, message.hubId) || (expected !== undefined && !equalBytes(hubId, expected))) {
+      return fail(new WalletError('HUB_MISMATCH', 'the hub is not the one this wallet is pinned to'));
+    }
+    if (domain === undefined) {
+      domain = { networkId: hub.networkId, hubId };
+      record = currentRecord();
+      try {
+        await persist({ record });
+      } catch (error) {
+        connection?.close(1000, 'store failed');
+        events.emit('error', error as Error);
+        return;
+      }
+    }
+    const signature = signer.sign(authSigningBytes(domain, message.nonce, signer.publicKey));
+    send({ type: 'auth', clientKey: signer.publicKey, signature });
+  }
+
+  async function onWelcome(): Promise<void> {
+    phase = 'resuming';
+    try {
+      await resume();
+    } catch (error) {
+      // The connection dropped mid-resume (the next one resumes again) or the store failed.
+      if (!(error instanceof WalletError && error.code === 'STOPPED')) {
+        if (error instanceof WalletError && error.code === 'STORE_FAILED') events.emit('error', error);
+      }
+      return;
+    }
+    if (phase !== 'resuming') return;
+    phase = 'ready';
+    const reconnected = wasReady;
+    wasReady = true;
+    const tries = attempts;
+    attempts = 0;
+    for (const waiter of readyWaiters) waiter.resolve();
+    readyWaiters = [];
+    if (reconnected) events.emit('reconnected', { attempts: tries });
+    schedulePump();
+  }
+
+  function whenReady(): Promise<void> {
+    if (fatal !== undefined) return Promise.reject(fatal);
+    if (stopped) return Promise.reject(new WalletError('STOPPED', 'the wallet was stopped'));
+    if (phase === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Sends a request and resolves with its answer; resent after a reconnect until answered. */
+  function request<T extends HubMessage>(message: ClientMessage & { id: number }): Promise<T> {
+    return new Promise<HubMessage>((resolve, reject) => {
+      requests.set(message.id, { message, resolve, reject });
+      if (phase === 'ready' || phase === 'resuming') send(message);
+    }) as Promise<T>;
+  }
+
+  const newId = () => {
+    const id = nextRequestId;
+    nextRequestId = nextRequestId >= 0xffff_fff0 ? 1 : nextRequestId + 1;
+    return id;
+  };
+
+  /** After (re)authentication: finish half-done operations, resync, resend what is unacknowledged. */
+  async function resume(): Promise<void> {
+    sent.clear();
+    const outstanding = new Set([...requests.values()].map((r) => r.message.type));
+    for (const r of requests.values()) send(r.message);
+    const ch = record?.channel;
+    if (ch === undefined || domain === undefined) return;
+    if (ch.status === 'opening' && !outstanding.has('open')) {
+      void request<HubMessageOf<'state'>>({
+        type: 'open',
+        id: newId(),
+        nonce: fromHex(ch.nonce, 16),
+        asset: ch.asset,
+        deposit: BigInt(ch.deposit),
+        expiresAtMs: ch.expiresAtMs,
+        signature: fromHex(ch.openSignature, 64) as never,
+      }).then(
+        (answer) => completeOpen(answer.state),
+        (error) => abandonOpen(error),
+      );
+      return;
+    }
+    if (ch.status === 'opening') return;
+    const answer = await request<HubMessageOf<'state'>>({
+      type: 'sync',
+      id: newId(),
+      channelId: fromHex(ch.channelId, 32) as ChannelId,
+    }).catch((error) => {
+      if (error instanceof RejectError && error.code === 'UNKNOWN_CHANNEL') return undefined;
+      throw error;
+    });
+    if (answer === undefined) return;
+    await resyncWith(answer.state, true);
+    if (ch.topUp !== undefined && !outstanding.has('topUp')) void sendTopUp(ch.topUp.deposit, ch.topUp.signature);
+    if (ch.status === 'closing' && ch.close !== undefined && !outstanding.has('close')) void sendClose();
+  }
+
+  /**
+   * Reconciles with a hub state. In sync or hub behind: resend the pending vouchers (when
+   * `resend`). Hub ahead with a state this wallet signed: adopt it, find the receipts of
+   * `orphans` (and of every pending payment) in the hub's log, sign the rest again.
+   * Returns false when the state was not adopted (the caller keeps its orphans).
+   */
+  async function resyncWith(state: ChannelState, resend: boolean, orphans: Job[] = []): Promise<boolean> {
+    if (channel === undefined || domain === undefined || record?.channel === undefined) return false;
+    const result = reconcile(domain, channel, state, signer.publicKey, verifier);
+    if (result.kind === 'untrusted') {
+      events.emit('error', new WalletError('UNTRUSTED_STATE', `the hub's state is not trusted: ${result.reason}`));
+      return false;
+    }
+    if (result.kind !== 'adopt') {
+      channel = result.channel;
+      if (state.status === 'closed' && record.channel.status !== 'closed') completeClose(state);
+      if (resend) for (const v of pending) sendVoucher(v);
+      return false;
+    }
+    const from = channel.seq;
+    const scanFrom = (acked?.seq ?? 0) + 1;
+    const dead = pending;
+    pending = [];
+    for (const v of dead) v.dead = true;
+    const jobs = [...orphans, ...dead.flatMap((v) => v.jobs.filter((j): j is Job => j !== undefined))];
+    unspend(dead);
+    channel = result.channel;
+    acked = { seq: result.channel.seq, cumulative: result.channel.cumulative, logHead: result.channel.logHead };
+    await persist({ record: currentRecord(), removePending: dead.map((v) => v.seq) });
+    await recoverFromLog(scanFrom, jobs);
+    events.emit('resynced', { from, to: channel.seq });
+    return true;
+  }
+
+  /** Jobs whose entries the hub's log holds get their receipts; the rest are signed again. */
+  async function recoverFromLog(fromSeq: number, jobs: Job[]): Promise<void> {
+    if (jobs.length === 0 || channel === undefined || domain === undefined) return;
+    const byInvoice = new Map(jobs.map((j) => [toHex(j.request.payee) + toHex(j.request.invoiceId), j]));
+    let seq = Math.max(1, fromSeq);
+    const channelId = channel.channelId;
+    for (let page = 0; page < 1_000 && seq <= channel.seq && byInvoice.size > 0; page++) {
+      const answer = await request<HubMessageOf<'logPage'>>({
+        type: 'log',
+        id: newId(),
+        channelId,
+        fromSeq: seq,
+        limit: 256,
+      });
+      for (const v of answer.vouchers) {
+        v.entries.forEach((entry, i) => {
+          const key = toHex(entry.payee) + toHex(entry.invoiceId);
+          const job = byInvoice.get(key);
+          if (job === undefined) return;
+          byInvoice.delete(key);
+          const receipt = receiptOf(channelId, v.seq, entry.payee, entry.invoiceId, entry.amount, v.macs[i] as never);
+          settleJob(job, receipt);
+          events.emit('receipt', receipt);
+        });
+        seq = v.seq + 1;
+      }
+      if (!answer.more || answer.vouchers.length === 0) break;
+    }
+    requeue([...byInvoice.values()]);
+  }
+
+  // ---- open, top up, close -----------------------------------------------------------
+  async function openChannel(parameters: OpenChannelParameters): Promise<Balance> {
+    if (typeof parameters !== 'object' || parameters === null) throw new TypeError('openChannel: parameters required');
+    const deposit = assertAmount(parameters.deposit, 'openChannel: deposit');
+    if (deposit < 1n) throw new RangeError('openChannel: deposit must be at least 1');
+    const unitAsset = checkAsset(parameters.asset?.code ?? 'USD', parameters.asset?.scale ?? 6);
+    const lifetimeMs = parameters.lifetimeMs ?? channelLifetimeMs;
+    if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs < 1)
+      throw new RangeError('openChannel: lifetimeMs must be a positive integer');
+    await whenReady();
+    if (record?.channel !== undefined && record.channel.status !== 'closed') {
+      throw new WalletError('CHANNEL_EXISTS', `a channel is ${record.channel.status} already`);
+    }
+    const d = domain as Domain;
+    const nonce = randomBytes(16);
+    const expiresAtMs = clock.nowMs() + lifetimeMs;
+    const open = signOpenRequest(d, { nonce, asset: unitAsset, deposit, expiresAtMs }, signer);
+    const channelId = channelIdOf(d.hubId, signer.publicKey, nonce);
+    const genesis = pointToRecord({ seq: 0, cumulative: 0n, logHead: logGenesis(d, channelId) });
+    setChannelRecord({
+      channelId: toHex(channelId),
+      nonce: toHex(nonce),
+      asset: unitAsset,
+      deposit: deposit.toString(),
+      expiresAtMs,
+      status: 'opening',
+      openSignature: toHex(open.signature),
+      signed: genesis,
+      acked: genesis,
+    });
+    pending = [];
+    await persist({ record: currentRecord() });
+    try {
+      const answer = await request<HubMessageOf<'state'>>({
+        type: 'open',
+        id: newId(),
+        nonce,
+        asset: unitAsset,
+        deposit,
+        expiresAtMs,
+        signature: open.signature,
+      });
+      await completeOpen(answer.state);
+    } catch (error) {
+      await abandonOpen(error);
+      throw error;
+    }
+    return balance() as Balance;
+  }
+
+  async function completeOpen(state: ChannelState): Promise<void> {
+    const ch = record?.channel;
+    if (ch === undefined || ch.status !== 'opening' || toHex(state.channelId) !== ch.channelId) return;
+    setChannelRecord({ ...ch, status: 'open', deposit: state.deposit.toString() });
+    await persist({ record: currentRecord() });
+    schedulePump();
+  }
+
+  async function abandonOpen(error: unknown): Promise<void> {
+    // Only a final refusal abandons the open; a disconnect resends it.
+    if (!(error instanceof RejectError) || record?.channel?.status !== 'opening') return;
+    setChannelRecord(undefined);
+    await persist({ record: currentRecord() }).catch(() => undefined);
+  }
+
+  async function topUp(parameters: { readonly amount: bigint }): Promise<Balance> {
+    const amount = assertAmount(parameters?.amount, 'topUp: amount');
+    if (amount < 1n) throw new RangeError('topUp: amount must be at least 1');
+    await whenReady();
+    const ch = record?.channel;
+    if (ch === undefined || channel === undefined) throw new WalletError('NO_CHANNEL', 'open a channel first');
+    if (ch.status !== 'open') throw new WalletError('CHANNEL_CLOSED', `the channel is ${ch.status}`);
+    const total = channel.deposit + amount;
+    const signed = signTopUp(domain as Domain, { channelId: channel.channelId, deposit: total }, signer);
+    setChannelRecord({ ...ch, topUp: { deposit: total.toString(), signature: toHex(signed.signature) } });
+    await persist({ record: currentRecord() });
+    await sendTopUp(total.toString(), toHex(signed.signature));
+    return balance() as Balance;
+  }
+
+  async function sendTopUp(deposit: string, signature: string): Promise<void> {
+    const ch = record?.channel as ChannelRecord;
+    try {
+      const answer = await request<HubMessageOf<'state'>>({
+        type: 'topUp',
+        id: newId(),
+        channelId: fromHex(ch.channelId, 32) as ChannelId,
+        deposit: BigInt(deposit),
+        signature: fromHex(signature, 64) as never,
+      });
+      const current = record?.channel as ChannelRecord;
+      const { topUp: _done, ...rest } = current;
+      const hubDeposit = answer.state.deposit > BigInt(rest.deposit) ? answer.state.deposit : BigInt(rest.deposit);
+      setChannelRecord({ ...rest, deposit: hubDeposit.toString() });
+      await persist({ record: currentRecord() });
+      if (balanceLowAt !== undefined && (balance()?.available ?? 0n) >= balanceLowAt) balanceLowFired = false;
+      schedulePump();
+    } catch (error) {
+      if (error instanceof RejectError) {
+        const current = record?.channel as ChannelRecord;
+        const { topUp: _failed, ...rest } = current;
+        setChannelRecord(rest);
+        await persist({ record: currentRecord() }).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  let closing: Promise<CloseResult> | undefined;
+  async function close(): Promise<CloseResult> {
+    await whenReady();
+    const ch = record?.channel;
+    if (ch === undefined || channel === undefined) throw new WalletError('NO_CHANNEL', 'open a channel first');
+    if (ch.status === 'closed') throw new WalletError('CHANNEL_CLOSED', 'the channel is closed already');
+    closing ??= (async () => {
+      await drained();
+      const current = record?.channel as ChannelRecord;
+      if (current.status === 'open') {
+        const signed = signClose(
+          domain as Domain,
+          {
+            channelId: (channel as ClientChannel).channelId,
+            seq: (channel as ClientChannel).seq,
+            cumulative: (channel as ClientChannel).cumulative,
+            logHead: (channel as ClientChannel).logHead,
+          },
+          signer,
+        );
+        setChannelRecord({
+          ...current,
+          status: 'closing',
+          close: { ...pointToRecord(channel as ClientChannel), signature: toHex(signed.signature) },
+        });
+        await persist({ record: currentRecord() });
+      }
+      return sendClose();
+    })().finally(() => {
+      closing = undefined;
+    });
+    return closing;
+  }
+
+  let closeResult: Promise<CloseResult> | undefined;
+  function sendClose(): Promise<CloseResult> {
+    closeResult ??= (async () => {
+      const ch = record?.channel as ChannelRecord;
+      const c = ch.close as NonNullable<ChannelRecord['close']>;
+      const answer = await request<HubMessageOf<'state'>>({
+        type: 'close',
+        id: newId(),
+        channelId: fromHex(ch.channelId, 32) as ChannelId,
+        seq: c.seq,
+        cumulative: BigInt(c.cumulative),
+        logHead: fromHex(c.logHead, 32) as LogHead,
+        signature: fromHex(c.signature, 64) as never,
+      });
+      return completeClose(answer.state);
+    })().finally(() => {
+      closeResult = undefined;
+    });
+    return closeResult;
+  }
+
+  function completeClose(state: ChannelState): CloseResult {
+    const ch = record?.channel as ChannelRecord;
+    const refund = state.deposit - state.cumulative;
+    setChannelRecord({ ...ch, status: 'closed', refund: refund.toString() });
+    persist({ record: currentRecord() }).catch((error) => events.emit('error', error as Error));
+    failQueued(new WalletError('CHANNEL_CLOSED', 'the channel was closed'));
+    const result = { refund, state };
+    events.emit('closed', result);
+    return result;
+  }
+
+  function drained(): Promise<void> {
+    if (queue.length === 0 && pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => drainWaiters.push(resolve));
+  }
+
+  function checkDrained(): void {
+    if (queue.length > 0 || pending.length > 0) return;
+    const waiters = drainWaiters;
+    drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  // ---- paying -------------------------------------------------------------------------
+  function pay(input: PaymentRequest | string): Promise<Receipt> {
+    let request: PaymentRequest;
+    try {
+      request = typeof input === 'string' ? decodePaymentRequest(input) : input;
+      if (typeof request !== 'object' || request === null || !(request.payee instanceof Uint8Array)) {
+        throw new TypeError('pay: expected a PaymentRequest or its token');
+      }
+      admit(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<Receipt>((resolve, reject) => {
+      queue.push({ request, resolve, reject, solo: false, attempts: 0 });
+      schedulePump();
+    });
+  }
+
+  /** Every check that can fail before signing; on success the payment counts as queued. */
+  function admit(request: PaymentRequest): void {
+    if (fatal !== undefined) throw fatal;
+    if (stopped) throw new WalletError('STOPPED', 'the wallet was stopped');
+    const ch = record?.channel;
+    if (ch === undefined || channel === undefined || domain === undefined) {
+      throw new WalletError('NO_CHANNEL', 'open a channel first');
+    }
+    if (ch.status === 'closing' || ch.status === 'closed')
+      throw new WalletError('CHANNEL_CLOSED', `the channel is ${ch.status}`);
+    if (queue.length >= queueMax) throw new WalletError('QUEUE_FULL', `${queueMax} payments are queued already`);
+    const payeeId = toHex(request.payee);
+    enforcePolicy(policy, spent, request.payee, request.amount, queuedTotal, queuedByPayee.get(payeeId) ?? 0n);
+    const key = payeeId + toHex(request.invoiceId);
+    if (invoicesInUse.has(key)) {
+      throw new RejectError('INVOICE_ALREADY_PAID', 'this invoice is being paid already');
+    }
+    // Dry run on the balance left after everything queued: fails with a PaymentError before signing.
+    const available: ClientChannel = { ...channel, cumulative: channel.cumulative + queuedTotal };
+    preparePayment(domain, available, [request], clock.nowMs());
+    invoicesInUse.add(key);
+    queuedTotal += request.amount;
+    queuedByPayee.set(payeeId, (queuedByPayee.get(payeeId) ?? 0n) + request.amount);
+  }
+
+  function unqueue(job: Job): void {
+    const payeeId = toHex(job.request.payee);
+    queuedTotal -= job.request.amount;
+    queuedByPayee.set(payeeId, (queuedByPayee.get(payeeId) ?? 0n) - job.request.amount);
+  }
+
+  let pumpScheduled = false;
+  function schedulePump(): void {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    // A macrotask, so every pay() of this tick (and their microtasks) join the same voucher.
+    setTimeout(() => {
+      pumpScheduled = false;
+      void pump();
+    }, 0);
+  }
+
+  let pumping = false;
+  async function pump(): Promise<void> {
+    if (pumping || phase !== 'ready' || record?.channel?.status !== 'open' || domain === undefined) return;
+    pumping = true;
+    try {
+      while (queue.length > 0 && pending.length < windowMax && phase === 'ready' && channel !== undefined) {
+        const built = build(domain, channel);
+        if (built.length === 0) break;
+        const previous = channel;
+        const last = built[built.length - 1] as LiveVoucher;
+        channel = { ...channel, seq: last.seq, cumulative: last.cumulative, logHead: last.logHead };
+        pending.push(...built);
+        try {
+          await persist({ record: currentRecord(), addPending: built.map(voucherToRecord) });
+        } catch (error) {
+          channel = previous;
+          pending = pending.filter((v) => !built.includes(v));
+          unspend(built);
+          for (const v of built) for (const job of v.jobs) if (job !== undefined) finishJob(job, error);
+          events.emit('error', error as Error);
+          break;
+        }
+        for (const v of built) if (!v.dead) sendVoucher(v);
+      }
+    } finally {
+      pumping = false;
+    }
+    if (queue.length > 0 && phase === 'ready' && pending.length < windowMax) schedulePump();
+    checkDrained();
+  }
+
+  /** Signs as many vouchers as the window allows, each covering up to entriesPerVoucherMax queued payments. */
+  function build(d: Domain, start: ClientChannel): LiveVoucher[] {
+    const built: LiveVoucher[] = [];
+    let local = start;
+    const nowMs = clock.nowMs();
+    while (queue.length > 0 && pending.length + built.length < windowMax) {
+      const group: Job[] = [];
+      while (queue.length > 0 && group.length < entriesPerVoucherMax) {
+        const next = queue[0] as Job;
+        if (next.solo && group.length > 0) break;
+        group.push(queue.shift() as Job);
+        if (next.solo) break;
+      }
+      let prepared: ReturnType<typeof preparePayment>;
+      try {
+        prepared = preparePayment(
+          d,
+          local,
+          group.map((j) => j.request),
+          nowMs,
+        );
+      } catch (error) {
+        if (group.length > 1) {
+          for (const job of group) job.solo = true;
+          queue.unshift(...group);
+          continue;
+        }
+        const job = group[0] as Job;
+        unqueue(job);
+        finishJob(job, error);
+        continue;
+      }
+      const voucher = signVoucher(d, prepared.voucher, signer);
+      for (const job of group) {
+        unqueue(job);
+        job.attempts++;
+        const payeeId = toHex(job.request.payee);
+        spent.total += job.request.amount;
+        spent.byPayee.set(payeeId, (spent.byPayee.get(payeeId) ?? 0n) + job.request.amount);
+      }
+      built.push({ ...voucher, entries: prepared.entries, jobs: group, dead: false, needsResend: false });
+      local = prepared.channel;
+    }
+    return built;
+  }
+
+  function sendVoucher(v: LiveVoucher): void {
+    if (phase !== 'ready' && phase !== 'resuming') return;
+    send({
+      type: 'pay',
+      channelId: (channel as ClientChannel).channelId,
+      seq: v.seq,
+      cumulative: v.cumulative,
+      logHead: v.logHead,
+      signature: v.signature,
+      entries: [...v.entries],
+    });
+    const list = sent.get(v.seq);
+    if (list === undefined) sent.set(v.seq, [v]);
+    else list.push(v);
+  }
+
+  /** The voucher a reply for `seq` answers: replies come in the order frames were sent. */
+  function takeSent(seq: number): LiveVoucher | undefined {
+    const list = sent.get(seq);
+    const v = list?.shift();
+    if (list !== undefined && list.length === 0) sent.delete(seq);
+    return v;
+  }
+
+  function receiptOf(
+    channelId: ChannelId,
+    seq: number,
+    payee: PaymentRequest['payee'],
+    invoiceId: PaymentRequest['invoiceId'],
+    amount: bigint,
+    mac: Receipt['mac'],
+  ): Receipt {
+    const d = domain as Domain;
+    return {
+      networkId: d.networkId,
+      hubId: d.hubId,
+      channelId,
+      seq,
+      payee,
+      invoiceId,
+      asset: (channel as ClientChannel).asset,
+      amount,
+      mac,
+    };
+  }
+
+  function onReceipts(message: HubMessageOf<'receipts'>): void {
+    const v = takeSent(message.seq);
+    if (v === undefined || v.dead || channel === undefined || !equalBytes(message.channelId, channel.channelId)) return;
+    if (message.macs.length !== v.entries.length) {
+      connection?.close(1008, 'receipt count mismatch');
+      return;
+    }
+    pending = pending.filter((p) => p !== v);
+    if (acked === undefined || v.seq > acked.seq) acked = { seq: v.seq, cumulative: v.cumulative, logHead: v.logHead };
+    const nowMs = clock.nowMs();
+    const records: HistoryRecord[] = [];
+    const receipts = v.entries.map((entry, i) => {
+      const receipt = receiptOf(
+        channel!.channelId,
+        v.seq,
+        entry.payee,
+        entry.invoiceId,
+        entry.amount,
+        message.macs[i]!,
+      );
+      records.push({
+        channelId: toHex(receipt.channelId),
+        seq: v.seq,
+        payee: toHex(entry.payee),
+        invoiceId: toHex(entry.invoiceId),
+        amount: entry.amount.toString(),
+        receipt: encodeReceipt(receipt),
+        atMs: nowMs,
+      });
+      return receipt;
+    });
+    history.push(...records);
+    if (history.length > 10_000) history.splice(0, history.length - 10_000);
+    stage({ record: currentRecord(), removePending: [v.seq], addHistory: records });
+    receipts.forEach((receipt, i) => {
+      const job = v.jobs[i];
+      if (job !== undefined) settleJob(job, receipt);
+      events.emit('receipt', receipt);
+    });
+    checkBalanceLow();
+    schedulePump();
+    checkDrained();
+  }
+
+  function settleJob(job: Job, receipt: Receipt): void {
+    invoicesInUse.delete(toHex(job.request.payee) + toHex(job.request.invoiceId));
+    job.resolve(receipt);
+  }
+
+  function finishJob(job: Job, error: unknown): void {
+    invoicesInUse.delete(toHex(job.request.payee) + toHex(job.request.invoiceId));
+    job.reject(error);
+  }
+
+  function unspend(vouchers: readonly LiveVoucher[]): void {
+    for (const v of vouchers) {
+      for (const entry of v.entries) {
+        const payeeId = toHex(entry.payee);
+        spent.total -= entry.amount;
+        spent.byPayee.set(payeeId, (spent.byPayee.get(payeeId) ?? 0n) - entry.amount);
+      }
+    }
+  }
+
+  /** Puts jobs back at the front of the queue, in order, to be signed again. */
+  function requeue(jobs: Job[]): void {
+    const again: Job[] = [];
+    for (const job of jobs) {
+      if (job.attempts >= paymentAttemptsMax) {
+        finishJob(job, new WalletError('STORE_FAILED', 'the payment was refused too many times; giving up'));
+        continue;
+      }
+      const payeeId = toHex(job.request.payee);
+      queuedTotal += job.request.amount;
+      queuedByPayee.set(payeeId, (queuedByPayee.get(payeeId) ?? 0n) + job.request.amount);
+      again.push(job);
+    }
+    queue.unshift(...again);
+    schedulePump();
+  }
+
+  async function onReject(message: HubMessageOf<'reject'>): Promise<void> {
+    if (message.id !== undefined) {
+      const request = requests.get(message.id);
+      if (request === undefined) return;
+      if (rejectCodes[message.code].retry) {
+        // Retryable (rate limited, overloaded, shutting down): resend after a pause.
+        setTimeout(() => {
+          if (requests.has(message.id as number) && phase === 'ready') send(request.message);
+        }, resendDelayMs);
+        return;
+      }
+      requests.delete(message.id);
+      request.reject(new RejectError(message.code, message.message));
+      return;
+    }
+    if (message.code === 'AUTH_FAILED') {
+      fail(new WalletError('HUB_MISMATCH', `the hub refused the authentication: ${message.message}`));
+      return;
+    }
+    if (message.seq === undefined || message.channelId === undefined) return;
+    const v = takeSent(message.seq);
+    if (v === undefined || v.dead) return;
+    if (rejectCodes[message.code].retry) {
+      v.needsResend = true;
+      scheduleResend();
+      return;
+    }
+    await killFrom(v, message.code, message.message, message.state);
+  }
+
+  function scheduleResend(): void {
+    if (resendTimer !== undefined) return;
+    resendTimer = setTimeout(() => {
+      resendTimer = undefined;
+      if (phase !== 'ready') return;
+      for (const v of pending) {
+        if (!v.needsResend) continue;
+        v.needsResend = false;
+        sendVoucher(v);
+      }
+    }, resendDelayMs);
+  }
+
+  /** A voucher was refused for good: it and every voucher chained on it are dead; their payments go back or fail. */
+  async function killFrom(
+    v: LiveVoucher,
+    code: RejectCode,
+    text: string,
+    state: ChannelState | undefined,
+  ): Promise<void> {
+    const dead = pending.filter((p) => p.seq >= v.seq);
+    pending = pending.filter((p) => p.seq < v.seq);
+    for (const d of dead) d.dead = true;
+    unspend(dead);
+    const before = pending[pending.length - 1] ?? acked;
+    const from = channel?.seq ?? 0;
+    if (channel !== undefined && before !== undefined) {
+      channel = { ...channel, seq: before.seq, cumulative: before.cumulative, logHead: before.logHead };
+    }
+    const error = new RejectError(code, text);
+    const [first, ...rest] = dead;
+    const firstJobs = (first?.jobs ?? []).filter((j): j is Job => j !== undefined);
+    const restJobs = rest.flatMap((d) => d.jobs.filter((j): j is Job => j !== undefined));
+    let again: Job[] = restJobs;
+    if (entryCodes.has(code)) {
+      if (firstJobs.length === 1) finishJob(firstJobs[0] as Job, error);
+      else {
+        for (const job of firstJobs) job.solo = true;
+        again = [...firstJobs, ...restJobs];
+      }
+    } else if (divergenceCodes.has(code)) {
+      again = [...firstJobs, ...restJobs];
+    } else {
+      for (const job of [...firstJobs, ...restJobs]) finishJob(job, error);
+      again = [];
+      if (code === 'CHANNEL_CLOSED' || code === 'CHANNEL_EXPIRED' || code === 'UNKNOWN_CHANNEL') failQueued(error);
+    }
+    await persist({ record: currentRecord(), removePending: dead.map((d) => d.seq) }).catch((e) =>
+      events.emit('error', e as Error),
+    );
+    if (divergenceCodes.has(code) && state !== undefined) {
+      // Our view of the hub was wrong: adopt its state if we signed it, recover receipts, sign the rest again.
+      if (await resyncWith(state, false, again)) again = [];
+    } else if (dead.length > 0) {
+      events.emit('resynced', { from, to: channel?.seq ?? 0 });
+    }
+    requeue(again);
+    checkDrained();
+  }
+
+  function failQueued(error: unknown): void {
+    const jobs = queue.splice(0);
+    for (const job of jobs) {
+      unqueue(job);
+      finishJob(job, error);
+    }
+  }
+
+  function failAllJobs(error: unknown): void {
+    failQueued(error);
+    for (const v of pending) for (const job of v.jobs) if (job !== undefined) finishJob(job, error);
+  }
+
+  function checkBalanceLow(): void {
+    if (balanceLowAt === undefined) return;
+    const available = balance()?.available;
+    if (available === undefined) return;
+    if (available < balanceLowAt && !balanceLowFired) {
+      balanceLowFired = true;
+      events.emit('balanceLow', { available, threshold: balanceLowAt });
+    } else if (available >= balanceLowAt) balanceLowFired = false;
+  }
+
+  function balance(): Balance | undefined {
+    const ch = record?.channel;
+    if (ch === undefined || channel === undefined) return undefined;
+    return {
+      channelId: channel.channelId,
+      asset: channel.asset,
+      status: ch.status,
+      deposit: channel.deposit,
+      spent: channel.cumulative,
+      acknowledged: acked?.cumulative ?? 0n,
+      available: channel.deposit - channel.cumulative,
+    };
+  }
+
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(reconnectTimer);
+    clearTimeout(resendTimer);
+    const error = new WalletError('STOPPED', 'the wallet was stopped');
+    for (const waiter of readyWaiters) waiter.reject(error);
+    readyWaiters = [];
+    failAllJobs(error);
+    for (const r of requests.values()) r.reject(error);
+    requests.clear();
+    connection?.close(1000, 'wallet stopped');
+    if (staged !== undefined) await persist({}).catch(() => undefined);
+    await writeChain;
+    await store.close();
+  }
+
+  connect();
+
+  return {
+    publicKey: signer.publicKey,
+    openChannel,
+    topUp,
+    pay,
+    balance,
+    close,
+    history: () => [...history],
+    on: (event, listener) => events.on(event, listener),
+    get connected() {
+      return phase === 'ready';
+    },
+    stop,
+  };
+}
+
+export type { PolicyError };

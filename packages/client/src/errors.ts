@@ -1,0 +1,58 @@
+/** The wallet's own errors: a stable code, a message, and the cause. */
+import { TrickleError, type TrickleErrorOptions } from '@trickle/protocol';
+
+/** Codes of {@link WalletError}. */
+export type WalletErrorCode =
+  /** The store failed; what was being written is not durable and was not sent. */
+  | 'STORE_FAILED'
+  /** The hub is not the one this wallet is pinned to, or speaks another network or version. */
+  | 'HUB_MISMATCH'
+  /** No open channel: call openChannel first. */
+  | 'NO_CHANNEL'
+  /** A channel is open (or opening) already. */
+  | 'CHANNEL_EXISTS'
+  /** The channel is closing or closed. */
+  | 'CHANNEL_CLOSED'
+  /** Too many payments queued. */
+  | 'QUEUE_FULL'
+  /** The wallet was stopped. */
+  | 'STOPPED'
+  /** The hub answered with a state this wallet did not sign. */
+  | 'UNTRUSTED_STATE';
+
+/**
+ * An expected failure of the wallet (I/O, state), with a stable code.
+ *
+ * @example
+ * ```ts
+ * import { WalletError } from '@trickle/client';
+ * new WalletError('NO_CHANNEL', 'open a channel first').code; // 'NO_CHANNEL'
+ * ```
+ */
+export class WalletError extends TrickleError {
+  override name = 'WalletError';
+  declare readonly code: WalletErrorCode;
+  constructor(code: WalletErrorCode, message: string, options?: TrickleErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Codes of {@link PolicyError}. */
+export type PolicyErrorCode = 'PAYMENT_CAP' | 'PAYEE_CAP' | 'TOTAL_CAP';
+
+/**
+ * A payment the spending policy forbids; thrown before anything is signed.
+ *
+ * @example
+ * ```ts
+ * import { PolicyError } from '@trickle/client';
+ * new PolicyError('PAYMENT_CAP', 'a payment may be at most 1000').code; // 'PAYMENT_CAP'
+ * ```
+ */
+export class PolicyError extends TrickleError {
+  override name = 'PolicyError';
+  declare readonly code: PolicyErrorCode;
+  constructor(code: PolicyErrorCode, message: string) {
+    super(code, message);
+  }
+}

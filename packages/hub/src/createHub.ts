@@ -1,0 +1,289 @@
+/**
+ * `createHub`: a running hub. An HTTP server that only upgrades to WebSocket (`ws`,
+ * compression off, small maxPayload), one session per connection, the channel engine,
+ * a durable channel store with group commit, the merchant registry and the ledger port.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import {
+  type Asset,
+  amountMax,
+  assertAmount,
+  assertNetworkId,
+  type ChannelId,
+  type ChannelState,
+  asset as checkAsset,
+  type Domain,
+  frameBytesMax,
+  type HubId,
+  hubIdFromKey,
+  type PublicKey,
+  publicKeyOf,
+  type RandomBytes,
+  type Verifier,
+} from '@trickle/protocol';
+import { WebSocketServer } from 'ws';
+import { createChannelEngine } from './channelEngine.js';
+import { HubError } from './errors.js';
+import { createGroupCommit } from './groupCommit.js';
+import { loadOrCreateHubKey } from './hubKey.js';
+import { createInvoiceSet } from './invoices.js';
+import type { ChannelLedger } from './ledgerPort.js';
+import { type HubLimits, resolveLimits } from './limits.js';
+import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
+import { type Clock, systemClock, systemRandomBytes } from './ports.js';
+import { closeCodes, type Session, startSession } from './session.js';
+import type { ChannelStore } from './store/channelStore.js';
+import { sqliteChannelStore } from './store/sqliteChannelStore.js';
+import type { AsyncVerifier } from './verifier/asyncVerifier.js';
+import { createThreadPoolVerifier } from './verifier/nodeCryptoVerifier.js';
+import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
+
+/** Options of {@link createHub}. Every default is listed in docs/hub.md. */
+export interface CreateHubOptions {
+  /** Folder for the hub key (`hub.key`), the channel store (`channels.sqlite`) and the default ledger. Created if missing. */
+  readonly dataDir: string;
+  /** The network id every signature is bound to (u32). */
+  readonly networkId: number;
+  /** Interface to listen on. Default `'127.0.0.1'`. */
+  readonly host?: string;
+  /** Port to listen on; 0 lets the OS choose (read it from `hub.port`). Default 0. */
+  readonly port?: number;
+  /** Assets channels may be opened in. Default `[{ code: 'USD', scale: 6 }]`. */
+  readonly assets?: readonly Asset[];
+  /** Largest deposit of one channel, in minor units. Default 2^63-1. */
+  readonly depositMax?: bigint;
+  /** Shortest channel lifetime from its open, in ms. Default 60,000 (one minute). */
+  readonly channelLifetimeMsMin?: number;
+  /** Longest channel lifetime from its open, in ms. Default 31,536,000,000 (365 days). */
+  readonly channelLifetimeMsMax?: number;
+  /** The ledger of record. Default: `sqliteLedger` in `<dataDir>/ledger.sqlite` once @trickle/ledger ships it. */
+  readonly ledger?: ChannelLedger;
+  /** The channel store. Default `sqliteChannelStore` at `<dataDir>/channels.sqlite`. */
+  readonly store?: ChannelStore;
+  /** Verifies vouchers off the event loop. Default `createThreadPoolVerifier()` (node:crypto on the libuv threadpool). */
+  readonly verifier?: AsyncVerifier;
+  /** Verifies the rare inline signatures (auth, open, top-up, close). Default `tinySecp256k1Verifier`. */
+  readonly inlineVerifier?: Verifier;
+  /** Overrides of {@link HubLimits}; see `defaultHubLimits`. */
+  readonly limits?: Partial<HubLimits>;
+  /** Time source. Default `systemClock` (Date.now). */
+  readonly clock?: Clock;
+  /** Randomness (challenge nonces, the first hub key). Default `crypto.getRandomValues`. */
+  readonly randomBytes?: RandomBytes;
+  /** Merchants to register at start (idempotent). Default none. */
+  readonly merchants?: readonly MerchantRegistration[];
+}
+
+/** A running hub. */
+export interface Hub {
+  /** `ws://host:port`, what wallets connect to. */
+  readonly url: string;
+  /** The port listened on. */
+  readonly port: number;
+  readonly networkId: number;
+  /** sha256("trickle/hub-id" || hub public key). */
+  readonly hubId: HubId;
+  /** The hub's public key: merchants derive their MAC key from it. */
+  readonly publicKey: PublicKey;
+  /** Registers a merchant (payee): ledger accounts, store, MAC key. Idempotent. */
+  registerMerchant(registration: MerchantRegistration): Promise<Merchant>;
+  /** Every registered merchant. */
+  merchants(): Merchant[];
+  /** A channel's current state as the hub would report it, if it is in memory. */
+  channel(channelId: ChannelId): ChannelState | undefined;
+  /** Open connections. */
+  readonly connectionCount: number;
+  /** Graceful shutdown: stop accepting, drain queued work, flush the store, close connections and files. */
+  close(): Promise<void>;
+}
+
+const defaultAssets: readonly Asset[] = [checkAsset('USD', 6)];
+
+/**
+ * Starts a hub: loads or creates its key, opens its store, reloads every open channel,
+ * and listens.
+ *
+ * @example
+ * ```ts
+ * import { createHub } from '@trickle/hub';
+ * declare const ledger: import('@trickle/hub').ChannelLedger;
+ * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, port: 8787, ledger });
+ * console.log(hub.url); // ws://127.0.0.1:8787
+ * await hub.close();
+ * ```
+ */
+export async function createHub(options: CreateHubOptions): Promise<Hub> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createHub: options must be an object');
+  const networkId = assertNetworkId(options.networkId);
+  const limits = resolveLimits(options.limits);
+  const clock = options.clock ?? systemClock;
+  const randomBytes = options.randomBytes ?? systemRandomBytes;
+  const assets = (options.assets ?? defaultAssets).map((a) => checkAsset(a.code, a.scale));
+  if (assets.length === 0) throw new RangeError('createHub: assets must name at least one asset');
+  const depositMax = assertAmount(options.depositMax ?? amountMax, 'depositMax');
+  const lifetimeMsMin = options.channelLifetimeMsMin ?? 60_000;
+  const lifetimeMsMax = options.channelLifetimeMsMax ?? 365 * 24 * 3_600_000;
+  if (!(Number.isSafeInteger(lifetimeMsMin) && Number.isSafeInteger(lifetimeMsMax) && lifetimeMsMin <= lifetimeMsMax)) {
+    throw new RangeError('createHub: channelLifetimeMsMin..channelLifetimeMsMax must be integers, min <= max');
+  }
+
+  const hubSecret = loadOrCreateHubKey(options.dataDir, randomBytes);
+  const hubKey = publicKeyOf(hubSecret);
+  const domain: Domain = { networkId, hubId: hubIdFromKey(hubKey) };
+  const ownsLedger = options.ledger === undefined;
+  const ledger = options.ledger ?? (await defaultLedger(options.dataDir));
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? sqliteChannelStore({ path: join(options.dataDir, 'channels.sqlite') });
+  const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
+  const invoices = createInvoiceSet();
+  const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
+  const verifier = options.inlineVerifier ?? tinySecp256k1Verifier;
+  const engine = createChannelEngine({
+    domain,
+    clock,
+    store,
+    commits,
+    ledger,
+    merchants,
+    invoices,
+    asyncVerifier: options.verifier ?? createThreadPoolVerifier(),
+    verifier,
+    openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
+    channelQueueFramesMax: limits.channelQueueFramesMax,
+    logPageBytesMax: frameBytesMax - 1024,
+  });
+  await merchants.load();
+  await engine.load();
+  for (const registration of options.merchants ?? []) await merchants.register(registration);
+
+  const sessions = new Set<Session>();
+  const perAddress = new Map<string, number>();
+  const perKey = new Map<string, number>();
+  let shuttingDown = false;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.wsPayloadBytesMax,
+    perMessageDeflate: false,
+    clientTracking: false,
+    skipUTF8Validation: false,
+  });
+  const server: Server = createServer((_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (shuttingDown) return refuse(503, 'Shutting Down');
+    if (sessions.size >= limits.connectionsMax) return refuse(503, 'Too Many Connections');
+    if ((perAddress.get(address) ?? 0) >= limits.connectionsPerAddressMax) return refuse(429, 'Too Many Requests');
+    socket.on('error', () => {});
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      const session = startSession(ws, {
+        domain,
+        hubKey,
+        engine,
+        verifier,
+        limits,
+        clock,
+        randomBytes,
+        isShuttingDown: () => shuttingDown,
+        admitKey(key) {
+          const count = perKey.get(key) ?? 0;
+          if (count >= limits.connectionsPerKeyMax) return false;
+          perKey.set(key, count + 1);
+          return true;
+        },
+        onClosed(closed) {
+          sessions.delete(closed);
+          decrement(perAddress, address);
+          if (closed.keyId !== undefined) decrement(perKey, closed.keyId);
+        },
+      });
+      sessions.add(session);
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    const nowMs = clock.nowMs();
+    for (const session of sessions) session.tick(nowMs);
+  }, limits.heartbeatIntervalMs);
+  heartbeat.unref();
+  const sweep = setInterval(() => invoices.sweep(clock.nowMs()), limits.invoiceSweepIntervalMs);
+  sweep.unref();
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause) => reject(new HubError('LISTEN_FAILED', `cannot listen on ${host}`, { cause })));
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    shuttingDown = true;
+    clearInterval(heartbeat);
+    clearInterval(sweep);
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      engine.idle(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limits.drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const session of sessions) session.close(closeCodes.goingAway, 'SHUTTING_DOWN');
+    server.closeAllConnections?.();
+    await serverClosed;
+    await commits.flush();
+    wss.close();
+    if (ownsStore) await store.close();
+    if (ownsLedger) await ledger.close();
+  }
+
+  return {
+    url: `ws://${urlHost}:${port}`,
+    port,
+    networkId,
+    hubId: domain.hubId,
+    publicKey: hubKey,
+    registerMerchant: (registration) => merchants.register(registration),
+    merchants: () => merchants.list(),
+    channel: (channelId) => engine.state(channelId),
+    get connectionCount() {
+      return sessions.size;
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const next = (counts.get(key) ?? 1) - 1;
+  if (next <= 0) counts.delete(key);
+  else counts.set(key, next);
+}
+
+/** The shipped default: the ledger package's SQLite adapter in the data folder. */
+async function defaultLedger(dataDir: string): Promise<ChannelLedger> {
+  // A variable specifier: the ledger package may not have an index yet in this workspace.
+  const specifier = '@trickle/ledger';
+  const ledgerModule = (await import(specifier).catch(() => ({}))) as Record<string, unknown>;
+  const factory = ledgerModule.sqliteLedger as
+    | ((options: { path: string }) => ChannelLedger | Promise<ChannelLedger>)
+    | undefined;
+  if (typeof factory !== 'function') {
+    throw new TypeError('createHub: options.ledger is required (this @trickle/ledger has no sqliteLedger yet)');
+  }
+  return await factory({ path: join(dataDir, 'ledger.sqlite') });
+}

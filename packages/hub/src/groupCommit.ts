@@ -1,0 +1,78 @@
+/**
+ * Group commit: writes queued in the same turn of the event loop (and while a commit is
+ * in flight) go to the store as one transaction, so many payments on many channels share
+ * one fsync. A write's promise resolves only once its transaction is durable; nothing is
+ * acknowledged before that (persist, then promise).
+ */
+import type { ChannelStore, ChannelWrite } from './store/channelStore.js';
+
+/** Queues writes and commits them in batches. */
+export interface GroupCommit {
+  /** Resolves when `write` is durable; rejects (HubError STORE_FAILED) when its batch failed. */
+  write(write: ChannelWrite): Promise<void>;
+  /** Resolves when everything queued so far is durable (or failed). */
+  flush(): Promise<void>;
+}
+
+interface Pending {
+  readonly write: ChannelWrite;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * A group commit over `store`, at most `writesMax` writes per transaction.
+ *
+ * @example
+ * ```ts
+ * import { createGroupCommit, sqliteChannelStore } from '@trickle/hub';
+ * const commits = createGroupCommit(sqliteChannelStore({ path: ':memory:' }), { writesMax: 4096 });
+ * await commits.flush();
+ * ```
+ */
+export function createGroupCommit(store: ChannelStore, options: { readonly writesMax: number }): GroupCommit {
+  let queue: Pending[] = [];
+  let running: Promise<void> | undefined;
+  let scheduled = false;
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, options.writesMax);
+      queue = queue.slice(batch.length);
+      try {
+        await store.commit(batch.map((p) => p.write));
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+  }
+
+  function kick(): void {
+    if (running !== undefined || scheduled) return;
+    scheduled = true;
+    // setImmediate: let every frame already read in this turn join the batch.
+    setImmediate(() => {
+      scheduled = false;
+      running = drain().finally(() => {
+        running = undefined;
+        if (queue.length > 0) kick();
+      });
+    });
+  }
+
+  return {
+    write(write) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ write, resolve, reject });
+        kick();
+      });
+    },
+    async flush() {
+      while (running !== undefined || scheduled || queue.length > 0) {
+        if (running === undefined && !scheduled) kick();
+        await (running ?? new Promise<void>((r) => setImmediate(r)));
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The hub's identity: a secp256k1 secret key in `<dataDir>/hub.key` (hex, mode 0600),
+ * created on first start. The key is never logged; a key file readable by group or
+ * others is refused, as ssh refuses such a private key.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { asSecretKey, createSecretKey, fromHex, type RandomBytes, type SecretKey, toHex } from '@trickle/protocol';
+import { HubError } from './errors.js';
+
+/** File name of the hub key inside the data folder. */
+export const hubKeyFileName = 'hub.key';
+
+/**
+ * Reads the hub key from `dataDir`, creating the folder (0700) and the key (0600) if
+ * missing. Throws `HubError('KEY_FILE')` for a malformed or group/other-readable file.
+ *
+ * @example
+ * ```ts
+ * import { loadOrCreateHubKey, systemRandomBytes } from '@trickle/hub';
+ * const secretKey = loadOrCreateHubKey('/var/lib/trickle', systemRandomBytes);
+ * ```
+ */
+export function loadOrCreateHubKey(dataDir: string, randomBytes: RandomBytes): SecretKey {
+  if (typeof dataDir !== 'string' || dataDir.length === 0) throw new TypeError('dataDir: expected a folder path');
+  const path = join(dataDir, hubKeyFileName);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new HubError('KEY_FILE', `cannot create the data folder ${dataDir}`, { cause });
+  }
+  let text: string;
+  try {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new HubError('KEY_FILE', `${path} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof HubError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new HubError('KEY_FILE', `cannot read ${path}`, { cause: error });
+    }
+    return createKeyFile(path, randomBytes);
+  }
+  try {
+    return asSecretKey(fromHex(text.trim(), 32, 'hub key'));
+  } catch (cause) {
+    throw new HubError('KEY_FILE', `${path} does not hold a 32-byte hex key`, { cause });
+  }
+}
+
+function createKeyFile(path: string, randomBytes: RandomBytes): SecretKey {
+  const secretKey = createSecretKey(randomBytes);
+  try {
+    // 'wx': never overwrite a key another process created meanwhile.
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeSync(fd, `${toHex(secretKey)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateHubKey(join(path, '..'), randomBytes);
+    throw new HubError('KEY_FILE', `cannot create ${path}`, { cause });
+  }
+  return secretKey;
+}

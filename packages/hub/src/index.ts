@@ -1,0 +1,33 @@
+/**
+ * `@trickle/hub`: the WebSocket hub that accepts vouchers, makes them durable, answers
+ * with receipts and settles channels on the ledger. Node only.
+ *
+ * @packageDocumentation
+ */
+export type { ChannelEngine, Reply } from './channelEngine.js';
+export { type CreateHubOptions, createHub, type Hub } from './createHub.js';
+export { HubError, type HubErrorCode } from './errors.js';
+export { createGroupCommit, type GroupCommit } from './groupCommit.js';
+export { hubKeyFileName, loadOrCreateHubKey } from './hubKey.js';
+export type { ChannelLedger, LedgerChannel, LedgerErrorCode, SettlementResult, SignedState } from './ledgerPort.js';
+export * from './limits.js';
+export type { Merchant, MerchantRegistration } from './merchants.js';
+export { type Clock, systemClock, systemRandomBytes } from './ports.js';
+export { closeCodes } from './session.js';
+export type {
+  AcceptedVoucher,
+  ChannelStore,
+  ChannelWrite,
+  MerchantRecord,
+  PaidInvoice,
+  StoredEntry,
+} from './store/channelStore.js';
+export { type PostgresChannelStoreOptions, postgresChannelStore } from './store/postgresChannelStore.js';
+export { type SqliteChannelStoreOptions, sqliteChannelStore } from './store/sqliteChannelStore.js';
+export { type AsyncVerifier, asAsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
+export {
+  createNodeCryptoVerifier,
+  createThreadPoolVerifier,
+  type NodeCryptoVerifierOptions,
+} from './verifier/nodeCryptoVerifier.js';
+export { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';

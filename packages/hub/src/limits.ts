@@ -1,0 +1,130 @@
+/**
+ * The hub's limits. Each is a named constant with its unit last, is the default of the
+ * option of the same name in {@link HubLimits}, and is enforced where the comment says.
+ */
+import { frameBytesMax } from '@trickle/protocol';
+
+/**
+ * Largest WebSocket message `ws` will buffer, in bytes (`maxPayload`). Twice the
+ * protocol's frameBytesMax: a frame between the two is read and answered with a typed
+ * FRAME_TOO_LARGE reject before the connection is closed (1009); anything larger is cut
+ * off by `ws` itself (close 1009) before it is buffered.
+ */
+export const wsPayloadBytesMax = 2 * frameBytesMax;
+
+/** Time a new connection has to answer the challenge, in ms (session.ts). */
+export const authTimeoutMs = 10_000;
+
+/** Interval between pings, in ms; a connection that missed the previous pong is terminated (session.ts). */
+export const heartbeatIntervalMs = 15_000;
+
+/** A connection that sends no message for this long is closed (1000 "idle"), in ms (session.ts). */
+export const idleTimeoutMs = 5 * 60_000;
+
+/** Sustained messages per second one connection may send (token bucket refill rate; session.ts). */
+export const messagesPerSecondMax = 20_000;
+
+/** Burst of messages one connection may send at once (token bucket size; session.ts). */
+export const messagesBurstMax = 4_000;
+
+/** Rate-limited messages after which the connection is closed (1008), per connection (session.ts). */
+export const rateLimitedMessagesMax = 1_000;
+
+/** Undecodable frames after which the connection is closed (1008), per connection (session.ts). */
+export const badFramesMax = 3;
+
+/** Open connections per hub process (upgrade handler answers 503 beyond it). */
+export const connectionsMax = 10_000;
+
+/** Open connections per remote address (upgrade handler answers 429 beyond it). */
+export const connectionsPerAddressMax = 64;
+
+/** Authenticated connections per client key (AUTH answered RATE_LIMITED, close 1008, beyond it). */
+export const connectionsPerKeyMax = 8;
+
+/** Outgoing bytes queued on one connection above which the hub stops reading from it (session.ts). */
+export const sendBufferedBytesHigh = 1024 * 1024;
+
+/** Outgoing bytes queued on one connection above which it is terminated: the peer does not read (session.ts). */
+export const sendBufferedBytesMax = 16 * 1024 * 1024;
+
+/** `pay` frames queued for one channel; beyond it a frame is rejected OVERLOADED (channelWorker.ts). */
+export const channelQueueFramesMax = 4_096;
+
+/** Requests (open, topUp, close, sync, log) in progress on one connection; beyond it OVERLOADED (session.ts). */
+export const requestsInFlightMax = 64;
+
+/** Writes (channel updates) one group commit may carry (groupCommit.ts). */
+export const commitBatchWritesMax = 4_096;
+
+/** Time `hub.close()` waits for queued work to finish before closing sockets anyway, in ms. */
+export const drainTimeoutMs = 10_000;
+
+/** Cached public-key objects of the node:crypto verifier (least recently used evicted). */
+export const keyCacheEntriesMax = 10_000;
+
+/** Interval between sweeps of expired invoices from memory, in ms (createHub.ts). */
+export const invoiceSweepIntervalMs = 60_000;
+
+/** Every limit of the hub, all overridable through `createHub({ limits })`. */
+export interface HubLimits {
+  readonly wsPayloadBytesMax: number;
+  readonly authTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly messagesPerSecondMax: number;
+  readonly messagesBurstMax: number;
+  readonly rateLimitedMessagesMax: number;
+  readonly badFramesMax: number;
+  readonly connectionsMax: number;
+  readonly connectionsPerAddressMax: number;
+  readonly connectionsPerKeyMax: number;
+  readonly sendBufferedBytesHigh: number;
+  readonly sendBufferedBytesMax: number;
+  readonly channelQueueFramesMax: number;
+  readonly requestsInFlightMax: number;
+  readonly commitBatchWritesMax: number;
+  readonly drainTimeoutMs: number;
+  readonly invoiceSweepIntervalMs: number;
+}
+
+/**
+ * The defaults of every hub limit.
+ *
+ * @example
+ * ```ts
+ * import { defaultHubLimits } from '@trickle/hub';
+ * defaultHubLimits.badFramesMax; // 3
+ * ```
+ */
+export const defaultHubLimits: HubLimits = Object.freeze({
+  wsPayloadBytesMax,
+  authTimeoutMs,
+  heartbeatIntervalMs,
+  idleTimeoutMs,
+  messagesPerSecondMax,
+  messagesBurstMax,
+  rateLimitedMessagesMax,
+  badFramesMax,
+  connectionsMax,
+  connectionsPerAddressMax,
+  connectionsPerKeyMax,
+  sendBufferedBytesHigh,
+  sendBufferedBytesMax,
+  channelQueueFramesMax,
+  requestsInFlightMax,
+  commitBatchWritesMax,
+  drainTimeoutMs,
+  invoiceSweepIntervalMs,
+});
+
+/** Merges overrides into the defaults; throws a titled RangeError for a limit that is not a positive integer. */
+export function resolveLimits(overrides: Partial<HubLimits> = {}): HubLimits {
+  const limits = { ...defaultHubLimits, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`createHub: limits.${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  return limits;
+}

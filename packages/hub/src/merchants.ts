@@ -1,0 +1,99 @@
+/**
+ * The merchant (payee) registry: id, public key, ledger accounts, and the MAC key the hub
+ * shares with each payee for payment requests and receipts. The MAC key is derived by
+ * ECDH + HKDF (protocol's deriveMerchantKey) and never stored: the merchant derives the
+ * same key from its own secret key and the hub's public key.
+ */
+import {
+  type Asset,
+  asPublicKey,
+  type Domain,
+  deriveMerchantKey,
+  fromHex,
+  isValidPublicKey,
+  type MerchantKey,
+  type PayeeId,
+  type PublicKey,
+  payeeIdFromKey,
+  type SecretKey,
+  toHex,
+} from '@trickle/protocol';
+import type { ChannelLedger } from './ledgerPort.js';
+import type { Clock } from './ports.js';
+import type { ChannelStore, MerchantRecord } from './store/channelStore.js';
+
+/** What {@link MerchantRegistry.register} takes. */
+export interface MerchantRegistration {
+  /** The merchant's 33-byte compressed secp256k1 public key (bytes or hex). */
+  readonly publicKey: PublicKey | string;
+  /** Assets it is paid in; default: every asset the hub accepts. */
+  readonly assets?: readonly Asset[];
+  /** A label for operators. Default `''`. */
+  readonly name?: string;
+}
+
+/** A registered merchant, as {@link MerchantRegistry.register} returns it. */
+export type Merchant = MerchantRecord;
+
+/** The hub's merchants, in memory and in the store. */
+export interface MerchantRegistry {
+  /** Registers (or re-registers) a merchant: ledger accounts first, then the store. Idempotent. */
+  register(registration: MerchantRegistration): Promise<Merchant>;
+  /** The MAC key shared with a payee, or undefined when it is not registered. */
+  keyOf(payee: PayeeId): MerchantKey | undefined;
+  /** Every registered merchant. */
+  list(): Merchant[];
+  /** Loads the stored merchants (at start). */
+  load(): Promise<void>;
+}
+
+/** Creates the registry. Internal to createHub. */
+export function createMerchantRegistry(deps: {
+  readonly store: ChannelStore;
+  readonly ledger: ChannelLedger;
+  readonly hubSecret: SecretKey;
+  readonly domain: Domain;
+  readonly clock: Clock;
+  readonly assets: readonly Asset[];
+}): MerchantRegistry {
+  const merchants = new Map<string, { record: Merchant; key: MerchantKey }>();
+  const keyFor = (record: Merchant): MerchantKey =>
+    deriveMerchantKey({
+      secretKey: deps.hubSecret,
+      peerKey: record.publicKey,
+      networkId: deps.domain.networkId,
+      hubId: deps.domain.hubId,
+      payeeId: record.payeeId,
+    });
+  return {
+    async register(registration) {
+      const raw = registration.publicKey;
+      const publicKey = typeof raw === 'string' ? asPublicKey(fromHex(raw, 33, 'publicKey')) : raw;
+      if (!isValidPublicKey(publicKey)) throw new RangeError('registerMerchant: publicKey is not a valid point');
+      const name = registration.name ?? '';
+      if (typeof name !== 'string' || name.length > 200)
+        throw new RangeError('registerMerchant: name up to 200 characters');
+      const assets = registration.assets ?? deps.assets;
+      const payeeId = payeeIdFromKey(publicKey);
+      const existing = merchants.get(toHex(payeeId));
+      const record: Merchant = {
+        payeeId,
+        publicKey,
+        assets: [...assets],
+        name,
+        registeredAtMs: existing?.record.registeredAtMs ?? deps.clock.nowMs(),
+      };
+      for (const asset of assets) await deps.ledger.ensurePayee({ payee: payeeId, asset });
+      await deps.store.putMerchant(record);
+      merchants.set(toHex(payeeId), { record, key: keyFor(record) });
+      return record;
+    },
+    keyOf: (payee) => merchants.get(toHex(payee))?.key,
+    list: () => [...merchants.values()].map((m) => m.record),
+    async load() {
+      for (const record of await deps.store.merchants()) {
+        merchants.set(toHex(record.payeeId), { record, key: keyFor(record) });
+      }
+    },
+  };
+}

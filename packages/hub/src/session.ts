@@ -1,0 +1,264 @@
+/**
+ * One client connection: challenge, authentication, then messages to the engine, under
+ * the connection's policy (rate limit, bad-frame budget, in-flight requests, heartbeat,
+ * idle timeout, backpressure). A misbehaving connection is answered with a typed reject
+ * and closed; nothing it sends reaches other connections.
+ */
+import {
+  authSigningBytes,
+  type ClientMessage,
+  checkSignature,
+  type Domain,
+  decodeClientMessage,
+  encodeHubMessage,
+  FrameError,
+  type HubMessage,
+  type PublicKey,
+  protocolVersion,
+  type RejectCode,
+  type Verifier,
+} from '@trickle/protocol';
+import type { WebSocket } from 'ws';
+import type { ChannelEngine } from './channelEngine.js';
+import type { HubLimits } from './limits.js';
+import type { Clock } from './ports.js';
+
+/** WebSocket close codes the hub uses. */
+export const closeCodes = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  tryAgainLater: 1013,
+} as const;
+
+/** What a session needs from the hub. */
+export interface SessionDeps {
+  readonly domain: Domain;
+  readonly hubKey: PublicKey;
+  readonly engine: ChannelEngine;
+  readonly verifier: Verifier;
+  readonly limits: HubLimits;
+  readonly clock: Clock;
+  readonly randomBytes: (length: number) => Uint8Array;
+  /** Called once authenticated; false refuses the key (connections-per-key cap). */
+  readonly admitKey: (key: string) => boolean;
+  /** Called when the connection is gone. */
+  readonly onClosed: (session: Session) => void;
+  readonly isShuttingDown: () => boolean;
+}
+
+/** A live connection. */
+export interface Session {
+  /** Hex of the authenticated client key, once authenticated. */
+  readonly keyId: string | undefined;
+  /** Sends a heartbeat ping or terminates a connection that missed the last one; closes idle ones. */
+  tick(nowMs: number): void;
+  /** Closes with `code` and `reason`. */
+  close(code: number, reason: string): void;
+}
+
+/** Starts a session on an accepted socket: sends the challenge and arms the auth timer. */
+export function startSession(ws: WebSocket, deps: SessionDeps): Session {
+  const { limits, clock } = deps;
+  const nonce = deps.randomBytes(32);
+  let clientKey: PublicKey | undefined;
+  let keyId: string | undefined;
+  let closed = false;
+  let tokens = limits.messagesBurstMax;
+  let refilledAtMs = clock.nowMs();
+  let lastMessageAtMs = refilledAtMs;
+  let badFrames = 0;
+  let rateLimited = 0;
+  let requestsInFlight = 0;
+  let awaitingPong = false;
+  let paused = false;
+
+  const authTimer = setTimeout(() => close(closeCodes.policyViolation, 'auth timeout'), limits.authTimeoutMs);
+  authTimer.unref();
+
+  function close(code: number, reason: string): void {
+    if (closed) return;
+    closed = true;
+    clearTimeout(authTimer);
+    try {
+      ws.close(code, reason);
+    } catch {
+      ws.terminate();
+    }
+    // A peer that never completes the closing handshake is cut off.
+    setTimeout(() => ws.terminate(), 2_000).unref();
+  }
+
+  function send(message: HubMessage): void {
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(encodeHubMessage(message), () => {
+      if (paused && ws.bufferedAmount < limits.sendBufferedBytesHigh / 2) {
+        paused = false;
+        ws.resume();
+      }
+    });
+    // Backpressure: a client that does not read stops being read; one far behind is cut off.
+    if (ws.bufferedAmount > limits.sendBufferedBytesMax) {
+      ws.terminate();
+    } else if (!paused && ws.bufferedAmount > limits.sendBufferedBytesHigh) {
+      paused = true;
+      ws.pause();
+    }
+  }
+
+  function reject(code: RejectCode, message: string, id?: number): void {
+    send({ type: 'reject', ...(id === undefined ? {} : { id }), code, message });
+  }
+
+  function takeToken(nowMs: number): boolean {
+    const elapsedMs = nowMs - refilledAtMs;
+    if (elapsedMs > 0) {
+      tokens = Math.min(limits.messagesBurstMax, tokens + (elapsedMs * limits.messagesPerSecondMax) / 1000);
+      refilledAtMs = nowMs;
+    }
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+
+  function onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (closed) return;
+    const nowMs = clock.nowMs();
+    lastMessageAtMs = nowMs;
+    const bytes = Array.isArray(data)
+      ? Buffer.concat(data)
+      : data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    let message: ClientMessage;
+    try {
+      if (!isBinary) throw new FrameError('MALFORMED_FRAME', 'client', 'text frames are not part of the protocol');
+      message = decodeClientMessage(bytes);
+    } catch (error) {
+      const frameError =
+        error instanceof FrameError ? error : new FrameError('MALFORMED_FRAME', 'client', 'undecodable frame');
+      reject(frameError.code, frameError.message.slice(0, 512), frameError.requestId);
+      badFrames++;
+      if (frameError.code === 'FRAME_TOO_LARGE') close(closeCodes.messageTooBig, 'FRAME_TOO_LARGE');
+      else if (badFrames >= limits.badFramesMax) close(closeCodes.policyViolation, 'too many malformed frames');
+      return;
+    }
+    if (clientKey === undefined) {
+      onUnauthenticated(message);
+      return;
+    }
+    const id = 'id' in message ? message.id : undefined;
+    if (!takeToken(nowMs)) {
+      rateLimited++;
+      rejectMessage(message, 'RATE_LIMITED', 'too many messages; slow down');
+      if (rateLimited >= limits.rateLimitedMessagesMax) close(closeCodes.policyViolation, 'rate limit');
+      return;
+    }
+    if (deps.isShuttingDown()) {
+      rejectMessage(message, 'SHUTTING_DOWN', 'the hub is shutting down; reconnect later');
+      return;
+    }
+    if (message.type === 'auth') {
+      reject('UNEXPECTED_MESSAGE', 'already authenticated');
+      return;
+    }
+    if (message.type === 'pay') {
+      const { type: _type, ...frame } = message;
+      deps.engine.pay(clientKey, frame, send);
+      return;
+    }
+    if (requestsInFlight >= limits.requestsInFlightMax) {
+      reject('OVERLOADED', 'too many requests in flight on this connection', id);
+      return;
+    }
+    requestsInFlight++;
+    const key = clientKey;
+    const work =
+      message.type === 'open'
+        ? deps.engine.open(key, message)
+        : message.type === 'topUp'
+          ? deps.engine.topUp(key, message)
+          : message.type === 'close'
+            ? deps.engine.close(key, message)
+            : message.type === 'sync'
+              ? deps.engine.sync(key, message)
+              : deps.engine.log(key, message);
+    void work.then(send).finally(() => {
+      requestsInFlight--;
+    });
+  }
+
+  function rejectMessage(message: ClientMessage, code: RejectCode, text: string): void {
+    if (message.type === 'pay') {
+      send({ type: 'reject', channelId: message.channelId, seq: message.seq, code, message: text });
+    } else {
+      reject(code, text, 'id' in message ? message.id : undefined);
+    }
+  }
+
+  function onUnauthenticated(message: ClientMessage): void {
+    if (message.type !== 'auth') {
+      reject('UNEXPECTED_MESSAGE', 'authenticate first', 'id' in message ? message.id : undefined);
+      close(closeCodes.policyViolation, 'UNEXPECTED_MESSAGE');
+      return;
+    }
+    const signed = authSigningBytes(deps.domain, nonce, message.clientKey);
+    if (checkSignature(deps.verifier, message.signature, signed, message.clientKey) !== 'valid') {
+      reject('AUTH_FAILED', 'the challenge signature does not verify under this key');
+      close(closeCodes.policyViolation, 'AUTH_FAILED');
+      return;
+    }
+    const id = Buffer.from(message.clientKey).toString('hex');
+    if (!deps.admitKey(id)) {
+      reject('RATE_LIMITED', 'too many connections for this key');
+      close(closeCodes.tryAgainLater, 'RATE_LIMITED');
+      return;
+    }
+    clearTimeout(authTimer);
+    clientKey = message.clientKey;
+    keyId = id;
+    send({ type: 'welcome', timeMs: clock.nowMs() });
+  }
+
+  ws.on('message', onFrame);
+  ws.on('pong', () => {
+    awaitingPong = false;
+  });
+  ws.on('error', () => {}); // 'close' follows; the error (e.g. oversize) is already answered by ws's close code
+  ws.on('close', () => {
+    closed = true;
+    clearTimeout(authTimer);
+    deps.onClosed(session);
+  });
+
+  const session: Session = {
+    get keyId() {
+      return keyId;
+    },
+    tick(nowMs) {
+      if (closed) return;
+      if (awaitingPong) {
+        ws.terminate();
+        return;
+      }
+      if (nowMs - lastMessageAtMs >= limits.idleTimeoutMs) {
+        close(closeCodes.normal, 'idle');
+        return;
+      }
+      awaitingPong = true;
+      ws.ping();
+    },
+    close,
+  };
+
+  send({
+    type: 'challenge',
+    version: protocolVersion,
+    networkId: deps.domain.networkId,
+    hubId: deps.domain.hubId,
+    hubKey: deps.hubKey,
+    nonce,
+  });
+  return session;
+}

@@ -1,0 +1,82 @@
+/**
+ * The hub's durable channel store: the port. The hub keeps every open channel in memory
+ * and writes through this port; a promise that resolves means durable (fsync included).
+ * Adapters: sqliteChannelStore (default) and postgresChannelStore, both run against one
+ * conformance suite (test/channelStore.conformance.ts).
+ */
+import type {
+  Asset,
+  ChannelId,
+  HubChannel,
+  InvoiceId,
+  LogHead,
+  PayeeId,
+  PublicKey,
+  Signature,
+} from '@trickle/protocol';
+
+/** One payment entry as stored: the log entry plus its invoice's expiry (to keep invoices unique until then). */
+export interface StoredEntry {
+  readonly payee: PayeeId;
+  readonly invoiceId: InvoiceId;
+  readonly amount: bigint;
+  readonly expiresAtMs: number;
+}
+
+/** One accepted voucher with its entries. */
+export interface AcceptedVoucher {
+  readonly seq: number;
+  readonly cumulative: bigint;
+  readonly logHead: LogHead;
+  readonly signature: Signature;
+  readonly entries: readonly StoredEntry[];
+}
+
+/** One change to one channel: its new state and the vouchers accepted with it (in seq order). */
+export interface ChannelWrite {
+  readonly channel: HubChannel;
+  readonly vouchers?: readonly AcceptedVoucher[];
+}
+
+/** A registered merchant (payee). Only public facts: the MAC key is derived again at load. */
+export interface MerchantRecord {
+  readonly payeeId: PayeeId;
+  readonly publicKey: PublicKey;
+  /** Assets the merchant is paid in (its ledger accounts). */
+  readonly assets: readonly Asset[];
+  /** A label for operators; never used for routing. */
+  readonly name: string;
+  readonly registeredAtMs: number;
+}
+
+/** An invoice already paid, kept until it expires. */
+export interface PaidInvoice {
+  readonly payee: PayeeId;
+  readonly invoiceId: InvoiceId;
+  readonly expiresAtMs: number;
+}
+
+/** The durable store of channels, vouchers, entries and merchants. */
+export interface ChannelStore {
+  /** Adapter name for logs, e.g. `sqlite`. */
+  readonly name: string;
+  /**
+   * Applies every write as one atomic, durable transaction (one fsync for all: group
+   * commit). Rejects with `HubError('STORE_FAILED')` and then nothing is written.
+   */
+  commit(writes: readonly ChannelWrite[]): Promise<void>;
+  /** One channel, whatever its status. */
+  channel(channelId: ChannelId): Promise<HubChannel | undefined>;
+  /** Every channel not finalized (closedAtMs unset): what the hub reloads on start. */
+  openChannels(): Promise<HubChannel[]>;
+  /** Accepted vouchers of a channel with seq in [fromSeq, fromSeq + limit), in seq order. */
+  vouchers(channelId: ChannelId, fromSeq: number, limit: number): Promise<AcceptedVoucher[]>;
+  /** Invoices paid on any channel that expire after `nowMs`. */
+  unexpiredInvoices(nowMs: number): Promise<PaidInvoice[]>;
+  /** Inserts or replaces a merchant. Durable when resolved. */
+  putMerchant(merchant: MerchantRecord): Promise<void>;
+  /** Every registered merchant. */
+  merchants(): Promise<MerchantRecord[]>;
+  /** Closes the database. */
+  close(): Promise<void>;
+}

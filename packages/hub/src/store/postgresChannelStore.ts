@@ -1,0 +1,286 @@
+/**
+ * The channel store on PostgreSQL (`pg`): one transaction per group commit (PostgreSQL
+ * fsyncs its WAL at COMMIT with the default `synchronous_commit = on`), int8 read as text
+ * then BigInt, bytea as bytes. Tables live in a schema of their own so several stores
+ * (and, later, several hub processes) can share one database.
+ */
+import type { Asset, InvoiceId, LogHead, PayeeId, PublicKey, Signature } from '@trickle/protocol';
+import pg from 'pg';
+import { HubError } from '../errors.js';
+import type { AcceptedVoucher, ChannelStore, MerchantRecord, PaidInvoice, StoredEntry } from './channelStore.js';
+import { bytesOf, type ChannelRow, channelColumns, channelFromRow, channelValues, numberOf } from './rows.js';
+
+/** Options of {@link postgresChannelStore}. */
+export interface PostgresChannelStoreOptions {
+  /** A `postgres://` URL. */
+  readonly connectionString: string;
+  /** Schema of the tables (created if missing). Default `trickle_hub`. */
+  readonly schema?: string;
+  /** Most pooled connections. Default 4. */
+  readonly connectionsMax?: number;
+}
+
+const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function schemaSql(schema: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${schema};
+CREATE TABLE IF NOT EXISTS ${schema}.channels (
+  channel_id BYTEA PRIMARY KEY CHECK (length(channel_id) = 32),
+  client_key BYTEA NOT NULL CHECK (length(client_key) = 33),
+  asset_code TEXT NOT NULL,
+  asset_scale SMALLINT NOT NULL CHECK (asset_scale BETWEEN 0 AND 18),
+  deposit BIGINT NOT NULL CHECK (deposit >= 0),
+  expires_at_ms BIGINT NOT NULL,
+  seq BIGINT NOT NULL CHECK (seq >= 0),
+  cumulative BIGINT NOT NULL CHECK (cumulative >= 0 AND cumulative <= deposit),
+  log_head BYTEA NOT NULL CHECK (length(log_head) = 32),
+  signature BYTEA CHECK (signature IS NULL OR length(signature) = 64),
+  closing_since_ms BIGINT,
+  closed_at_ms BIGINT
+);
+CREATE TABLE IF NOT EXISTS ${schema}.vouchers (
+  channel_id BYTEA NOT NULL,
+  seq BIGINT NOT NULL CHECK (seq >= 1),
+  cumulative BIGINT NOT NULL CHECK (cumulative >= 0),
+  log_head BYTEA NOT NULL CHECK (length(log_head) = 32),
+  signature BYTEA NOT NULL CHECK (length(signature) = 64),
+  PRIMARY KEY (channel_id, seq)
+);
+CREATE TABLE IF NOT EXISTS ${schema}.entries (
+  channel_id BYTEA NOT NULL,
+  seq BIGINT NOT NULL,
+  idx INTEGER NOT NULL CHECK (idx >= 0),
+  payee BYTEA NOT NULL CHECK (length(payee) = 32),
+  invoice_id BYTEA NOT NULL CHECK (length(invoice_id) = 16),
+  amount BIGINT NOT NULL CHECK (amount >= 1),
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (channel_id, seq, idx)
+);
+CREATE INDEX IF NOT EXISTS entries_expiry ON ${schema}.entries (expires_at_ms);
+CREATE TABLE IF NOT EXISTS ${schema}.merchants (
+  payee_id BYTEA PRIMARY KEY CHECK (length(payee_id) = 32),
+  public_key BYTEA NOT NULL CHECK (length(public_key) = 33),
+  assets TEXT NOT NULL,
+  name TEXT NOT NULL,
+  registered_at_ms BIGINT NOT NULL
+);`;
+}
+
+/** Buffers for pg parameters (pg sends Buffers as bytea; a bare Uint8Array would be sent as text). */
+function param(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** int8 as text: never a float. */
+const types = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/**
+ * Connects to PostgreSQL and creates the schema if needed.
+ *
+ * @example
+ * ```ts
+ * import { postgresChannelStore } from '@trickle/hub';
+ * const store = await postgresChannelStore({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+ * await store.close();
+ * ```
+ */
+export async function postgresChannelStore(options: PostgresChannelStoreOptions): Promise<ChannelStore> {
+  const schema = options.schema ?? 'trickle_hub';
+  if (!identifier.test(schema))
+    throw new RangeError(`postgresChannelStore: schema "${schema}" is not a plain identifier`);
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.connectionsMax ?? 4, types });
+  pool.on('error', () => {}); // idle-client errors surface on the next query instead of crashing the process
+  const fail = (what: string, cause: unknown) =>
+    new HubError('STORE_FAILED', `postgres channel store: ${what} failed`, { cause });
+  const query = async <R>(what: string, sql: string, values: unknown[] = []): Promise<R[]> => {
+    try {
+      return (await pool.query(sql, values.map(param))).rows as R[];
+    } catch (cause) {
+      throw fail(what, cause);
+    }
+  };
+  try {
+    // Concurrent CREATE ... IF NOT EXISTS can still race on the catalog: serialize with an advisory lock.
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [schema]);
+      await client.query(schemaSql(schema));
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [schema]);
+    } finally {
+      client.release();
+    }
+  } catch (cause) {
+    await pool.end().catch(() => {});
+    throw fail('schema creation', cause);
+  }
+  const t = (name: string) => `${schema}.${name}`;
+  const upsertChannel = `INSERT INTO ${t('channels')} (${channelColumns.join(', ')})
+    VALUES (${channelColumns.map((_, i) => `$${i + 1}`).join(', ')})
+    ON CONFLICT (channel_id) DO UPDATE SET ${channelColumns
+      .slice(1)
+      .map((c) => `${c} = EXCLUDED.${c}`)
+      .join(', ')}`;
+
+  return {
+    name: 'postgres',
+    async commit(writes) {
+      if (writes.length === 0) return;
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (cause) {
+        throw fail('connect', cause);
+      }
+      try {
+        await client.query('BEGIN');
+        for (const write of writes) {
+          await client.query(upsertChannel, channelValues(write.channel).map(param));
+          const vouchers = write.vouchers ?? [];
+          if (vouchers.length === 0) continue;
+          const id = param(write.channel.channelId);
+          const vRows: unknown[] = [];
+          const eRows: unknown[] = [];
+          for (const v of vouchers) {
+            vRows.push(id, param(v.seq), param(v.cumulative), param(v.logHead), param(v.signature));
+            v.entries.forEach((e, idx) => {
+              eRows.push(id, v.seq, idx, param(e.payee), param(e.invoiceId), param(e.amount), e.expiresAtMs);
+            });
+          }
+          await client.query(
+            `INSERT INTO ${t('vouchers')} (channel_id, seq, cumulative, log_head, signature) VALUES ${rowsSql(vouchers.length, 5)}`,
+            vRows,
+          );
+          // 7 parameters per entry; PostgreSQL allows 65,535 per statement.
+          for (let start = 0; start < eRows.length; start += 7 * 9_000) {
+            const chunk = eRows.slice(start, start + 7 * 9_000);
+            await client.query(
+              `INSERT INTO ${t('entries')} (channel_id, seq, idx, payee, invoice_id, amount, expires_at_ms) VALUES ${rowsSql(chunk.length / 7, 7)}`,
+              chunk,
+            );
+          }
+        }
+        await client.query('COMMIT');
+      } catch (cause) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw fail('commit', cause);
+      } finally {
+        client.release();
+      }
+    },
+    async channel(channelId) {
+      const rows = await query<ChannelRow>('channel', `SELECT * FROM ${t('channels')} WHERE channel_id = $1`, [
+        channelId,
+      ]);
+      return rows[0] === undefined ? undefined : channelFromRow(rows[0]);
+    },
+    async openChannels() {
+      return (await query<ChannelRow>('openChannels', `SELECT * FROM ${t('channels')} WHERE closed_at_ms IS NULL`)).map(
+        channelFromRow,
+      );
+    },
+    async vouchers(channelId, fromSeq, limit) {
+      const end = fromSeq + limit;
+      const rows = await query<{ seq: string; cumulative: string; log_head: Uint8Array; signature: Uint8Array }>(
+        'vouchers',
+        `SELECT seq, cumulative, log_head, signature FROM ${t('vouchers')} WHERE channel_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq`,
+        [channelId, fromSeq, end],
+      );
+      const entryRows = await query<{
+        seq: string;
+        payee: Uint8Array;
+        invoice_id: Uint8Array;
+        amount: string;
+        expires_at_ms: string;
+      }>(
+        'vouchers',
+        `SELECT seq, payee, invoice_id, amount, expires_at_ms FROM ${t('entries')} WHERE channel_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq, idx`,
+        [channelId, fromSeq, end],
+      );
+      const bySeq = new Map<number, StoredEntry[]>();
+      for (const row of entryRows) {
+        const seq = numberOf(row.seq);
+        let list = bySeq.get(seq);
+        if (list === undefined) {
+          list = [];
+          bySeq.set(seq, list);
+        }
+        list.push({
+          payee: bytesOf(row.payee) as PayeeId,
+          invoiceId: bytesOf(row.invoice_id) as InvoiceId,
+          amount: BigInt(row.amount),
+          expiresAtMs: numberOf(row.expires_at_ms),
+        });
+      }
+      return rows.map(
+        (row): AcceptedVoucher => ({
+          seq: numberOf(row.seq),
+          cumulative: BigInt(row.cumulative),
+          logHead: bytesOf(row.log_head) as LogHead,
+          signature: bytesOf(row.signature) as Signature,
+          entries: bySeq.get(numberOf(row.seq)) ?? [],
+        }),
+      );
+    },
+    async unexpiredInvoices(nowMs) {
+      const rows = await query<{ payee: Uint8Array; invoice_id: Uint8Array; expires_at_ms: string }>(
+        'unexpiredInvoices',
+        `SELECT payee, invoice_id, expires_at_ms FROM ${t('entries')} WHERE expires_at_ms > $1`,
+        [nowMs],
+      );
+      return rows.map(
+        (row): PaidInvoice => ({
+          payee: bytesOf(row.payee) as PayeeId,
+          invoiceId: bytesOf(row.invoice_id) as InvoiceId,
+          expiresAtMs: numberOf(row.expires_at_ms),
+        }),
+      );
+    },
+    async putMerchant(merchant) {
+      await query(
+        'putMerchant',
+        `INSERT INTO ${t('merchants')} (payee_id, public_key, assets, name, registered_at_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (payee_id) DO UPDATE SET public_key = EXCLUDED.public_key, assets = EXCLUDED.assets, name = EXCLUDED.name`,
+        [merchant.payeeId, merchant.publicKey, JSON.stringify(merchant.assets), merchant.name, merchant.registeredAtMs],
+      );
+    },
+    async merchants() {
+      const rows = await query<{
+        payee_id: Uint8Array;
+        public_key: Uint8Array;
+        assets: string;
+        name: string;
+        registered_at_ms: string;
+      }>('merchants', `SELECT * FROM ${t('merchants')}`);
+      return rows.map(
+        (row): MerchantRecord => ({
+          payeeId: bytesOf(row.payee_id) as PayeeId,
+          publicKey: bytesOf(row.public_key) as PublicKey,
+          assets: JSON.parse(row.assets) as Asset[],
+          name: row.name,
+          registeredAtMs: numberOf(row.registered_at_ms),
+        }),
+      );
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+function rowsSql(rows: number, columns: number): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cells: string[] = [];
+    for (let c = 0; c < columns; c++) cells.push(`$${r * columns + c + 1}`);
+    out.push(`(${cells.join(', ')})`);
+  }
+  return out.join(', ');
+}

@@ -1,0 +1,82 @@
+/** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
+import type { Asset, ChannelId, HubChannel, LogHead, PublicKey, Signature } from '@trickle/protocol';
+
+/** A channel row as both SQL adapters name its columns. */
+export interface ChannelRow {
+  channel_id: Uint8Array;
+  client_key: Uint8Array;
+  asset_code: string;
+  asset_scale: number | bigint | string;
+  deposit: number | bigint | string;
+  expires_at_ms: number | bigint | string;
+  seq: number | bigint | string;
+  cumulative: number | bigint | string;
+  log_head: Uint8Array;
+  signature: Uint8Array | null;
+  closing_since_ms: number | bigint | string | null;
+  closed_at_ms: number | bigint | string | null;
+}
+
+/** A plain Uint8Array view of a Buffer (no Buffer leaks into protocol values). */
+export function bytesOf(value: Uint8Array): Uint8Array {
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+}
+
+/** A safe integer from a database integer (bigint, string or number). */
+export function numberOf(value: number | bigint | string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`store: ${String(value)} is not a safe integer`);
+  return n;
+}
+
+/** The channel a row holds. */
+export function channelFromRow(row: ChannelRow): HubChannel {
+  const asset: Asset = { code: row.asset_code, scale: numberOf(row.asset_scale) };
+  return {
+    channelId: bytesOf(row.channel_id) as ChannelId,
+    clientKey: bytesOf(row.client_key) as PublicKey,
+    asset,
+    deposit: BigInt(row.deposit),
+    expiresAtMs: numberOf(row.expires_at_ms),
+    seq: numberOf(row.seq),
+    cumulative: BigInt(row.cumulative),
+    logHead: bytesOf(row.log_head) as LogHead,
+    ...(row.signature === null ? {} : { signature: bytesOf(row.signature) as Signature }),
+    ...(row.closing_since_ms === null ? {} : { closingSinceMs: numberOf(row.closing_since_ms) }),
+    ...(row.closed_at_ms === null ? {} : { closedAtMs: numberOf(row.closed_at_ms) }),
+  };
+}
+
+/** Column values of a channel, in the order of {@link channelColumns}. */
+export function channelValues(channel: HubChannel): unknown[] {
+  return [
+    channel.channelId,
+    channel.clientKey,
+    channel.asset.code,
+    channel.asset.scale,
+    channel.deposit,
+    channel.expiresAtMs,
+    channel.seq,
+    channel.cumulative,
+    channel.logHead,
+    channel.signature ?? null,
+    channel.closingSinceMs ?? null,
+    channel.closedAtMs ?? null,
+  ];
+}
+
+/** The channel columns, in the order of {@link channelValues}. */
+export const channelColumns = [
+  'channel_id',
+  'client_key',
+  'asset_code',
+  'asset_scale',
+  'deposit',
+  'expires_at_ms',
+  'seq',
+  'cumulative',
+  'log_head',
+  'signature',
+  'closing_since_ms',
+  'closed_at_ms',
+] as const;

@@ -1,0 +1,69 @@
+/** Shared set-up for the hub and client end-to-end tests: keys, a merchant, a hub, wallets. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  asInvoiceId,
+  asSecretKey,
+  createPaymentRequest,
+  deriveMerchantKey,
+  type HubId,
+  type MerchantKey,
+  type PaymentRequest,
+  type PublicKey,
+  payeeIdFromKey,
+  publicKeyOf,
+  resourceHash,
+  type SecretKey,
+  sha256,
+} from '../../packages/protocol/src/index.js';
+
+/** A reproducible secret key from a label. */
+export function testKey(label: string): SecretKey {
+  return asSecretKey(sha256(new TextEncoder().encode(`trickle e2e key ${label}`)));
+}
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'trickle-e2e-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export const networkId = 7;
+export const usd = { code: 'USD', scale: 6 } as const;
+
+/** A merchant that derives its MAC key from its own secret and the hub's public key, as a real one would. */
+export function testMerchant(label: string, hub: { publicKey: PublicKey; hubId: HubId }) {
+  const secretKey = testKey(`merchant ${label}`);
+  const publicKey = publicKeyOf(secretKey);
+  const payee = payeeIdFromKey(publicKey);
+  const macKey: MerchantKey = deriveMerchantKey({
+    secretKey,
+    peerKey: hub.publicKey,
+    networkId,
+    hubId: hub.hubId,
+    payeeId: payee,
+  });
+  let counter = 0;
+  const salt = Math.floor(Math.random() * 2 ** 31);
+  return {
+    publicKey,
+    payee,
+    macKey,
+    /** A fresh payment request for `amount` minor units. */
+    request(amount: bigint, expiresAtMs = Date.now() + 3_600_000): PaymentRequest {
+      counter++;
+      const invoiceId = asInvoiceId(sha256(new TextEncoder().encode(`${label}/${salt}/${counter}`)).subarray(0, 16));
+      return createPaymentRequest(macKey, {
+        networkId,
+        hubId: hub.hubId,
+        payee,
+        invoiceId,
+        asset: usd,
+        amount,
+        expiresAtMs,
+        resource: resourceHash(`/article/${counter}`),
+      });
+    },
+  };
+}
