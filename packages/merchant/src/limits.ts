@@ -1,0 +1,38 @@
+/**
+ * The merchant's limits and defaults. Each is a named constant with its unit last and is
+ * enforced where it is used; the wire's own limits live in `@trickle/protocol` (http402.ts).
+ */
+
+/** Default time an invoice (a `402` offer) stays payable: 5 minutes. */
+export const invoiceTtlMsDefault = 5 * 60_000;
+
+/** Shortest invoice lifetime accepted in configuration: 1 second. */
+export const invoiceTtlMsMin = 1_000;
+
+/** Longest invoice lifetime accepted in configuration: 1 day. */
+export const invoiceTtlMsMax = 24 * 60 * 60_000;
+
+/** Default lifetime of an entitlement (read again without paying): 30 days. */
+export const entitlementTtlMsDefault = 30 * 24 * 60 * 60_000;
+
+/** Shortest entitlement lifetime accepted in configuration: 1 second. */
+export const entitlementTtlMsMin = 1_000;
+
+/** Longest entitlement lifetime accepted in configuration: 366 days. */
+export const entitlementTtlMsMax = 366 * 24 * 60 * 60_000;
+
+/**
+ * Default grace after an invoice's expiry during which its paid retry is still honoured:
+ * 1 minute. The hub refuses to take payment for an expired invoice, so a receipt proves the
+ * payment happened in time; the grace covers the retry's trip back.
+ */
+export const paidRetryGraceMsDefault = 60_000;
+
+/** Longest paid-retry grace accepted in configuration: 10 minutes. */
+export const paidRetryGraceMsMax = 10 * 60_000;
+
+/**
+ * Default capacity of the memory invoice store, in used invoices remembered at once. Each is
+ * kept until its invoice's expiry plus the grace; about 100 bytes each.
+ */
+export const memoryInvoiceStoreEntriesMaxDefault = 250_000;
