@@ -1,0 +1,81 @@
+/** A bare protocol client for hostile-input tests: sends exactly the frames it is given. */
+
+import {
+  authSigningBytes,
+  type ClientMessage,
+  createSigner,
+  type Domain,
+  decodeHubMessage,
+  encodeClientMessage,
+  type HubMessage,
+  type HubMessageOf,
+  type SecretKey,
+  type Signer,
+} from '@trickle/protocol';
+import WebSocket from 'ws';
+
+export interface RawClient {
+  readonly ws: WebSocket;
+  readonly signer: Signer;
+  readonly domain: Domain;
+  readonly challenge: HubMessageOf<'challenge'>;
+  /** Messages received and not yet taken. */
+  readonly inbox: HubMessage[];
+  send(message: ClientMessage): void;
+  sendBytes(bytes: Uint8Array | string): void;
+  /** The next message (waits for it). */
+  next(): Promise<HubMessage>;
+  /** Resolves with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+  close(): void;
+}
+
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** Connects and waits for the challenge; authenticates unless `authenticate` is false. */
+export async function rawClient(url: string, key: SecretKey, authenticate = true): Promise<RawClient> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20 });
+  const inbox: HubMessage[] = [];
+  const waiters: ((m: HubMessage) => void)[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  ws.on('error', () => {});
+  ws.on('message', (data: Buffer) => {
+    const message = decodeHubMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const waiter = waiters.shift();
+    if (waiter) waiter(message);
+    else inbox.push(message);
+  });
+  const next = () =>
+    inbox.length > 0 ? Promise.resolve(inbox.shift() as HubMessage) : new Promise<HubMessage>((r) => waiters.push(r));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const challenge = (await next()) as HubMessageOf<'challenge'>;
+  const signer = createSigner(key, { randomBytes });
+  const domain: Domain = { networkId: challenge.networkId, hubId: challenge.hubId };
+  const client: RawClient = {
+    ws,
+    signer,
+    domain,
+    challenge,
+    inbox,
+    send: (message) => ws.send(encodeClientMessage(message)),
+    sendBytes: (bytes) => ws.send(bytes),
+    next,
+    closed,
+    close: () => ws.close(),
+  };
+  if (authenticate) {
+    client.send({
+      type: 'auth',
+      clientKey: signer.publicKey,
+      signature: signer.sign(authSigningBytes(domain, challenge.nonce, signer.publicKey)),
+    });
+    const welcome = await next();
+    if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${welcome.type}`);
+  }
+  return client;
+}
