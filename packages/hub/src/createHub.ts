@@ -58,8 +58,10 @@ export interface CreateHubOptions {
   readonly channelLifetimeMsMin?: number;
   /** Longest channel lifetime from its open, in ms. Default 31,536,000,000 (365 days). */
   readonly channelLifetimeMsMax?: number;
-  /** The ledger of record. Default: `sqliteLedger` in `<dataDir>/ledger.sqlite` once @trickle/ledger ships it. */
+  /** The ledger of record. Default: @trickle/ledger's `sqliteLedger` in `<dataDir>/ledger.sqlite`. */
   readonly ledger?: ChannelLedger;
+  /** The hub's fee in parts per million, for the default ledger. Default 0. */
+  readonly feePpm?: number;
   /** The channel store. Default `sqliteChannelStore` at `<dataDir>/channels.sqlite`. */
   readonly store?: ChannelStore;
   /** Verifies vouchers off the event loop. Default `createThreadPoolVerifier()` (node:crypto on the libuv threadpool). */
@@ -91,6 +93,8 @@ export interface Hub {
   registerMerchant(registration: MerchantRegistration): Promise<Merchant>;
   /** Every registered merchant. */
   merchants(): Merchant[];
+  /** The ledger the hub settles on (the default SQLite one unless `options.ledger` was given). */
+  readonly ledger: ChannelLedger;
   /** A channel's current state as the hub would report it, if it is in memory. */
   channel(channelId: ChannelId): ChannelState | undefined;
   /** Open connections. */
@@ -133,13 +137,15 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
   const hubKey = publicKeyOf(hubSecret);
   const domain: Domain = { networkId, hubId: hubIdFromKey(hubKey) };
   const ownsLedger = options.ledger === undefined;
-  const ledger = options.ledger ?? (await defaultLedger(options.dataDir));
+  const inlineVerifier = options.inlineVerifier ?? tinySecp256k1Verifier;
+  const ledger =
+    options.ledger ?? (await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier));
   const ownsStore = options.store === undefined;
   const store = options.store ?? sqliteChannelStore({ path: join(options.dataDir, 'channels.sqlite') });
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
   const invoices = createInvoiceSet();
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
-  const verifier = options.inlineVerifier ?? tinySecp256k1Verifier;
+  const verifier = inlineVerifier;
   const engine = createChannelEngine({
     domain,
     clock,
@@ -257,6 +263,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
     publicKey: hubKey,
     registerMerchant: (registration) => merchants.register(registration),
     merchants: () => merchants.list(),
+    ledger,
     channel: (channelId) => engine.state(channelId),
     get connectionCount() {
       return sessions.size;
@@ -275,15 +282,37 @@ function decrement(counts: Map<string, number>, key: string): void {
 }
 
 /** The shipped default: the ledger package's SQLite adapter in the data folder. */
-async function defaultLedger(dataDir: string): Promise<ChannelLedger> {
+async function defaultLedger(
+  dataDir: string,
+  domain: Domain,
+  feePpm: number,
+  clock: Clock,
+  verifier: Verifier,
+): Promise<ChannelLedger> {
   // A variable specifier: the ledger package may not have an index yet in this workspace.
   const specifier = '@trickle/ledger';
   const ledgerModule = (await import(specifier).catch(() => ({}))) as Record<string, unknown>;
   const factory = ledgerModule.sqliteLedger as
-    | ((options: { path: string }) => ChannelLedger | Promise<ChannelLedger>)
+    | ((options: {
+        filename: string;
+        domain: Domain;
+        feePpm: number;
+        clock: () => number;
+        verifier: Verifier;
+      }) => Promise<ChannelLedger>)
     | undefined;
   if (typeof factory !== 'function') {
-    throw new TypeError('createHub: options.ledger is required (this @trickle/ledger has no sqliteLedger yet)');
+    throw new TypeError('createHub: options.ledger is required (this @trickle/ledger has no sqliteLedger)');
   }
-  return await factory({ path: join(dataDir, 'ledger.sqlite') });
+  try {
+    return await factory({
+      filename: join(dataDir, 'ledger.sqlite'),
+      domain,
+      feePpm,
+      clock: () => clock.nowMs(),
+      verifier,
+    });
+  } catch (cause) {
+    throw new HubError('LEDGER_FAILED', `cannot open the ledger in ${dataDir}`, { cause });
+  }
 }

@@ -1,0 +1,68 @@
+/**
+ * A hub in its own process, for crash tests: `node --import tsx hubProcess.ts <config json>`.
+ * Prints one JSON line `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it
+ * down gracefully; SIGKILL is what the tests use to crash it.
+ * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble' }
+ */
+import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
+import { asAsyncVerifier, createHub } from '../src/index.js';
+import { memoryLedger } from './memoryLedger.js';
+
+interface Config {
+  readonly dataDir: string;
+  readonly networkId: number;
+  readonly port: number;
+  readonly merchants: readonly string[];
+  readonly fund: readonly { readonly clientKey: string; readonly amount: string }[];
+  /** `auto`: the hub's default SQLite ledger when @trickle/ledger has it, else the in-memory fake. */
+  readonly ledger: 'default' | 'memory' | 'auto';
+  readonly verifier?: 'noble';
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as Config;
+async function start(ledger: ReturnType<typeof memoryLedger> | undefined) {
+  return createHub({
+    dataDir: config.dataDir,
+    networkId: config.networkId,
+    port: config.port,
+    ...(ledger === undefined ? {} : { ledger }),
+    ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
+  });
+}
+let fake = config.ledger === 'memory' ? memoryLedger() : undefined;
+let hub: Awaited<ReturnType<typeof start>>;
+try {
+  hub = await start(fake);
+} catch (error) {
+  if (config.ledger !== 'auto' || !(error instanceof TypeError)) throw error;
+  fake = memoryLedger();
+  hub = await start(fake);
+}
+for (const key of config.merchants) await hub.registerMerchant({ publicKey: key });
+for (const { clientKey, amount } of config.fund) {
+  const publicKey = fromHex(clientKey, 33) as PublicKey;
+  if (fake !== undefined) fake.fund(publicKey, BigInt(amount));
+  else {
+    const ledger = hub.ledger as unknown as {
+      fundPayer(input: {
+        clientKey: PublicKey;
+        asset: { code: string; scale: number };
+        amount: bigint;
+        reference: string;
+      }): Promise<unknown>;
+    };
+    // Idempotent by reference: a restarted hub funds nothing twice.
+    await ledger.fundPayer({
+      clientKey: publicKey,
+      asset: { code: 'USD', scale: 6 },
+      amount: BigInt(amount),
+      reference: `test-${clientKey.slice(0, 16)}`,
+    });
+  }
+}
+process.stdout.write(
+  `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey), ledger: fake === undefined ? 'sqlite' : 'memory' })}\n`,
+);
+process.on('SIGTERM', () => {
+  void hub.close().then(() => process.exit(0));
+});
