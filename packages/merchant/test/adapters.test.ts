@@ -34,7 +34,8 @@ interface Answer {
 async function call(url: string, init: RequestInit = {}): Promise<Answer> {
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+  const json = response.headers.get('content-type')?.includes('json') === true;
+  return { status: response.status, headers: response.headers, body: json ? JSON.parse(text) : text };
 }
 
 function offerOf(answer: Answer): TricklePaymentRequirements {
@@ -267,6 +268,14 @@ describe.each(frameworks)('%s adapter on a real server', (framework: Framework) 
     expect(paid.headers.getSetCookie()).toEqual([]);
     // Each call pays again.
     expect((await call(url('/api/quote?size=big'), { method: 'POST' })).status).toBe(402);
+  });
+
+  it('still hands back the entitlement when the handler fails after the payment', async () => {
+    const paid = await call(url('/broken'), withPayment(f.pay(offerOf(await call(url('/broken'))))));
+    expect(paid.status).toBe(500);
+    const token = paid.headers.get(http402Headers.entitlement) ?? '';
+    expect(decodeEntitlement(token).expiresAtMs).toBeGreaterThan(f.clock.nowMs());
+    expect(paid.headers.get(http402Headers.paymentResponse)).not.toBeNull();
   });
 
   it('leaves free routes alone', async () => {

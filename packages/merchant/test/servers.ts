@@ -2,7 +2,8 @@
  * One small shop, served by each framework for real (listening on 127.0.0.1, port 0):
  * - GET  /articles/:id  at 0.002 USD, with entitlements;
  * - POST /api/quote     at 0.001 USD, or 0.01 with `?size=big`, per call (no entitlement);
- * - GET  /free          free.
+ * - GET  /free          free;
+ * - GET  /broken        at 0.002 USD, whose handler throws after the payment.
  * Handlers answer JSON naming how the paywall allowed the request.
  */
 import { createServer, type Server } from 'node:http';
@@ -78,6 +79,8 @@ function startNodeHttp(merchant: Merchant): Promise<RunningServer> {
         if (await quotePaywall(req, res)) json({ quote: 42, via: paymentOf(req)?.via });
       } else if (path === '/free') {
         json({ free: true });
+      } else if (path === '/broken') {
+        if (await articlePaywall(req, res)) throw new Error('handler failed');
       } else {
         res.statusCode = 404;
         res.end();
@@ -103,6 +106,9 @@ function startExpress(merchant: Merchant): Promise<RunningServer> {
   app.get('/free', (_req, res) => {
     res.json({ free: true });
   });
+  app.get('/broken', expressPaywall(merchant, route(article)), () => {
+    throw new Error('handler failed');
+  });
   return listening(app.listen(0, '127.0.0.1'));
 }
 
@@ -118,6 +124,9 @@ async function startFastify(merchant: Merchant): Promise<RunningServer> {
     via: paymentOf(request)?.via,
   }));
   app.get('/free', async () => ({ free: true }));
+  app.get('/broken', { preHandler: fastifyPaywall(merchant, route(article)) }, async () => {
+    throw new Error('handler failed');
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { baseUrl: address, close: () => app.close() };
 }
@@ -129,6 +138,10 @@ async function startHono(merchant: Merchant): Promise<RunningServer> {
   );
   app.post('/api/quote', honoPaywall(merchant, route(quote)), (c) => c.json({ quote: 42, via: paymentOf(c)?.via }));
   app.get('/free', (c) => c.json({ free: true }));
+  app.get('/broken', honoPaywall(merchant, route(article)), () => {
+    throw new Error('handler failed');
+  });
+  app.onError((_error, c) => c.text('handler failed', 500));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   return listening(server);
 }
