@@ -5,7 +5,7 @@
  * last line from a crash mid-append is ignored: its write never resolved, so nothing it
  * held was sent.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WalletError } from '../errors.js';
 import {
@@ -66,6 +66,16 @@ export function fileStore(options: FileStoreOptions): WalletStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(`reading ${path}`, error);
     }
+    // Everything after the last newline is a torn append (its write never resolved): cut it off.
+    const end = text.lastIndexOf('\n') + 1;
+    if (end < text.length) {
+      try {
+        await truncate(path, Buffer.byteLength(text.slice(0, end)));
+      } catch (error) {
+        throw fail(`truncating the torn end of ${path}`, error);
+      }
+      text = text.slice(0, end);
+    }
     const lines = text.split('\n');
     for (const [i, line] of lines.entries()) {
       if (line.length === 0) continue;
@@ -73,7 +83,6 @@ export function fileStore(options: FileStoreOptions): WalletStore {
       try {
         change = JSON.parse(line) as WalletChange;
       } catch (error) {
-        if (i === lines.length - 1) break; // torn last append: never acknowledged
         throw fail(`parsing line ${i + 1} of ${path}`, error);
       }
       applyChange(state, change, historyMax);

@@ -1,0 +1,172 @@
+/**
+ * One conformance suite for every ChannelStore adapter: what a resolved commit promises
+ * (atomic, durable, read back exactly), run against SQLite and PostgreSQL.
+ */
+
+import {
+  amountMax,
+  type ChannelId,
+  type HubChannel,
+  type InvoiceId,
+  type LogHead,
+  type PayeeId,
+  type PublicKey,
+  type Signature,
+  sha256,
+} from '@trickle/protocol';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HubError } from '../src/errors.js';
+import type { AcceptedVoucher, ChannelStore } from '../src/store/channelStore.js';
+
+const bytes = (label: string, length = 32) => sha256(new TextEncoder().encode(label)).subarray(0, length).slice();
+
+export function channelFixture(label: string, overrides: Partial<HubChannel> = {}): HubChannel {
+  return {
+    channelId: bytes(`channel ${label}`) as ChannelId,
+    clientKey: new Uint8Array([2, ...bytes(`key ${label}`)]) as PublicKey,
+    asset: { code: 'USD', scale: 6 },
+    deposit: 1_000_000n,
+    expiresAtMs: 2_000_000_000_000,
+    seq: 0,
+    cumulative: 0n,
+    logHead: bytes(`head ${label}`) as LogHead,
+    ...overrides,
+  };
+}
+
+export function voucherFixture(
+  seq: number,
+  cumulative: bigint,
+  entries = 2,
+  expiresAtMs = 1_900_000_000_000,
+): AcceptedVoucher {
+  return {
+    seq,
+    cumulative,
+    logHead: bytes(`head ${seq}`) as LogHead,
+    signature: new Uint8Array([...bytes(`sig r ${seq}`), ...bytes(`sig s ${seq}`)]) as Signature,
+    entries: Array.from({ length: entries }, (_, i) => ({
+      payee: bytes(`payee ${i % 2}`) as PayeeId,
+      invoiceId: bytes(`invoice ${seq}/${i}`, 16) as InvoiceId,
+      amount: BigInt(i + 1),
+      expiresAtMs,
+    })),
+  };
+}
+
+/** Runs the suite; `open` returns a fresh empty store, `reopen` the same store again (after close). */
+export function channelStoreConformance(
+  name: string,
+  factory: () => Promise<{ open: () => Promise<ChannelStore>; cleanup: () => Promise<void> }>,
+): void {
+  describe(`ChannelStore conformance: ${name}`, () => {
+    let open: () => Promise<ChannelStore>;
+    let cleanup: () => Promise<void>;
+    let store: ChannelStore;
+    beforeEach(async () => {
+      ({ open, cleanup } = await factory());
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close().catch(() => undefined);
+      await cleanup();
+    });
+
+    it('starts empty', async () => {
+      expect(await store.openChannels()).toEqual([]);
+      expect(await store.channel(channelFixture('x').channelId)).toBeUndefined();
+      expect(await store.vouchers(channelFixture('x').channelId, 1, 10)).toEqual([]);
+      expect(await store.merchants()).toEqual([]);
+    });
+
+    it('reads back exactly what a commit wrote, after a reopen', async () => {
+      const channel = channelFixture('a');
+      const v1 = voucherFixture(1, 3n);
+      const v2 = voucherFixture(2, 6n, 3);
+      const after: HubChannel = { ...channel, seq: 2, cumulative: 6n, logHead: v2.logHead, signature: v2.signature };
+      await store.commit([{ channel }]);
+      await store.commit([{ channel: after, vouchers: [v1, v2] }]);
+      await store.close();
+      store = await open();
+      expect(await store.channel(channel.channelId)).toEqual(after);
+      expect(await store.openChannels()).toEqual([after]);
+      expect(await store.vouchers(channel.channelId, 1, 10)).toEqual([v1, v2]);
+      expect(await store.vouchers(channel.channelId, 2, 1)).toEqual([v2]);
+      expect(await store.vouchers(channel.channelId, 3, 10)).toEqual([]);
+    });
+
+    it('a failed commit writes nothing of its batch', async () => {
+      const a = channelFixture('a');
+      const b = channelFixture('b');
+      await store.commit([{ channel: a, vouchers: [voucherFixture(1, 3n)] }]);
+      const bAfter = { ...b, seq: 1, cumulative: 3n };
+      const error = await store
+        .commit([
+          { channel: bAfter, vouchers: [voucherFixture(1, 3n)] },
+          { channel: a, vouchers: [voucherFixture(1, 3n)] },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HubError);
+      expect((error as HubError).code).toBe('STORE_FAILED');
+      expect(await store.channel(b.channelId)).toBeUndefined();
+      expect(await store.vouchers(b.channelId, 1, 10)).toEqual([]);
+    });
+
+    it('refuses a state that breaks an invariant (cumulative above deposit)', async () => {
+      const bad = channelFixture('bad', { cumulative: 2_000_000n });
+      await expect(store.commit([{ channel: bad }])).rejects.toBeInstanceOf(HubError);
+      expect(await store.channel(bad.channelId)).toBeUndefined();
+    });
+
+    it('lists only channels not finalized; keeps closing ones', async () => {
+      const open1 = channelFixture('open');
+      const closing = channelFixture('closing', { closingSinceMs: 5 });
+      const closed = channelFixture('closed', { closingSinceMs: 5, closedAtMs: 6 });
+      await store.commit([{ channel: open1 }, { channel: closing }, { channel: closed }]);
+      const ids = (await store.openChannels()).map((c) => Buffer.from(c.channelId).toString('hex')).sort();
+      expect(ids).toEqual([open1, closing].map((c) => Buffer.from(c.channelId).toString('hex')).sort());
+      expect(await store.channel(closed.channelId)).toEqual(closed);
+    });
+
+    it('returns the invoices that have not expired', async () => {
+      const channel = channelFixture('inv', { seq: 2, cumulative: 3n });
+      await store.commit([{ channel, vouchers: [voucherFixture(1, 1n, 1, 1_000), voucherFixture(2, 3n, 1, 5_000)] }]);
+      const invoices = await store.unexpiredInvoices(2_000);
+      expect(invoices).toHaveLength(1);
+      expect(invoices[0]?.expiresAtMs).toBe(5_000);
+      expect(await store.unexpiredInvoices(0)).toHaveLength(2);
+    });
+
+    it('stores and replaces merchants', async () => {
+      const merchant = {
+        payeeId: bytes('m') as PayeeId,
+        publicKey: new Uint8Array([3, ...bytes('mk')]) as PublicKey,
+        assets: [{ code: 'USD', scale: 6 }],
+        name: 'shop',
+        registeredAtMs: 1_000,
+      };
+      await store.putMerchant(merchant);
+      await store.putMerchant({ ...merchant, name: 'shop 2' });
+      expect(await store.merchants()).toEqual([{ ...merchant, name: 'shop 2' }]);
+    });
+
+    it('keeps amounts exact from 0 to 2^63-1 (property)', async () => {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.constantFrom(0n, 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, amountMax),
+            fc.bigInt({ min: 0n, max: amountMax }),
+          ),
+          async (amount) => {
+            const channel = channelFixture(`amount ${n++}`, { deposit: amountMax, cumulative: amount, seq: 7 });
+            await store.commit([{ channel }]);
+            expect((await store.channel(channel.channelId))?.cumulative).toBe(amount);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  });
+}
