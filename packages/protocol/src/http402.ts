@@ -31,7 +31,7 @@ import {
   type Signature,
 } from './ids.js';
 import { checkSignature, type Signer, type Verifier } from './keys.js';
-import { amountMax, assetScaleMax, textCharsMax, timeMsMax } from './limits.js';
+import { amountMax, assetCodeCharsMax, assetScaleMax, textCharsMax, timeMsMax } from './limits.js';
 import {
   decodePaymentRequest,
   encodePaymentRequest,
@@ -1059,6 +1059,14 @@ function parseForeignRequirements(value: unknown, title: string): PaymentRequire
   return object as unknown as PaymentRequirements;
 }
 
+/** Characters of a 32-byte id in hex (`payTo`, `extra.hubId`). */
+const hexIdChars = 64;
+/** Most digits of an amount in minor units (2^63 - 1 has 19). */
+const amountDigitsMax = 19;
+/** Longest network id: `trickle:` and a u32 in decimal. */
+const networkCharsMax = 'trickle:'.length + 10;
+/** Longest human-readable price, e.g. `"9223372036854.775807 ABCDEFGHIJKL"`. */
+const priceCharsMax = 64;
 const hex64Pattern = /^[0-9a-f]{64}$/;
 const unitsPattern = /^[1-9][0-9]{0,18}$/;
 const networkPattern = /^trickle:(0|[1-9][0-9]{0,9})$/;
@@ -1074,9 +1082,9 @@ function parseTrickleRequirements(value: unknown, title: string): TricklePayment
   if (object.scheme !== trickleScheme) {
     throw new Http402Error('UNSUPPORTED_SCHEME', 'not a trickle offer', { details: `${title}.scheme` });
   }
-  const network = text(object.network, 20, `${title}.network`, networkPattern);
+  const network = text(object.network, networkCharsMax, `${title}.network`, networkPattern);
   if (Number(network.slice('trickle:'.length)) > 0xffff_ffff) malformed(`${title}.network: not a u32`);
-  const amount = text(object.amount, 19, `${title}.amount`, unitsPattern);
+  const amount = text(object.amount, amountDigitsMax, `${title}.amount`, unitsPattern);
   if (BigInt(amount) > amountMax) malformed(`${title}.amount: above the largest amount`);
   const extra = record(
     object.extra,
@@ -1086,9 +1094,9 @@ function parseTrickleRequirements(value: unknown, title: string): TricklePayment
   );
   const parsedExtra: TrickleRequirementsExtra = {
     hubUrl: checkHubUrlOrMalformed(extra.hubUrl, `${title}.extra.hubUrl`),
-    hubId: text(extra.hubId, 64, `${title}.extra.hubId`, hex64Pattern),
+    hubId: text(extra.hubId, hexIdChars, `${title}.extra.hubId`, hex64Pattern),
     assetScale: integer(extra.assetScale, 0, assetScaleMax, `${title}.extra.assetScale`),
-    price: text(extra.price, 64, `${title}.extra.price`),
+    price: text(extra.price, priceCharsMax, `${title}.extra.price`),
     resource: resourceNameOrMalformed(extra.resource, `${title}.extra.resource`),
     expiresAtMs: integer(extra.expiresAtMs, 0, timeMsMax, `${title}.extra.expiresAtMs`),
     paymentRequest: token(extra.paymentRequest, paymentRequestTokenChars, `${title}.extra.paymentRequest`),
@@ -1097,8 +1105,8 @@ function parseTrickleRequirements(value: unknown, title: string): TricklePayment
     scheme: trickleScheme,
     network,
     amount,
-    asset: text(object.asset, 12, `${title}.asset`, assetCodePattern),
-    payTo: text(object.payTo, 64, `${title}.payTo`, hex64Pattern),
+    asset: text(object.asset, assetCodeCharsMax, `${title}.asset`, assetCodePattern),
+    payTo: text(object.payTo, hexIdChars, `${title}.payTo`, hex64Pattern),
     maxTimeoutSeconds: integer(object.maxTimeoutSeconds, 1, Math.ceil(timeMsMax / 1000), `${title}.maxTimeoutSeconds`),
     extra: parsedExtra,
   };
