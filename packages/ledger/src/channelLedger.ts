@@ -4,7 +4,16 @@
  * Every method is idempotent (a retry with the same input returns the same result and
  * moves no money twice) and durable when its promise resolves.
  */
-import type { Asset, ChannelId, LogHead, PayeeId, PaymentEntry, PublicKey, TrickleError, Voucher } from '@trickle/protocol';
+import type {
+  Asset,
+  ChannelId,
+  LogHead,
+  PayeeId,
+  PaymentEntry,
+  PublicKey,
+  TrickleError,
+  Voucher,
+} from '@trickle/protocol';
 
 /** Codes of {@link LedgerError}. */
 export type LedgerErrorCode =
@@ -22,15 +31,24 @@ export type LedgerErrorCode =
   | 'INVALID_STATE'
   /** A sum would exceed 2^63-1. */
   | 'OVERFLOW'
-  /** The database failed or is unreachable; nothing was changed. Retry with the same input. */
+  /**
+   * A ledger transfer was refused for a reason the codes above do not name (its
+   * `TransferErrorCode` is in `details`).
+   */
+  | 'TRANSFER_FAILED'
+  /**
+   * The database failed, is unreachable, or kept reporting serialization conflicts. The
+   * operation may or may not have been applied (a lost COMMIT reply): retry with the same
+   * input, which every operation makes safe.
+   */
   | 'UNAVAILABLE';
 
 /** A channel's state signed by its client, with the entries that lead to it. */
 export interface SignedState {
   readonly channelId: ChannelId;
   /**
-   * The client-signed voucher of the state; `undefined` only for a state with nothing
-   * paid (seq 0), which needs no proof.
+   * The client-signed voucher of the state; `undefined` for the state the ledger has
+   * already claimed (seq 0 when nothing was claimed), which needs no new proof.
    */
   readonly voucher: Voucher | undefined;
   /**
@@ -50,6 +68,11 @@ export interface LedgerChannel {
   readonly asset: Asset;
   readonly deposit: bigint;
   readonly expiresAtMs: number;
+  /**
+   * The hub's fee rate in parts per million, fixed at open so fees never depend on when
+   * claims happen. Always set by this package's ledgers (optional only for test doubles).
+   */
+  readonly feePpm?: number;
   /** The state up to which payments have been claimed (moved out of escrow). */
   readonly claimed: { readonly seq: number; readonly cumulative: bigint; readonly logHead: LogHead };
   /** Set once a close has started. */
@@ -68,7 +91,12 @@ export interface LedgerChannel {
 export interface SettlementResult {
   readonly channel: LedgerChannel;
   /** Per payee: the gross paid in this operation, the hub's fee out of it, and the net credited. */
-  readonly payees: readonly { readonly payee: PayeeId; readonly gross: bigint; readonly fee: bigint; readonly net: bigint }[];
+  readonly payees: readonly {
+    readonly payee: PayeeId;
+    readonly gross: bigint;
+    readonly fee: bigint;
+    readonly net: bigint;
+  }[];
   /** Refunded to the payer (finalize only; 0 for a claim). */
   readonly refund: bigint;
 }

@@ -1,0 +1,239 @@
+/**
+ * The channel lifecycle on the double-entry ledger, over any {@link LedgerDriver}: the
+ * one implementation of {@link ChannelLedger} that `memoryLedger`, `sqliteLedger` and
+ * `postgresLedger` all return. Signatures are verified before a transaction starts (they
+ * depend only on the channel's pinned key), so no lock is held during the slow part.
+ */
+import {
+  type Asset,
+  asChannelId,
+  asHubId,
+  assertFeePpm,
+  assertNetworkId,
+  type Domain,
+  nobleVerifier,
+  type PayeeId,
+  type PublicKey,
+  toHex,
+  type Verifier,
+} from '@trickle/protocol';
+import type { Account } from './account.js';
+import type { AuditReport } from './audit/auditReport.js';
+import { auditTxn } from './audit/auditTxn.js';
+import { channelOf } from './channel/channelView.js';
+import { claimTxn } from './channel/claim.js';
+import { closeCooperativeTxn } from './channel/closeCooperative.js';
+import type { ChannelContext } from './channel/context.js';
+import { type FinalizeBatch, finalizeDueBatchTxn } from './channel/finalizeDue.js';
+import {
+  checkFundInput,
+  checkPayoutInput,
+  type FundPayerInput,
+  fundPayerTxn,
+  type MoneyMovement,
+  movementOf,
+  type PayoutInput,
+  payoutTxn,
+} from './channel/funding.js';
+import { payeeAccountId, payerAccountId } from './channel/naming.js';
+import { checkOpenInput, openChannelTxn } from './channel/openChannel.js';
+import { checkStateSignature } from './channel/proveState.js';
+import { startCloseTxn } from './channel/startClose.js';
+import { checkTopUpInput, topUpChannelTxn } from './channel/topUpChannel.js';
+import type { ChannelLedger, SettlementResult, SignedState } from './channelLedger.js';
+import { type Clock, createLedger, type Ledger } from './ledger.js';
+import { LedgerError } from './ledgerError.js';
+import {
+  challengeWindowMsDefault,
+  challengeWindowMsMax,
+  finalizeBatchChannelsMax,
+  finalizeDueChannelsMax,
+} from './limits.js';
+import { ask, type DueCursor, type LedgerDriver } from './store/txn.js';
+import { assertInteger, checkedAsset } from './validate.js';
+
+/**
+ * Options every ledger factory takes.
+ *
+ * @example
+ * ```ts
+ * import type { ChannelLedgerOptions } from '@trickle/ledger';
+ * declare const domain: ChannelLedgerOptions['domain'];
+ * const options: ChannelLedgerOptions = { domain, feePpm: 10_000, clock: Date.now };
+ * ```
+ */
+export interface ChannelLedgerOptions {
+  /** The network and hub every voucher is signed for. */
+  readonly domain: Domain;
+  /** The hub's fee in parts per million (0..1,000,000) for channels opened from now on. */
+  readonly feePpm: number;
+  /** The time source. Default `Date.now`. */
+  readonly clock?: Clock;
+  /** How voucher signatures are verified. Default `nobleVerifier`. */
+  readonly verifier?: Verifier;
+  /** Challenge window of a unilateral close and grace after expiry, in ms. Default 1 hour. */
+  readonly challengeWindowMs?: number;
+}
+
+/** What one `finalizeDueReport` did. */
+export interface FinalizeReport {
+  readonly finalized: readonly SettlementResult[];
+  /** Channels that could not be finalized (they stay due); `channelId` is hex. */
+  readonly failed: readonly { readonly channelId: string; readonly error: LedgerError }[];
+}
+
+/**
+ * The ledger the hub is handed: the channel lifecycle ({@link ChannelLedger}), the generic
+ * double-entry operations ({@link Ledger}), money in and out, and the audit.
+ *
+ * @example
+ * ```ts
+ * import { sqliteLedger } from '@trickle/ledger';
+ * declare const domain: Parameters<typeof sqliteLedger>[0]['domain'];
+ * const ledger = await sqliteLedger({ filename: '.data/ledger.db', domain, feePpm: 10_000 });
+ * await ledger.fundPayer({ clientKey: new Uint8Array(33) as never, asset: { code: 'USD', scale: 6 }, amount: 5_000_000n, reference: 'card-charge-1' });
+ * const report = await ledger.audit();
+ * await ledger.close();
+ * ```
+ */
+export interface TrickleLedger extends ChannelLedger, Ledger {
+  /** `memory`, `sqlite` or `postgres`. */
+  readonly adapter: string;
+  readonly domain: Domain;
+  readonly feePpm: number;
+  /** Credits a payer with money from outside, idempotent by `reference`. */
+  fundPayer(input: FundPayerInput): Promise<MoneyMovement>;
+  /** Pays a payee's balance out of the ledger, idempotent by `reference`. */
+  payout(input: PayoutInput): Promise<MoneyMovement>;
+  /** Like `finalizeDue`, and also reports the channels that could not be finalized. */
+  finalizeDueReport(): Promise<FinalizeReport>;
+  /** The payer account of a client key in an asset, if funded once. */
+  payerAccount(clientKey: PublicKey, asset: Asset): Promise<Account | undefined>;
+  /** A payee's account in an asset, if it exists. */
+  payeeAccount(payee: PayeeId, asset: Asset): Promise<Account | undefined>;
+  /** Re-checks every channel against its signed evidence, and conservation per asset. */
+  audit(options?: { readonly verifier?: Verifier }): Promise<AuditReport>;
+}
+
+function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: Clock } {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options: expected an object');
+  const { domain } = options;
+  if (typeof domain !== 'object' || domain === null) throw new TypeError('domain: expected { networkId, hubId }');
+  return {
+    domain: { networkId: assertNetworkId(domain.networkId), hubId: asHubId(domain.hubId) },
+    feePpm: assertFeePpm(options.feePpm),
+    verifier: options.verifier ?? nobleVerifier,
+    challengeWindowMs:
+      options.challengeWindowMs === undefined
+        ? challengeWindowMsDefault
+        : assertInteger(options.challengeWindowMs, 0, challengeWindowMsMax, 'challengeWindowMs'),
+    clock: options.clock ?? Date.now,
+  };
+}
+
+/**
+ * Binds the channel lifecycle to a driver. Adapters call it; use `sqliteLedger`,
+ * `postgresLedger` or `memoryLedger` instead unless you write an adapter.
+ *
+ * @example
+ * ```ts
+ * import { createChannelLedger, type LedgerDriver } from '@trickle/ledger';
+ * declare const driver: LedgerDriver, domain: Parameters<typeof createChannelLedger>[1]['domain'];
+ * const ledger = createChannelLedger(driver, { domain, feePpm: 0 });
+ * ```
+ */
+export function createChannelLedger(driver: LedgerDriver, options: ChannelLedgerOptions): TrickleLedger {
+  const context = checkOptions(options);
+  const { clock } = context;
+  const ledger = createLedger(driver, { clock });
+
+  /** Reads the channel (no lock) and checks the state's signature by its pinned key. */
+  const verified = async (state: SignedState): Promise<void> => {
+    const id = toHex(asChannelId(state.channelId));
+    const row = (await driver.read('channel', () => ask({ kind: 'channels', ids: [id], lock: false }))).get(id);
+    if (row === undefined) throw new LedgerError('UNKNOWN_CHANNEL', `no channel ${id}`);
+    checkStateSignature(context, state, row.clientKey as PublicKey);
+  };
+
+  const finalizeDueReport = async (): Promise<FinalizeReport> => {
+    const finalized: SettlementResult[] = [];
+    const failed: { channelId: string; error: LedgerError }[] = [];
+    let cursor: DueCursor | undefined;
+    while (finalized.length + failed.length < finalizeDueChannelsMax) {
+      const batch: FinalizeBatch = await driver.write('finalizeDue', () =>
+        finalizeDueBatchTxn(clock(), finalizeBatchChannelsMax, cursor),
+      );
+      finalized.push(...batch.finalized);
+      failed.push(...batch.failed);
+      cursor = batch.cursor;
+      if (batch.seen < finalizeBatchChannelsMax) break;
+    }
+    return { finalized, failed };
+  };
+
+  const account = async (id: string) => (await ledger.lookupAccounts([id]))[0];
+
+  return {
+    ...ledger,
+    adapter: driver.name,
+    domain: context.domain,
+    feePpm: context.feePpm,
+    async ensurePayee({ payee, asset }) {
+      const checked = checkedAsset(asset);
+      const id = payeeAccountId(toHex(payee), checked);
+      const [result] = await ledger.createAccounts([{ id, asset: checked, kind: 'payee' }]);
+      if (result?.status === 'failed')
+        throw new LedgerError('EXISTS_WITH_DIFFERENT_FIELDS', `account ${id} exists as another kind`);
+    },
+    async openChannel(input) {
+      const checked = checkOpenInput(input);
+      return channelOf(await driver.write('openChannel', () => openChannelTxn(context, checked, clock())));
+    },
+    async topUpChannel(input) {
+      const { channelId, deposit } = checkTopUpInput(input);
+      return channelOf(await driver.write('topUpChannel', () => topUpChannelTxn(channelId, deposit, clock())));
+    },
+    async claim(state) {
+      await verified(state);
+      return driver.write('claim', () => claimTxn(state, clock()));
+    },
+    async closeCooperative(state) {
+      await verified(state);
+      return driver.write('closeCooperative', () => closeCooperativeTxn(state, clock()));
+    },
+    async startClose(state) {
+      if (state.by !== 'client' && state.by !== 'hub') throw new RangeError("by: expected 'client' or 'hub'");
+      await verified(state);
+      const row = await driver.write('startClose', () => startCloseTxn(context, state, state.by, clock()));
+      return channelOf(row);
+    },
+    async finalizeDue() {
+      return (await finalizeDueReport()).finalized;
+    },
+    finalizeDueReport,
+    async channel(channelId) {
+      const id = toHex(asChannelId(channelId));
+      const row = (await driver.read('channel', () => ask({ kind: 'channels', ids: [id], lock: false }))).get(id);
+      return row === undefined ? undefined : channelOf(row);
+    },
+    async fundPayer(input) {
+      const checked = checkFundInput(input);
+      return movementOf(await driver.write('fundPayer', () => fundPayerTxn(checked, clock())));
+    },
+    async payout(input) {
+      const checked = checkPayoutInput(input);
+      return movementOf(await driver.write('payout', () => payoutTxn(checked, clock())));
+    },
+    async payerAccount(clientKey, asset) {
+      return account(payerAccountId(toHex(clientKey), checkedAsset(asset)));
+    },
+    async payeeAccount(payee, asset) {
+      return account(payeeAccountId(toHex(payee), checkedAsset(asset)));
+    },
+    async audit(auditOptions = {}) {
+      const verifier = auditOptions.verifier ?? context.verifier;
+      return driver.read('audit', () => auditTxn(context.domain, verifier));
+    },
+    close: () => driver.close(),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * `@trickle/ledger`: Trickle's double-entry ledger of record. Accounts, idempotent
+ * transfers (linked, pending), channel escrow, claims, closes with a challenge window,
+ * exactly-once finalization, payouts and an audit, on SQLite (embedded default),
+ * PostgreSQL, or in memory.
+ *
+ * @packageDocumentation
+ */
+export * from './account.js';
+export { auditLedger } from './audit/auditLedger.js';
+export * from './audit/auditReport.js';
+export type { FundPayerInput, MoneyMovement, PayoutInput } from './channel/funding.js';
+export type {
+  ChannelLedger,
+  CloseKind,
+  LedgerChannel,
+  LedgerErrorCode,
+  LedgerErrorLike,
+  SettlementResult,
+  SignedState,
+} from './channelLedger.js';
+export {
+  type ChannelLedgerOptions,
+  createChannelLedger,
+  type FinalizeReport,
+  type TrickleLedger,
+} from './createChannelLedger.js';
+export { type Clock, createLedger, type HistoryOptions, type Ledger } from './ledger.js';
+export { isLedgerError, LedgerError } from './ledgerError.js';
+export * from './limits.js';
+export { type MemoryLedgerOptions, memoryLedger } from './memory/memoryLedger.js';
+export {
+  ledgerPgTypes,
+  migratePostgres,
+  type PostgresLedgerOptions,
+  postgresLedger,
+} from './postgres/postgresLedger.js';
+export { openSqliteDatabase, type SqliteLedgerOptions, sqliteLedger } from './sqlite/sqliteLedger.js';
+export type { DueCursor, LedgerDriver, StepEvent, StepHook, StoreRequest, Txn, WriteSet } from './store/txn.js';
+export * from './transfer.js';
