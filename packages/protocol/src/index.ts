@@ -15,7 +15,7 @@ export * from './codec.js';
 export { hmacSha256, sha256 } from './crypto.js';
 export * from './domain.js';
 export * from './errors.js';
-export * from './http402.js';
+export * from './http402/index.js';
 export * from './ids.js';
 export * from './keys.js';
 export * from './limits.js';
