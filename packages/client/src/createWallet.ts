@@ -52,6 +52,7 @@ import {
 } from '@trickle/protocol';
 import { createEmitter } from './emitter.js';
 import { type PolicyError, WalletError } from './errors.js';
+import { Fifo } from './fifo.js';
 import { checkPolicy, enforcePolicy, type SpendingPolicy, type Spent } from './policy.js';
 import {
   clientChannelOf,
@@ -236,6 +237,12 @@ const divergenceCodes = new Set<RejectCode>([
   'EXCEEDS_DEPOSIT',
 ]);
 
+/** The next macrotask: setImmediate in Node (setTimeout(0) is clamped to 1 ms there), setTimeout elsewhere. */
+const nextTask: (run: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (run) => void (globalThis as unknown as { setImmediate: (f: () => void) => unknown }).setImmediate(run)
+    : (run) => void setTimeout(run, 0);
+
 const defaultRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
 
 /**
@@ -310,7 +317,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     total: BigInt(record?.spent.total ?? '0'),
     byPayee: new Map(Object.entries(record?.spent.byPayee ?? {}).map(([k, v]) => [k, BigInt(v)])),
   };
-  const queue: Job[] = [];
+  const queue = new Fifo<Job>();
   let queuedTotal = 0n;
   const queuedByPayee = new Map<string, bigint>();
   const invoicesInUse = new Set<string>();
@@ -900,10 +907,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     if (pumpScheduled) return;
     pumpScheduled = true;
     // A macrotask, so every pay() of this tick (and their microtasks) join the same voucher.
-    setTimeout(() => {
+    nextTask(() => {
       pumpScheduled = false;
       void pump();
-    }, 0);
+    });
   }
 
   let pumping = false;
@@ -945,7 +952,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     while (queue.length > 0 && pending.length + built.length < windowMax) {
       const group: Job[] = [];
       while (queue.length > 0 && group.length < entriesPerVoucherMax) {
-        const next = queue[0] as Job;
+        const next = queue.peek() as Job;
         if (next.solo && group.length > 0) break;
         group.push(queue.shift() as Job);
         if (next.solo) break;
@@ -961,7 +968,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       } catch (error) {
         if (group.length > 1) {
           for (const job of group) job.solo = true;
-          queue.unshift(...group);
+          queue.unshiftAll(group);
           continue;
         }
         const job = group[0] as Job;
@@ -1106,7 +1113,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       queuedByPayee.set(payeeId, (queuedByPayee.get(payeeId) ?? 0n) + job.request.amount);
       again.push(job);
     }
-    queue.unshift(...again);
+    queue.unshiftAll(again);
     schedulePump();
   }
 
@@ -1201,7 +1208,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   }
 
   function failQueued(error: unknown): void {
-    const jobs = queue.splice(0);
+    const jobs = queue.drain();
     for (const job of jobs) {
       unqueue(job);
       finishJob(job, error);

@@ -37,6 +37,7 @@ import { closeCodes, type Session, startSession } from './session.js';
 import type { ChannelStore } from './store/channelStore.js';
 import { sqliteChannelStore } from './store/sqliteChannelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
+import { createHybridVerifier } from './verifier/hybridVerifier.js';
 import { createThreadPoolVerifier } from './verifier/nodeCryptoVerifier.js';
 import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
 
@@ -64,7 +65,10 @@ export interface CreateHubOptions {
   readonly feePpm?: number;
   /** The channel store. Default `sqliteChannelStore` at `<dataDir>/channels.sqlite`. */
   readonly store?: ChannelStore;
-  /** Verifies vouchers off the event loop. Default `createThreadPoolVerifier()` (node:crypto on the libuv threadpool). */
+  /**
+   * Verifies vouchers. Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createThreadPoolVerifier() })`:
+   * inline while idle, node:crypto on the libuv threadpool under load (ADR 0201).
+   */
   readonly verifier?: AsyncVerifier;
   /** Verifies the rare inline signatures (auth, open, top-up, close). Default `tinySecp256k1Verifier`. */
   readonly inlineVerifier?: Verifier;
@@ -154,7 +158,8 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
     ledger,
     merchants,
     invoices,
-    asyncVerifier: options.verifier ?? createThreadPoolVerifier(),
+    asyncVerifier:
+      options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createThreadPoolVerifier() }),
     verifier,
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,

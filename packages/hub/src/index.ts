@@ -25,6 +25,7 @@ export type {
 export { type PostgresChannelStoreOptions, postgresChannelStore } from './store/postgresChannelStore.js';
 export { type SqliteChannelStoreOptions, sqliteChannelStore } from './store/sqliteChannelStore.js';
 export { type AsyncVerifier, asAsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
+export { createHybridVerifier, type HybridVerifierOptions } from './verifier/hybridVerifier.js';
 export {
   createNodeCryptoVerifier,
   createThreadPoolVerifier,
