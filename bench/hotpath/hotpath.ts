@@ -188,7 +188,7 @@ async function endToEnd(verifier: 'fast' | 'noble', store: 'memory' | 'file'): P
 console.log(
   `# Trickle hot path figures\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
 );
-console.log('Reproduce: node --import tsx bench/hotpath/hotpath.ts' + (quick ? ' --quick' : ''));
+console.log(`Reproduce: node --import tsx bench/hotpath/hotpath.ts${quick ? ' --quick' : ''}`);
 await verifiers();
 console.log('\n## One channel end to end (hub in its own process, SQLite store with synchronous = FULL)\n');
 console.log('Sequential: one pay() at a time, the client signs live, the hub verifies and fsyncs before the receipt.');
