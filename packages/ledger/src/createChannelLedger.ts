@@ -113,6 +113,8 @@ export interface TrickleLedger extends ChannelLedger, Ledger {
   payeeAccount(payee: PayeeId, asset: Asset): Promise<Account | undefined>;
   /** Re-checks every channel against its signed evidence, and conservation per asset. */
   audit(options?: { readonly verifier?: Verifier }): Promise<AuditReport>;
+  /** Write transactions attempted and serialization conflicts retried (PostgreSQL; zeros elsewhere). */
+  driverStats(): { readonly transactions: number; readonly conflicts: number };
 }
 
 function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: Clock } {
@@ -234,6 +236,7 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
       const verifier = auditOptions.verifier ?? context.verifier;
       return driver.read('audit', () => auditTxn(context.domain, verifier));
     },
+    driverStats: () => driver.stats?.() ?? { transactions: 0, conflicts: 0 },
     close: () => driver.close(),
   };
 }

@@ -51,11 +51,16 @@ export const pendingTimeoutMsMax = 366 * 24 * 3_600_000;
 /** Rows read per page while scanning (balances, audit). */
 export const scanPageRowsMax = 1_000;
 
-/** Attempts of one PostgreSQL transaction before giving up on serialization failures. */
-export const pgTransactionAttemptsMax = 12;
+/**
+ * Attempts of one PostgreSQL transaction before giving up on serialization failures. Hot
+ * rows (one fee account, a popular payee) make SERIALIZABLE transactions conflict; each
+ * conflict means another transaction committed, so the system always progresses, and
+ * jittered back-off spreads the retries.
+ */
+export const pgTransactionAttemptsMax = 40;
 
-/** Longest back-off between two PostgreSQL attempts, in ms. */
-export const pgRetryBackoffMsMax = 50;
+/** Longest back-off between two PostgreSQL attempts, in ms (the cap of exponential, fully jittered back-off). */
+export const pgRetryBackoffMsMax = 100;
 
 /** Default size of the PostgreSQL connection pool. */
 export const pgPoolConnectionsDefault = 8;

@@ -1,7 +1,11 @@
 /** Every conformance suite on the memory twin. */
+import { auditConformance } from './conformance/auditConformance.js';
+import { bankConformance } from './conformance/bankConformance.js';
 import { channelConformance } from './conformance/channelConformance.js';
 import { ledgerConformance } from './conformance/ledgerConformance.js';
 import { memoryAdapter } from './helpers/adapters.js';
 
 ledgerConformance(memoryAdapter);
 channelConformance(memoryAdapter);
+auditConformance(memoryAdapter);
+bankConformance(memoryAdapter, { writers: 8, opsPerWriter: 60, readers: 2 });

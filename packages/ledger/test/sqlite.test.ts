@@ -1,7 +1,11 @@
 /** Every conformance suite on SQLite. */
+import { auditConformance } from './conformance/auditConformance.js';
+import { bankConformance } from './conformance/bankConformance.js';
 import { channelConformance } from './conformance/channelConformance.js';
 import { ledgerConformance } from './conformance/ledgerConformance.js';
 import { sqliteAdapter } from './helpers/adapters.js';
 
 ledgerConformance(sqliteAdapter);
 channelConformance(sqliteAdapter);
+auditConformance(sqliteAdapter);
+bankConformance(sqliteAdapter, { writers: 8, opsPerWriter: 60, readers: 2 });

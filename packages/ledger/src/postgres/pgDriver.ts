@@ -48,6 +48,7 @@ async function runScript<T>(
 /** The driver; `hook` sees every step (fault injection in tests). */
 export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
   let closed = false;
+  const stats = { transactions: 0, conflicts: 0 };
   const attempt = async <T>(operation: string, txn: () => Txn<T>, begin: string): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
@@ -77,6 +78,7 @@ export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
     if (closed) throw new LedgerError('UNAVAILABLE', 'PostgreSQL: the ledger is closed');
     for (let attempts = 1; ; attempts++) {
       try {
+        stats.transactions++;
         return await attempt(operation, txn, begin);
       } catch (error) {
         if (error instanceof LedgerError) throw error;
@@ -87,6 +89,7 @@ export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
               cause: error,
             });
           }
+          stats.conflicts++;
           await sleep(Math.random() * Math.min(pgRetryBackoffMsMax, 2 ** attempts));
           continue;
         }
@@ -99,6 +102,7 @@ export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
   };
   return {
     name: 'postgres',
+    stats: () => ({ ...stats }),
     write: (operation, txn) => run(operation, txn, 'BEGIN ISOLATION LEVEL SERIALIZABLE'),
     read: (operation, txn) => run(operation, txn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     async close() {

@@ -145,6 +145,8 @@ export interface LedgerDriver {
   write<T>(operation: string, txn: () => Txn<T>): Promise<T>;
   /** Runs `txn` on one consistent read-only snapshot. */
   read<T>(operation: string, txn: () => Txn<T>): Promise<T>;
+  /** Transactions attempted and conflicts retried since open (drivers that retry). */
+  stats?(): { readonly transactions: number; readonly conflicts: number };
   close(): Promise<void>;
 }
 
