@@ -31,6 +31,7 @@ import {
   type LogHead,
   logGenesis,
   nobleVerifier,
+  PaymentError,
   type PaymentRequest,
   type PublicKey,
   preparePayment,
@@ -47,12 +48,12 @@ import {
   signOpenRequest,
   signTopUp,
   signVoucher,
-  toHex,
   type Verifier,
 } from '@trickle/protocol';
 import { createEmitter } from './emitter.js';
 import { type PolicyError, WalletError } from './errors.js';
 import { Fifo } from './fifo.js';
+import { hex as toHex } from './hex.js';
 import { checkPolicy, enforcePolicy, type SpendingPolicy, type Spent } from './policy.js';
 import {
   clientChannelOf,
@@ -67,6 +68,7 @@ import {
   type ChannelRecord,
   type HistoryRecord,
   mergeChanges,
+  type PendingVoucherRecord,
   type WalletChange,
   type WalletRecord,
   type WalletStore,
@@ -182,14 +184,20 @@ export interface Wallet {
   balance(): Balance | undefined;
   /** Closes the channel cooperatively once every payment is acknowledged; reports the refund. */
   close(): Promise<CloseResult>;
-  /** Paid entries with their receipts, oldest first (the most recent 10,000). */
-  history(): readonly HistoryRecord[];
+  /** Paid entries with their receipt tokens, oldest first (the most recent 10,000). */
+  history(): readonly HistoryEntry[];
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof WalletEvents>(event: K, listener: (payload: WalletEvents[K]) => void): () => void;
   /** True while connected and resynced. */
   readonly connected: boolean;
   /** Disconnects and closes the store without closing the channel; queued payments fail with STOPPED. */
   stop(): Promise<void>;
+}
+
+/** One paid entry, as {@link Wallet.history} returns it. */
+export interface HistoryEntry extends HistoryRecord {
+  /** The receipt as a token for the merchant (protocol's encodeReceipt). */
+  readonly receipt: string;
 }
 
 /** Parameters of {@link Wallet.openChannel}. */
@@ -374,15 +382,35 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       full = mergeChanges(staged, change);
       staged = undefined;
       clearTimeout(stagedTimer);
+      stagedTimer = undefined;
     }
     const run = writeChain.then(() => store.write(full));
     writeChain = run.catch(() => undefined);
     return run;
   }
 
-  /** Queues a change that need not be durable before anything is sent (acknowledgements). */
+  /**
+   * Queues a change that need not be durable before anything is sent (acknowledgements,
+   * history): written with the next voucher or on the next task. Accumulated in place,
+   * since thousands of receipts can arrive between two writes.
+   */
   function stage(change: WalletChange): void {
-    staged = staged === undefined ? change : mergeChanges(staged, change);
+    const into = (staged ??= { addPending: [], removePending: [], addHistory: [] }) as {
+      record?: WalletRecord;
+      addPending: PendingVoucherRecord[];
+      removePending: number[];
+      addHistory: HistoryRecord[];
+    };
+    if (change.record !== undefined) into.record = change.record;
+    if (change.removePending !== undefined && change.removePending.length > 0) {
+      if (into.addPending.length > 0) {
+        const removed = new Set(change.removePending);
+        into.addPending = into.addPending.filter((p) => !removed.has(p.seq));
+      }
+      into.removePending.push(...change.removePending);
+    }
+    if (change.addPending !== undefined) into.addPending.push(...change.addPending);
+    if (change.addHistory !== undefined) into.addHistory.push(...change.addHistory);
     if (stagedTimer !== undefined) return;
     stagedTimer = setTimeout(() => {
       stagedTimer = undefined;
@@ -888,12 +916,36 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     if (invoicesInUse.has(key)) {
       throw new RejectError('INVOICE_ALREADY_PAID', 'this invoice is being paid already');
     }
-    // Dry run on the balance left after everything queued: fails with a PaymentError before signing.
-    const available: ClientChannel = { ...channel, cumulative: channel.cumulative + queuedTotal };
-    preparePayment(domain, available, [request], clock.nowMs());
+    checkRequest(domain, channel, request, channel.cumulative + queuedTotal, clock.nowMs());
     invoicesInUse.add(key);
     queuedTotal += request.amount;
     queuedByPayee.set(payeeId, (queuedByPayee.get(payeeId) ?? 0n) + request.amount);
+  }
+
+  /**
+   * preparePayment's refusals, checked per payment before it is queued (without hashing:
+   * the voucher is built later): a bad request fails alone, before anything is signed.
+   */
+  function checkRequest(d: Domain, ch: ClientChannel, request: PaymentRequest, committed: bigint, nowMs: number): void {
+    const amount = assertAmount(request.amount, 'pay: amount');
+    if (amount < 1n) throw new RangeError('pay: amount must be at least 1');
+    if (nowMs >= ch.expiresAtMs) throw new PaymentError('CHANNEL_EXPIRED', 'the channel has expired');
+    if (request.networkId !== d.networkId || !equalBytes(request.hubId, d.hubId)) {
+      throw new PaymentError('WRONG_HUB', 'the payment request is for another hub or network');
+    }
+    if (request.asset?.code !== ch.asset.code || request.asset.scale !== ch.asset.scale) {
+      throw new PaymentError(
+        'ASSET_MISMATCH',
+        `the request is in ${request.asset?.code}, the channel in ${ch.asset.code}`,
+      );
+    }
+    if (!(request.expiresAtMs > nowMs)) throw new PaymentError('INVOICE_EXPIRED', 'the payment request has expired');
+    if (committed + amount > ch.deposit) {
+      throw new PaymentError(
+        'INSUFFICIENT_CHANNEL_BALANCE',
+        `needs ${amount}, the channel has ${ch.deposit - committed} left after the payments already queued`,
+      );
+    }
   }
 
   function unqueue(job: Job): void {
@@ -1062,7 +1114,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
         payee: toHex(entry.payee),
         invoiceId: toHex(entry.invoiceId),
         amount: entry.amount.toString(),
-        receipt: encodeReceipt(receipt),
+        mac: toHex(receipt.mac),
         atMs: nowMs,
       });
       return receipt;
@@ -1261,6 +1313,22 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     await store.close();
   }
 
+  function historyEntry(h: HistoryRecord): HistoryEntry {
+    const d = domain as Domain;
+    const receipt = encodeReceipt({
+      networkId: d.networkId,
+      hubId: d.hubId,
+      channelId: fromHex(h.channelId, 32) as ChannelId,
+      seq: h.seq,
+      payee: fromHex(h.payee, 32) as PaymentRequest['payee'],
+      invoiceId: fromHex(h.invoiceId, 16) as PaymentRequest['invoiceId'],
+      asset: (channel ?? { asset: record?.channel?.asset ?? { code: 'USD', scale: 6 } }).asset,
+      amount: BigInt(h.amount),
+      mac: fromHex(h.mac, 32) as Receipt['mac'],
+    });
+    return { ...h, receipt };
+  }
+
   connect();
 
   return {
@@ -1270,7 +1338,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     pay,
     balance,
     close,
-    history: () => [...history],
+    history: () => history.map(historyEntry),
     on: (event, listener) => events.on(event, listener),
     get connected() {
       return phase === 'ready';

@@ -12,6 +12,7 @@ export {
   type CreateWalletOptions,
   channelLifetimeMs,
   createWallet,
+  type HistoryEntry,
   type HubAddress,
   inFlightVouchersMax,
   type OpenChannelParameters,

@@ -9,8 +9,8 @@ import {
   type PayEntry,
   type PayeeId,
   type Signature,
-  toHex,
 } from '@trickle/protocol';
+import { hex as toHex } from './hex.js';
 import type { ChannelRecord, EntryRecord, PendingVoucherRecord, StatePoint } from './store/walletStore.js';
 
 /** A signed position as the wallet uses it. */

@@ -42,7 +42,7 @@ function historyRecord(seq: number): HistoryRecord {
     payee: 'cd'.repeat(32),
     invoiceId: '77'.repeat(16),
     amount: '1',
-    receipt: `token-${seq}`,
+    mac: '88'.repeat(32),
     atMs: seq,
   };
 }

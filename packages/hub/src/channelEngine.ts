@@ -63,6 +63,8 @@ export interface ChannelEngineDeps {
   readonly verifier: Verifier;
   readonly openPolicy: OpenPolicy;
   readonly channelQueueFramesMax: number;
+  /** Most payment entries processed as one batch (one signature check, one commit). */
+  readonly batchEntriesMax: number;
   /** Largest encoded logPage, in bytes (frameBytesMax less a margin). */
   readonly logPageBytesMax: number;
 }
@@ -350,11 +352,29 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return;
     }
     lane.queue.push({ frame, reply });
+    scheduleBatch(lane);
+  }
+
+  /** Takes frames from the front of the queue up to batchEntriesMax entries (at least one frame). */
+  function takeBatch(queue: QueuedFrame[]): QueuedFrame[] {
+    let count = 0;
+    let entries = 0;
+    while (count < queue.length) {
+      entries += (queue[count] as QueuedFrame).frame.entries.length;
+      if (count > 0 && entries > deps.batchEntriesMax) break;
+      count++;
+    }
+    return queue.splice(0, count);
+  }
+
+  function scheduleBatch(lane: Lane): void {
     if (lane.batchScheduled) return;
     lane.batchScheduled = true;
     void serialize(lane, async () => {
       lane.batchScheduled = false;
-      const items = lane.queue.splice(0);
+      const items = takeBatch(lane.queue);
+      // Frames beyond this batch get their own: the client sees receipts while the hub works.
+      if (lane.queue.length > 0) scheduleBatch(lane);
       try {
         await processBatch(lane, items);
       } catch (error) {

@@ -163,6 +163,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
     verifier,
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,
+    batchEntriesMax: limits.batchEntriesMax,
     logPageBytesMax: frameBytesMax - 1024,
   });
   await merchants.load();

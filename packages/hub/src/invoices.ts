@@ -4,7 +4,7 @@
  * store on start. Invoices are reserved when a voucher passes its checks, so two channels
  * racing on one invoice cannot both be accepted, and released if the voucher then fails.
  */
-import { type InvoiceId, type PayeeId, toHex } from '@trickle/protocol';
+import type { InvoiceId, PayeeId } from '@trickle/protocol';
 
 /** The set of paid (or reserved) invoices. */
 export interface InvoiceSet {
@@ -19,7 +19,9 @@ export interface InvoiceSet {
 /** Creates an empty set. */
 export function createInvoiceSet(): InvoiceSet {
   const invoices = new Map<string, number>();
-  const keyOf = (payee: PayeeId, invoiceId: InvoiceId) => toHex(payee) + toHex(invoiceId);
+  // A latin1 string of a view (native, no copy) as the map key: this runs for every entry of every voucher.
+  const text = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const keyOf = (payee: PayeeId, invoiceId: InvoiceId) => text(payee) + text(invoiceId);
   return {
     has: (payee, invoiceId) => invoices.has(keyOf(payee, invoiceId)),
     add: (payee, invoiceId, expiresAtMs) => void invoices.set(keyOf(payee, invoiceId), expiresAtMs),

@@ -51,6 +51,13 @@ export const sendBufferedBytesMax = 16 * 1024 * 1024;
 /** `pay` frames queued for one channel; beyond it a frame is rejected OVERLOADED (channelWorker.ts). */
 export const channelQueueFramesMax = 4_096;
 
+/**
+ * Payment entries of one channel processed as one batch (one signature check, one commit),
+ * in entries; the rest of the queue waits for the next batch, so receipts flow back while
+ * the hub works instead of after the whole backlog (channelEngine.ts).
+ */
+export const batchEntriesMax = 1_024;
+
 /** Requests (open, topUp, close, sync, log) in progress on one connection; beyond it OVERLOADED (session.ts). */
 export const requestsInFlightMax = 64;
 
@@ -82,6 +89,7 @@ export interface HubLimits {
   readonly sendBufferedBytesHigh: number;
   readonly sendBufferedBytesMax: number;
   readonly channelQueueFramesMax: number;
+  readonly batchEntriesMax: number;
   readonly requestsInFlightMax: number;
   readonly commitBatchWritesMax: number;
   readonly drainTimeoutMs: number;
@@ -112,6 +120,7 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   sendBufferedBytesHigh,
   sendBufferedBytesMax,
   channelQueueFramesMax,
+  batchEntriesMax,
   requestsInFlightMax,
   commitBatchWritesMax,
   drainTimeoutMs,

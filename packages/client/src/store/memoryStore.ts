@@ -31,7 +31,8 @@ export function memoryStore(): WalletStore {
       return copy({ record: state.record, pending: state.pending, history: state.history });
     },
     async write(change) {
-      applyChange(state, copy(change));
+      // Records are never mutated once written (the wallet builds new ones), so no copy here.
+      applyChange(state, change);
     },
     async close() {},
   };

@@ -65,15 +65,15 @@ export interface PendingVoucherRecord extends StatePoint {
   readonly entries: readonly EntryRecord[];
 }
 
-/** One paid entry with its receipt token (protocol's encodeReceipt). */
+/** One paid entry with the receipt's MAC (the wallet's history() turns it into a receipt token). */
 export interface HistoryRecord {
   readonly channelId: string;
   readonly seq: number;
   readonly payee: string;
   readonly invoiceId: string;
   readonly amount: string;
-  /** The receipt as a token the merchant can check (encodeReceipt). */
-  readonly receipt: string;
+  /** The receipt MAC (hex): with these fields, the channel's asset and the hub, the full receipt. */
+  readonly mac: string;
   readonly atMs: number;
 }
 
