@@ -73,6 +73,8 @@ export interface ChannelLedgerOptions {
   readonly verifier?: Verifier;
   /** Challenge window of a unilateral close and grace after expiry, in ms. Default 1 hour. */
   readonly challengeWindowMs?: number;
+  /** Channels finalized per database transaction by `finalizeDue`, 1..128. Default 128. */
+  readonly finalizeBatchChannels?: number;
 }
 
 /** What one `finalizeDueReport` did. */
@@ -117,7 +119,7 @@ export interface TrickleLedger extends ChannelLedger, Ledger {
   driverStats(): { readonly transactions: number; readonly conflicts: number };
 }
 
-function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: Clock } {
+function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: Clock; finalizeBatchChannels: number } {
   if (typeof options !== 'object' || options === null) throw new TypeError('options: expected an object');
   const { domain } = options;
   if (typeof domain !== 'object' || domain === null) throw new TypeError('domain: expected { networkId, hubId }');
@@ -130,6 +132,10 @@ function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: 
         ? challengeWindowMsDefault
         : assertInteger(options.challengeWindowMs, 0, challengeWindowMsMax, 'challengeWindowMs'),
     clock: options.clock ?? Date.now,
+    finalizeBatchChannels:
+      options.finalizeBatchChannels === undefined
+        ? finalizeBatchChannelsMax
+        : assertInteger(options.finalizeBatchChannels, 1, finalizeBatchChannelsMax, 'finalizeBatchChannels'),
   };
 }
 
@@ -163,12 +169,12 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
     let cursor: DueCursor | undefined;
     while (finalized.length + failed.length < finalizeDueChannelsMax) {
       const batch: FinalizeBatch = await driver.write('finalizeDue', () =>
-        finalizeDueBatchTxn(clock(), finalizeBatchChannelsMax, cursor),
+        finalizeDueBatchTxn(clock(), context.finalizeBatchChannels, cursor),
       );
       finalized.push(...batch.finalized);
       failed.push(...batch.failed);
       cursor = batch.cursor;
-      if (batch.seen < finalizeBatchChannelsMax) break;
+      if (batch.seen < context.finalizeBatchChannels) break;
     }
     return { finalized, failed };
   };

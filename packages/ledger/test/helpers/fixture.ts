@@ -74,8 +74,6 @@ export function manualClock(start = 1_700_000_000_000) {
   return clock;
 }
 
-let invoiceCounter = 0;
-
 /** The client's side of one channel: entries, vouchers, and the states to submit. */
 export class ClientChannel {
   readonly channelId: ChannelId;
@@ -85,6 +83,7 @@ export class ClientChannel {
   /** Per signed seq: the voucher and how many entries it covers. */
   private readonly vouchers: { voucher: Voucher; count: number }[] = [];
   private unsigned = 0;
+  private invoices = 0;
 
   constructor(
     readonly signer: Signer,
@@ -103,7 +102,9 @@ export class ClientChannel {
 
   /** Adds a payment (signed at the next `sign`). */
   pay(to: PayeeId, amount: bigint): this {
-    const invoiceId = asInvoiceId(sha256(new Uint8Array(new Uint32Array([invoiceCounter++]).buffer)).subarray(0, 16));
+    // Invoice ids derive from the channel and a per-channel counter: reproducible in any process.
+    const counter = new Uint8Array(new Uint32Array([this.invoices++]).buffer);
+    const invoiceId = asInvoiceId(sha256(this.channelId, counter).subarray(0, 16));
     const entry = { payee: to, invoiceId, amount };
     this.entries.push(entry);
     this.head = logStep(this.head, entry);
