@@ -24,7 +24,15 @@ export interface Spent {
   readonly byPayee: Map<string, bigint>;
 }
 
-/** Checks a policy's shape; throws titled TypeError/RangeError. */
+/**
+ * Checks a policy's shape; throws titled TypeError/RangeError.
+ *
+ * @example
+ * ```ts
+ * import { checkPolicy } from '@trickle/client';
+ * checkPolicy({ paymentMax: 10_000n, totalMax: 5_000_000n });
+ * ```
+ */
 export function checkPolicy(policy: SpendingPolicy | undefined): SpendingPolicy {
   if (policy === undefined) return {};
   if (typeof policy !== 'object' || policy === null) throw new TypeError('policy: expected an object');

@@ -127,7 +127,15 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   invoiceSweepIntervalMs,
 });
 
-/** Merges overrides into the defaults; throws a titled RangeError for a limit that is not a positive integer. */
+/**
+ * Merges overrides into the defaults; throws a titled RangeError for a limit that is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { resolveLimits } from '@trickle/hub';
+ * resolveLimits({ badFramesMax: 5 }).badFramesMax; // 5
+ * ```
+ */
 export function resolveLimits(overrides: Partial<HubLimits> = {}): HubLimits {
   const limits = { ...defaultHubLimits, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
