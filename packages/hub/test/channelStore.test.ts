@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { postgresChannelStore } from '../src/store/postgresChannelStore.js';
 import { sqliteChannelStore } from '../src/store/sqliteChannelStore.js';
 import { channelStoreConformance } from './channelStore.conformance.js';
-
-const postgresUrl = process.env.TRICKLE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { dropSchema, postgresUrl, uniqueSchema } from './postgres.js';
 
 channelStoreConformance('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-store-'));
@@ -16,15 +15,9 @@ channelStoreConformance('sqlite', async () => {
 });
 
 channelStoreConformance('postgres', async () => {
-  const schema = `trickle_hub_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const schema = uniqueSchema('trickle_hub_test');
   return {
     open: () => postgresChannelStore({ connectionString: postgresUrl, schema }),
-    cleanup: async () => {
-      const pg = (await import('pg')).default;
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    },
+    cleanup: () => dropSchema(schema),
   };
 });
