@@ -11,7 +11,6 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { memoryLedger } from '../../packages/hub/test/memoryLedger.js';
 import {
   checkReceiptMac,
   decodeReceipt,
@@ -19,7 +18,7 @@ import {
   publicKeyOf,
   toHex,
 } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 const chromiumPath = '/usr/bin/chromium';
 
@@ -31,9 +30,8 @@ describe.skipIf(!existsSync(chromiumPath))('the wallet in a real browser', () =>
 
   beforeAll(async () => {
     dir = tempDir();
-    const ledger = memoryLedger();
-    ledger.fund(publicKeyOf(testKey('browser payer')), 10_000_000n);
-    hub = await createHub({ dataDir: dir.path, networkId, ledger });
+    hub = await createHub({ dataDir: dir.path, networkId });
+    await fund(hub, publicKeyOf(testKey('browser payer')), 10_000_000n);
     const bundle = await build({
       stdin: {
         contents:

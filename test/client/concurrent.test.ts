@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { memoryLedger } from '../../packages/hub/test/memoryLedger.js';
 import { checkReceiptMac, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('many concurrent payments on one wallet', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -12,9 +11,8 @@ describe('many concurrent payments on one wallet', () => {
 
   beforeEach(async () => {
     dir = tempDir();
-    const ledger = memoryLedger();
-    ledger.fund(publicKeyOf(testKey('payer concurrent')), 100_000_000n);
-    hub = await createHub({ dataDir: dir.path, networkId, ledger });
+    hub = await createHub({ dataDir: dir.path, networkId });
+    await fund(hub, publicKeyOf(testKey('payer concurrent')), 100_000_000n);
   });
   afterEach(async () => {
     await wallet?.stop();

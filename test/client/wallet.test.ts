@@ -2,9 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { memoryLedger } from '../../packages/hub/test/memoryLedger.js';
 import { PaymentError, publicKeyOf, RejectError, toHex } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('wallet', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -15,9 +14,8 @@ describe('wallet', () => {
 
   beforeEach(async () => {
     dir = tempDir();
-    const ledger = memoryLedger();
-    ledger.fund(publicKeyOf(key), 10_000_000n);
-    hub = await createHub({ dataDir: dir.path, networkId, ledger });
+    hub = await createHub({ dataDir: dir.path, networkId });
+    await fund(hub, publicKeyOf(key), 10_000_000n);
     merchant = testMerchant('wallet shop', hub);
     await hub.registerMerchant({ publicKey: merchant.publicKey });
   });

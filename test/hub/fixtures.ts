@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TrickleLedger } from '../../packages/ledger/src/index.js';
 import {
   asInvoiceId,
   asSecretKey,
@@ -16,6 +17,7 @@ import {
   resourceHash,
   type SecretKey,
   sha256,
+  toHex,
 } from '../../packages/protocol/src/index.js';
 
 /** A reproducible secret key from a label. */
@@ -66,4 +68,30 @@ export function testMerchant(label: string, hub: { publicKey: PublicKey; hubId: 
       });
     },
   };
+}
+
+/** The hub's default ledger (@trickle/ledger's sqliteLedger in its data folder). */
+function ledgerOf(hub: { ledger: unknown }): TrickleLedger {
+  return hub.ledger as TrickleLedger;
+}
+
+/** Credits a payer's ledger account from outside, as an operator would (idempotent by reference). */
+export async function fund(hub: { ledger: unknown }, clientKey: PublicKey, amount: bigint): Promise<void> {
+  await ledgerOf(hub).fundPayer({
+    clientKey,
+    asset: usd,
+    amount,
+    reference: `e2e-${toHex(clientKey).slice(0, 32)}-${amount}`,
+  });
+}
+
+/** The balance of a ledger account whose id starts with `prefix` and names `hexId` (payer or payee). */
+export async function ledgerBalance(
+  hub: { ledger: unknown },
+  kind: 'payer' | 'payee',
+  id: Uint8Array,
+): Promise<bigint> {
+  const accounts = await ledgerOf(hub).balances({ asset: usd });
+  const account = accounts.find((a) => a.id.startsWith(`${kind}:${toHex(id)}`));
+  return account?.balance ?? 0n;
 }

@@ -7,10 +7,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { memoryLedger } from '../../packages/hub/test/memoryLedger.js';
 import { rawClient } from '../../packages/hub/test/rawClient.js';
 import { encodeClientMessage, frameBytesMax, type HubMessage, publicKeyOf } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 function rejectCode(message: HubMessage): string {
   return message.type === 'reject' ? message.code : `not a reject: ${message.type}`;
@@ -26,14 +25,12 @@ describe('hostile frames', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    const ledger = memoryLedger();
-    ledger.fund(publicKeyOf(testKey('honest')), 100_000_000n);
     hub = await createHub({
       dataDir: dir.path,
       networkId,
-      ledger,
       limits: { authTimeoutMs: 300, connectionsPerKeyMax: 3, messagesPerSecondMax: 50, messagesBurstMax: 50 },
     });
+    await fund(hub, publicKeyOf(testKey('honest')), 100_000_000n);
     merchant = testMerchant('frames', hub);
     await hub.registerMerchant({ publicKey: merchant.publicKey });
     wallet = await createWallet({ key: testKey('honest'), hub: { url: hub.url, networkId }, store: memoryStore() });

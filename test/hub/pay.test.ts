@@ -1,19 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { memoryLedger } from '../../packages/hub/test/memoryLedger.js';
 import { checkReceiptMac, decodeReceipt, encodeReceipt, publicKeyOf } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 describe('hub and wallet over a real socket', () => {
   let dir: ReturnType<typeof tempDir>;
   let hub: Hub;
   let wallet: Wallet | undefined;
-  const ledger = memoryLedger();
 
   beforeEach(async () => {
     dir = tempDir();
-    hub = await createHub({ dataDir: dir.path, networkId, ledger });
+    hub = await createHub({ dataDir: dir.path, networkId });
   });
   afterEach(async () => {
     await wallet?.stop();
@@ -25,7 +23,7 @@ describe('hub and wallet over a real socket', () => {
     const merchant = testMerchant('shop', hub);
     await hub.registerMerchant({ publicKey: merchant.publicKey, name: 'shop' });
     const key = testKey('payer 1');
-    ledger.fund(publicKeyOf(key), 10_000_000n);
+    await fund(hub, publicKeyOf(key), 10_000_000n);
     wallet = await createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() });
     await wallet.openChannel({ deposit: 1_000_000n });
     const receipt = await wallet.pay(merchant.request(2_500n));
@@ -36,7 +34,8 @@ describe('hub and wallet over a real socket', () => {
     expect(hub.channel(receipt.channelId)?.cumulative).toBe(2_500n);
     const result = await wallet.close();
     expect(result.refund).toBe(997_500n);
-    expect(ledger.balanceOf(publicKeyOf(key))).toBe(10_000_000n - 2_500n);
-    expect(ledger.payeeBalance(merchant.payee)).toBe(2_500n);
+    // Settled on the hub's default SQLite ledger: the payer got the refund, the merchant the payment.
+    expect(await ledgerBalance(hub, 'payer', publicKeyOf(key))).toBe(10_000_000n - 2_500n);
+    expect(await ledgerBalance(hub, 'payee', merchant.payee)).toBe(2_500n);
   });
 });

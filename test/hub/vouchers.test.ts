@@ -6,7 +6,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { memoryLedger } from '../../packages/hub/test/memoryLedger.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
 import {
   type ChannelState,
@@ -27,7 +26,7 @@ import {
   signOpenRequest,
   signVoucher,
 } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant, usd } from './fixtures.js';
+import { fund, networkId, tempDir, testKey, testMerchant, usd } from './fixtures.js';
 
 const curveOrder = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
@@ -98,10 +97,9 @@ describe('hostile vouchers', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    const ledger = memoryLedger();
-    ledger.fund(publicKeyOf(testKey('alice')), 10_000_000n);
-    ledger.fund(publicKeyOf(testKey('bob')), 10_000_000n);
-    hub = await createHub({ dataDir: dir.path, networkId, ledger });
+    hub = await createHub({ dataDir: dir.path, networkId });
+    await fund(hub, publicKeyOf(testKey('alice')), 10_000_000n);
+    await fund(hub, publicKeyOf(testKey('bob')), 10_000_000n);
     merchant = testMerchant('hostile', hub);
     await hub.registerMerchant({ publicKey: merchant.publicKey });
     alice = await rawClient(hub.url, testKey('alice'));

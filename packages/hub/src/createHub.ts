@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { sqliteLedger } from '@trickle/ledger';
 import {
   type Asset,
   amountMax,
@@ -295,23 +296,8 @@ async function defaultLedger(
   clock: Clock,
   verifier: Verifier,
 ): Promise<ChannelLedger> {
-  // A variable specifier: the ledger package may not have an index yet in this workspace.
-  const specifier = '@trickle/ledger';
-  const ledgerModule = (await import(specifier).catch(() => ({}))) as Record<string, unknown>;
-  const factory = ledgerModule.sqliteLedger as
-    | ((options: {
-        filename: string;
-        domain: Domain;
-        feePpm: number;
-        clock: () => number;
-        verifier: Verifier;
-      }) => Promise<ChannelLedger>)
-    | undefined;
-  if (typeof factory !== 'function') {
-    throw new TypeError('createHub: options.ledger is required (this @trickle/ledger has no sqliteLedger)');
-  }
   try {
-    return await factory({
+    return await sqliteLedger({
       filename: join(dataDir, 'ledger.sqlite'),
       domain,
       feePpm,
