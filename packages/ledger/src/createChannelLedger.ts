@@ -35,7 +35,7 @@ import {
   type PayoutInput,
   payoutTxn,
 } from './channel/funding.js';
-import { payeeAccountId, payerAccountId } from './channel/naming.js';
+import { externalAccountId, payeeAccountId, payerAccountId, settlementAccounts } from './channel/naming.js';
 import { checkOpenInput, openChannelTxn } from './channel/openChannel.js';
 import { checkStateSignature } from './channel/proveState.js';
 import { startCloseTxn } from './channel/startClose.js';
@@ -49,7 +49,7 @@ import {
   finalizeBatchChannelsMax,
   finalizeDueChannelsMax,
 } from './limits.js';
-import { ask, type DueCursor, type LedgerDriver } from './store/txn.js';
+import { ask, type DueCursor, type LedgerDriver, type WriteHints } from './store/txn.js';
 import { assertInteger, checkedAsset } from './validate.js';
 
 /**
@@ -155,12 +155,16 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
   const { clock } = context;
   const ledger = createLedger(driver, { clock });
 
-  /** Reads the channel (no lock) and checks the state's signature by its pinned key. */
-  const verified = async (state: SignedState): Promise<void> => {
+  /**
+   * Reads the channel (no lock) and checks the state's signature by its pinned key.
+   * Returns the accounts a settlement of the state updates (the write's lock hints).
+   */
+  const verified = async (state: SignedState): Promise<WriteHints> => {
     const id = toHex(asChannelId(state.channelId));
     const row = (await driver.read('channel', () => ask({ kind: 'channels', ids: [id], lock: false }))).get(id);
     if (row === undefined) throw new LedgerError('UNKNOWN_CHANNEL', `no channel ${id}`);
     checkStateSignature(context, state, row.clientKey as PublicKey);
+    return { accounts: settlementAccounts(row, state.entries) };
   };
 
   const finalizeDueReport = async (): Promise<FinalizeReport> => {
@@ -195,19 +199,21 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
     },
     async openChannel(input) {
       const checked = checkOpenInput(input);
-      return channelOf(await driver.write('openChannel', () => openChannelTxn(context, checked, clock())));
+      const payer = payerAccountId(toHex(checked.clientKey), checked.asset);
+      const hints = { accounts: [payer] };
+      return channelOf(await driver.write('openChannel', () => openChannelTxn(context, checked, clock()), hints));
     },
     async topUpChannel(input) {
       const { channelId, deposit } = checkTopUpInput(input);
       return channelOf(await driver.write('topUpChannel', () => topUpChannelTxn(channelId, deposit, clock())));
     },
     async claim(state) {
-      await verified(state);
-      return driver.write('claim', () => claimTxn(state, clock()));
+      const hints = await verified(state);
+      return driver.write('claim', () => claimTxn(state, clock()), hints);
     },
     async closeCooperative(state) {
-      await verified(state);
-      return driver.write('closeCooperative', () => closeCooperativeTxn(state, clock()));
+      const hints = await verified(state);
+      return driver.write('closeCooperative', () => closeCooperativeTxn(state, clock()), hints);
     },
     async startClose(state) {
       if (state.by !== 'client' && state.by !== 'hub') throw new RangeError("by: expected 'client' or 'hub'");
@@ -226,11 +232,17 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
     },
     async fundPayer(input) {
       const checked = checkFundInput(input);
-      return movementOf(await driver.write('fundPayer', () => fundPayerTxn(checked, clock())));
+      const hints = {
+        accounts: [externalAccountId(checked.asset), payerAccountId(toHex(checked.clientKey), checked.asset)],
+      };
+      return movementOf(await driver.write('fundPayer', () => fundPayerTxn(checked, clock()), hints));
     },
     async payout(input) {
       const checked = checkPayoutInput(input);
-      return movementOf(await driver.write('payout', () => payoutTxn(checked, clock())));
+      const hints = {
+        accounts: [payeeAccountId(toHex(checked.payee), checked.asset), externalAccountId(checked.asset)],
+      };
+      return movementOf(await driver.write('payout', () => payoutTxn(checked, clock()), hints));
     },
     async payerAccount(clientKey, asset) {
       return account(payerAccountId(toHex(clientKey), checkedAsset(asset)));

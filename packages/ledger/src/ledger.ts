@@ -106,7 +106,10 @@ export function createLedger(driver: LedgerDriver, options: { readonly clock: Cl
     },
     async createTransfers(transfers) {
       const specs = transferSpecsOf(transfers);
-      return driver.write('createTransfers', () => resultsOf(createTransfersTxn(specs, clock(), true)));
+      const accounts = specs
+        .flatMap((spec) => [spec.debitAccountId, spec.creditAccountId])
+        .filter((id): id is string => id !== null);
+      return driver.write('createTransfers', () => resultsOf(createTransfersTxn(specs, clock(), true)), { accounts });
     },
     async lookupAccounts(ids) {
       const checked = checkIds(ids, accountIdCharsMax, accountsPerBatchMax, 'ids');

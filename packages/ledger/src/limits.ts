@@ -31,7 +31,7 @@ export const historyPageTransfersMax = 1_000;
 export const entriesPerSettlementMax = 100_000;
 
 /** Most channels finalized in one database transaction by `finalizeDue`. */
-export const finalizeBatchChannelsMax = 128;
+export const finalizeBatchChannelsMax = 1_024;
 
 /** Most channels one `finalizeDue` call finalizes; call again for the rest. */
 export const finalizeDueChannelsMax = 10_000;
@@ -67,3 +67,6 @@ export const pgPoolConnectionsDefault = 8;
 
 /** How long SQLite waits for another connection's write lock, in ms. */
 export const sqliteBusyTimeoutMs = 5_000;
+
+/** Most advisory locks a PostgreSQL write takes up front on the accounts it names (hot rows queue instead of conflicting). */
+export const pgAdvisoryLocksMax = 32;

@@ -8,9 +8,9 @@
  *   `ch:<channel>:claim:<seq>:net|fee:<payee>`, `ch:<channel>:final:net|fee:<payee>`,
  *   `ch:<channel>:final:refund`; every channel transfer has `ref` = `ch:<channel>`.
  */
-import type { Asset } from '@trickle/protocol';
+import { type Asset, type PaymentEntry, toHex } from '@trickle/protocol';
 import type { AccountKind } from '../account.js';
-import type { AccountRow } from '../store/rows.js';
+import type { AccountRow, ChannelRow } from '../store/rows.js';
 
 /** `USD:6`: an asset as a name part. */
 export function assetKey(asset: Asset): string {
@@ -90,4 +90,11 @@ export function newAccountRow(id: string, kind: AccountKind, asset: Asset, nowMs
     version: 0,
     createdAtMs: nowMs,
   };
+}
+
+/** The accounts a settlement of `row` with `entries` updates: escrow, payees, fee, payer. */
+export function settlementAccounts(row: ChannelRow, entries: readonly PaymentEntry[]): string[] {
+  const asset = { code: row.assetCode, scale: row.assetScale };
+  const payees = new Set(entries.map((entry) => payeeAccountId(toHex(entry.payee), asset)));
+  return [escrowAccountId(row.id), feeAccountId(asset), payerAccountId(toHex(row.clientKey), asset), ...payees];
 }

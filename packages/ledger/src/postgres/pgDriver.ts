@@ -5,11 +5,21 @@
  * script is re-run from the start on a fresh snapshot, at most
  * {@link pgTransactionAttemptsMax} times. A read runs as REPEATABLE READ READ ONLY: one
  * consistent snapshot.
+ *
+ * Hot rows (the external and fee accounts, a popular payee) make SERIALIZABLE writers
+ * conflict: a `FOR UPDATE` that waits for another writer fails with 40001 once that writer
+ * commits, because the waiting transaction's snapshot is older. So when the caller names
+ * the accounts a write will update, the driver first takes session advisory locks on them
+ * (in key order, just before BEGIN, so the snapshot is taken after the wait) and releases
+ * them after COMMIT: writers of the same accounts queue instead of failing. The locks are
+ * an optimisation only; correctness still rests on SERIALIZABLE, row locks and
+ * compare-and-set.
  */
+import { sha256 } from '@trickle/protocol';
 import type pg from 'pg';
 import { LedgerError } from '../ledgerError.js';
-import { pgRetryBackoffMsMax, pgTransactionAttemptsMax } from '../limits.js';
-import type { LedgerDriver, StepHook, Txn } from '../store/txn.js';
+import { pgAdvisoryLocksMax, pgRetryBackoffMsMax, pgTransactionAttemptsMax } from '../limits.js';
+import type { LedgerDriver, StepHook, Txn, WriteHints } from '../store/txn.js';
 import { PgStore, WriteConflict } from './pgStore.js';
 
 const retryableCodes = new Set(['40001', '40P01', '23505']);
@@ -45,24 +55,44 @@ async function runScript<T>(
   }
 }
 
-/** The driver; `hook` sees every step (fault injection in tests). */
-export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
+/** Advisory lock keys (signed int8 literals) for accounts in a namespace, sorted, at most the limit. */
+export function advisoryKeys(namespace: string, accounts: readonly string[]): string[] {
+  const encoder = new TextEncoder();
+  const keys = new Set<bigint>();
+  for (const account of new Set(accounts)) {
+    const digest = sha256(encoder.encode(`trickle-ledger:${namespace}:${account}`));
+    let key = 0n;
+    for (let i = 0; i < 8; i++) key = (key << 8n) | BigInt(digest[i] as number);
+    keys.add(BigInt.asIntN(64, key));
+  }
+  return [...keys]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, pgAdvisoryLocksMax)
+    .map((key) => key.toString());
+}
+
+/** The driver; `namespace` scopes advisory locks (the schema); `hook` sees every step. */
+export function pgDriver(pool: pg.Pool, namespace: string, hook?: StepHook): LedgerDriver {
   let closed = false;
   const stats = { transactions: 0, conflicts: 0 };
-  const attempt = async <T>(operation: string, txn: () => Txn<T>, begin: string): Promise<T> => {
+  const attempt = async <T>(operation: string, txn: () => Txn<T>, begin: string, keys: string[]): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // Its own round trip, outside the transaction: the wait must end before the snapshot is taken.
+    const locks = keys.length === 0 ? undefined : `SELECT ${keys.map((key) => `pg_advisory_lock(${key})`).join(', ')}`;
+    const unlock = keys.length === 0 ? '' : '; SELECT pg_advisory_unlock_all()';
     try {
       const counter = { step: 0 };
+      if (locks !== undefined) await client.query(locks);
       await client.query(begin);
       try {
         const result = await runScript(new PgStore(client), operation, txn(), hook, counter);
         hook?.({ operation, step: ++counter.step, label: 'commit' });
-        await client.query('COMMIT');
+        await client.query(`COMMIT${unlock}`);
         hook?.({ operation, step: ++counter.step, label: 'committed' });
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        await client.query(`ROLLBACK${unlock}`).catch((rollbackError: Error) => {
           broken = rollbackError;
         });
         throw error;
@@ -74,12 +104,12 @@ export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
       client.release(broken);
     }
   };
-  const run = async <T>(operation: string, txn: () => Txn<T>, begin: string): Promise<T> => {
+  const run = async <T>(operation: string, txn: () => Txn<T>, begin: string, keys: string[] = []): Promise<T> => {
     if (closed) throw new LedgerError('UNAVAILABLE', 'PostgreSQL: the ledger is closed');
     for (let attempts = 1; ; attempts++) {
       try {
         stats.transactions++;
-        return await attempt(operation, txn, begin);
+        return await attempt(operation, txn, begin, keys);
       } catch (error) {
         if (error instanceof LedgerError) throw error;
         if (isRetryable(error)) {
@@ -103,7 +133,8 @@ export function pgDriver(pool: pg.Pool, hook?: StepHook): LedgerDriver {
   return {
     name: 'postgres',
     stats: () => ({ ...stats }),
-    write: (operation, txn) => run(operation, txn, 'BEGIN ISOLATION LEVEL SERIALIZABLE'),
+    write: (operation, txn, hints?: WriteHints) =>
+      run(operation, txn, 'BEGIN ISOLATION LEVEL SERIALIZABLE', advisoryKeys(namespace, hints?.accounts ?? [])),
     read: (operation, txn) => run(operation, txn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     async close() {
       if (closed) return;

@@ -99,5 +99,5 @@ export async function postgresLedger(options: PostgresLedgerOptions): Promise<Tr
     await pool.end().catch(() => undefined);
     throw new LedgerError('UNAVAILABLE', `PostgreSQL: ${(error as Error).message}`, { cause: error });
   }
-  return createChannelLedger(pgDriver(pool, options.onStep), options);
+  return createChannelLedger(pgDriver(pool, schema, options.onStep), options);
 }

@@ -134,6 +134,12 @@ export interface StepEvent {
 /** A hook called at every {@link StepEvent}; must not throw in production. */
 export type StepHook = (event: StepEvent) => void;
 
+/** What a caller knows before a write runs. */
+export interface WriteHints {
+  /** Accounts the script will update. */
+  readonly accounts?: readonly string[];
+}
+
 /**
  * Runs scripts in transactions. Each adapter implements it; the ledger logic above it is
  * shared.
@@ -141,8 +147,13 @@ export type StepHook = (event: StepEvent) => void;
 export interface LedgerDriver {
   /** A human name for errors and reports, e.g. `sqlite`. */
   readonly name: string;
-  /** Runs `txn` as one serializable read-write transaction (re-running it when the store asks to). */
-  write<T>(operation: string, txn: () => Txn<T>): Promise<T>;
+  /**
+   * Runs `txn` as one serializable read-write transaction (re-running it when the store
+   * asks to). `hints.accounts` names accounts the script will update, when the caller
+   * knows them up front: a store with concurrent writers may queue on them before its
+   * snapshot is taken, so hot rows wait in line instead of failing and retrying.
+   */
+  write<T>(operation: string, txn: () => Txn<T>, hints?: WriteHints): Promise<T>;
   /** Runs `txn` on one consistent read-only snapshot. */
   read<T>(operation: string, txn: () => Txn<T>): Promise<T>;
   /** Transactions attempted and conflicts retried since open (drivers that retry). */
