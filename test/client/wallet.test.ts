@@ -64,6 +64,8 @@ describe('wallet', () => {
   it('a bad entry in a coalesced voucher fails alone; the others are paid', async () => {
     wallet = await createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() });
     await wallet.openChannel({ deposit: 1_000_000n });
+    const resyncs: number[] = [];
+    wallet.on('resynced', ({ to }) => resyncs.push(to));
     const stranger = testMerchant('unregistered', hub);
     const results = await Promise.allSettled([
       wallet.pay(merchant.request(10n)),
@@ -74,6 +76,9 @@ describe('wallet', () => {
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'UNKNOWN_PAYEE' });
     expect(wallet.balance()?.acknowledged).toBe(40n);
     expect(hub.channel(wallet.balance()!.channelId)?.cumulative).toBe(40n);
+    // The coalesced voucher was refused and rolled back to seq 0; its entries were signed again one
+    // by one, and the bad one, refused alone after the first good one, rolled back to seq 1.
+    expect(resyncs).toEqual([0, 1]);
   });
 
   it('emits receipt and balanceLow, tops up, keeps history, closes with a refund', async () => {

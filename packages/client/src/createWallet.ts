@@ -1090,7 +1090,9 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
 
   function onReceipts(message: HubMessageOf<'receipts'>): void {
     const v = takeSent(message.seq);
-    if (v === undefined || v.dead || channel === undefined || !equalBytes(message.channelId, channel.channelId)) return;
+    // A voucher sent twice (resent while its first copy was in flight) is answered twice: settle it once.
+    if (v === undefined || v.dead || !pending.includes(v)) return;
+    if (channel === undefined || !equalBytes(message.channelId, channel.channelId)) return;
     if (message.macs.length !== v.entries.length) {
       connection?.close(1008, 'receipt count mismatch');
       return;
@@ -1190,7 +1192,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     }
     if (message.seq === undefined || message.channelId === undefined) return;
     const v = takeSent(message.seq);
-    if (v === undefined || v.dead) return;
+    if (v === undefined || v.dead || !pending.includes(v)) return;
     if (rejectCodes[message.code].retry) {
       v.needsResend = true;
       scheduleResend();
@@ -1304,7 +1306,12 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     const error = new WalletError('STOPPED', 'the wallet was stopped');
     for (const waiter of readyWaiters) waiter.reject(error);
     readyWaiters = [];
-    failAllJobs(error);
+    failQueued(error);
+    const unacknowledged = new WalletError(
+      'STOPPED',
+      'the wallet was stopped before the hub acknowledged this payment; its signed voucher is saved and is resent on the next start, so it may still be charged',
+    );
+    for (const v of pending) for (const job of v.jobs) if (job !== undefined) finishJob(job, unacknowledged);
     for (const r of requests.values()) r.reject(error);
     requests.clear();
     connection?.close(1000, 'wallet stopped');
