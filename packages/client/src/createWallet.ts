@@ -465,6 +465,13 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
         connection = undefined;
         phase = 'idle';
         sent.clear();
+        // A sync answers for one connection only: the next resume asks again. Durable requests
+        // (open, top-up, close) and log pages are resent after the reconnect instead.
+        for (const [id, r] of requests) {
+          if (r.message.type !== 'sync') continue;
+          requests.delete(id);
+          r.reject(new WalletError('DISCONNECTED', 'the connection closed before the hub answered'));
+        }
         if (hadSession || (opened && wasReady)) events.emit('disconnected', { code, reason });
         if (!stopped && fatal === undefined) scheduleReconnect();
       },
@@ -554,9 +561,12 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     try {
       await resume();
     } catch (error) {
-      // The connection dropped mid-resume (the next one resumes again) or the store failed.
-      if (!(error instanceof WalletError && error.code === 'STOPPED')) {
-        if (error instanceof WalletError && error.code === 'STORE_FAILED') events.emit('error', error);
+      // The connection dropped mid-resume (the next one resumes again), the wallet stopped, or
+      // something failed (the store): report it and start over on a fresh connection.
+      const code = error instanceof WalletError ? error.code : undefined;
+      if (code !== 'DISCONNECTED' && code !== 'STOPPED') {
+        events.emit('error', error as Error);
+        connection?.close(1000, 'resume failed');
       }
       return;
     }

@@ -17,6 +17,8 @@ export type WalletErrorCode =
   | 'QUEUE_FULL'
   /** The wallet was stopped. */
   | 'STOPPED'
+  /** The connection closed before the hub answered (internal: such requests are asked again). */
+  | 'DISCONNECTED'
   /** The hub answered with a state this wallet did not sign. */
   | 'UNTRUSTED_STATE';
 
