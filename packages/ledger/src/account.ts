@@ -6,12 +6,26 @@
  */
 import type { Asset } from '@trickle/protocol';
 
-/** The kinds of account, closed list. */
+/**
+ * The kinds of account, closed list.
+ *
+ * @example
+ * ```ts
+ * import { accountKinds } from '@trickle/ledger';
+ * accountKinds.includes('escrow'); // true
+ * ```
+ */
 export const accountKinds = ['payer', 'escrow', 'payee', 'fee', 'external'] as const;
 
 /**
  * What an account is for: a payer's prepaid funds, one channel's escrow, a payee's
  * (merchant's or wallet's) receivable, the hub's fees, or the outside world.
+ *
+ * @example
+ * ```ts
+ * import type { AccountKind } from '@trickle/ledger';
+ * const kind: AccountKind = 'payee';
+ * ```
  */
 export type AccountKind = (typeof accountKinds)[number];
 

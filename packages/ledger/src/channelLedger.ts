@@ -15,7 +15,16 @@ import type {
   Voucher,
 } from '@trickle/protocol';
 
-/** Codes of {@link LedgerError}. */
+/**
+ * Codes of {@link LedgerError}.
+ *
+ * @example
+ * ```ts
+ * import { LedgerError, type LedgerErrorCode } from '@trickle/ledger';
+ * const code: LedgerErrorCode = 'STALE_STATE';
+ * new LedgerError(code, 'a newer state is held');
+ * ```
+ */
 export type LedgerErrorCode =
   /** An account cannot cover a debit (the payer's, for an open or top-up). */
   | 'INSUFFICIENT_FUNDS'
@@ -43,7 +52,17 @@ export type LedgerErrorCode =
    */
   | 'UNAVAILABLE';
 
-/** A channel's state signed by its client, with the entries that lead to it. */
+/**
+ * A channel's state signed by its client, with the entries that lead to it.
+ *
+ * @example
+ * ```ts
+ * import type { SignedState } from '@trickle/ledger';
+ * import type { Voucher, PaymentEntry } from '@trickle/protocol';
+ * declare const voucher: Voucher, entriesSinceClaim: PaymentEntry[];
+ * const state: SignedState = { channelId: voucher.channelId, voucher, entries: entriesSinceClaim };
+ * ```
+ */
 export interface SignedState {
   readonly channelId: ChannelId;
   /**
@@ -58,10 +77,27 @@ export interface SignedState {
   readonly entries: readonly PaymentEntry[];
 }
 
-/** How a channel's close was started. */
+/**
+ * How a channel's close was started.
+ *
+ * @example
+ * ```ts
+ * import type { CloseKind } from '@trickle/ledger';
+ * const kind: CloseKind = 'hub';
+ * ```
+ */
 export type CloseKind = 'cooperative' | 'client' | 'hub' | 'expiry';
 
-/** A channel as the ledger holds it. */
+/**
+ * A channel as the ledger holds it.
+ *
+ * @example
+ * ```ts
+ * import type { LedgerChannel } from '@trickle/ledger';
+ * declare const channel: LedgerChannel;
+ * const unclaimed = channel.deposit - channel.claimed.cumulative;
+ * ```
+ */
 export interface LedgerChannel {
   readonly channelId: ChannelId;
   readonly clientKey: PublicKey;
@@ -87,7 +123,16 @@ export interface LedgerChannel {
   readonly finalizedAtMs?: number;
 }
 
-/** What a claim or a finalize posted. */
+/**
+ * What a claim or a finalize posted.
+ *
+ * @example
+ * ```ts
+ * import type { SettlementResult } from '@trickle/ledger';
+ * declare const result: SettlementResult;
+ * const fees = result.payees.reduce((sum, p) => sum + p.fee, 0n);
+ * ```
+ */
 export interface SettlementResult {
   readonly channel: LedgerChannel;
   /** Per payee: the gross paid in this operation, the hub's fee out of it, and the net credited. */
@@ -101,7 +146,16 @@ export interface SettlementResult {
   readonly refund: bigint;
 }
 
-/** The ledger operations the hub needs. */
+/**
+ * The ledger operations the hub needs.
+ *
+ * @example
+ * ```ts
+ * import type { ChannelLedger } from '@trickle/ledger';
+ * declare const ledger: ChannelLedger;
+ * const settled = await ledger.finalizeDue();
+ * ```
+ */
 export interface ChannelLedger {
   /** Creates the payee's account for `asset` if missing. Idempotent. */
   ensurePayee(input: { readonly payee: PayeeId; readonly asset: Asset }): Promise<void>;
@@ -143,5 +197,14 @@ export interface ChannelLedger {
   close(): Promise<void>;
 }
 
-/** An error of the ledger, with a stable code. */
+/**
+ * An error of the ledger, with a stable code.
+ *
+ * @example
+ * ```ts
+ * import type { LedgerErrorLike } from '@trickle/ledger';
+ * declare const error: LedgerErrorLike;
+ * if (error.code === 'UNAVAILABLE') console.log('retry with the same input');
+ * ```
+ */
 export type LedgerErrorLike = TrickleError & { readonly code: LedgerErrorCode };

@@ -77,7 +77,16 @@ export interface ChannelLedgerOptions {
   readonly finalizeBatchChannels?: number;
 }
 
-/** What one `finalizeDueReport` did. */
+/**
+ * What one `finalizeDueReport` did.
+ *
+ * @example
+ * ```ts
+ * import type { TrickleLedger } from '@trickle/ledger';
+ * declare const ledger: TrickleLedger;
+ * const { finalized, failed } = await ledger.finalizeDueReport();
+ * ```
+ */
 export interface FinalizeReport {
   readonly finalized: readonly SettlementResult[];
   /** Channels that could not be finalized (they stay due); `channelId` is hex. */

@@ -35,6 +35,15 @@ export {
   type PostgresLedgerOptions,
   postgresLedger,
 } from './postgres/postgresLedger.js';
-export { openSqliteDatabase, type SqliteLedgerOptions, sqliteLedger } from './sqlite/sqliteLedger.js';
-export type { DueCursor, LedgerDriver, StepEvent, StepHook, StoreRequest, Txn, WriteSet } from './store/txn.js';
+export { openSqliteDatabase, type SqliteLedgerOptions, sqliteDriver, sqliteLedger } from './sqlite/sqliteLedger.js';
+export type {
+  DueCursor,
+  LedgerDriver,
+  StepEvent,
+  StepHook,
+  StoreRequest,
+  Txn,
+  WriteHints,
+  WriteSet,
+} from './store/txn.js';
 export * from './transfer.js';

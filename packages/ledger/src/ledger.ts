@@ -21,10 +21,29 @@ import { ask, type LedgerDriver, type Txn } from './store/txn.js';
 import type { Transfer, TransferInput, TransferResult } from './transfer.js';
 import { assertBatch, assertId, assertInteger, checkAmount, checkedAsset, optionalText } from './validate.js';
 
-/** A source of the current time in Unix ms. Injected so tests control expiry and windows. */
+/**
+ * A source of the current time in Unix ms. Injected so tests control expiry and windows.
+ *
+ * @example
+ * ```ts
+ * import type { Clock } from '@trickle/ledger';
+ * let now = 1_700_000_000_000;
+ * const clock: Clock = () => now;
+ * ```
+ */
 export type Clock = () => number;
 
-/** Options of a history query. */
+/**
+ * Options of a history query.
+ *
+ * @example
+ * ```ts
+ * import type { Ledger } from '@trickle/ledger';
+ * declare const ledger: Ledger;
+ * const page = await ledger.accountTransfers('alice', { limit: 100 });
+ * const next = await ledger.accountTransfers('alice', { afterSerial: page.at(-1)?.serial ?? 0n, limit: 100 });
+ * ```
+ */
 export interface HistoryOptions {
   /** Return transfers after this serial (the last one of the previous page). Default 0n. */
   readonly afterSerial?: bigint;

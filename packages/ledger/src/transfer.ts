@@ -6,13 +6,37 @@
  * A pending transfer with a timeout expires at `createdAtMs + timeoutMs`.
  */
 
-/** The kinds of transfer, closed list. */
+/**
+ * The kinds of transfer, closed list.
+ *
+ * @example
+ * ```ts
+ * import { transferKinds } from '@trickle/ledger';
+ * transferKinds; // ['posted', 'pending', 'post', 'void']
+ * ```
+ */
 export const transferKinds = ['posted', 'pending', 'post', 'void'] as const;
 
-/** What a transfer does: see the module comment. */
+/**
+ * What a transfer does: see the module comment.
+ *
+ * @example
+ * ```ts
+ * import type { TransferKind } from '@trickle/ledger';
+ * const kind: TransferKind = 'pending';
+ * ```
+ */
 export type TransferKind = (typeof transferKinds)[number];
 
-/** Where a pending transfer stands. */
+/**
+ * Where a pending transfer stands.
+ *
+ * @example
+ * ```ts
+ * import type { PendingStatus } from '@trickle/ledger';
+ * const status: PendingStatus = 'expired';
+ * ```
+ */
 export type PendingStatus = 'pending' | 'posted' | 'voided' | 'expired';
 
 /** Fields every transfer input has. */
@@ -33,7 +57,15 @@ interface TransferInputBase {
   readonly memo?: string;
 }
 
-/** Moves `amount` now. */
+/**
+ * Moves `amount` now.
+ *
+ * @example
+ * ```ts
+ * import type { PostedTransferInput } from '@trickle/ledger';
+ * const t: PostedTransferInput = { id: 'pay-1', debitAccountId: 'alice', creditAccountId: 'bob', amount: 250n };
+ * ```
+ */
 export interface PostedTransferInput extends TransferInputBase {
   readonly kind?: 'posted';
   readonly debitAccountId: string;
@@ -41,7 +73,15 @@ export interface PostedTransferInput extends TransferInputBase {
   readonly amount: bigint;
 }
 
-/** Reserves `amount` until posted, voided or expired. */
+/**
+ * Reserves `amount` until posted, voided or expired.
+ *
+ * @example
+ * ```ts
+ * import type { PendingTransferInput } from '@trickle/ledger';
+ * const hold: PendingTransferInput = { id: 'hold-1', kind: 'pending', debitAccountId: 'alice', creditAccountId: 'bob', amount: 900n, timeoutMs: 60_000 };
+ * ```
+ */
 export interface PendingTransferInput extends TransferInputBase {
   readonly kind: 'pending';
   readonly debitAccountId: string;
@@ -51,7 +91,15 @@ export interface PendingTransferInput extends TransferInputBase {
   readonly timeoutMs?: number;
 }
 
-/** Posts a pending transfer: `amount` (default: all of it) moves, the rest is released. */
+/**
+ * Posts a pending transfer: `amount` (default: all of it) moves, the rest is released.
+ *
+ * @example
+ * ```ts
+ * import type { PostPendingInput } from '@trickle/ledger';
+ * const post: PostPendingInput = { id: 'hold-1-post', kind: 'post', pendingId: 'hold-1', amount: 300n };
+ * ```
+ */
 export interface PostPendingInput extends TransferInputBase {
   readonly kind: 'post';
   readonly pendingId: string;
@@ -62,7 +110,15 @@ export interface PostPendingInput extends TransferInputBase {
   readonly creditAccountId?: string;
 }
 
-/** Voids a pending transfer: everything it reserved is released. */
+/**
+ * Voids a pending transfer: everything it reserved is released.
+ *
+ * @example
+ * ```ts
+ * import type { VoidPendingInput } from '@trickle/ledger';
+ * const release: VoidPendingInput = { id: 'hold-1-void', kind: 'void', pendingId: 'hold-1' };
+ * ```
+ */
 export interface VoidPendingInput extends TransferInputBase {
   readonly kind: 'void';
   readonly pendingId: string;
@@ -113,7 +169,15 @@ export interface Transfer {
   readonly createdAtMs: number;
 }
 
-/** Why a transfer was refused, closed list. */
+/**
+ * Why a transfer was refused, closed list.
+ *
+ * @example
+ * ```ts
+ * import { transferErrorCodes } from '@trickle/ledger';
+ * transferErrorCodes.includes('INSUFFICIENT_FUNDS'); // true
+ * ```
+ */
 export const transferErrorCodes = [
   'EXISTS_WITH_DIFFERENT_FIELDS',
   'DEBIT_ACCOUNT_NOT_FOUND',
@@ -133,7 +197,15 @@ export const transferErrorCodes = [
   'LINKED_CHAIN_OPEN',
 ] as const;
 
-/** A code from {@link transferErrorCodes}. */
+/**
+ * A code from {@link transferErrorCodes}.
+ *
+ * @example
+ * ```ts
+ * import type { TransferErrorCode } from '@trickle/ledger';
+ * const code: TransferErrorCode = 'LINKED_EVENT_FAILED';
+ * ```
+ */
 export type TransferErrorCode = (typeof transferErrorCodes)[number];
 
 /**

@@ -1,6 +1,14 @@
 /** What the audit found: counts, per-asset totals, and every mismatch, precisely. */
 
-/** The kinds of mismatch the audit reports, closed list. */
+/**
+ * The kinds of mismatch the audit reports, closed list.
+ *
+ * @example
+ * ```ts
+ * import { auditMismatchKinds } from '@trickle/ledger';
+ * auditMismatchKinds.includes('payee-fee'); // true
+ * ```
+ */
 export const auditMismatchKinds = [
   /** A stored voucher's signature does not verify under the channel's key. */
   'signature',
@@ -30,7 +38,15 @@ export const auditMismatchKinds = [
   'conservation',
 ] as const;
 
-/** A kind from {@link auditMismatchKinds}. */
+/**
+ * A kind from {@link auditMismatchKinds}.
+ *
+ * @example
+ * ```ts
+ * import type { AuditMismatchKind } from '@trickle/ledger';
+ * const kind: AuditMismatchKind = 'log-head';
+ * ```
+ */
 export type AuditMismatchKind = (typeof auditMismatchKinds)[number];
 
 /**
@@ -59,7 +75,16 @@ export interface AuditMismatch {
   readonly message: string;
 }
 
-/** Money in, money out and balances of one asset. */
+/**
+ * Money in, money out and balances of one asset.
+ *
+ * @example
+ * ```ts
+ * import type { AuditReport } from '@trickle/ledger';
+ * declare const report: AuditReport;
+ * for (const t of report.assets) console.log(t.asset, t.moneyIn - t.moneyOut === t.balances);
+ * ```
+ */
 export interface AssetTotals {
   /** `USD:6` */
   readonly asset: string;

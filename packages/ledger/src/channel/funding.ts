@@ -18,7 +18,17 @@ import { assertId, checkAmount, checkedAsset } from '../validate.js';
 import { externalAccountId, newAccountRow, payeeAccountId, payerAccountId } from './naming.js';
 import { ledgerErrorOf } from './transferErrors.js';
 
-/** Money entering the ledger for a payer. */
+/**
+ * Money entering the ledger for a payer.
+ *
+ * @example
+ * ```ts
+ * import type { FundPayerInput } from '@trickle/ledger';
+ * import type { PublicKey } from '@trickle/protocol';
+ * declare const clientKey: PublicKey;
+ * const input: FundPayerInput = { clientKey, asset: { code: 'USD', scale: 6 }, amount: 5_000_000n, reference: 'stripe-ch-123' };
+ * ```
+ */
 export interface FundPayerInput {
   readonly clientKey: PublicKey;
   readonly asset: Asset;
@@ -27,7 +37,17 @@ export interface FundPayerInput {
   readonly reference: string;
 }
 
-/** Money leaving the ledger from a payee. */
+/**
+ * Money leaving the ledger from a payee.
+ *
+ * @example
+ * ```ts
+ * import type { PayoutInput } from '@trickle/ledger';
+ * import type { PayeeId } from '@trickle/protocol';
+ * declare const payee: PayeeId;
+ * const input: PayoutInput = { payee, asset: { code: 'USD', scale: 6 }, amount: 1_000_000n, reference: 'payout-2026-11-25' };
+ * ```
+ */
 export interface PayoutInput {
   readonly payee: PayeeId;
   readonly asset: Asset;
@@ -36,7 +56,16 @@ export interface PayoutInput {
   readonly reference: string;
 }
 
-/** What a funding or payout did. */
+/**
+ * What a funding or payout did.
+ *
+ * @example
+ * ```ts
+ * import type { TrickleLedger } from '@trickle/ledger';
+ * declare const ledger: TrickleLedger, input: Parameters<TrickleLedger['payout']>[0];
+ * const { status, available } = await ledger.payout(input); // 'created' | 'exists'
+ * ```
+ */
 export interface MoneyMovement {
   /** `created` the first time, `exists` for a retry. */
   readonly status: 'created' | 'exists';

@@ -8,7 +8,16 @@ import type { StepHook } from '../store/txn.js';
 import { memoryDriver } from './memoryDriver.js';
 import type { MemoryStore } from './memoryStore.js';
 
-/** Options of {@link memoryLedger}. */
+/**
+ * Options of {@link memoryLedger}.
+ *
+ * @example
+ * ```ts
+ * import { memoryLedger, type MemoryLedgerOptions } from '@trickle/ledger';
+ * declare const domain: MemoryLedgerOptions['domain'];
+ * const ledger = await memoryLedger({ domain, feePpm: 0, onStep: (e) => console.log(e.operation, e.label) });
+ * ```
+ */
 export interface MemoryLedgerOptions extends ChannelLedgerOptions {
   /** Called at every store step (fault injection in tests). */
   readonly onStep?: StepHook;

@@ -12,7 +12,16 @@ import type { StepHook } from '../store/txn.js';
 import { pgDriver } from './pgDriver.js';
 import { pgMigrations } from './pgSchema.js';
 
-/** Options of {@link postgresLedger}. */
+/**
+ * Options of {@link postgresLedger}.
+ *
+ * @example
+ * ```ts
+ * import { postgresLedger, type PostgresLedgerOptions } from '@trickle/ledger';
+ * declare const domain: PostgresLedgerOptions['domain'];
+ * const ledger = await postgresLedger({ connectionString: 'postgres://postgres@127.0.0.1:5432/trickle', schema: 'ledger', poolSize: 16, domain, feePpm: 0 });
+ * ```
+ */
 export interface PostgresLedgerOptions extends ChannelLedgerOptions {
   /** e.g. `postgres://postgres@127.0.0.1:5432/trickle`. */
   readonly connectionString: string;
@@ -28,7 +37,16 @@ const int8Oid = 20;
 const numericOid = 1700;
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** pg type parsers: int8 and numeric stay strings (then `BigInt`); the rest as pg does it. */
+/**
+ * pg type parsers: int8 and numeric stay strings (then `BigInt`); the rest as pg does it.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { ledgerPgTypes } from '@trickle/ledger';
+ * const pool = new pg.Pool({ connectionString: 'postgres://127.0.0.1/trickle', types: ledgerPgTypes });
+ * ```
+ */
 export const ledgerPgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === int8Oid || oid === numericOid
@@ -36,7 +54,17 @@ export const ledgerPgTypes: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, (format ?? 'text') as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** Applies the missing migrations, one process at a time (advisory lock). */
+/**
+ * Applies the missing migrations, one process at a time (advisory lock).
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { ledgerPgTypes, migratePostgres } from '@trickle/ledger';
+ * const pool = new pg.Pool({ connectionString: 'postgres://127.0.0.1/trickle', types: ledgerPgTypes });
+ * await migratePostgres(pool, 'trickle_ledger');
+ * ```
+ */
 export async function migratePostgres(pool: pg.Pool, schema: string): Promise<number> {
   const client = await pool.connect();
   try {

@@ -12,7 +12,16 @@ import { type LedgerDriver, runSync, type StepHook, type Txn } from '../store/tx
 import { sqliteMigrations } from './sqliteSchema.js';
 import { SqliteStore } from './sqliteStore.js';
 
-/** Options of {@link sqliteLedger}. */
+/**
+ * Options of {@link sqliteLedger}.
+ *
+ * @example
+ * ```ts
+ * import { sqliteLedger, type SqliteLedgerOptions } from '@trickle/ledger';
+ * declare const domain: SqliteLedgerOptions['domain'];
+ * const ledger = await sqliteLedger({ filename: '.data/ledger.db', domain, feePpm: 10_000, busyTimeoutMs: 10_000 });
+ * ```
+ */
 export interface SqliteLedgerOptions extends ChannelLedgerOptions {
   /** The database file (created when missing), e.g. `.data/ledger.db`. */
   readonly filename: string;
@@ -34,7 +43,16 @@ function mapError(error: unknown): unknown {
   return error;
 }
 
-/** Opens (and migrates) the database with the settings this ledger relies on. */
+/**
+ * Opens (and migrates) the database with the settings this ledger relies on.
+ *
+ * @example
+ * ```ts
+ * import { openSqliteDatabase } from '@trickle/ledger';
+ * const db = openSqliteDatabase('.data/ledger.db');
+ * db.close();
+ * ```
+ */
 export function openSqliteDatabase(filename: string, busyTimeoutMs = sqliteBusyTimeoutMs): Database.Database {
   const db = new Database(filename, { timeout: busyTimeoutMs, readonly: false, fileMustExist: false });
   db.defaultSafeIntegers(true);
@@ -51,7 +69,15 @@ export function openSqliteDatabase(filename: string, busyTimeoutMs = sqliteBusyT
   return db;
 }
 
-/** The {@link LedgerDriver} over one better-sqlite3 connection. */
+/**
+ * The {@link LedgerDriver} over one better-sqlite3 connection.
+ *
+ * @example
+ * ```ts
+ * import { openSqliteDatabase, sqliteDriver } from '@trickle/ledger';
+ * const driver = sqliteDriver(openSqliteDatabase('.data/ledger.db'));
+ * ```
+ */
 export function sqliteDriver(db: Database.Database, hook?: StepHook): LedgerDriver {
   const store = new SqliteStore(db);
   const handle = (request: Parameters<SqliteStore['handle']>[0]) => store.handle(request);

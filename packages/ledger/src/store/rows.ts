@@ -117,12 +117,6 @@ export interface PayeeTotalRow {
 
 /**
  * The public view of an account row.
- *
- * @example
- * ```ts
- * declare const row: AccountRow;
- * accountOf(row).balance;
- * ```
  */
 export function accountOf(row: AccountRow): Account {
   const balance = row.creditsPosted - row.debitsPosted;
@@ -143,12 +137,6 @@ export function accountOf(row: AccountRow): Account {
 
 /**
  * The public view of a transfer row (absent fields left out).
- *
- * @example
- * ```ts
- * declare const row: TransferRow;
- * transferOf(row).amount;
- * ```
  */
 export function transferOf(row: TransferRow): Transfer {
   return {

@@ -11,7 +11,15 @@
 import type { PendingStatus } from '../transfer.js';
 import type { AccountRow, ChannelRow, EntryRow, FailureRow, PayeeTotalRow, StateRow, TransferRow } from './rows.js';
 
-/** Everything one write request changes; applied in the order of the fields. */
+/**
+ * Everything one write request changes; applied in the order of the fields.
+ *
+ * @example
+ * ```ts
+ * import type { WriteSet } from '@trickle/ledger';
+ * const nothing: WriteSet = {};
+ * ```
+ */
 export interface WriteSet {
   readonly accountsInsert?: readonly AccountRow[];
   /** Each row replaces the stored one whose version is `expectedVersion` (compare-and-set). */
@@ -29,13 +37,29 @@ export interface WriteSet {
   readonly payeeTotalsUpsert?: readonly PayeeTotalRow[];
 }
 
-/** Where a scan of due channels resumes: after this (dueAtMs, id). */
+/**
+ * Where a scan of due channels resumes: after this (dueAtMs, id).
+ *
+ * @example
+ * ```ts
+ * import type { DueCursor } from '@trickle/ledger';
+ * const after: DueCursor = { dueAtMs: 1_700_000_000_000, id: '00'.repeat(32) };
+ * ```
+ */
 export interface DueCursor {
   readonly dueAtMs: number;
   readonly id: string;
 }
 
-/** A request a transaction script makes of its store. */
+/**
+ * A request a transaction script makes of its store.
+ *
+ * @example
+ * ```ts
+ * import type { StoreRequest } from '@trickle/ledger';
+ * const request: StoreRequest = { kind: 'accounts', ids: ['alice'], lock: true };
+ * ```
+ */
 export type StoreRequest =
   /** Accounts by id; `lock` takes a row lock until commit (PostgreSQL `FOR UPDATE`). */
   | { readonly kind: 'accounts'; readonly ids: readonly string[]; readonly lock: boolean }
@@ -96,20 +120,21 @@ export interface StoreReplies {
 /** The kind of a request. */
 export type StoreRequestKind = StoreRequest['kind'];
 
-/** A transaction script returning `T`. */
+/**
+ * A transaction script returning `T`.
+ *
+ * @example
+ * ```ts
+ * import type { Txn } from '@trickle/ledger';
+ * function* nothing(): Txn<number> {
+ *   return 0;
+ * }
+ * ```
+ */
 export type Txn<T> = Generator<StoreRequest, T, unknown>;
 
 /**
  * Asks the store one thing and returns its typed reply: `const rows = yield* ask({...})`.
- *
- * @example
- * ```ts
- * function* balanceOf(id: string): Txn<bigint | undefined> {
- *   const rows = yield* ask({ kind: 'accounts', ids: [id], lock: false });
- *   const row = rows.get(id);
- *   return row === undefined ? undefined : row.creditsPosted - row.debitsPosted;
- * }
- * ```
  */
 export function* ask<R extends StoreRequest>(request: R): Generator<StoreRequest, StoreReplies[R['kind']], unknown> {
   return (yield request) as StoreReplies[R['kind']];
@@ -124,6 +149,14 @@ export function isEmptyWriteSet(writes: WriteSet): boolean {
  * A notice of each step a driver takes, for fault injection: the crash tests kill the
  * process at a chosen step. `label` is the request kind, `commit` (before COMMIT) or
  * `committed` (after it returned).
+ *
+ * @example
+ * ```ts
+ * import type { StepEvent } from '@trickle/ledger';
+ * const onStep = (e: StepEvent) => {
+ *   if (e.operation === 'payout' && e.label === 'commit') console.log('about to commit');
+ * };
+ * ```
  */
 export interface StepEvent {
   readonly operation: string;
@@ -131,10 +164,30 @@ export interface StepEvent {
   readonly label: string;
 }
 
-/** A hook called at every {@link StepEvent}; must not throw in production. */
+/**
+ * A hook called at every {@link StepEvent}; must not throw in production.
+ *
+ * @example
+ * ```ts
+ * import type { StepHook } from '@trickle/ledger';
+ * let steps = 0;
+ * const hook: StepHook = () => {
+ *   steps++;
+ * };
+ * ```
+ */
 export type StepHook = (event: StepEvent) => void;
 
-/** What a caller knows before a write runs. */
+/**
+ * What a caller knows before a write runs.
+ *
+ * @example
+ * ```ts
+ * import type { LedgerDriver } from '@trickle/ledger';
+ * declare const driver: LedgerDriver, txn: Parameters<LedgerDriver['write']>[1];
+ * await driver.write('payout', txn, { accounts: ['external:USD:6'] });
+ * ```
+ */
 export interface WriteHints {
   /** Accounts the script will update. */
   readonly accounts?: readonly string[];
@@ -143,6 +196,13 @@ export interface WriteHints {
 /**
  * Runs scripts in transactions. Each adapter implements it; the ledger logic above it is
  * shared.
+ *
+ * @example
+ * ```ts
+ * import { createChannelLedger, type LedgerDriver } from '@trickle/ledger';
+ * declare const driver: LedgerDriver, domain: Parameters<typeof createChannelLedger>[1]['domain'];
+ * const ledger = createChannelLedger(driver, { domain, feePpm: 0 });
+ * ```
  */
 export interface LedgerDriver {
   /** A human name for errors and reports, e.g. `sqlite`. */
