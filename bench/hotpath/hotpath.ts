@@ -187,6 +187,69 @@ async function endToEnd(verifier: 'fast' | 'noble', store: 'memory' | 'file'): P
   }
 }
 
+/** Many channels, one payment in flight on each: nothing to batch, one verification per payment. */
+async function manyChannels(verifier: 'fast' | 'noble'): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
+  const channels = quick ? 8 : 32;
+  const perChannel = quick ? 10 : verifier === 'noble' ? 15 : 40;
+  const payers = Array.from({ length: channels }, () => createSecretKey(randomBytes));
+  const merchantSecret = asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
+  const merchantKey = publicKeyOf(merchantSecret);
+  const hub = await spawnHub({
+    dataDir: join(dir, 'hub'),
+    networkId,
+    port: 0,
+    merchants: [toHex(merchantKey)],
+    fund: payers.map((k) => ({ clientKey: toHex(publicKeyOf(k)), amount: '1000000000' })),
+    ledger: 'default',
+    ...(verifier === 'noble' ? { verifier: 'noble' } : {}),
+  });
+  try {
+    const hubId = fromHex(hub.hubId, 32) as HubId;
+    const payee = payeeIdFromKey(merchantKey);
+    const macKey = deriveMerchantKey({
+      secretKey: merchantSecret,
+      peerKey: fromHex(hub.publicKey, 33) as PublicKey,
+      networkId,
+      hubId,
+      payeeId: payee,
+    });
+    let invoice = 0;
+    const request = () =>
+      createPaymentRequest(macKey, {
+        networkId,
+        hubId,
+        payee,
+        invoiceId: asInvoiceId(sha256(new TextEncoder().encode(`many ${invoice++}`)).subarray(0, 16)),
+        asset: { code: 'USD', scale: 6 },
+        amount: 1n,
+        expiresAtMs: Date.now() + 3_600_000,
+        resource: resourceHash('/bench'),
+      });
+    const wallets = await Promise.all(
+      payers.map((key) => createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() })),
+    );
+    await Promise.all(wallets.map((w) => w.openChannel({ deposit: 100_000_000n })));
+    const start = performance.now();
+    await Promise.all(
+      wallets.map(async (w) => {
+        for (let i = 0; i < perChannel; i++) await w.pay(request());
+      }),
+    );
+    const ms = performance.now() - start;
+    await Promise.all(wallets.map((w) => w.stop()));
+    return [
+      verifier === 'fast' ? 'fast (default)' : 'noble (baseline)',
+      String(channels),
+      rate(channels * perChannel, ms),
+    ];
+  } finally {
+    hub.child.kill('SIGTERM');
+    await hub.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 console.log(
   `# Trickle hot path figures\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
 );
@@ -205,3 +268,6 @@ for (const [verifier, store] of [
 ] as const) {
   console.log(`| ${(await endToEnd(verifier, store)).join(' | ')} |`);
 }
+console.log('\n## Many channels, one payment in flight each (one verification per payment, wallets in one process)\n');
+console.log('| hub verifier | channels | payments/s |\n| --- | --- | --- |');
+for (const verifier of ['fast', 'noble'] as const) console.log(`| ${(await manyChannels(verifier)).join(' | ')} |`);
