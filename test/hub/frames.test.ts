@@ -135,6 +135,20 @@ describe('hostile frames', () => {
     for (const c of clients) c.close();
   });
 
+  it('connections per address are capped in the upgrade handler (429)', async () => {
+    const small = await createHub({ dataDir: `${dir.path}/small`, networkId, limits: { connectionsPerAddressMax: 2 } });
+    const first = await rawClient(small.url, testKey('addr 1'), false);
+    const second = await rawClient(small.url, testKey('addr 2'), false);
+    const error = await rawClient(small.url, testKey('addr 3'), false).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/429/);
+    first.close();
+    second.close();
+    await small.close();
+  });
+
   it('random bytes never crash the hub: each is a typed reject (property)', async () => {
     let client = await rawClient(hub.url, testKey('fuzzer'));
     let sent = 0;
