@@ -39,7 +39,7 @@ const sql = {
   failures: inList('transfer_failures', 'id'),
   channels: inList('channels', 'id'),
   dueChannels: `SELECT * FROM channels WHERE finalized_at_ms IS NULL AND due_at_ms <= ?
-    AND (due_at_ms > ? OR (due_at_ms = ? AND id > ?)) ORDER BY due_at_ms, id LIMIT ?`,
+    AND (due_at_ms, id) > (?, ?) ORDER BY due_at_ms, id LIMIT ?`,
   entries: 'SELECT * FROM channel_entries WHERE channel_id = ? AND position > ? ORDER BY position',
   states: 'SELECT * FROM channel_states WHERE channel_id = ? ORDER BY seq',
   payeeTotals: 'SELECT payee, gross FROM channel_payee_totals WHERE channel_id = ?',
@@ -125,7 +125,7 @@ export class SqliteStore {
       case 'dueChannels': {
         const { after } = request;
         const dueAtMs = after?.dueAtMs ?? -1;
-        return this.all(sql.dueChannels, request.nowMs, dueAtMs, dueAtMs, after?.id ?? '', request.limit).map(
+        return this.all(sql.dueChannels, request.nowMs, dueAtMs, after?.id ?? '', request.limit).map(
           channelFromSql,
         );
       }
