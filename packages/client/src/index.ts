@@ -6,24 +6,7 @@
  *
  * @packageDocumentation
  */
-export {
-  type Balance,
-  type CloseResult,
-  type CreateWalletOptions,
-  channelLifetimeMs,
-  createWallet,
-  type HistoryEntry,
-  type HubAddress,
-  inFlightVouchersMax,
-  type OpenChannelParameters,
-  paymentAttemptsMax,
-  queuedPaymentsMax,
-  reconnectDelayMsMax,
-  reconnectDelayMsMin,
-  resendDelayMs,
-  type Wallet,
-  type WalletEvents,
-} from './createWallet.js';
+export { createWallet } from './createWallet.js';
 export { PolicyError, type PolicyErrorCode, WalletError, type WalletErrorCode } from './errors.js';
 export { checkPolicy, type SpendingPolicy } from './policy.js';
 export { type IndexedDbStoreOptions, indexedDbStore } from './store/indexedDbStore.js';
@@ -44,3 +27,20 @@ export {
 export { defaultTransport } from './transport/defaultTransport.js';
 export type { Connection, ConnectionHandlers, Transport } from './transport/transport.js';
 export { webSocketTransport } from './transport/webSocketTransport.js';
+export {
+  type Balance,
+  type CloseResult,
+  type CreateWalletOptions,
+  channelLifetimeMs,
+  type HistoryEntry,
+  type HubAddress,
+  inFlightVouchersMax,
+  type OpenChannelParameters,
+  paymentAttemptsMax,
+  queuedPaymentsMax,
+  reconnectDelayMsMax,
+  reconnectDelayMsMin,
+  resendDelayMs,
+  type Wallet,
+  type WalletEvents,
+} from './wallet.js';
