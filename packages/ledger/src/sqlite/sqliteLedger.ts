@@ -125,7 +125,10 @@ export async function sqliteLedger(options: SqliteLedgerOptions): Promise<Trickl
   try {
     db = openSqliteDatabase(options.filename, options.busyTimeoutMs);
   } catch (error) {
-    throw mapError(error);
+    // Whatever stops the file from opening (a missing directory, permissions, a lock) is I/O.
+    throw new LedgerError('UNAVAILABLE', `SQLite: cannot open ${options.filename}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return createChannelLedger(sqliteDriver(db, options.onStep), options);
 }

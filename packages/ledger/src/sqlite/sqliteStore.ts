@@ -125,9 +125,7 @@ export class SqliteStore {
       case 'dueChannels': {
         const { after } = request;
         const dueAtMs = after?.dueAtMs ?? -1;
-        return this.all(sql.dueChannels, request.nowMs, dueAtMs, after?.id ?? '', request.limit).map(
-          channelFromSql,
-        );
+        return this.all(sql.dueChannels, request.nowMs, dueAtMs, after?.id ?? '', request.limit).map(channelFromSql);
       }
       case 'entries':
         return new Map(
