@@ -78,21 +78,24 @@ export function pgDriver(pool: pg.Pool, namespace: string, hook?: StepHook): Led
   const attempt = async <T>(operation: string, txn: () => Txn<T>, begin: string, keys: string[]): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
-    // Its own round trip, outside the transaction: the wait must end before the snapshot is taken.
-    const locks = keys.length === 0 ? undefined : `SELECT ${keys.map((key) => `pg_advisory_lock(${key})`).join(', ')}`;
-    const unlock = keys.length === 0 ? '' : '; SELECT pg_advisory_unlock_all()';
+    let locked = false;
     try {
+      // Its own round trip, outside the transaction: the wait must end before the snapshot is taken.
+      if (keys.length > 0) {
+        locked = true;
+        await client.query(`SELECT ${keys.map((key) => `pg_advisory_lock(${key})`).join(', ')}`);
+      }
       const counter = { step: 0 };
-      if (locks !== undefined) await client.query(locks);
       await client.query(begin);
       try {
         const result = await runScript(new PgStore(client), operation, txn(), hook, counter);
         hook?.({ operation, step: ++counter.step, label: 'commit' });
-        await client.query(`COMMIT${unlock}`);
+        await client.query(locked ? 'COMMIT; SELECT pg_advisory_unlock_all()' : 'COMMIT');
+        locked = false;
         hook?.({ operation, step: ++counter.step, label: 'committed' });
         return result;
       } catch (error) {
-        await client.query(`ROLLBACK${unlock}`).catch((rollbackError: Error) => {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
         throw error;
@@ -101,6 +104,12 @@ export function pgDriver(pool: pg.Pool, namespace: string, hook?: StepHook): Led
       if (isUnavailable(error)) broken = error as Error;
       throw error;
     } finally {
+      // Never hand a connection holding advisory locks back to the pool.
+      if (locked && broken === undefined) {
+        await client.query('SELECT pg_advisory_unlock_all()').catch((unlockError: Error) => {
+          broken = unlockError;
+        });
+      }
       client.release(broken);
     }
   };
