@@ -216,7 +216,11 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         };
         const channelId = channelIdOf(domain.hubId, clientKey, message.nonce);
         const lane = laneOf(channelId);
-        return serialize(lane, async () => {
+        // A refused open leaves no lane behind: refused opens must not grow memory.
+        const forget = () => {
+          if (lane.channel === undefined && lane.queue.length === 0) lanes.delete(toHex(channelId));
+        };
+        return serialize(lane, async (): Promise<HubMessage> => {
           lane.channel ??= await deps.store.channel(channelId);
           const existing = lane.channel;
           if (existing !== undefined) {
@@ -249,7 +253,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
           await deps.commits.write({ channel });
           lane.channel = channel;
           return { type: 'state', id: message.id, state: stateOf(channel) };
-        });
+        }).finally(forget);
       });
     },
 
