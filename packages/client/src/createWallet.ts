@@ -544,6 +544,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     for (const v of dead) v.dead = true;
     const jobs = [...orphans, ...dead.flatMap((v) => v.jobs.filter((j): j is Job => j !== undefined))];
     unspend(dead);
+    // What the hub holds beyond our acknowledged state was spent by this wallet (it signed it):
+    // count it in the policy's total (per-payee counters cannot be rebuilt without the log).
+    const ackedCumulative = acked?.cumulative ?? 0n;
+    if (result.channel.cumulative > ackedCumulative) spent.total += result.channel.cumulative - ackedCumulative;
     channel = result.channel;
     acked = { seq: result.channel.seq, cumulative: result.channel.cumulative, logHead: result.channel.logHead };
     await persist({ record: currentRecord(), removePending: dead.map((v) => v.seq) });
