@@ -20,10 +20,11 @@ import { channelCount, hubChannels, hubOptions, runAtMs, runHub, setUpHub, setup
 const here = dirname(fileURLToPath(import.meta.url));
 const bundleDir = join(here, '..', '..', 'packages', 'ledger', '.tmp');
 let script = '';
-const dir = mkdtempSync(join(tmpdir(), 'trickle-multi-'));
+let dir = '';
 const schemas: string[] = [];
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'trickle-multi-'));
   mkdirSync(bundleDir, { recursive: true });
   script = join(bundleDir, `ledgerWorker-${process.pid}.mjs`);
   await build({
@@ -39,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   rmSync(script, { force: true });
-  rmSync(dir, { recursive: true, force: true });
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
   for (const schema of schemas) await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 });
 

@@ -114,10 +114,12 @@ function postgresFixture(): Fixture {
 /** The crash matrix for one adapter. */
 export function crashMatrix(adapter: 'sqlite' | 'postgres'): void {
   describe(`Crash safety on ${adapter}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trickle-crash-'));
-    const fixture = adapter === 'sqlite' ? sqliteFixture(dir) : postgresFixture();
+    let dir = '';
+    let fixture: Fixture;
     let script = '';
     beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'trickle-crash-'));
+      fixture = adapter === 'sqlite' ? sqliteFixture(dir) : postgresFixture();
       const out = join(packageDir, '.tmp');
       mkdirSync(out, { recursive: true });
       script = join(out, `crashChild-${adapter}-${process.pid}.mjs`);
@@ -134,8 +136,8 @@ export function crashMatrix(adapter: 'sqlite' | 'postgres'): void {
       });
     });
     afterAll(async () => {
-      await fixture.cleanup();
-      rmSync(dir, { recursive: true, force: true });
+      await fixture?.cleanup();
+      if (dir !== '') rmSync(dir, { recursive: true, force: true });
       if (script !== '') rmSync(script, { force: true });
     });
 

@@ -99,11 +99,13 @@ export function memoryAdapter(): Adapter {
 
 /** SQLite in temp files. */
 export function sqliteAdapter(): Adapter {
-  const dir = mkdtempSync(join(tmpdir(), 'trickle-ledger-'));
+  // Made on first use, so a suite filtered out (its afterAll never runs) leaves nothing behind.
+  let dir: string | undefined;
   let count = 0;
   return {
     name: 'sqlite',
     async open(options) {
+      dir ??= mkdtempSync(join(tmpdir(), 'trickle-ledger-'));
       const filename = join(dir, `ledger-${++count}.db`);
       const ledger = await sqliteLedger({ ...options, filename });
       const edit = (sql: string, ...params: unknown[]) => {
@@ -152,7 +154,7 @@ export function sqliteAdapter(): Adapter {
       };
     },
     async cleanup() {
-      rmSync(dir, { recursive: true, force: true });
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
