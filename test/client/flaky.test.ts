@@ -40,7 +40,7 @@ function flakyTransport(cuts: { readonly afterSent: boolean; readonly frames: nu
         send(bytes) {
           sent++;
           connection.send(bytes);
-          if (cut !== undefined && cut.afterSent && sent === cut.frames) {
+          if (cut?.afterSent && sent === cut.frames) {
             cutsDone++;
             connection.close(4000, 'cut');
           }
