@@ -16,6 +16,10 @@ const entries: [string, string][] = [
   ['merchant/express', 'packages/merchant/src/adapters/express.ts'],
   ['merchant/fastify', 'packages/merchant/src/adapters/fastify.ts'],
   ['merchant/hono', 'packages/merchant/src/adapters/hono.ts'],
+  ['ledger', 'packages/ledger/src/index.ts'],
+  ['hub', 'packages/hub/src/index.ts'],
+  ['client', 'packages/client/src/index.ts'],
+  ['client/node', 'packages/client/src/node.ts'],
 ];
 
 /** Functions and classes need an example, and so do constants that hold a function. */
