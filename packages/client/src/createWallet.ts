@@ -7,33 +7,26 @@
  */
 import {
   assertAmount,
-  authSigningBytes,
   type ChannelId,
   type ChannelState,
   type ClientChannel,
-  type ClientMessage,
   channelIdOf,
   asset as checkAsset,
   createSigner,
   type Domain,
-  decodeHubMessage,
   decodePaymentRequest,
-  encodeClientMessage,
   encodeReceipt,
   entriesPerVoucherMax,
   equalBytes,
   fromHex,
   type HubId,
-  type HubMessage,
   type HubMessageOf,
-  hubIdFromKey,
   type LogHead,
   logGenesis,
   nobleVerifier,
   PaymentError,
   type PaymentRequest,
   preparePayment,
-  protocolVersion,
   type RandomBytes,
   type Receipt,
   type RejectCode,
@@ -50,6 +43,7 @@ import { createEmitter } from './emitter.js';
 import { WalletError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { hex as toHex } from './hex.js';
+import { createHubConnection, type HubConnection } from './hubConnection.js';
 import { checkPolicy, enforcePolicy, type Spent } from './policy.js';
 import {
   clientChannelOf,
@@ -69,7 +63,6 @@ import {
   type WalletRecord,
 } from './store/walletStore.js';
 import { defaultTransport } from './transport/defaultTransport.js';
-import type { Connection } from './transport/transport.js';
 import {
   type Balance,
   type CloseResult,
@@ -100,12 +93,6 @@ interface LiveVoucher extends SignedVoucher {
   readonly jobs: readonly (Job | undefined)[];
   dead: boolean;
   needsResend: boolean;
-}
-
-interface PendingRequest {
-  readonly message: ClientMessage & { id: number };
-  readonly resolve: (message: HubMessage) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 const entryCodes = new Set<RejectCode>([
@@ -178,8 +165,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   // ---- state ----------------------------------------------------------------------
   const stored = await store.load();
   let record: WalletRecord | undefined = stored?.record;
-  const pinnedHubId =
-    hub.hubId === undefined ? undefined : typeof hub.hubId === 'string' ? fromHex(hub.hubId, 32) : hub.hubId;
+  const pinnedHubId: HubId | undefined =
+    hub.hubId === undefined ? undefined : typeof hub.hubId === 'string' ? (fromHex(hub.hubId, 32) as HubId) : hub.hubId;
   if (record !== undefined) {
     if (record.networkId !== hub.networkId)
       throw new WalletError('HUB_MISMATCH', 'the store belongs to another network');
@@ -209,18 +196,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   let balanceLowFired = false;
 
   // ---- connection state -------------------------------------------------------------
-  let connection: Connection | undefined;
-  let phase: 'idle' | 'connecting' | 'authenticating' | 'resuming' | 'ready' = 'idle';
   let stopped = false;
   let fatal: Error | undefined;
-  let attempts = 0;
-  let wasReady = false;
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let resendTimer: ReturnType<typeof setTimeout> | undefined;
   const sent = new Map<number, LiveVoucher[]>();
-  const requests = new Map<number, PendingRequest>();
-  let nextRequestId = 1;
-  let readyWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   let drainWaiters: (() => void)[] = [];
 
   // ---- persistence ------------------------------------------------------------------
@@ -318,200 +297,37 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     acked = pointFromRecord(merged.acked);
   }
 
-  // ---- connection -------------------------------------------------------------------
-  function connect(): void {
-    if (stopped || fatal !== undefined) return;
-    phase = 'connecting';
-    let opened = false;
-    connection = transport.connect(hub.url, {
-      onOpen() {
-        opened = true;
-        phase = 'authenticating';
-      },
-      onMessage(bytes) {
-        let message: HubMessage;
-        try {
-          message = decodeHubMessage(bytes);
-        } catch {
-          connection?.close(1008, 'malformed frame from hub');
-          return;
-        }
-        void onMessage(message).catch((error) => events.emit('error', error as Error));
-      },
-      onClose(code, reason) {
-        const hadSession = phase === 'ready' || phase === 'resuming';
-        connection = undefined;
-        phase = 'idle';
-        sent.clear();
-        // A sync answers for one connection only: the next resume asks again. Durable requests
-        // (open, top-up, close) and log pages are resent after the reconnect instead.
-        for (const [id, r] of requests) {
-          if (r.message.type !== 'sync') continue;
-          requests.delete(id);
-          r.reject(new WalletError('DISCONNECTED', 'the connection closed before the hub answered'));
-        }
-        if (hadSession || (opened && wasReady)) events.emit('disconnected', { code, reason });
-        if (!stopped && fatal === undefined) scheduleReconnect();
-      },
-    });
-  }
-
-  function scheduleReconnect(): void {
-    if (reconnectTimer !== undefined) return;
-    attempts++;
-    const exponential = Math.min(delayMax, delayMin * 2 ** Math.min(attempts - 1, 20));
-    const jitter = ((randomBytes(1)[0] ?? 0) / 255) * 0.5 + 0.75; // 0.75x..1.25x
-    reconnectTimer = setTimeout(
-      () => {
-        reconnectTimer = undefined;
-        connect();
-      },
-      Math.round(exponential * jitter),
-    );
-  }
-
-  function send(message: ClientMessage): void {
-    connection?.send(encodeClientMessage(message));
-  }
-
-  function fail(error: Error): void {
-    fatal = error;
-    connection?.close(1000, 'wallet stopped: hub mismatch');
-    for (const waiter of readyWaiters) waiter.reject(error);
-    readyWaiters = [];
-    failAllJobs(error);
-    for (const r of requests.values()) r.reject(error);
-    requests.clear();
-    events.emit('error', error);
-  }
-
-  async function onMessage(message: HubMessage): Promise<void> {
-    switch (message.type) {
-      case 'challenge':
-        return onChallenge(message);
-      case 'welcome':
-        return onWelcome();
-      case 'receipts':
-        return onReceipts(message);
-      case 'state':
-      case 'logPage': {
-        const request = requests.get(message.id);
-        if (request === undefined) return;
-        requests.delete(message.id);
-        request.resolve(message);
-        return;
-      }
-      case 'reject':
-        return onReject(message);
-    }
-  }
-
-  async function onChallenge(message: HubMessageOf<'challenge'>): Promise<void> {
-    if (phase !== 'authenticating') return;
-    const hubId = hubIdFromKey(message.hubKey);
-    const expected = pinnedHubId ?? domain?.hubId;
-    if (message.version !== protocolVersion) {
-      return fail(new WalletError('HUB_MISMATCH', `the hub speaks protocol version ${message.version}`));
-    }
-    if (message.networkId !== hub.networkId) {
-      return fail(new WalletError('HUB_MISMATCH', `the hub is on network ${message.networkId}, not ${hub.networkId}`));
-    }
-    if (!equalBytes(hubId, message.hubId) || (expected !== undefined && !equalBytes(hubId, expected))) {
-      return fail(new WalletError('HUB_MISMATCH', 'the hub is not the one this wallet is pinned to'));
-    }
-    if (domain === undefined) {
-      domain = { networkId: hub.networkId, hubId };
-      record = currentRecord();
-      try {
-        await persist({ record });
-      } catch (error) {
-        connection?.close(1000, 'store failed');
-        events.emit('error', error as Error);
-        return;
-      }
-    }
-    const signature = signer.sign(authSigningBytes(domain, message.nonce, signer.publicKey));
-    send({ type: 'auth', clientKey: signer.publicKey, signature });
-  }
-
-  async function onWelcome(): Promise<void> {
-    phase = 'resuming';
-    try {
-      await resume();
-    } catch (error) {
-      // The connection dropped mid-resume (the next one resumes again), the wallet stopped, or
-      // something failed (the store): report it and start over on a fresh connection.
-      const code = error instanceof WalletError ? error.code : undefined;
-      if (code !== 'DISCONNECTED' && code !== 'STOPPED') {
-        events.emit('error', error as Error);
-        connection?.close(1000, 'resume failed');
-      }
-      return;
-    }
-    if (phase !== 'resuming') return;
-    phase = 'ready';
-    const reconnected = wasReady;
-    wasReady = true;
-    const tries = attempts;
-    attempts = 0;
-    for (const waiter of readyWaiters) waiter.resolve();
-    readyWaiters = [];
-    if (reconnected) events.emit('reconnected', { attempts: tries });
-    schedulePump();
-  }
-
-  function whenReady(): Promise<void> {
-    if (fatal !== undefined) return Promise.reject(fatal);
-    if (stopped) return Promise.reject(new WalletError('STOPPED', 'the wallet was stopped'));
-    if (phase === 'ready') return Promise.resolve();
-    return new Promise((resolve, reject) => readyWaiters.push({ resolve, reject }));
-  }
-
-  /** Sends a request and resolves with its answer; resent after a reconnect until answered. */
-  function request<T extends HubMessage>(message: ClientMessage & { id: number }): Promise<T> {
-    return new Promise<HubMessage>((resolve, reject) => {
-      requests.set(message.id, { message, resolve, reject });
-      if (phase === 'ready' || phase === 'resuming') send(message);
-    }) as Promise<T>;
-  }
-
-  const newId = () => {
-    const id = nextRequestId;
-    nextRequestId = nextRequestId >= 0xffff_fff0 ? 1 : nextRequestId + 1;
-    return id;
-  };
-
   /** After (re)authentication: finish half-done operations, resync, resend what is unacknowledged. */
-  async function resume(): Promise<void> {
+  async function resume(outstanding: ReadonlySet<string>): Promise<void> {
     sent.clear();
-    const outstanding = new Set([...requests.values()].map((r) => r.message.type));
-    for (const r of requests.values()) send(r.message);
     const ch = record?.channel;
     if (ch === undefined || domain === undefined) return;
     if (ch.status === 'opening' && !outstanding.has('open')) {
-      void request<HubMessageOf<'state'>>({
-        type: 'open',
-        id: newId(),
-        nonce: fromHex(ch.nonce, 16),
-        asset: ch.asset,
-        deposit: BigInt(ch.deposit),
-        expiresAtMs: ch.expiresAtMs,
-        signature: fromHex(ch.openSignature, 64) as never,
-      }).then(
-        (answer) => completeOpen(answer.state),
-        (error) => abandonOpen(error),
-      );
+      void session
+        .request<HubMessageOf<'state'>>({
+          type: 'open',
+          nonce: fromHex(ch.nonce, 16),
+          asset: ch.asset,
+          deposit: BigInt(ch.deposit),
+          expiresAtMs: ch.expiresAtMs,
+          signature: fromHex(ch.openSignature, 64) as never,
+        })
+        .then(
+          (answer) => completeOpen(answer.state),
+          (error) => abandonOpen(error),
+        );
       return;
     }
     if (ch.status === 'opening') return;
-    const answer = await request<HubMessageOf<'state'>>({
-      type: 'sync',
-      id: newId(),
-      channelId: fromHex(ch.channelId, 32) as ChannelId,
-    }).catch((error) => {
-      if (error instanceof RejectError && error.code === 'UNKNOWN_CHANNEL') return undefined;
-      throw error;
-    });
+    const answer = await session
+      .request<HubMessageOf<'state'>>({
+        type: 'sync',
+        channelId: fromHex(ch.channelId, 32) as ChannelId,
+      })
+      .catch((error) => {
+        if (error instanceof RejectError && error.code === 'UNKNOWN_CHANNEL') return undefined;
+        throw error;
+      });
     if (answer === undefined) return;
     await resyncWith(answer.state, true);
     if (ch.topUp !== undefined && !outstanding.has('topUp')) void sendTopUp(ch.topUp.deposit, ch.topUp.signature);
@@ -563,9 +379,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     let seq = Math.max(1, fromSeq);
     const channelId = channel.channelId;
     for (let page = 0; page < 1_000 && seq <= channel.seq && byInvoice.size > 0; page++) {
-      const answer = await request<HubMessageOf<'logPage'>>({
+      const answer = await session.request<HubMessageOf<'logPage'>>({
         type: 'log',
-        id: newId(),
         channelId,
         fromSeq: seq,
         limit: 256,
@@ -596,7 +411,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     const lifetimeMs = parameters.lifetimeMs ?? channelLifetimeMs;
     if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs < 1)
       throw new RangeError('openChannel: lifetimeMs must be a positive integer');
-    await whenReady();
+    await session.whenReady();
     if (record?.channel !== undefined && record.channel.status !== 'closed') {
       throw new WalletError('CHANNEL_EXISTS', `a channel is ${record.channel.status} already`);
     }
@@ -620,9 +435,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     pending = [];
     await persist({ record: currentRecord() });
     try {
-      const answer = await request<HubMessageOf<'state'>>({
+      const answer = await session.request<HubMessageOf<'state'>>({
         type: 'open',
-        id: newId(),
         nonce,
         asset: unitAsset,
         deposit,
@@ -655,7 +469,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   async function topUp(parameters: { readonly amount: bigint }): Promise<Balance> {
     const amount = assertAmount(parameters?.amount, 'topUp: amount');
     if (amount < 1n) throw new RangeError('topUp: amount must be at least 1');
-    await whenReady();
+    await session.whenReady();
     const ch = record?.channel;
     if (ch === undefined || channel === undefined) throw new WalletError('NO_CHANNEL', 'open a channel first');
     if (ch.status !== 'open') throw new WalletError('CHANNEL_CLOSED', `the channel is ${ch.status}`);
@@ -670,9 +484,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   async function sendTopUp(deposit: string, signature: string): Promise<void> {
     const ch = record?.channel as ChannelRecord;
     try {
-      const answer = await request<HubMessageOf<'state'>>({
+      const answer = await session.request<HubMessageOf<'state'>>({
         type: 'topUp',
-        id: newId(),
         channelId: fromHex(ch.channelId, 32) as ChannelId,
         deposit: BigInt(deposit),
         signature: fromHex(signature, 64) as never,
@@ -697,7 +510,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
 
   let closing: Promise<CloseResult> | undefined;
   async function close(): Promise<CloseResult> {
-    await whenReady();
+    await session.whenReady();
     const ch = record?.channel;
     if (ch === undefined || channel === undefined) throw new WalletError('NO_CHANNEL', 'open a channel first');
     if (ch.status === 'closed') throw new WalletError('CHANNEL_CLOSED', 'the channel is closed already');
@@ -734,9 +547,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     closeResult ??= (async () => {
       const ch = record?.channel as ChannelRecord;
       const c = ch.close as NonNullable<ChannelRecord['close']>;
-      const answer = await request<HubMessageOf<'state'>>({
+      const answer = await session.request<HubMessageOf<'state'>>({
         type: 'close',
-        id: newId(),
         channelId: fromHex(ch.channelId, 32) as ChannelId,
         seq: c.seq,
         cumulative: BigInt(c.cumulative),
@@ -859,10 +671,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
 
   let pumping = false;
   async function pump(): Promise<void> {
-    if (pumping || phase !== 'ready' || record?.channel?.status !== 'open' || domain === undefined) return;
+    if (pumping || !session.ready || record?.channel?.status !== 'open' || domain === undefined) return;
     pumping = true;
     try {
-      while (queue.length > 0 && pending.length < windowMax && phase === 'ready' && channel !== undefined) {
+      while (queue.length > 0 && pending.length < windowMax && session.ready && channel !== undefined) {
         const built = build(domain, channel);
         if (built.length === 0) break;
         const previous = channel;
@@ -884,7 +696,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     } finally {
       pumping = false;
     }
-    if (queue.length > 0 && phase === 'ready' && pending.length < windowMax) schedulePump();
+    if (queue.length > 0 && session.ready && pending.length < windowMax) schedulePump();
     checkDrained();
   }
 
@@ -935,8 +747,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   }
 
   function sendVoucher(v: LiveVoucher): void {
-    if (phase !== 'ready' && phase !== 'resuming') return;
-    send({
+    if (!session.authenticated) return;
+    session.send({
       type: 'pay',
       channelId: (channel as ClientChannel).channelId,
       seq: v.seq,
@@ -986,7 +798,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     if (v === undefined || v.dead || !pending.includes(v)) return;
     if (channel === undefined || !equalBytes(message.channelId, channel.channelId)) return;
     if (message.macs.length !== v.entries.length) {
-      connection?.close(1008, 'receipt count mismatch');
+      session.drop('receipt count mismatch');
       return;
     }
     pending = pending.filter((p) => p !== v);
@@ -1063,25 +875,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     schedulePump();
   }
 
-  async function onReject(message: HubMessageOf<'reject'>): Promise<void> {
-    if (message.id !== undefined) {
-      const request = requests.get(message.id);
-      if (request === undefined) return;
-      if (rejectCodes[message.code].retry) {
-        // Retryable (rate limited, overloaded, shutting down): resend after a pause.
-        setTimeout(() => {
-          if (requests.has(message.id as number) && phase === 'ready') send(request.message);
-        }, resendDelayMs);
-        return;
-      }
-      requests.delete(message.id);
-      request.reject(new RejectError(message.code, message.message));
-      return;
-    }
-    if (message.code === 'AUTH_FAILED') {
-      fail(new WalletError('HUB_MISMATCH', `the hub refused the authentication: ${message.message}`));
-      return;
-    }
+  async function onPayReject(message: HubMessageOf<'reject'>): Promise<void> {
     if (message.seq === undefined || message.channelId === undefined) return;
     const v = takeSent(message.seq);
     if (v === undefined || v.dead || !pending.includes(v)) return;
@@ -1097,7 +891,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     if (resendTimer !== undefined) return;
     resendTimer = setTimeout(() => {
       resendTimer = undefined;
-      if (phase !== 'ready') return;
+      if (!session.ready) return;
       for (const v of pending) {
         if (!v.needsResend) continue;
         v.needsResend = false;
@@ -1193,20 +987,15 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
-    clearTimeout(reconnectTimer);
     clearTimeout(resendTimer);
     const error = new WalletError('STOPPED', 'the wallet was stopped');
-    for (const waiter of readyWaiters) waiter.reject(error);
-    readyWaiters = [];
+    session.stop(error);
     failQueued(error);
     const unacknowledged = new WalletError(
       'STOPPED',
       'the wallet was stopped before the hub acknowledged this payment; its signed voucher is saved and is resent on the next start, so it may still be charged',
     );
     for (const v of pending) for (const job of v.jobs) if (job !== undefined) finishJob(job, unacknowledged);
-    for (const r of requests.values()) r.reject(error);
-    requests.clear();
-    connection?.close(1000, 'wallet stopped');
     if (staged !== undefined) await persist({}).catch(() => undefined);
     await writeChain;
     await store.close();
@@ -1228,7 +1017,44 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     return { ...h, receipt };
   }
 
-  connect();
+  const session: HubConnection = createHubConnection({
+    transport,
+    url: hub.url,
+    networkId: hub.networkId,
+    expectedHubId: () => pinnedHubId ?? domain?.hubId,
+    signer,
+    randomBytes,
+    reconnectDelayMsMin: delayMin,
+    reconnectDelayMsMax: delayMax,
+    handlers: {
+      async identified(hubId) {
+        if (domain === undefined) {
+          // First contact: pin the hub in the store before authenticating to it.
+          domain = { networkId: hub.networkId, hubId };
+          record = currentRecord();
+          await persist({ record });
+        }
+        return domain;
+      },
+      resume,
+      ready(reconnected, attempts) {
+        if (reconnected) events.emit('reconnected', { attempts });
+        schedulePump();
+      },
+      receipts: onReceipts,
+      payReject: onPayReject,
+      disconnected(code, reason, hadSession) {
+        sent.clear();
+        if (hadSession) events.emit('disconnected', { code, reason });
+      },
+      fatal(error) {
+        fatal = error;
+        failAllJobs(error);
+        events.emit('error', error);
+      },
+      error: (error) => events.emit('error', error),
+    },
+  });
 
   return {
     publicKey: signer.publicKey,
@@ -1240,7 +1066,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     history: () => history.map(historyEntry),
     on: (event, listener) => events.on(event, listener),
     get connected() {
-      return phase === 'ready';
+      return session.ready;
     },
     stop,
   };

@@ -27,7 +27,7 @@ export const queuedPaymentsMax = 100_000;
 export const reconnectDelayMsMin = 100;
 /** Longest reconnect delay, in ms. */
 export const reconnectDelayMsMax = 10_000;
-/** Delay before resending vouchers the hub asked to retry (rate limited, overloaded), in ms. */
+/** Delay before resending vouchers and requests the hub asked to retry (rate limited, overloaded), in ms. */
 export const resendDelayMs = 50;
 /** Times one payment is re-signed after its voucher was refused for another payment's fault. */
 export const paymentAttemptsMax = 4;
