@@ -149,6 +149,20 @@ describe('hostile frames', () => {
     await small.close();
   });
 
+  it('heartbeat terminates a peer that stops answering pings; idle connections are closed', async () => {
+    const lively = await createHub({
+      dataDir: `${dir.path}/lively`,
+      networkId,
+      limits: { heartbeatIntervalMs: 40, idleTimeoutMs: 300 },
+    });
+    const dead = await rawClient(lively.url, testKey('dead peer'), true, { autoPong: false });
+    const idle = await rawClient(lively.url, testKey('idle peer'));
+    expect((await dead.closed).code).toBe(1006); // terminated: no closing handshake
+    const closed = await idle.closed;
+    expect(closed).toEqual({ code: 1000, reason: 'idle' });
+    await lively.close();
+  });
+
   it('random bytes never crash the hub: each is a typed reject (property)', async () => {
     let client = await rawClient(hub.url, testKey('fuzzer'));
     let sent = 0;

@@ -32,9 +32,14 @@ export interface RawClient {
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-/** Connects and waits for the challenge; authenticates unless `authenticate` is false. */
-export async function rawClient(url: string, key: SecretKey, authenticate = true): Promise<RawClient> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20 });
+/** Connects and waits for the challenge; authenticates unless `authenticate` is false. `autoPong: false` plays a dead peer. */
+export async function rawClient(
+  url: string,
+  key: SecretKey,
+  authenticate = true,
+  options: { readonly autoPong?: boolean } = {},
+): Promise<RawClient> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20, autoPong: options.autoPong ?? true });
   const inbox: HubMessage[] = [];
   const waiters: ((m: HubMessage) => void)[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
