@@ -67,6 +67,8 @@ export interface ChannelEngineDeps {
   readonly batchEntriesMax: number;
   /** Largest encoded logPage, in bytes (frameBytesMax less a margin). */
   readonly logPageBytesMax: number;
+  /** Told about every failure that is answered INTERNAL (store or ledger I/O, bugs). */
+  readonly onError: (error: unknown, context: string) => void;
 }
 
 interface QueuedFrame {
@@ -166,6 +168,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         ...(error.state === undefined ? {} : { state: error.state }),
       };
     }
+    deps.onError(error, id === undefined ? 'pay' : 'request');
     return {
       type: 'reject',
       ...(id === undefined ? {} : { id }),

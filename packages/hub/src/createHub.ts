@@ -81,6 +81,11 @@ export interface CreateHubOptions {
   readonly randomBytes?: RandomBytes;
   /** Merchants to register at start (idempotent). Default none. */
   readonly merchants?: readonly MerchantRegistration[];
+  /**
+   * Told about every failure a client is answered INTERNAL for (store or ledger I/O, bugs).
+   * Default: one line on stderr (`console.error`); messages never contain keys.
+   */
+  readonly onError?: (error: unknown, context: string) => void;
 }
 
 /** A running hub. */
@@ -166,6 +171,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
     channelQueueFramesMax: limits.channelQueueFramesMax,
     batchEntriesMax: limits.batchEntriesMax,
     logPageBytesMax: frameBytesMax - 1024,
+    onError: options.onError ?? defaultOnError,
   });
   await merchants.load();
   await engine.load();
@@ -280,6 +286,11 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
       return closing;
     },
   };
+}
+
+function defaultOnError(error: unknown, context: string): void {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(`trickle hub: ${context} failed, answered INTERNAL: ${text}`);
 }
 
 function decrement(counts: Map<string, number>, key: string): void {
