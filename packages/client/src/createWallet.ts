@@ -297,6 +297,12 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     acked = pointFromRecord(merged.acked);
   }
 
+  /** Reports a failure nobody awaits as an `error` event (a stopped wallet's are expected). */
+  function report(error: unknown): void {
+    if (error instanceof WalletError && (error.code === 'STOPPED' || error.code === 'DISCONNECTED')) return;
+    events.emit('error', error as Error);
+  }
+
   /** After (re)authentication: finish half-done operations, resync, resend what is unacknowledged. */
   async function resume(outstanding: ReadonlySet<string>): Promise<void> {
     sent.clear();
@@ -315,7 +321,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
         .then(
           (answer) => completeOpen(answer.state),
           (error) => abandonOpen(error),
-        );
+        )
+        .catch(report);
       return;
     }
     if (ch.status === 'opening') return;
@@ -330,8 +337,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       });
     if (answer === undefined) return;
     await resyncWith(answer.state, true);
-    if (ch.topUp !== undefined && !outstanding.has('topUp')) void sendTopUp(ch.topUp.deposit, ch.topUp.signature);
-    if (ch.status === 'closing' && ch.close !== undefined && !outstanding.has('close')) void sendClose();
+    // Half-done operations of an earlier run: nobody awaits them, so failures are reported as events.
+    if (ch.topUp !== undefined && !outstanding.has('topUp'))
+      sendTopUp(ch.topUp.deposit, ch.topUp.signature).catch(report);
+    if (ch.status === 'closing' && ch.close !== undefined && !outstanding.has('close')) sendClose().catch(report);
   }
 
   /**
