@@ -872,7 +872,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     const again: Job[] = [];
     for (const job of jobs) {
       if (job.attempts >= paymentAttemptsMax) {
-        finishJob(job, new WalletError('STORE_FAILED', 'the payment was refused too many times; giving up'));
+        finishJob(
+          job,
+          new WalletError('PAYMENT_ABANDONED', `the payment's voucher was refused ${job.attempts} times; giving up`),
+        );
         continue;
       }
       const payeeId = toHex(job.request.payee);

@@ -19,6 +19,8 @@ export type WalletErrorCode =
   | 'STOPPED'
   /** The connection closed before the hub answered (internal: such requests are asked again). */
   | 'DISCONNECTED'
+  /** A payment was signed again paymentAttemptsMax times (its vouchers kept being refused for others' faults). */
+  | 'PAYMENT_ABANDONED'
   /** The hub answered with a state this wallet did not sign. */
   | 'UNTRUSTED_STATE';
 
