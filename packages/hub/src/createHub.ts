@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { sqliteLedger } from '@trickle/ledger';
+import { sqliteLedger, type TrickleLedger } from '@trickle/ledger';
 import {
   type Asset,
   amountMax,
@@ -42,8 +42,11 @@ import { createHybridVerifier } from './verifier/hybridVerifier.js';
 import { createThreadPoolVerifier } from './verifier/nodeCryptoVerifier.js';
 import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
 
-/** Options of {@link createHub}. Every default is listed in docs/hub.md. */
-export interface CreateHubOptions {
+/**
+ * Options of {@link createHub}. Every default is listed in docs/hub.md. `L` is the type of
+ * the ledger: `TrickleLedger` for the default one (so `hub.ledger.fundPayer` is there).
+ */
+export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   /** Folder for the hub key (`hub.key`), the channel store (`channels.sqlite`) and the default ledger. Created if missing. */
   readonly dataDir: string;
   /** The network id every signature is bound to (u32). */
@@ -61,7 +64,7 @@ export interface CreateHubOptions {
   /** Longest channel lifetime from its open, in ms. Default 31,536,000,000 (365 days). */
   readonly channelLifetimeMsMax?: number;
   /** The ledger of record. Default: @trickle/ledger's `sqliteLedger` in `<dataDir>/ledger.sqlite`. */
-  readonly ledger?: ChannelLedger;
+  readonly ledger?: L;
   /** The hub's fee in parts per million, for the default ledger. Default 0. */
   readonly feePpm?: number;
   /** The channel store. Default `sqliteChannelStore` at `<dataDir>/channels.sqlite`. */
@@ -88,8 +91,8 @@ export interface CreateHubOptions {
   readonly onError?: (error: unknown, context: string) => void;
 }
 
-/** A running hub. */
-export interface Hub {
+/** A running hub; `L` is the type of its ledger. */
+export interface Hub<L extends ChannelLedger = TrickleLedger> {
   /** `ws://host:port`, what wallets connect to. */
   readonly url: string;
   /** The port listened on. */
@@ -103,8 +106,11 @@ export interface Hub {
   registerMerchant(registration: MerchantRegistration): Promise<Merchant>;
   /** Every registered merchant. */
   merchants(): Merchant[];
-  /** The ledger the hub settles on (the default SQLite one unless `options.ledger` was given). */
-  readonly ledger: ChannelLedger;
+  /**
+   * The ledger the hub settles on: the default SQLite `TrickleLedger` (with `fundPayer`,
+   * `payout`, `audit`) unless `options.ledger` was given.
+   */
+  readonly ledger: L;
   /** A channel's current state as the hub would report it, if it is in memory. */
   channel(channelId: ChannelId): ChannelState | undefined;
   /** Open connections. */
@@ -122,13 +128,18 @@ const defaultAssets: readonly Asset[] = [checkAsset('USD', 6)];
  * @example
  * ```ts
  * import { createHub } from '@trickle/hub';
- * declare const ledger: import('@trickle/hub').ChannelLedger;
- * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, port: 8787, ledger });
+ * import { publicKeyOf, asSecretKey } from '@trickle/protocol';
+ * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, port: 8787 });
  * console.log(hub.url); // ws://127.0.0.1:8787
+ * // The default ledger is SQLite in the data folder; money enters it through fundPayer.
+ * const clientKey = publicKeyOf(asSecretKey(new Uint8Array(32).fill(7)));
+ * await hub.ledger.fundPayer({ clientKey, asset: { code: 'USD', scale: 6 }, amount: 1_000_000n, reference: 'card-charge-1' });
  * await hub.close();
  * ```
  */
-export async function createHub(options: CreateHubOptions): Promise<Hub> {
+export async function createHub<L extends ChannelLedger = TrickleLedger>(
+  options: CreateHubOptions<L>,
+): Promise<Hub<L>> {
   if (typeof options !== 'object' || options === null) throw new TypeError('createHub: options must be an object');
   const networkId = assertNetworkId(options.networkId);
   const limits = resolveLimits(options.limits);
@@ -148,8 +159,10 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
   const domain: Domain = { networkId, hubId: hubIdFromKey(hubKey) };
   const ownsLedger = options.ledger === undefined;
   const inlineVerifier = options.inlineVerifier ?? tinySecp256k1Verifier;
-  const ledger =
-    options.ledger ?? (await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier));
+  // Without options.ledger, L is its default, TrickleLedger: the cast states that.
+  const ledger: L =
+    options.ledger ??
+    ((await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier)) as unknown as L);
   const ownsStore = options.store === undefined;
   const store = options.store ?? sqliteChannelStore({ path: join(options.dataDir, 'channels.sqlite') });
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
@@ -306,7 +319,7 @@ async function defaultLedger(
   feePpm: number,
   clock: Clock,
   verifier: Verifier,
-): Promise<ChannelLedger> {
+): Promise<TrickleLedger> {
   try {
     return await sqliteLedger({
       filename: join(dataDir, 'ledger.sqlite'),

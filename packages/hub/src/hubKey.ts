@@ -4,7 +4,7 @@
  * others is refused, as ssh refuses such a private key.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { asSecretKey, createSecretKey, fromHex, type RandomBytes, type SecretKey, toHex } from '@trickle/protocol';
 import { HubError } from './errors.js';
 
@@ -23,11 +23,28 @@ export const hubKeyFileName = 'hub.key';
  */
 export function loadOrCreateHubKey(dataDir: string, randomBytes: RandomBytes): SecretKey {
   if (typeof dataDir !== 'string' || dataDir.length === 0) throw new TypeError('dataDir: expected a folder path');
-  const path = join(dataDir, hubKeyFileName);
+  return loadOrCreateKeyFile(join(dataDir, hubKeyFileName), randomBytes);
+}
+
+/**
+ * Reads a secp256k1 secret key (hex) from `path`, creating its folder (0700) and the file
+ * (0600, fsynced, never overwriting one another process wrote meanwhile) if missing: for
+ * a hub's key, a merchant's, a CLI's. Throws `HubError('KEY_FILE')` for a malformed file
+ * or one readable by group or others. The key is never logged.
+ *
+ * @example
+ * ```ts
+ * import { loadOrCreateKeyFile, systemRandomBytes } from '@trickle/hub';
+ * const merchantKey = loadOrCreateKeyFile('/var/lib/shop/merchant.key', systemRandomBytes);
+ * ```
+ */
+export function loadOrCreateKeyFile(path: string, randomBytes: RandomBytes): SecretKey {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('path: expected a file path');
+  const dir = dirname(path);
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (cause) {
-    throw new HubError('KEY_FILE', `cannot create the data folder ${dataDir}`, { cause });
+    throw new HubError('KEY_FILE', `cannot create the folder ${dir}`, { cause });
   }
   let text: string;
   try {
@@ -44,7 +61,7 @@ export function loadOrCreateHubKey(dataDir: string, randomBytes: RandomBytes): S
     return createKeyFile(path, randomBytes);
   }
   try {
-    return asSecretKey(fromHex(text.trim(), 32, 'hub key'));
+    return asSecretKey(fromHex(text.trim(), 32, 'key file'));
   } catch (cause) {
     throw new HubError('KEY_FILE', `${path} does not hold a 32-byte hex key`, { cause });
   }
@@ -62,7 +79,7 @@ function createKeyFile(path: string, randomBytes: RandomBytes): SecretKey {
       closeSync(fd);
     }
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateHubKey(join(path, '..'), randomBytes);
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKeyFile(path, randomBytes);
     throw new HubError('KEY_FILE', `cannot create ${path}`, { cause });
   }
   return secretKey;

@@ -8,7 +8,7 @@ export type { ChannelEngine, Reply } from './channelEngine.js';
 export { type CreateHubOptions, createHub, type Hub } from './createHub.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export { createGroupCommit, type GroupCommit } from './groupCommit.js';
-export { hubKeyFileName, loadOrCreateHubKey } from './hubKey.js';
+export { hubKeyFileName, loadOrCreateHubKey, loadOrCreateKeyFile } from './hubKey.js';
 export type { ChannelLedger, LedgerChannel, LedgerErrorCode, SettlementResult, SignedState } from './ledgerPort.js';
 export * from './limits.js';
 export type { Merchant, MerchantRegistration } from './merchants.js';

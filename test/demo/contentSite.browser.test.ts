@@ -1,0 +1,86 @@
+/**
+ * The reader page in a real browser: headless Chromium opens the content site, opens a
+ * demo channel, pays for an article; the article appears and the balance shown drops by
+ * exactly its price. A screenshot is saved to test-results/content-site.png.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startContentSite, type ContentSite } from '../../examples/content-site/src/site.js';
+import { createHub, type Hub } from '../../packages/hub/src/index.js';
+import { createMerchant } from '../../packages/merchant/src/index.js';
+import { asset, createSecretKey, parseAmount, toHex } from '../../packages/protocol/src/index.js';
+import { launchChromium, type TestBrowser } from '../support/chromium.js';
+
+const usd = asset('USD', 6);
+const networkId = 2;
+const screenshotDir = join(import.meta.dirname, '..', '..', 'test-results');
+
+describe('the content site in a real browser', () => {
+  let dataDir: string;
+  let hub: Hub;
+  let site: ContentSite;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'trickle-site-'));
+    hub = await createHub({ dataDir, networkId, assets: [usd] });
+    const merchant = createMerchant({
+      secretKey: createSecretKey((n) => crypto.getRandomValues(new Uint8Array(n))),
+      hub: { publicKey: hub.publicKey, url: hub.url, networkId },
+      asset: usd,
+      entitlementCookie: { secure: false },
+    });
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    site = await startContentSite({
+      merchant,
+      port: 0,
+      faucet: async (clientKey) => {
+        await hub.ledger.fundPayer({ clientKey: clientKey as never, asset: usd, amount: 1_000_000n, reference: `t-${toHex(clientKey)}` });
+        return 1_000_000n;
+      },
+    });
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await hub?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('pays for an article: the article appears and the balance drops by exactly its price', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(site.url);
+    await page.waitForSelector('body[data-ready="true"]');
+
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#balance')?.getAttribute('data-units') === '100000');
+
+    const card = page.locator('.article[data-id="tides"]');
+    await card.locator('button').click();
+    await card.locator('.body').waitFor();
+    expect(await card.locator('.body').innerText()).toContain('two bulges');
+    await page.waitForFunction(() => document.querySelector('#balance')?.getAttribute('data-units') !== '100000');
+    const units = BigInt((await page.locator('#balance').getAttribute('data-units')) ?? '');
+    expect(units).toBe(100_000n - parseAmount('0.002', usd));
+    expect(await page.locator('#balance').innerText()).toBe('$0.098');
+    expect(await page.locator('#deposit').innerText()).toBe('left of $0.10');
+    await page.locator('#history tbody tr').first().waitFor();
+    expect(await page.locator('#history tbody tr').count()).toBe(1);
+    expect(await page.locator('#history tbody tr').first().innerText()).toContain('Why the tide comes in twice a day');
+
+    // Reading again is free: the entitlement covers it.
+    await card.locator('button').click();
+    await page.waitForFunction(() => document.querySelector('.article[data-id="tides"] .paid-note')?.textContent?.includes('Already yours'));
+    expect(BigInt((await page.locator('#balance').getAttribute('data-units')) ?? '')).toBe(units);
+
+    mkdirSync(screenshotDir, { recursive: true });
+    await page.screenshot({ path: join(screenshotDir, 'content-site.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
