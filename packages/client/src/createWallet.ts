@@ -44,6 +44,7 @@ import { WalletError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { hex as toHex } from './hex.js';
 import { createHubConnection, type HubConnection } from './hubConnection.js';
+import { createPayingFetch } from './payingFetch.js';
 import { checkPolicy, enforcePolicy, type Spent } from './policy.js';
 import {
   clientChannelOf,
@@ -1068,6 +1069,20 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     },
   });
 
+  const payingFetch = createPayingFetch(
+    { pay },
+    {
+      networkId: hub.networkId,
+      hubId: () => {
+        const id = pinnedHubId ?? domain?.hubId;
+        return id === undefined ? undefined : toHex(id);
+      },
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.entitlements === undefined ? {} : { entitlements: options.entitlements }),
+      clock,
+    },
+  );
+
   return {
     publicKey: signer.publicKey,
     openChannel,
@@ -1077,6 +1092,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     close,
     history: () => history.map(historyEntry),
     on: (event, listener) => events.on(event, listener),
+    fetch: payingFetch,
     get connected() {
       return session.ready;
     },

@@ -8,6 +8,14 @@
  */
 export { createWallet } from './createWallet.js';
 export { PolicyError, type PolicyErrorCode, WalletError, type WalletErrorCode } from './errors.js';
+export {
+  createPayingFetch,
+  type EntitlementCache,
+  entitlementCacheEntriesMax,
+  memoryEntitlementCache,
+  type PayingFetchOptions,
+  type PayingWallet,
+} from './payingFetch.js';
 export { checkPolicy, type SpendingPolicy } from './policy.js';
 export { type IndexedDbStoreOptions, indexedDbStore } from './store/indexedDbStore.js';
 export { memoryStore } from './store/memoryStore.js';

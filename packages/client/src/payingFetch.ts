@@ -72,8 +72,8 @@ export function memoryEntitlementCache(clock: { nowMs(): number }): EntitlementC
 export interface PayingFetchOptions {
   /** The network the wallet's hub is on: only offers for it are paid. */
   readonly networkId: number;
-  /** The hub id (hex) to insist on; offers naming another hub are not paid. Default: any hub on the network. */
-  readonly hubId?: string;
+  /** The wallet's hub id (hex), or a function returning it once known; offers naming another hub are not paid. */
+  readonly hubId?: string | (() => string | undefined);
   /** The fetch to wrap. Default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** Where entitlements are kept. Default an in-memory cache. */
@@ -122,7 +122,7 @@ export function createPayingFetch(
   const clock = options.clock ?? { nowMs: () => Date.now() };
   const baseFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const cache = options.entitlements ?? memoryEntitlementCache(clock);
-  const hubId = options.hubId?.toLowerCase();
+  const hubIdOf = typeof options.hubId === 'function' ? options.hubId : () => options.hubId as string | undefined;
 
   return async (input, init) => {
     const request = new Request(input, init);
@@ -134,6 +134,7 @@ export function createPayingFetch(
     const first = await baseFetch(request);
     if (first.status !== 402) return first;
 
+    const hubId = hubIdOf()?.toLowerCase();
     const offer = (await offersOf(first)).find(
       (o) => o.request.networkId === options.networkId && (hubId === undefined || toHex(o.request.hubId) === hubId),
     );

@@ -2,6 +2,7 @@
  * The wallet's public shapes and default limits: options, the Wallet interface, balances,
  * events. The behaviour is in createWallet.ts.
  */
+
 import type {
   Asset,
   ChannelId,
@@ -15,6 +16,7 @@ import type {
   Signer,
   Verifier,
 } from '@trickle/protocol';
+import type { EntitlementCache } from './payingFetch.js';
 import type { SpendingPolicy } from './policy.js';
 import type { ChannelRecord, HistoryRecord, WalletStore } from './store/walletStore.js';
 import type { Transport } from './transport/transport.js';
@@ -71,6 +73,10 @@ export interface CreateWalletOptions {
   readonly reconnectDelayMsMin?: number;
   /** Default {@link reconnectDelayMsMax} (10,000). */
   readonly reconnectDelayMsMax?: number;
+  /** The `fetch` that `wallet.fetch` wraps. Default the global `fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Where `wallet.fetch` keeps entitlements. Default in memory (browsers also keep the merchant's cookie). */
+  readonly entitlements?: EntitlementCache;
 }
 
 /** The wallet's balance. */
@@ -131,6 +137,13 @@ export interface Wallet {
   history(): readonly HistoryEntry[];
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof WalletEvents>(event: K, listener: (payload: WalletEvents[K]) => void): () => void;
+  /**
+   * A drop-in `fetch` that answers `402 Payment Required` by paying the offer for this
+   * wallet's hub (within the spending policy; nothing is signed if it refuses) and retrying
+   * once with the receipt. Entitlements the merchant hands back are kept, so reading the
+   * same resource again does not pay again.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** True while connected and resynced. */
   readonly connected: boolean;
   /** Disconnects and closes the store without closing the channel; queued payments fail with STOPPED. */

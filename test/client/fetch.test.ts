@@ -1,0 +1,149 @@
+/**
+ * `wallet.fetch` against a real hub (SQLite ledger) and a real merchant server
+ * (`node:http` + `nodeHttpPaywall`): it pays a 402 once and retries, keeps the
+ * entitlement, resends a POST body, refuses by policy before signing, ignores offers for
+ * another hub, and never pays twice for one call.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWallet, memoryStore, PolicyError, type Wallet } from '../../packages/client/src/index.js';
+import { wsTransport } from '../../packages/client/src/node.js';
+import { createHub, type Hub } from '../../packages/hub/src/index.js';
+import { nodeHttpPaywall } from '../../packages/merchant/src/adapters/nodeHttp.js';
+import { createMerchant, type Merchant } from '../../packages/merchant/src/index.js';
+import { createSecretKey, publicKeyOf } from '../../packages/protocol/src/index.js';
+import { fund, networkId, tempDir, testKey, usd } from '../hub/fixtures.js';
+
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+describe('wallet.fetch', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let hub: Hub;
+  let merchant: Merchant;
+  let server: Server;
+  let base: string;
+  const wallets: Wallet[] = [];
+  let requestsSeen = 0;
+
+  async function newWallet(label: string, policy?: { paymentMax?: bigint }): Promise<Wallet> {
+    const key = testKey(`fetch ${label}`);
+    await fund(hub, publicKeyOf(key), 1_000_000n);
+    const wallet = await createWallet({
+      key,
+      hub: { url: hub.url, networkId },
+      store: memoryStore(),
+      transport: wsTransport(),
+      ...(policy === undefined ? {} : { policy }),
+    });
+    await wallet.openChannel({ deposit: 100_000n });
+    wallets.push(wallet);
+    return wallet;
+  }
+
+  beforeAll(async () => {
+    dir = tempDir();
+    hub = await createHub({ dataDir: dir.path, networkId });
+    merchant = createMerchant({
+      secretKey: createSecretKey(randomBytes),
+      hub: { publicKey: hub.publicKey, url: hub.url, networkId },
+      asset: usd,
+    });
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    const article = nodeHttpPaywall(merchant, { price: '0.002' });
+    const perCall = nodeHttpPaywall(merchant, { price: '0.0001', entitlement: false });
+    server = createServer(async (req, res) => {
+      requestsSeen++;
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/article' && (await article(req, res))) res.end('the article');
+      else if (path === '/echo' && (await perCall(req, res))) {
+        let body = '';
+        for await (const chunk of req) body += chunk;
+        res.end(`echo:${body}`);
+      } else if (path === '/free') res.end('free');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const wallet of wallets) await wallet.stop();
+    await new Promise((resolve) => server.close(resolve));
+    await hub.close();
+    dir.remove();
+  });
+
+  it('pays a 402 once, retries, and gets the resource', async () => {
+    const wallet = await newWallet('pays');
+    const response = await wallet.fetch(`${base}/article`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('the article');
+    expect(wallet.balance()?.spent).toBe(2_000n);
+    expect(wallet.history()).toHaveLength(1);
+  });
+
+  it('reads again with the entitlement, without paying', async () => {
+    const wallet = await newWallet('entitled');
+    await (await wallet.fetch(`${base}/article`)).text();
+    const before = requestsSeen;
+    const again = await wallet.fetch(`${base}/article`);
+    expect(await again.text()).toBe('the article');
+    expect(requestsSeen - before).toBe(1); // no 402, no retry
+    expect(wallet.balance()?.spent).toBe(2_000n);
+  });
+
+  it('resends a POST body on the paid retry', async () => {
+    const wallet = await newWallet('post');
+    const response = await wallet.fetch(`${base}/echo`, { method: 'POST', body: 'hello' });
+    expect(await response.text()).toBe('echo:hello');
+    expect(wallet.balance()?.spent).toBe(100n);
+  });
+
+  it('passes through answers that are not 402', async () => {
+    const wallet = await newWallet('free');
+    expect(await (await wallet.fetch(`${base}/free`)).text()).toBe('free');
+    expect(wallet.balance()?.spent).toBe(0n);
+  });
+
+  it('refuses by policy with a typed error before anything is signed', async () => {
+    const wallet = await newWallet('capped', { paymentMax: 1_000n });
+    await expect(wallet.fetch(`${base}/article`)).rejects.toBeInstanceOf(PolicyError);
+    expect(wallet.balance()?.spent).toBe(0n);
+    expect(wallet.history()).toHaveLength(0);
+  });
+
+  it('does not pay an offer for another hub, and returns the 402 as it is', async () => {
+    const wallet = await newWallet('foreign');
+    const otherHub = createMerchant({
+      secretKey: createSecretKey(randomBytes),
+      hub: { publicKey: publicKeyOf(createSecretKey(randomBytes)), url: 'ws://elsewhere.example', networkId },
+      asset: usd,
+    });
+    const foreign = createServer((req, res) => void nodeHttpPaywall(otherHub, { price: '0.001' })(req, res));
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await wallet.fetch(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/x`);
+      expect(response.status).toBe(402);
+      expect(wallet.balance()?.spent).toBe(0n);
+    } finally {
+      await new Promise((resolve) => foreign.close(resolve));
+    }
+  });
+
+  it('pays at most once per call: a refused paid retry comes back as the 402', async () => {
+    const wallet = await newWallet('once');
+    // A server that always answers 402 with a fresh offer, even to a paid retry.
+    const greedy = createServer((req, res) => {
+      const offer = merchant.createPaymentRequired({ resource: 'GET /greedy', amount: 100n, url: 'http://x/greedy' });
+      res.writeHead(402, { 'PAYMENT-REQUIRED': Buffer.from(JSON.stringify(offer)).toString('base64') }).end();
+    });
+    await new Promise<void>((resolve) => greedy.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await wallet.fetch(`http://127.0.0.1:${(greedy.address() as AddressInfo).port}/greedy`);
+      expect(response.status).toBe(402);
+      expect(wallet.balance()?.spent).toBe(100n);
+    } finally {
+      await new Promise((resolve) => greedy.close(resolve));
+    }
+  });
+});
