@@ -133,7 +133,7 @@ describe('wallet.fetch', () => {
   it('pays at most once per call: a refused paid retry comes back as the 402', async () => {
     const wallet = await newWallet('once');
     // A server that always answers 402 with a fresh offer, even to a paid retry.
-    const greedy = createServer((req, res) => {
+    const greedy = createServer((_req, res) => {
       const offer = merchant.createPaymentRequired({ resource: 'GET /greedy', amount: 100n, url: 'http://x/greedy' });
       res.writeHead(402, { 'PAYMENT-REQUIRED': Buffer.from(JSON.stringify(offer)).toString('base64') }).end();
     });
