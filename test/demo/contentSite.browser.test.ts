@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startContentSite, type ContentSite } from '../../examples/content-site/src/site.js';
+import { type ContentSite, startContentSite } from '../../examples/content-site/src/site.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
 import { createMerchant } from '../../packages/merchant/src/index.js';
 import { asset, createSecretKey, parseAmount, toHex } from '../../packages/protocol/src/index.js';
@@ -37,7 +37,12 @@ describe('the content site in a real browser', () => {
       merchant,
       port: 0,
       faucet: async (clientKey) => {
-        await hub.ledger.fundPayer({ clientKey: clientKey as never, asset: usd, amount: 1_000_000n, reference: `t-${toHex(clientKey)}` });
+        await hub.ledger.fundPayer({
+          clientKey: clientKey as never,
+          asset: usd,
+          amount: 1_000_000n,
+          reference: `t-${toHex(clientKey)}`,
+        });
         return 1_000_000n;
       },
     });
@@ -64,19 +69,23 @@ describe('the content site in a real browser', () => {
     const card = page.locator('.article[data-id="tides"]');
     await card.locator('button').click();
     await card.locator('.body').waitFor();
-    expect(await card.locator('.body').innerText()).toContain('two bulges');
+    expect(await card.locator('.body').textContent()).toContain('two bulges');
     await page.waitForFunction(() => document.querySelector('#balance')?.getAttribute('data-units') !== '100000');
     const units = BigInt((await page.locator('#balance').getAttribute('data-units')) ?? '');
     expect(units).toBe(100_000n - parseAmount('0.002', usd));
-    expect(await page.locator('#balance').innerText()).toBe('$0.098');
-    expect(await page.locator('#deposit').innerText()).toBe('left of $0.10');
+    expect(await page.locator('#balance').textContent()).toBe('$0.098');
+    expect(await page.locator('#deposit').textContent()).toBe('left of $0.10');
     await page.locator('#history tbody tr').first().waitFor();
     expect(await page.locator('#history tbody tr').count()).toBe(1);
-    expect(await page.locator('#history tbody tr').first().innerText()).toContain('Why the tide comes in twice a day');
+    expect(await page.locator('#history tbody tr').first().textContent()).toContain(
+      'Why the tide comes in twice a day',
+    );
 
     // Reading again is free: the entitlement covers it.
     await card.locator('button').click();
-    await page.waitForFunction(() => document.querySelector('.article[data-id="tides"] .paid-note')?.textContent?.includes('Already yours'));
+    await page.waitForFunction(() =>
+      document.querySelector('.article[data-id="tides"] .paid-note')?.textContent?.includes('Already yours'),
+    );
     expect(BigInt((await page.locator('#balance').getAttribute('data-units')) ?? '')).toBe(units);
 
     mkdirSync(screenshotDir, { recursive: true });

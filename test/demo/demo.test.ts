@@ -15,7 +15,11 @@ describe('pnpm demo --once', () => {
   it('buys three articles, reads one again for free, settles and audits, then exits 0', () => {
     const data = mkdtempSync(join(tmpdir(), 'trickle-demo-'));
     try {
-      const run = spawnSync('pnpm', ['demo', '--once', '--data', data], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      const run = spawnSync('pnpm', ['demo', '--once', '--data', data], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       const output = `${run.stdout}\n${run.stderr}`;
       expect(run.status, output).toBe(0);
       expect(output.match(/^ {2}\S.* 0\.\d+ USD .* ms .*receipt for invoice/gm) ?? [], output).toHaveLength(3);

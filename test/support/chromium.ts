@@ -21,7 +21,9 @@ export interface TestBrowser {
 /** Launches Chromium with a new, empty profile. */
 export async function launchChromium(): Promise<TestBrowser> {
   if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is missing at ${chromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does)`);
+    throw new Error(
+      `Chromium is missing at ${chromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does)`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'trickle-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -49,7 +49,10 @@ export async function createContentSiteApp(options: ContentSiteOptions): Promise
   });
 
   const app = new Hono();
-  app.get('/', (c) => c.html(indexHtml.replace('__CONFIG__', config.replaceAll('<', '\\u003c'))));
+  const configTag = '<script id="config" type="application/json">{}</script>';
+  if (!indexHtml.includes(configTag)) throw new Error('index.html lost its config tag');
+  const page = indexHtml.replace(configTag, configTag.replace('{}', config.replaceAll('<', '\\u003c')));
+  app.get('/', (c) => c.html(page));
   app.get('/reader.js', (c) => c.body(readerJs, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/style.css', (c) => c.body(styleCss, 200, { 'content-type': 'text/css; charset=utf-8' }));
 

@@ -1,0 +1,104 @@
+/**
+ * Runs the paid API example end to end in one process: a hub with the SQLite ledger in a
+ * temporary folder, the API as a merchant, and a client that calls it 1,000 times through
+ * `wallet.fetch`, then prints what it paid and how long it took.
+ *
+ *   pnpm --filter @trickle/example-paid-api start [-- --calls 1000 --concurrency 16]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createWallet, memoryStore } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createHub } from '@trickle/hub';
+import { createMerchant } from '@trickle/merchant';
+import { asset, createSecretKey, formatAmount, publicKeyOf, toHex } from '@trickle/protocol';
+import { createApi } from './api.js';
+
+const usd = asset('USD', 6);
+const networkId = 2;
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+const { values } = parseArgs({
+  options: { calls: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '16' } },
+});
+const calls = Number(values.calls);
+const concurrency = Number(values.concurrency);
+const show = (units: bigint) => formatAmount(units, usd, { withCode: true });
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'trickle-paid-api-'));
+  const hub = await createHub({ dataDir, networkId, assets: [usd], feePpm: 10_000 });
+  const merchant = createMerchant({
+    secretKey: createSecretKey(randomBytes),
+    hub: { publicKey: hub.publicKey, url: hub.url, networkId },
+    asset: usd,
+  });
+  await hub.registerMerchant({ publicKey: merchant.publicKey, name: 'Geocoder API' });
+  const api = await createApi(merchant);
+  const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+  console.log(`hub ${hub.url}   api ${apiUrl}`);
+
+  // The caller: $1.00 on the ledger, a $0.50 channel, 1,000 calls.
+  const key = createSecretKey(randomBytes);
+  await hub.ledger.fundPayer({
+    clientKey: publicKeyOf(key),
+    asset: usd,
+    amount: 1_000_000n,
+    reference: `paid-api-${toHex(publicKeyOf(key))}`,
+  });
+  const wallet = await createWallet({
+    key,
+    hub: { url: hub.url, networkId, hubId: toHex(hub.hubId) },
+    store: memoryStore(),
+    transport: wsTransport(),
+  });
+  await wallet.openChannel({ deposit: 500_000n, asset: usd });
+
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < calls) {
+        const i = next++;
+        const t0 = performance.now();
+        const response = await wallet.fetch(`${apiUrl}/v1/locate?place=city-${i}`);
+        if (!response.ok) throw new Error(`call ${i}: ${response.status}`);
+        await response.json();
+        latenciesMs.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const batch = await wallet.fetch(`${apiUrl}/v1/locate-batch?places=lisbon,oslo,quito`);
+  const batchPlaces = (await batch.json()) as unknown[];
+
+  const balance = wallet.balance()!;
+  const vouchers = new Set(wallet.history().map((h) => h.seq)).size;
+  latenciesMs.sort((a, b) => a - b);
+  console.log(`
+${calls.toLocaleString('en')} calls at 0.0001 USD, ${concurrency} at a time
+  paid        ${show(balance.spent)} in total (${show(balance.spent / BigInt(calls + 1))} per payment on average)
+  took        ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round((calls / elapsedMs) * 1000).toLocaleString('en')} calls/s
+  latency     p50 ${percentile(latenciesMs, 50).toFixed(2)} ms, p99 ${percentile(latenciesMs, 99).toFixed(2)} ms (request, 402, payment, paid retry)
+  signatures  ${vouchers.toLocaleString('en')} vouchers covered ${(calls + 1).toLocaleString('en')} payments
+  batch       ${batchPlaces.length} places for ${show(3n * 80n)}
+  balance     ${show(balance.available)} left in the channel`);
+
+  const closed = await wallet.close();
+  console.log(`  closed      refund ${show(closed.refund)} to the caller's ledger account`);
+  await wallet.stop();
+  await api.close();
+  await hub.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
