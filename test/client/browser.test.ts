@@ -3,12 +3,8 @@
  * stores its state in IndexedDB, opens a channel and pays over the browser's own
  * WebSocket; the merchant checks the receipts.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
 import {
@@ -19,10 +15,9 @@ import {
   toHex,
 } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { launchChromium } from '../support/chromium.js';
 
-const chromiumPath = '/usr/bin/chromium';
-
-describe.skipIf(!existsSync(chromiumPath))('the wallet in a real browser', () => {
+describe('the wallet in a real browser', () => {
   let dir: ReturnType<typeof tempDir>;
   let hub: Hub;
   let server: Server;
@@ -70,22 +65,9 @@ describe.skipIf(!existsSync(chromiumPath))('the wallet in a real browser', () =>
     const merchant = testMerchant('browser shop', hub);
     await hub.registerMerchant({ publicKey: merchant.publicKey });
     const tokens = [merchant.request(100n), merchant.request(250n), merchant.request(1n)].map(encodePaymentRequest);
-    const profile = mkdtempSync(join(tmpdir(), 'trickle-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
+      const page = await browser.context.newPage();
       await page.goto(pageUrl);
       const result = await page.evaluate(
         async ({ url, networkId, secret, tokens }) => {
@@ -120,7 +102,6 @@ describe.skipIf(!existsSync(chromiumPath))('the wallet in a real browser', () =>
       for (const token of result.history) expect(checkReceiptMac(merchant.macKey, decodeReceipt(token))).toBe(true);
     } finally {
       await browser.close();
-      rmSync(profile, { recursive: true, force: true });
     }
   }, 60_000);
 });
