@@ -8,14 +8,17 @@
 import type pg from 'pg';
 import {
   accountFromSql,
+  accountValues,
   channelColumns,
   channelFromSql,
   channelValues,
   entryFromSql,
   failureFromSql,
+  failureValues,
   type SqlRow,
   stateFromSql,
   transferFromSql,
+  transferValues,
 } from '../store/sqlRows.js';
 import type { StoreReplies, StoreRequest, WriteSet } from '../store/txn.js';
 
@@ -256,60 +259,9 @@ export class PgStore {
   }
 
   private async write(w: WriteSet): Promise<void> {
-    await this.insert(
-      'accounts',
-      accountColumns,
-      (w.accountsInsert ?? []).map((a) => [
-        a.id,
-        a.kind,
-        a.assetCode,
-        a.assetScale,
-        a.allowNegative,
-        a.debitsPending,
-        a.debitsPosted,
-        a.creditsPending,
-        a.creditsPosted,
-        a.version,
-        a.createdAtMs,
-      ]),
-    );
-    await this.insert(
-      'transfers',
-      transferColumns,
-      (w.transfersInsert ?? []).map((t) => [
-        t.id,
-        t.kind,
-        t.debitAccountId,
-        t.creditAccountId,
-        t.amount,
-        t.pendingId,
-        t.timeoutMs,
-        t.expiresAtMs,
-        t.pendingStatus,
-        t.code,
-        t.ref,
-        t.memo,
-        t.createdAtMs,
-      ]),
-    );
-    await this.insert(
-      'transfer_failures',
-      failureColumns,
-      (w.failuresInsert ?? []).map((f) => [
-        f.id,
-        f.kind,
-        f.debitAccountId,
-        f.creditAccountId,
-        f.amount,
-        f.pendingId,
-        f.timeoutMs,
-        f.code,
-        f.ref,
-        f.memo,
-        f.error,
-        f.createdAtMs,
-      ]),
-    );
+    await this.insert('accounts', accountColumns, (w.accountsInsert ?? []).map(accountValues));
+    await this.insert('transfers', transferColumns, (w.transfersInsert ?? []).map(transferValues));
+    await this.insert('transfer_failures', failureColumns, (w.failuresInsert ?? []).map(failureValues));
     const sums: readonly Column[] = [accountColumns[0], ...accountColumns.slice(5, 10)] as Column[];
     await this.update(
       'accounts',

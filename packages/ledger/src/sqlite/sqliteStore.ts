@@ -5,17 +5,19 @@
  */
 import { assert } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
-import type { AccountRow, TransferRow } from '../store/rows.js';
 import {
   accountFromSql,
+  accountValues,
   channelColumns,
   channelFromSql,
   channelValues,
   entryFromSql,
   failureFromSql,
+  failureValues,
   type SqlRow,
   stateFromSql,
   transferFromSql,
+  transferValues,
 } from '../store/sqlRows.js';
 import type { StoreReplies, StoreRequest, WriteSet } from '../store/txn.js';
 
@@ -164,13 +166,9 @@ export class SqliteStore {
   }
 
   private write(w: WriteSet): void {
-    for (const a of w.accountsInsert ?? []) this.insertAccount(a);
-    for (const t of w.transfersInsert ?? []) this.insertTransfer(t);
-    for (const f of w.failuresInsert ?? []) {
-      const { id, kind, debitAccountId, creditAccountId, amount, pendingId, timeoutMs, code, ref, memo } = f;
-      const values = [id, kind, debitAccountId, creditAccountId, amount, pendingId, timeoutMs, code, ref, memo];
-      this.run(sql.insertFailure, ...values, f.error, f.createdAtMs);
-    }
+    for (const a of w.accountsInsert ?? []) this.run(sql.insertAccount, ...accountValues(a));
+    for (const t of w.transfersInsert ?? []) this.run(sql.insertTransfer, ...transferValues(t));
+    for (const f of w.failuresInsert ?? []) this.run(sql.insertFailure, ...failureValues(f));
     for (const { row, expectedVersion } of w.accountsUpdate ?? []) {
       const changed = this.run(
         sql.updateAccount,
@@ -202,41 +200,5 @@ export class SqliteStore {
     for (const e of w.entriesInsert ?? [])
       this.run(sql.insertEntry, e.channelId, e.position, e.payee, e.invoiceId, e.amount);
     for (const t of w.payeeTotalsUpsert ?? []) this.run(sql.upsertTotal, t.channelId, t.payee, t.gross);
-  }
-
-  private insertAccount(a: AccountRow): void {
-    this.run(
-      sql.insertAccount,
-      a.id,
-      a.kind,
-      a.assetCode,
-      a.assetScale,
-      a.allowNegative,
-      a.debitsPending,
-      a.debitsPosted,
-      a.creditsPending,
-      a.creditsPosted,
-      a.version,
-      a.createdAtMs,
-    );
-  }
-
-  private insertTransfer(t: TransferRow): void {
-    this.run(
-      sql.insertTransfer,
-      t.id,
-      t.kind,
-      t.debitAccountId,
-      t.creditAccountId,
-      t.amount,
-      t.pendingId,
-      t.timeoutMs,
-      t.expiresAtMs,
-      t.pendingStatus,
-      t.code,
-      t.ref,
-      t.memo,
-      t.createdAtMs,
-    );
   }
 }

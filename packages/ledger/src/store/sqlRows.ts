@@ -213,3 +213,57 @@ export function channelValues(row: ChannelRow): unknown[] {
     row.version,
   ];
 }
+
+/** An accounts row's values in column order (id, kind, asset_code, ... created_at_ms), for inserts. */
+export function accountValues(a: AccountRow): unknown[] {
+  return [
+    a.id,
+    a.kind,
+    a.assetCode,
+    a.assetScale,
+    a.allowNegative,
+    a.debitsPending,
+    a.debitsPosted,
+    a.creditsPending,
+    a.creditsPosted,
+    a.version,
+    a.createdAtMs,
+  ];
+}
+
+/** A transfers row's values in column order (id ... created_at_ms; `serial` is assigned by the database). */
+export function transferValues(t: TransferRow): unknown[] {
+  return [
+    t.id,
+    t.kind,
+    t.debitAccountId,
+    t.creditAccountId,
+    t.amount,
+    t.pendingId,
+    t.timeoutMs,
+    t.expiresAtMs,
+    t.pendingStatus,
+    t.code,
+    t.ref,
+    t.memo,
+    t.createdAtMs,
+  ];
+}
+
+/** A transfer_failures row's values in column order (id ... error, created_at_ms). */
+export function failureValues(f: FailureRow): unknown[] {
+  return [
+    f.id,
+    f.kind,
+    f.debitAccountId,
+    f.creditAccountId,
+    f.amount,
+    f.pendingId,
+    f.timeoutMs,
+    f.code,
+    f.ref,
+    f.memo,
+    f.error,
+    f.createdAtMs,
+  ];
+}
