@@ -12,8 +12,9 @@ import {
   type Receipt,
   resourceHash,
   signEntitlement,
+  type Verifier,
 } from '@trickle/protocol';
-import { entitlementTtlMsMax, entitlementTtlMsMin } from './limits.js';
+import { entitlementTtlMsMax, entitlementTtlMsMin, verifiedEntitlementsCachedMax } from './limits.js';
 import { checkDurationMs, type MerchantContext } from './merchantConfig.js';
 
 /** Parameters of {@link issueEntitlement}. */
@@ -75,7 +76,9 @@ export type EntitlementTokenCheck =
 
 /**
  * Checks an entitlement token for `resource` now: syntax, network, merchant, resource,
- * expiry, then the signature. Never throws for a bad token.
+ * expiry, then the signature. A token whose signature verified before is not verified
+ * again (the token is its signed bytes and signature, so the same string is the same
+ * signed content); the other checks run every time. Never throws for a bad token.
  *
  * @example
  * ```ts
@@ -95,16 +98,25 @@ export function checkEntitlementToken(
   } catch {
     return { ok: false, reason: 'ENTITLEMENT_INVALID', details: 'not an entitlement token' };
   }
+  const cache = context.verifiedEntitlements;
+  const seen = cache.delete(token);
   const check = checkEntitlement(entitlement, {
     merchantKey: context.publicKey,
     networkId: context.networkId,
     resource: resourceHash(resource),
     nowMs: context.clock.nowMs(),
-    verifier: context.verifier,
+    verifier: seen ? alreadyVerified : context.verifier,
   });
-  if (check === 'valid') return { ok: true, entitlement, token };
+  if (check === 'valid') {
+    cache.set(token, true);
+    if (cache.size > verifiedEntitlementsCachedMax) cache.delete(cache.keys().next().value as string);
+    return { ok: true, entitlement, token };
+  }
   if (check === 'expired') {
     return { ok: false, reason: 'ENTITLEMENT_EXPIRED', details: `expired at ${entitlement.expiresAtMs}` };
   }
   return { ok: false, reason: 'ENTITLEMENT_INVALID', details: check };
 }
+
+/** Stands in for the verifier for a token whose signature verified before (see the cache above). */
+const alreadyVerified: Verifier = { name: 'verified-before', verify: () => true };

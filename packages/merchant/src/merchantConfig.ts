@@ -104,6 +104,8 @@ export interface MerchantContext {
   readonly macKey: MerchantKey;
   /** Signs entitlements with the merchant's key. */
   readonly signer: Signer;
+  /** Entitlement tokens whose signature verified, most recently used last (bounded). */
+  readonly verifiedEntitlements: Map<string, true>;
 }
 
 /**
@@ -187,6 +189,7 @@ export function resolveMerchantConfig(config: MerchantConfig): MerchantContext {
     clock: config.clock ?? systemClock,
     randomBytes,
     verifier: config.verifier ?? nobleVerifier,
+    verifiedEntitlements: new Map(),
     entitlementCookie:
       cookie === false ? false : { secure: cookie?.secure ?? true, sameSite: cookie?.sameSite ?? 'Lax' },
     macKey: deriveMerchantKey({ secretKey, peerKey: hubKey, networkId, hubId, payeeId: payee }),

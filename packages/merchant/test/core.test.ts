@@ -6,6 +6,7 @@ import {
   createTrickleRequirements,
   decodePaymentResponseHeader,
   http402Headers,
+  nobleVerifier,
   type PaymentRequired,
   publicKeyOf,
   readTrickleOffer,
@@ -217,6 +218,38 @@ describe('payments outside the paywall (the seam for other servers, e.g. an x402
     });
     expect(f.merchant.checkEntitlement(token, 'GET /a').ok).toBe(true);
     expect(f.merchant.checkEntitlement(token, 'GET /b')).toMatchObject({ ok: false, reason: 'ENTITLEMENT_INVALID' });
+    f.clock.advance(5_000);
+    expect(f.merchant.checkEntitlement(token, 'GET /a')).toMatchObject({ ok: false, reason: 'ENTITLEMENT_EXPIRED' });
+  });
+});
+
+describe('entitlement signature cache', () => {
+  it('verifies a token once; later reads still check resource and expiry, and a changed token is verified again', () => {
+    let verifications = 0;
+    const f = merchantFixture({
+      verifier: {
+        name: 'counting',
+        verify: (signature, message, key) => {
+          verifications++;
+          return nobleVerifier.verify(signature, message, key);
+        },
+      },
+    });
+    const offer = f.merchant.createOffer({ resource: 'GET /a', amount: 10n });
+    const { token } = f.merchant.issueEntitlement({
+      receipt: f.hub.receiptFor(offer.request),
+      resource: 'GET /a',
+      ttlMs: 5_000,
+    });
+    for (let i = 0; i < 5; i++) expect(f.merchant.checkEntitlement(token, 'GET /a').ok).toBe(true);
+    expect(verifications).toBe(1);
+    // The cached signature does not open another resource, nor outlive the token.
+    expect(f.merchant.checkEntitlement(token, 'GET /b')).toMatchObject({ ok: false, reason: 'ENTITLEMENT_INVALID' });
+    // A token with one character changed is new content: verified, and refused.
+    const last = token.at(-2) === 'A' ? 'B' : 'A';
+    const tampered = `${token.slice(0, -2)}${last}${token.at(-1)}`;
+    expect(f.merchant.checkEntitlement(tampered, 'GET /a').ok).toBe(false);
+    expect(verifications).toBe(2);
     f.clock.advance(5_000);
     expect(f.merchant.checkEntitlement(token, 'GET /a')).toMatchObject({ ok: false, reason: 'ENTITLEMENT_EXPIRED' });
   });
