@@ -178,40 +178,51 @@ export function asciiBytes(text: string): Uint8Array {
  */
 export class ByteWriter {
   readonly #bytes: Uint8Array;
-  readonly #view: DataView;
   #offset = 0;
 
   constructor(length: number) {
     this.#bytes = new Uint8Array(length);
-    this.#view = new DataView(this.#bytes.buffer);
+  }
+
+  /** Asserts room for `length` more bytes: writing past the end is a bug. */
+  #reserve(length: number): number {
+    const at = this.#offset;
+    if (at + length > this.#bytes.length) {
+      throw new RangeError(`layout: writing ${length} bytes at ${at} overflows ${this.#bytes.length}`);
+    }
+    this.#offset = at + length;
+    return at;
   }
 
   /** Appends one byte (0..255). */
   u8(value: number): this {
-    this.#view.setUint8(this.#offset, value);
-    this.#offset += 1;
+    this.#bytes[this.#reserve(1)] = value;
     return this;
   }
 
   /** Appends a big-endian u32. */
   u32(value: number): this {
-    this.#view.setUint32(this.#offset, value);
-    this.#offset += 4;
+    const at = this.#reserve(4);
+    const v = value >>> 0;
+    this.#bytes[at] = v >>> 24;
+    this.#bytes[at + 1] = v >>> 16;
+    this.#bytes[at + 2] = v >>> 8;
+    this.#bytes[at + 3] = v;
     return this;
   }
 
   /** Appends a big-endian u64 (a bigint in 0..2^64-1, or a safe non-negative integer). */
   u64(value: bigint | number): this {
-    this.#view.setBigUint64(this.#offset, BigInt(value));
-    this.#offset += 8;
+    const at = this.#reserve(8);
+    u64Scratch.setBigUint64(0, BigInt(value));
+    this.#bytes.set(u64ScratchBytes, at);
     return this;
   }
 
   /** Appends a fixed-size byte string; throws `RangeError` unless it is exactly `length` bytes. */
   bytes(value: Uint8Array, length: number, title: string): this {
     assertBytes(value, length, title);
-    this.#bytes.set(value, this.#offset);
-    this.#offset += value.length;
+    this.#bytes.set(value, this.#reserve(value.length));
     return this;
   }
 
@@ -223,6 +234,10 @@ export class ByteWriter {
     return this.#bytes;
   }
 }
+
+// One DataView for every u64 write: creating a DataView per layout cost more than the write.
+const u64ScratchBytes = new Uint8Array(8);
+const u64Scratch = new DataView(u64ScratchBytes.buffer);
 
 /**
  * A short description of a value's type for error messages (never its content).

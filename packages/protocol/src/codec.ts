@@ -7,7 +7,7 @@ import { Packr } from 'msgpackr';
 import { describe } from './bytes.js';
 import { frameBytesMax } from './limits.js';
 import { type ClientMessage, clientMessageCodecs, type HubMessage, hubMessageCodecs } from './messages.js';
-import { type Codec, FrameError, isPlainObject } from './schema.js';
+import { type Codec, FrameError, isPlainObject, pathNeeded } from './schema.js';
 
 /**
  * msgpackr options, all set so that a library default changing cannot change the wire:
@@ -71,6 +71,12 @@ function decodeWith<T>(codecs: Record<string, Codec<unknown>>, frame: Uint8Array
   if (codec === undefined) throw new FrameError('MALFORMED_FRAME', `${side}.t`, 'unknown message type');
   const id = value.id;
   try {
+    try {
+      // Fast path: no path strings are built; a fault is decoded again with paths to name it.
+      return { type, ...(codec.decode(value, undefined) as object) } as T;
+    } catch (error) {
+      if (error !== pathNeeded) throw error;
+    }
     return { type, ...(codec.decode(value, type as string) as object) } as T;
   } catch (error) {
     if (!(error instanceof FrameError)) {

@@ -106,10 +106,30 @@ export function readHeader(reader: ByteReader, kind: LayoutKind): number {
  * ```
  */
 export function writeAsset(writer: ByteWriter, value: Asset): ByteWriter {
-  const checked = checkAsset(value.code, value.scale);
-  const code = new Uint8Array(assetCodeCharsMax);
-  code.set(asciiBytes(checked.code));
-  return writer.bytes(code, assetCodeCharsMax, 'asset.code').u8(checked.scale);
+  return writer.bytes(assetLayout(value), assetBytes, 'asset');
+}
+
+/** Encoded assets by code, then by scale: a channel's asset is written into every receipt. */
+const assetLayouts = new Map<string, (Uint8Array | undefined)[]>();
+/** Distinct asset codes remembered at most (a hub accepts a handful). */
+const assetLayoutsMax = 64;
+
+/** The 13 bytes of a valid asset (throws like `asset` for an invalid one); cached, never handed out. */
+function assetLayout(value: Asset): Uint8Array {
+  if (typeof value?.scale === 'number') {
+    const cached = assetLayouts.get(value.code)?.[value.scale];
+    if (cached !== undefined) return cached;
+  }
+  const checked = checkAsset(value?.code, value?.scale);
+  const bytes = new Uint8Array(assetBytes);
+  bytes.set(asciiBytes(checked.code));
+  bytes[assetCodeCharsMax] = checked.scale;
+  if (assetLayouts.size < assetLayoutsMax || assetLayouts.has(checked.code)) {
+    const byScale = assetLayouts.get(checked.code) ?? [];
+    byScale[checked.scale] = bytes;
+    assetLayouts.set(checked.code, byScale);
+  }
+  return bytes;
 }
 
 /**

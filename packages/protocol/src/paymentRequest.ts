@@ -9,10 +9,11 @@ import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { type Asset, assertAmount } from './amount.js';
 import { assertBytes, ByteReader, concatBytes, equalBytesConstantTime, fromBase64url, toBase64url } from './bytes.js';
 import { assertTimeMs } from './channelRequests.js';
-import { hmacSha256, sha256 } from './crypto.js';
+import { sha256 } from './crypto.js';
 import { beginLayout, readAsset, readHeader, writeAsset } from './domain.js';
 import { TrickleError } from './errors.js';
 import { byteSizes, type HubId, type InvoiceId, type Mac, type MerchantKey, type PayeeId } from './ids.js';
+import { cachedHmacKeyState, hmacWithState } from './sha256.js';
 
 /** The authenticated fields of a payment request. */
 export interface PaymentRequestBody {
@@ -87,7 +88,8 @@ export function paymentRequestBytes(body: PaymentRequestBody): Uint8Array {
  * ```
  */
 export function createPaymentRequest(key: MerchantKey, body: PaymentRequestBody): PaymentRequest {
-  return { ...body, mac: hmacSha256(assertBytes(key, 32, 'key'), paymentRequestBytes(body)) as Mac };
+  const state = cachedHmacKeyState(assertBytes(key, 32, 'key'));
+  return { ...body, mac: hmacWithState(state, paymentRequestBytes(body)) as Mac };
 }
 
 /**
@@ -108,7 +110,10 @@ export function checkPaymentRequestMac(key: MerchantKey, request: PaymentRequest
   } catch {
     return false;
   }
-  return request.mac.length === byteSizes.mac && equalBytesConstantTime(hmacSha256(key, bytes), request.mac);
+  return (
+    request.mac.length === byteSizes.mac &&
+    equalBytesConstantTime(hmacWithState(cachedHmacKeyState(key), bytes), request.mac)
+  );
 }
 
 /**

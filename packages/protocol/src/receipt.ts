@@ -7,7 +7,6 @@
  */
 import { type Asset, assertAmount } from './amount.js';
 import { assertBytes, ByteReader, concatBytes, equalBytesConstantTime, fromBase64url, toBase64url } from './bytes.js';
-import { hmacSha256 } from './crypto.js';
 import { beginLayout, readAsset, readHeader, writeAsset } from './domain.js';
 import { TrickleError } from './errors.js';
 import {
@@ -19,6 +18,7 @@ import {
   type MerchantKey,
   type PayeeId,
 } from './ids.js';
+import { cachedHmacKeyState, hmacWithState } from './sha256.js';
 import { assertSeq } from './voucher.js';
 
 /** The authenticated fields of a receipt. */
@@ -73,7 +73,8 @@ export function receiptBytes(body: ReceiptBody): Uint8Array {
  * ```
  */
 export function createReceipt(key: MerchantKey, body: ReceiptBody): Receipt {
-  return { ...body, mac: hmacSha256(assertBytes(key, 32, 'key'), receiptBytes(body)) as Mac };
+  const state = cachedHmacKeyState(assertBytes(key, 32, 'key'));
+  return { ...body, mac: hmacWithState(state, receiptBytes(body)) as Mac };
 }
 
 /**
@@ -93,7 +94,10 @@ export function checkReceiptMac(key: MerchantKey, receipt: Receipt): boolean {
   } catch {
     return false;
   }
-  return receipt.mac.length === byteSizes.mac && equalBytesConstantTime(hmacSha256(key, bytes), receipt.mac);
+  return (
+    receipt.mac.length === byteSizes.mac &&
+    equalBytesConstantTime(hmacWithState(cachedHmacKeyState(key), bytes), receipt.mac)
+  );
 }
 
 /**

@@ -40,14 +40,30 @@ export class FrameError extends TrickleError {
   }
 }
 
+/**
+ * Where a value sits in a message, e.g. `pay.entries[3].amt`, for error messages; or
+ * `undefined` on the fast path, which builds no strings: a failure there throws
+ * {@link pathNeeded} and the caller decodes again with paths to report the fault.
+ */
+export type Path = string | undefined;
+
 /** Decodes an untrusted value and encodes a typed one. */
 export interface Codec<T> {
-  decode(value: unknown, path: string): T;
+  decode(value: unknown, path: Path): T;
   encode(value: T): unknown;
 }
 
-function fail(path: string, reason: string): never {
+/** Thrown on the fast path (no paths) instead of a FrameError: decode again with paths. */
+export const pathNeeded: unique symbol = Symbol('trickle.schema.pathNeeded');
+
+function fail(path: Path, reason: string): never {
+  if (path === undefined) throw pathNeeded;
   throw new FrameError('MALFORMED_FRAME', path, reason);
+}
+
+/** `path` + `.key`, only when reporting. */
+function child(path: Path, key: string): Path {
+  return path === undefined ? undefined : `${path}.${key}`;
 }
 
 function identity<T>(value: T): unknown {
@@ -139,7 +155,11 @@ export function arrayOf<T>(item: Codec<T>, min: number, max: number): Codec<T[]>
     decode(value, path) {
       if (!Array.isArray(value)) fail(path, `expected array, got ${describe(value)}`);
       if (value.length < min || value.length > max) fail(path, `expected ${min}..${max} items, got ${value.length}`);
-      return value.map((v, i) => item.decode(v, `${path}[${i}]`));
+      const out: T[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        out[i] = item.decode(value[i], path === undefined ? undefined : `${path}[${i}]`);
+      }
+      return out;
     },
     encode: (values) => values.map((v) => item.encode(v)),
   };
@@ -189,23 +209,31 @@ export function record<S extends Record<string, AnyField>>(
   fixed: Readonly<Record<string, string>> = {},
 ): Codec<RecordOf<S>> {
   const entries = Object.entries(fields);
-  const wireKeys = new Set([...Object.keys(fixed), ...entries.map(([, f]) => f.wire)]);
+  const fixedEntries = Object.entries(fixed);
+  const wireKeys = new Set([...fixedEntries.map(([key]) => key), ...entries.map(([, f]) => f.wire)]);
+  const plan = entries.map(([name, field]) => ({
+    name,
+    wire: field.wire,
+    codec: field.codec,
+    optional: field.optional,
+  }));
   return {
     decode(value, path) {
       if (!isPlainObject(value)) fail(path, `expected map, got ${describe(value)}`);
-      for (const key of Object.keys(value)) {
+      for (const key in value) {
         if (!wireKeys.has(key)) fail(path, `unexpected key "${key.slice(0, 32)}"`);
       }
-      for (const [key, expected] of Object.entries(fixed)) {
-        if (value[key] !== expected) fail(`${path}.${key}`, `expected "${expected}"`);
+      for (const [key, expected] of fixedEntries) {
+        if (value[key] !== expected) fail(child(path, key), `expected "${expected}"`);
       }
       const out: Record<string, unknown> = {};
-      for (const [name, field] of entries) {
-        if (!Object.hasOwn(value, field.wire)) {
+      for (const field of plan) {
+        const raw = value[field.wire];
+        if (raw === undefined && !Object.hasOwn(value, field.wire)) {
           if (field.optional) continue;
           fail(path, `missing key "${field.wire}"`);
         }
-        out[name] = field.codec.decode(value[field.wire], `${path}.${field.wire}`);
+        out[field.name] = field.codec.decode(raw, child(path, field.wire));
       }
       return out as RecordOf<S>;
     },
@@ -234,7 +262,8 @@ export const assetCodec: Codec<{ readonly code: string; readonly scale: number }
   return {
     decode(value, path) {
       const decoded = inner.decode(value, path);
-      if (!/^[A-Z][A-Z0-9]{0,11}$/.test(decoded.code)) fail(`${path}.code`, 'expected A-Z0-9 starting with a letter');
+      if (!/^[A-Z][A-Z0-9]{0,11}$/.test(decoded.code))
+        fail(child(path, 'code'), 'expected A-Z0-9 starting with a letter');
       return decoded;
     },
     encode: inner.encode,

@@ -4,13 +4,14 @@
  * persists the signed voucher, and only then sends it.
  */
 import { type Asset, sameAsset } from '../amount.js';
-import { equalBytes, toHex } from '../bytes.js';
+import { equalBytes } from '../bytes.js';
 import type { Domain } from '../domain.js';
 import { TrickleError } from '../errors.js';
 import type { ChannelId, LogHead, PublicKey } from '../ids.js';
 import { checkSignature, type Verifier } from '../keys.js';
 import { entriesPerVoucherMax } from '../limits.js';
 import { logStep, type PaymentEntry } from '../log.js';
+import { invoiceMapKey } from '../mapKey.js';
 import type { ChannelState, PayEntry } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { type VoucherBody, voucherSigningBytes } from '../voucher.js';
@@ -98,7 +99,7 @@ export function preparePayment(
       );
     }
     if (request.expiresAtMs <= nowMs) throw new PaymentError('INVOICE_EXPIRED', 'the payment request has expired');
-    const key = toHex(request.payee) + toHex(request.invoiceId);
+    const key = invoiceMapKey(request.payee, request.invoiceId);
     if (seen.has(key)) throw new PaymentError('DUPLICATE_INVOICE', 'the same invoice appears twice');
     seen.add(key);
     cumulative += request.amount;

@@ -5,7 +5,7 @@
  * only then sends what the outcome says (receipts, state). A reject never changes state.
  */
 import { type Asset, sameAsset } from '../amount.js';
-import { equalBytes, toHex } from '../bytes.js';
+import { assertBytes, equalBytes } from '../bytes.js';
 import {
   type CloseRequest,
   closeSigningBytes,
@@ -29,10 +29,12 @@ import {
 import { checkSignature, isLowS, type SignatureCheck, type Verifier } from '../keys.js';
 import { amountMax } from '../limits.js';
 import { logGenesis, logStep, type PaymentEntry } from '../log.js';
+import { invoiceMapKey } from '../mapKey.js';
 import type { ChannelState, ClientMessageOf, PayEntry } from '../messages.js';
 import { checkPaymentRequestMac } from '../paymentRequest.js';
-import { createReceipt } from '../receipt.js';
+import { receiptBytes } from '../receipt.js';
 import type { RejectCode } from '../rejects.js';
+import { cachedHmacKeyState, hmacWithState } from '../sha256.js';
 import { voucherSigningBytes } from '../voucher.js';
 import { channelStatus } from './status.js';
 
@@ -305,10 +307,6 @@ interface Candidate {
   readonly next: HubChannel;
 }
 
-function invoiceKey(payee: PayeeId, invoiceId: InvoiceId): string {
-  return toHex(payee) + toHex(invoiceId);
-}
-
 /**
  * Every voucher rule except the signature check, against `channel`: open, next seq,
  * entries valid (payee registered, request MAC right, unexpired, unpaid), cumulative =
@@ -346,7 +344,7 @@ function checkStructure(
     const entry = frame.entries[i] as PayEntry;
     const problem = checkEntry(entry, channel, context);
     if (problem !== undefined) return reject(problem.code, `entry ${i}: ${problem.message}`);
-    const key = invoiceKey(entry.payee, entry.invoiceId);
+    const key = invoiceMapKey(entry.payee, entry.invoiceId);
     if (local.has(key) || batchInvoices.has(key) || context.isInvoicePaid(entry.payee, entry.invoiceId)) {
       return reject('INVOICE_ALREADY_PAID', `entry ${i}: invoice already paid`);
     }
@@ -404,8 +402,9 @@ function receiptMacs(
   context: VoucherContext,
 ): Mac[] {
   return entries.map((entry) => {
-    const key = context.payeeKey(entry.payee) as MerchantKey;
-    return createReceipt(key, {
+    const key = assertBytes(context.payeeKey(entry.payee), 32, 'payee key') as MerchantKey;
+    // createReceipt's MAC without building the Receipt object: only the MAC is sent.
+    const bytes = receiptBytes({
       networkId: context.domain.networkId,
       hubId: context.domain.hubId,
       channelId: channel.channelId,
@@ -414,7 +413,8 @@ function receiptMacs(
       invoiceId: entry.invoiceId,
       asset: channel.asset,
       amount: entry.amount,
-    }).mac;
+    });
+    return hmacWithState(cachedHmacKeyState(key), bytes) as Mac;
   });
 }
 
