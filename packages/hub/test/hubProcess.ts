@@ -2,7 +2,7 @@
  * A hub in its own process, for crash tests: `node --import tsx hubProcess.ts <config json>`.
  * Prints one JSON line `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it
  * down gracefully; SIGKILL is what the tests use to crash it.
- * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble' }
+ * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble', limits?, cpuProfile? }
  */
 import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
 import { asAsyncVerifier, createHub } from '../src/index.js';
@@ -17,6 +17,10 @@ interface Config {
   /** `auto`: the hub's default SQLite ledger when @trickle/ledger has it, else the in-memory fake. */
   readonly ledger: 'default' | 'memory' | 'auto';
   readonly verifier?: 'noble';
+  /** Overrides of the hub's limits (benchmarks open more connections from one address). */
+  readonly limits?: Record<string, number>;
+  /** Write a CPU profile of the serving phase (from listening to SIGTERM) to this file. */
+  readonly cpuProfile?: string;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
@@ -25,6 +29,7 @@ async function start(ledger: ReturnType<typeof memoryLedger> | undefined) {
     dataDir: config.dataDir,
     networkId: config.networkId,
     port: config.port,
+    ...(config.limits === undefined ? {} : { limits: config.limits }),
     ...(ledger === undefined ? {} : { ledger }),
     ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
   });
@@ -60,9 +65,26 @@ for (const { clientKey, amount } of config.fund) {
     });
   }
 }
+const profiler = config.cpuProfile === undefined ? undefined : await startProfiler(config.cpuProfile);
 process.stdout.write(
   `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey), ledger: fake === undefined ? 'sqlite' : 'memory' })}\n`,
 );
 process.on('SIGTERM', () => {
-  void hub.close().then(() => process.exit(0));
+  void (profiler?.() ?? Promise.resolve()).then(() => hub.close()).then(() => process.exit(0));
 });
+
+/** Starts the V8 sampling profiler; the returned function stops it and writes the profile. */
+async function startProfiler(path: string): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+  };
+}

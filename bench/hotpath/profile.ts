@@ -1,0 +1,71 @@
+/**
+ * CPU profiles of one hot-path workload, both processes: the hub (its serving phase, from
+ * listening to SIGTERM) and the wallet (this process, during the workload only). Prints
+ * self and inclusive time per function for each and leaves the `.cpuprofile` files for
+ * Chrome DevTools.
+ *
+ * Reproduce: node --import tsx bench/hotpath/profile.ts <sequential|pipelined|presigned|wallets> [count] [outDir]
+ */
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
+import { createWallet, memoryStore } from '../../packages/client/src/index.js';
+import { payerKeys, presignedLoad, startBenchHub } from '../../packages/hub/test/benchHarness.js';
+import { profileReport } from './readProfile.js';
+
+const [workload = 'sequential', countText, outText] = process.argv.slice(2);
+const outDir = resolve(outText ?? '/tmp/trickle-profiles');
+mkdirSync(outDir, { recursive: true });
+const hubProfile = join(outDir, `${workload}-hub.cpuprofile`);
+const clientProfile = join(outDir, `${workload}-client.cpuprofile`);
+
+const channels = workload === 'presigned' ? 1_000 : workload === 'wallets' ? 32 : 1;
+const count = Number(countText ?? (workload === 'sequential' ? 2_000 : workload === 'pipelined' ? 100_000 : 20));
+const payers = payerKeys(channels);
+const hub = await startBenchHub({
+  payers,
+  cpuProfile: hubProfile,
+  limits: { connectionsPerAddressMax: 2_000 },
+});
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
+let payments = 0;
+let ms = 0;
+try {
+  if (workload === 'presigned') {
+    await session.post('Profiler.start');
+    const result = await presignedLoad(hub, payers, count);
+    payments = result.payments;
+    ms = result.ms;
+  } else {
+    const wallets = await Promise.all(
+      payers.map((key) => createWallet({ key, hub: { url: hub.process.url, networkId: 1 }, store: memoryStore() })),
+    );
+    await Promise.all(wallets.map((w) => w.openChannel({ deposit: 8_000_000_000_000n })));
+    for (const w of wallets) for (let i = 0; i < 10; i++) await w.pay(hub.request());
+    const requests = wallets.map(() => Array.from({ length: count }, () => hub.request()));
+    await session.post('Profiler.start');
+    const start = performance.now();
+    if (workload === 'pipelined') {
+      await Promise.all(wallets.map((w, i) => Promise.all((requests[i] ?? []).map((r) => w.pay(r)))));
+    } else {
+      await Promise.all(
+        wallets.map(async (w, i) => {
+          for (const r of requests[i] ?? []) await w.pay(r);
+        }),
+      );
+    }
+    ms = performance.now() - start;
+    payments = count * wallets.length;
+    await Promise.all(wallets.map((w) => w.stop()));
+  }
+} finally {
+  const { profile } = await session.post('Profiler.stop').catch(() => ({ profile: undefined }));
+  if (profile !== undefined) await writeFile(clientProfile, JSON.stringify(profile));
+  await hub.stop();
+}
+console.log(`${workload}: ${payments} payments in ${ms.toFixed(0)} ms = ${Math.round((payments / ms) * 1000)}/s\n`);
+console.log(`## hub\n\n${profileReport(hubProfile)}\n\n## client\n\n${profileReport(clientProfile)}`);

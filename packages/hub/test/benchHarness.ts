@@ -1,0 +1,272 @@
+/**
+ * The pieces the hot-path figures and profiles share: a hub in its own process (default
+ * SQLite store and ledger, synchronous = FULL), a merchant whose payment requests the
+ * clients pay, and a pre-signed load generator for many channels (P3): every voucher is
+ * signed and encoded before the clock starts, so the client side costs a socket write
+ * per payment and the figure is the hub's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  asInvoiceId,
+  asSecretKey,
+  authSigningBytes,
+  type ChannelId,
+  channelIdOf,
+  createPaymentRequest,
+  createSecretKey,
+  createSigner,
+  decodeHubMessage,
+  deriveMerchantKey,
+  encodeClientMessage,
+  fromHex,
+  type HubId,
+  type HubMessage,
+  type LogHead,
+  logGenesis,
+  logStep,
+  type MerchantKey,
+  type PayeeId,
+  type PaymentRequest,
+  type PublicKey,
+  payeeIdFromKey,
+  publicKeyOf,
+  resourceHash,
+  type SecretKey,
+  type Signature,
+  sha256,
+  signOpenRequest,
+  toHex,
+  voucherSigningBytes,
+} from '@trickle/protocol';
+import * as tiny from 'tiny-secp256k1';
+import WebSocket from 'ws';
+import { type HubProcess, spawnHub } from './spawnHub.js';
+
+export const networkId = 1;
+export const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** A running bench hub and the merchant it pays. */
+export interface BenchHub {
+  readonly process: HubProcess;
+  readonly hubId: HubId;
+  readonly hubKey: PublicKey;
+  readonly payee: PayeeId;
+  readonly macKey: MerchantKey;
+  /** A fresh payment request of the merchant (1..7 minor units). */
+  request(): PaymentRequest;
+  /** SIGTERM, wait, remove the data folder. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startBenchHub}. */
+export interface BenchHubOptions {
+  readonly verifier?: 'fast' | 'noble';
+  /** Payers to fund on the hub's ledger. */
+  readonly payers: readonly SecretKey[];
+  readonly fundEach?: bigint;
+  readonly limits?: Record<string, number>;
+  readonly cpuProfile?: string;
+}
+
+/** Starts a hub process with one merchant and funded payers. */
+export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub> {
+  const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
+  const merchantSecret = asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
+  const merchantKey = publicKeyOf(merchantSecret);
+  const hub = await spawnHub({
+    dataDir: join(dir, 'hub'),
+    networkId,
+    port: 0,
+    merchants: [toHex(merchantKey)],
+    fund: options.payers.map((k) => ({
+      clientKey: toHex(publicKeyOf(k)),
+      amount: String(options.fundEach ?? 9_000_000_000_000n),
+    })),
+    ledger: 'default',
+    ...(options.verifier === 'noble' ? { verifier: 'noble' } : {}),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.cpuProfile === undefined ? {} : { cpuProfile: options.cpuProfile }),
+  });
+  const hubId = fromHex(hub.hubId, 32) as HubId;
+  const hubKey = fromHex(hub.publicKey, 33) as PublicKey;
+  const payee = payeeIdFromKey(merchantKey);
+  const macKey = deriveMerchantKey({ secretKey: merchantSecret, peerKey: hubKey, networkId, hubId, payeeId: payee });
+  const salt = Math.random();
+  let invoice = 0;
+  return {
+    process: hub,
+    hubId,
+    hubKey,
+    payee,
+    macKey,
+    request: () =>
+      createPaymentRequest(macKey, {
+        networkId,
+        hubId,
+        payee,
+        invoiceId: asInvoiceId(sha256(new TextEncoder().encode(`invoice ${salt} ${invoice++}`)).subarray(0, 16)),
+        asset: { code: 'USD', scale: 6 },
+        amount: 1n + BigInt(invoice % 7),
+        expiresAtMs: Date.now() + 3_600_000,
+        resource: resourceHash('/bench'),
+      }),
+    async stop() {
+      hub.child.kill('SIGTERM');
+      await hub.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fresh payer keys. */
+export function payerKeys(count: number): SecretKey[] {
+  return Array.from({ length: count }, () => createSecretKey(randomBytes));
+}
+
+/** The value at percentile `p` of ascending `sorted`. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** A raw, authenticated connection that sends pre-encoded frames and hands back decoded messages. */
+interface RawConnection {
+  readonly ws: WebSocket;
+  onMessage: (message: HubMessage) => void;
+}
+
+async function connect(url: string, key: SecretKey): Promise<RawConnection> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20 });
+  const connection: RawConnection = { ws, onMessage: () => {} };
+  const first = new Promise<HubMessage>((resolve, reject) => {
+    connection.onMessage = resolve;
+    ws.once('error', reject);
+  });
+  ws.on('message', (data: Buffer) =>
+    connection.onMessage(decodeHubMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))),
+  );
+  const challenge = await first;
+  if (challenge.type !== 'challenge') throw new Error(`expected challenge, got ${challenge.type}`);
+  const signer = createSigner(key, { randomBytes });
+  const welcome = new Promise<HubMessage>((resolve) => {
+    connection.onMessage = resolve;
+  });
+  ws.send(
+    encodeClientMessage({
+      type: 'auth',
+      clientKey: signer.publicKey,
+      signature: signer.sign(
+        authSigningBytes({ networkId, hubId: challenge.hubId }, challenge.nonce, signer.publicKey),
+      ),
+    }),
+  );
+  const answer = await welcome;
+  if (answer.type !== 'welcome') throw new Error(`expected welcome, got ${answer.type}`);
+  return connection;
+}
+
+/** Signs with libsecp256k1 (WASM), hedged with 32 fresh bytes: fast pre-signing for load, low-S like every signer here. */
+function tinySign(secretKey: SecretKey, message: Uint8Array): Signature {
+  return tiny.sign(sha256(message), secretKey, randomBytes(32)) as Signature;
+}
+
+/** Result of {@link presignedLoad}. */
+export interface LoadResult {
+  readonly payments: number;
+  readonly ms: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/**
+ * `channels` channels, one connection and one payment in flight each (nothing to batch):
+ * every channel sends its next pre-signed, pre-encoded voucher when the previous one's
+ * receipts arrive. Returns payments per second and per-payment latency.
+ */
+export async function presignedLoad(
+  hub: BenchHub,
+  keys: readonly SecretKey[],
+  perChannel: number,
+  deposit = 1_000_000_000n,
+): Promise<LoadResult> {
+  const domain = { networkId, hubId: hub.hubId };
+  const lanes = await Promise.all(
+    keys.map(async (key) => {
+      const connection = await connect(hub.process.url, key);
+      const signer = createSigner(key, { randomBytes });
+      const nonce = randomBytes(16);
+      const expiresAtMs = Date.now() + 3_600_000;
+      const asset = { code: 'USD', scale: 6 };
+      const open = signOpenRequest(domain, { nonce, asset, deposit, expiresAtMs }, signer);
+      const opened = new Promise<HubMessage>((resolve) => {
+        connection.onMessage = resolve;
+      });
+      connection.ws.send(
+        encodeClientMessage({ type: 'open', id: 1, nonce, asset, deposit, expiresAtMs, signature: open.signature }),
+      );
+      const state = await opened;
+      if (state.type !== 'state') throw new Error(`open refused: ${JSON.stringify(state.type)}`);
+      const channelId = channelIdOf(hub.hubId, signer.publicKey, nonce) as ChannelId;
+      return { connection, key, channelId, frames: [] as Uint8Array[] };
+    }),
+  );
+  // Pre-sign and pre-encode every voucher: one entry each, chained on the previous.
+  for (const lane of lanes) {
+    let head: LogHead = logGenesis(domain, lane.channelId);
+    let cumulative = 0n;
+    for (let seq = 1; seq <= perChannel; seq++) {
+      const r = hub.request();
+      head = logStep(head, { payee: r.payee, invoiceId: r.invoiceId, amount: r.amount });
+      cumulative += r.amount;
+      const body = { channelId: lane.channelId, seq, cumulative, logHead: head };
+      lane.frames.push(
+        encodeClientMessage({
+          type: 'pay',
+          ...body,
+          signature: tinySign(lane.key, voucherSigningBytes(domain, body)),
+          entries: [
+            {
+              payee: r.payee,
+              invoiceId: r.invoiceId,
+              amount: r.amount,
+              expiresAtMs: r.expiresAtMs,
+              resource: r.resource,
+              mac: r.mac,
+            },
+          ],
+        }),
+      );
+    }
+  }
+  const latencies: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    lanes.map(
+      (lane) =>
+        new Promise<void>((resolve, reject) => {
+          let next = 0;
+          let sentAt = 0;
+          const send = () => {
+            sentAt = performance.now();
+            lane.connection.ws.send(lane.frames[next] as Uint8Array);
+          };
+          lane.connection.onMessage = (message) => {
+            if (message.type !== 'receipts') {
+              reject(new Error(`payment refused: ${message.type} ${'code' in message ? message.code : ''}`));
+              return;
+            }
+            latencies.push(performance.now() - sentAt);
+            next++;
+            if (next === lane.frames.length) resolve();
+            else send();
+          };
+          send();
+        }),
+    ),
+  );
+  const ms = performance.now() - start;
+  for (const lane of lanes) lane.connection.ws.close();
+  latencies.sort((a, b) => a - b);
+  return { payments: latencies.length, ms, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
