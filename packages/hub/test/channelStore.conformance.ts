@@ -119,6 +119,32 @@ export function channelStoreConformance(
       expect(await store.channel(bad.channelId)).toBeUndefined();
     });
 
+    it('refuses an entry that breaks an invariant (amount 0), and writes nothing of the commit', async () => {
+      const channel = channelFixture('bad entry', { seq: 1, cumulative: 1n });
+      const voucher = voucherFixture(1, 1n, 1);
+      const bad = {
+        ...voucher,
+        entries: [{ ...(voucher.entries[0] as AcceptedVoucher['entries'][number]), amount: 0n }],
+      };
+      await expect(store.commit([{ channel, vouchers: [bad] }])).rejects.toBeInstanceOf(HubError);
+      expect(await store.channel(channel.channelId)).toBeUndefined();
+      expect(await store.vouchers(channel.channelId, 1, 10)).toEqual([]);
+    });
+
+    it('commits groups of many channels and vouchers, and reads each back', async () => {
+      const channels = Array.from({ length: 20 }, (_, i) => channelFixture(`group ${i}`));
+      await store.commit(channels.map((channel) => ({ channel })));
+      const writes = channels.map((channel, i) => {
+        const vouchers = [voucherFixture(1, 3n, 2), voucherFixture(2, 6n + BigInt(i), 3 + i)];
+        return { channel: { ...channel, seq: 2, cumulative: 6n + BigInt(i) }, vouchers };
+      });
+      await Promise.all([store.commit(writes.slice(0, 10)), store.commit(writes.slice(10))]);
+      for (const write of writes) {
+        expect(await store.channel(write.channel.channelId)).toEqual(write.channel);
+        expect(await store.vouchers(write.channel.channelId, 1, 10)).toEqual(write.vouchers);
+      }
+    });
+
     it('lists only channels not finalized; keeps closing ones', async () => {
       const open1 = channelFixture('open');
       const closing = channelFixture('closing', { closingSinceMs: 5 });
