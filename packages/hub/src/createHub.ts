@@ -39,8 +39,8 @@ import type { ChannelStore } from './store/channelStore.js';
 import { sqliteChannelStore } from './store/sqliteChannelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 import { createHybridVerifier } from './verifier/hybridVerifier.js';
-import { createThreadPoolVerifier } from './verifier/nodeCryptoVerifier.js';
 import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
+import { createWorkerPoolVerifier } from './verifier/workerPoolVerifier.js';
 
 /**
  * Options of {@link createHub}. Every default is listed in docs/hub.md. `L` is the type of
@@ -70,8 +70,8 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   /** The channel store. Default `sqliteChannelStore` at `<dataDir>/channels.sqlite`. */
   readonly store?: ChannelStore;
   /**
-   * Verifies vouchers. Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createThreadPoolVerifier() })`:
-   * inline while idle, node:crypto on the libuv threadpool under load (ADR 0201).
+   * Verifies vouchers. Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() })`:
+   * inline while idle, tiny-secp256k1 on worker threads under load (ADR 0201, 0206).
    */
   readonly verifier?: AsyncVerifier;
   /** Verifies the rare inline signatures (auth, open, top-up, close). Default `tinySecp256k1Verifier`. */
@@ -169,6 +169,9 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const invoices = createInvoiceSet();
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
   const verifier = inlineVerifier;
+  const ownsVerifier = options.verifier === undefined;
+  const asyncVerifier =
+    options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });
   const engine = createChannelEngine({
     domain,
     clock,
@@ -177,8 +180,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     ledger,
     merchants,
     invoices,
-    asyncVerifier:
-      options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createThreadPoolVerifier() }),
+    asyncVerifier,
     verifier,
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,
@@ -278,6 +280,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     await commits.flush();
     wss.close();
     if (ownsStore) await store.close();
+    if (ownsVerifier) await asyncVerifier.close?.();
     if (ownsLedger) await ledger.close();
   }
 

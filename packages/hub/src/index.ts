@@ -32,3 +32,4 @@ export {
   type NodeCryptoVerifierOptions,
 } from './verifier/nodeCryptoVerifier.js';
 export { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
+export { createWorkerPoolVerifier, type WorkerPoolVerifierOptions } from './verifier/workerPoolVerifier.js';

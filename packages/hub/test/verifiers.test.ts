@@ -7,12 +7,13 @@ import {
   type Signature,
 } from '@trickle/protocol';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   asAsyncVerifier,
   checkSignatureAsync,
   createNodeCryptoVerifier,
   createThreadPoolVerifier,
+  createWorkerPoolVerifier,
   tinySecp256k1Verifier,
 } from '../src/index.js';
 
@@ -21,7 +22,9 @@ const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const nodeCrypto = createNodeCryptoVerifier();
 const threadPool = createThreadPoolVerifier();
 const syncVerifiers = [nobleVerifier, nodeCrypto, tinySecp256k1Verifier];
-const asyncVerifiers = [threadPool, asAsyncVerifier(tinySecp256k1Verifier)];
+const workerPool = createWorkerPoolVerifier({ threads: 2 });
+const asyncVerifiers = [threadPool, workerPool, asAsyncVerifier(tinySecp256k1Verifier)];
+afterAll(() => workerPool.close());
 
 function highS(signature: Signature): Signature {
   const s = BigInt(`0x${Buffer.from(signature.subarray(32)).toString('hex')}`);
@@ -74,5 +77,46 @@ describe('verifiers agree with the noble reference', () => {
     notAPoint[0] = 2;
     for (const v of syncVerifiers) expect(v.verify(signature, message, notAPoint)).toBe(false);
     expect(await threadPool.verify(signature, message, notAPoint)).toBe(false);
+    expect(await workerPool.verify(signature, message, notAPoint)).toBe(false);
+  });
+});
+
+describe('the worker pool verifier', () => {
+  it('answers each of many checks requested in one turn (batched) for its own signature', async () => {
+    const signer = createSigner(createSecretKey(randomBytes), { randomBytes });
+    const messages = Array.from({ length: 200 }, (_, i) => randomBytes(1 + (i % 150)));
+    const signatures = messages.map((m, i) => {
+      const signature = signer.sign(m);
+      if (i % 3 !== 0) return signature;
+      const bad = new Uint8Array(signature);
+      bad[5] = (bad[5] as number) ^ 1;
+      return bad as Signature;
+    });
+    const results = await Promise.all(
+      messages.map((m, i) => workerPool.verify(signatures[i] as Signature, m, signer.publicKey)),
+    );
+    expect(results).toEqual(messages.map((_, i) => i % 3 !== 0));
+  });
+
+  it('closing with checks in flight loses none: they are verified inline', async () => {
+    const pool = createWorkerPoolVerifier({ threads: 1 });
+    const signer = createSigner(createSecretKey(randomBytes), { randomBytes });
+    const message = new Uint8Array([4, 2]);
+    const signature = signer.sign(message);
+    const bad = new Uint8Array(signature) as Signature;
+    bad[40] = (bad[40] as number) ^ 1;
+    try {
+      expect(await pool.verify(signature, message, signer.publicKey)).toBe(true);
+      const pending = Array.from({ length: 20 }, (_, i) =>
+        pool.verify(i % 2 ? bad : signature, message, signer.publicKey),
+      );
+      await new Promise((resolve) => setImmediate(resolve)); // the batch is on its way to the thread
+      await pool.close();
+      expect(await Promise.all(pending)).toEqual(pending.map((_, i) => i % 2 === 0));
+      // After close, checks are still answered (inline).
+      expect(await pool.verify(signature, message, signer.publicKey)).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });

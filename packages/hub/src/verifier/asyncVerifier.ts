@@ -17,6 +17,8 @@ export interface AsyncVerifier {
   readonly name: string;
   /** Resolves whether `signature` is a valid ECDSA signature over sha256(`message`) by `publicKey`. */
   verify(signature: Signature, message: Uint8Array, publicKey: PublicKey): Promise<boolean>;
+  /** Ends what the verifier runs (threads); a hub closes the verifier it created. Optional. */
+  close?(): Promise<void>;
 }
 
 /**

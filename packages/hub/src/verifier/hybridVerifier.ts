@@ -46,5 +46,8 @@ export function createHybridVerifier(options: HybridVerifierOptions): AsyncVerif
         inFlight--;
       }
     },
+    async close() {
+      await options.pool.close?.();
+    },
   };
 }
