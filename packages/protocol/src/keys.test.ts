@@ -161,3 +161,26 @@ describe('keys and ids', () => {
     ).toThrow(RangeError);
   });
 });
+
+describe('isLowS', () => {
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const toBytes = (value: bigint) =>
+    Uint8Array.from({ length: 32 }, (_, i) => Number((value >> BigInt(8 * (31 - i))) & 0xffn));
+  const reference = (r: bigint, s: bigint) => r >= 1n && r < n && s >= 1n && s <= n >> 1n;
+  const scalar = fc.oneof(
+    fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+    fc.constantFrom(0n, 1n, n >> 1n, (n >> 1n) + 1n, n - 1n, n, n + 1n, 2n ** 256n - 1n),
+  );
+
+  it('agrees with the bigint definition (r in 1..n-1, s in 1..n/2), boundaries included', () => {
+    fc.assert(
+      fc.property(scalar, scalar, (r, s) => {
+        const signature = new Uint8Array(64);
+        signature.set(toBytes(r), 0);
+        signature.set(toBytes(s), 32);
+        expect(isLowS(signature)).toBe(reference(r, s));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});

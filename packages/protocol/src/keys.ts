@@ -77,9 +77,32 @@ export function isValidPublicKey(key: Uint8Array): key is PublicKey {
  */
 export function isLowS(signature: Uint8Array): boolean {
   if (signature.length !== byteSizes.signature) return false;
-  const r = bytesToBigInt(signature.subarray(0, 32));
-  const s = bytesToBigInt(signature.subarray(32, 64));
-  return r >= 1n && r < curveOrder && s >= 1n && s <= halfCurveOrder;
+  // Big-endian byte comparisons against n and n/2: the same answer as comparing bigints,
+  // without building two bigints per check (this runs for every voucher).
+  return (
+    !isZero(signature, 0) &&
+    compareAt(signature, 0, curveOrderBytes) < 0 &&
+    !isZero(signature, 32) &&
+    compareAt(signature, 32, halfCurveOrderBytes) <= 0
+  );
+}
+
+const curveOrderBytes = bigIntTo32Bytes(curveOrder);
+const halfCurveOrderBytes = bigIntTo32Bytes(halfCurveOrder);
+
+/** Compares the 32 bytes of `bytes` at `offset` with `bound` as big-endian numbers: -1, 0 or 1. */
+function compareAt(bytes: Uint8Array, offset: number, bound: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const a = bytes[offset + i] as number;
+    const b = bound[i] as number;
+    if (a !== b) return a < b ? -1 : 1;
+  }
+  return 0;
+}
+
+function isZero(bytes: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < 32; i++) if (bytes[offset + i] !== 0) return false;
+  return true;
 }
 
 /**

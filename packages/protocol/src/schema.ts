@@ -161,7 +161,7 @@ export function arrayOf<T>(item: Codec<T>, min: number, max: number): Codec<T[]>
       }
       return out;
     },
-    encode: (values) => values.map((v) => item.encode(v)),
+    encode: (values) => (item.encode === identity ? values : values.map((v) => item.encode(v))),
   };
 }
 
@@ -238,15 +238,17 @@ export function record<S extends Record<string, AnyField>>(
       return out as RecordOf<S>;
     },
     encode(typed) {
-      const out: Record<string, unknown> = { ...fixed };
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of fixedEntries) out[key] = value;
       const source = typed as Record<string, unknown>;
-      for (const [name, field] of entries) {
-        const v = source[name];
+      for (const field of plan) {
+        const v = source[field.name];
         if (v === undefined) {
           if (field.optional) continue;
-          throw new TypeError(`encode ${name}: missing required field`);
+          throw new TypeError(`encode ${field.name}: missing required field`);
         }
-        out[field.wire] = field.codec.encode(v);
+        // Most codecs encode as the identity: skip the (megamorphic) call for them.
+        out[field.wire] = field.codec.encode === identity ? v : field.codec.encode(v);
       }
       return out;
     },

@@ -318,14 +318,21 @@ function checkStructure(
   frame: PayFrame,
   context: VoucherContext,
   batchInvoices: Set<string>,
-): { kind: 'candidate'; entries: PaymentEntry[]; next: HubChannel } | { kind: 'duplicate' } | Rejection {
+  pendingBySeq: ReadonlyMap<number, HubChannel> | undefined,
+): { kind: 'candidate'; entries: readonly PaymentEntry[]; next: HubChannel } | { kind: 'duplicate' } | Rejection {
   if (!equalBytes(frame.channelId, channel.channelId))
     return reject('UNKNOWN_CHANNEL', 'voucher names another channel');
   const status = channelStatus(channel, context.nowMs);
   if (status !== 'open')
     return reject(status === 'expired' ? 'CHANNEL_EXPIRED' : 'CHANNEL_CLOSED', `channel is ${status}`);
   if (frame.seq <= channel.seq) {
-    const accepted = frame.seq === channel.seq ? channel : frame.seq > 0 ? context.acceptedAt?.(frame.seq) : undefined;
+    // A resend of an accepted voucher, or of one earlier in this same queue, is a duplicate.
+    const accepted =
+      frame.seq === channel.seq
+        ? channel
+        : frame.seq > 0
+          ? (pendingBySeq?.get(frame.seq) ?? context.acceptedAt?.(frame.seq))
+          : undefined;
     if (accepted && accepted.cumulative === frame.cumulative && equalBytes(accepted.logHead, frame.logHead)) {
       return { kind: 'duplicate' };
     }
@@ -336,23 +343,24 @@ function checkStructure(
   if (frame.signature.length !== 64) return reject('SIGNATURE_MALFORMED', 'signature must be 64 bytes');
   if (!isLowS(frame.signature)) return reject('SIGNATURE_HIGH_S', 'signature must be low-S');
 
-  const entries: PaymentEntry[] = [];
   let sum = 0n;
   let head = channel.logHead;
-  const local = new Set<string>();
+  // Invoices of this voucher (a one-entry voucher cannot repeat one of its own).
+  const local = frame.entries.length > 1 ? new Set<string>() : undefined;
+  const keys: string[] = [];
   for (let i = 0; i < frame.entries.length; i++) {
     const entry = frame.entries[i] as PayEntry;
     const problem = checkEntry(entry, channel, context);
     if (problem !== undefined) return reject(problem.code, `entry ${i}: ${problem.message}`);
     const key = invoiceMapKey(entry.payee, entry.invoiceId);
-    if (local.has(key) || batchInvoices.has(key) || context.isInvoicePaid(entry.payee, entry.invoiceId)) {
+    if (local?.has(key) || batchInvoices.has(key) || context.isInvoicePaid(entry.payee, entry.invoiceId)) {
       return reject('INVOICE_ALREADY_PAID', `entry ${i}: invoice already paid`);
     }
-    local.add(key);
-    const paymentEntry: PaymentEntry = { payee: entry.payee, invoiceId: entry.invoiceId, amount: entry.amount };
-    entries.push(paymentEntry);
+    local?.add(key);
+    keys.push(key);
     sum += entry.amount;
-    head = logStep(head, paymentEntry);
+    // A pay entry is a log entry plus its request's fields: it is hashed and kept as is.
+    head = logStep(head, entry);
   }
   const expected = channel.cumulative + sum;
   if (expected > channel.deposit) {
@@ -363,10 +371,10 @@ function checkStructure(
   }
   if (!equalBytes(head, frame.logHead))
     return reject('LOG_HEAD_MISMATCH', 'entries do not hash to the signed log head');
-  for (const key of local) batchInvoices.add(key);
+  for (const key of keys) batchInvoices.add(key);
   return {
     kind: 'candidate',
-    entries,
+    entries: frame.entries,
     next: { ...channel, seq: frame.seq, cumulative: expected, logHead: head, signature: frame.signature },
   };
 }
@@ -466,25 +474,22 @@ export function checkVouchers(channel: HubChannel, frames: readonly PayFrame[], 
   const decided = new Map<number, VoucherOutcome>();
   const candidates: Candidate[] = [];
   const batchInvoices = new Set<string>();
-  // A resend of a voucher earlier in this same queue is recognised too.
-  const pendingBySeq = new Map<number, HubChannel>();
-  const batchContext: VoucherContext = {
-    ...context,
-    acceptedAt: (seq) => pendingBySeq.get(seq) ?? context.acceptedAt?.(seq),
-  };
+  // A resend of a voucher earlier in this same queue is recognised too (a queue of one has none).
+  const pendingBySeq = frames.length > 1 ? new Map<number, HubChannel>() : undefined;
   let state = channel;
-  frames.forEach((frame, index) => {
-    const result = checkStructure(state, frame, batchContext, batchInvoices);
+  for (let index = 0; index < frames.length; index++) {
+    const frame = frames[index] as PayFrame;
+    const result = checkStructure(state, frame, context, batchInvoices, pendingBySeq);
     if (result.kind === 'candidate') {
       candidates.push({ index, frame, entries: result.entries, next: result.next });
-      pendingBySeq.set(frame.seq, result.next);
+      pendingBySeq?.set(frame.seq, result.next);
       state = result.next;
     } else if (result.kind === 'duplicate') {
       decided.set(index, { kind: 'duplicate', seq: frame.seq });
     } else {
       decided.set(index, { ...result, seq: frame.seq });
     }
-  });
+  }
   return { decided, candidates };
 }
 

@@ -1,0 +1,268 @@
+/**
+ * The hot path: pay frames of one channel, queued and processed strictly in order, every
+ * queued frame one batch. A batch is checked by protocol's rules (all but the signature),
+ * the newest candidate's signature is verified (it commits to the earlier ones through the
+ * log head; if it fails, the others one by one), the accepted vouchers are committed
+ * (group commit, durable), and only then are receipts sent. The channel's state in memory
+ * advances only after the commit, so a failed commit leaves memory equal to disk.
+ */
+import {
+  type ChannelState,
+  candidateSigningBytes,
+  channelStateOf,
+  checkVouchers,
+  type Domain,
+  type HubChannel,
+  type HubMessage,
+  type Mac,
+  type PayFrame,
+  receiptMacsFor,
+  settleVouchers,
+  type Verifier,
+  type VoucherCheck,
+  type VoucherContext,
+  type VoucherOutcome,
+} from '@trickle/protocol';
+import type { GroupCommit } from './groupCommit.js';
+import type { InvoiceSet } from './invoices.js';
+import { type Lane, type QueuedFrame, serialize } from './lanes.js';
+import type { MerchantRegistry } from './merchants.js';
+import type { Clock } from './ports.js';
+import { Refusal, type Reply } from './refusal.js';
+import type { AcceptedVoucher, ChannelStore } from './store/channelStore.js';
+import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
+
+/** What the pay pipeline needs. */
+export interface PayBatchesDeps {
+  readonly domain: Domain;
+  readonly clock: Clock;
+  readonly store: ChannelStore;
+  readonly commits: GroupCommit;
+  readonly merchants: MerchantRegistry;
+  readonly invoices: InvoiceSet;
+  readonly asyncVerifier: AsyncVerifier;
+  readonly verifier: Verifier;
+  readonly channelQueueFramesMax: number;
+  readonly batchEntriesMax: number;
+  readonly payReject: (frame: PayFrame, error: unknown, state?: ChannelState) => HubMessage;
+}
+
+/** The pay pipeline of the engine. */
+export interface PayBatches {
+  /** Queues a frame on its lane; its answer goes to `reply` once decided (receipts once durable). */
+  enqueue(lane: Lane, frame: PayFrame, reply: Reply): void;
+}
+
+const noEarlierVouchers: ReadonlyMap<number, AcceptedVoucher> = new Map();
+
+/** Creates the pipeline. Internal to the engine. */
+export function createPayBatches(deps: PayBatchesDeps): PayBatches {
+  const { domain, clock } = deps;
+  const payeeKey: VoucherContext['payeeKey'] = (payee) => deps.merchants.keyOf(payee);
+  const isInvoicePaid: VoucherContext['isInvoicePaid'] = (payee, invoiceId) => deps.invoices.has(payee, invoiceId);
+
+  function enqueue(lane: Lane, frame: PayFrame, reply: Reply): void {
+    if (lane.queue.length >= deps.channelQueueFramesMax) {
+      reply(deps.payReject(frame, new Refusal('OVERLOADED', 'too many vouchers queued for this channel')));
+      return;
+    }
+    lane.queue.push({ frame, reply });
+    scheduleBatch(lane);
+  }
+
+  /** Takes frames from the front of the queue up to batchEntriesMax entries (at least one frame). */
+  function takeBatch(queue: QueuedFrame[]): QueuedFrame[] {
+    let count = 0;
+    let entries = 0;
+    while (count < queue.length) {
+      entries += (queue[count] as QueuedFrame).frame.entries.length;
+      if (count > 0 && entries > deps.batchEntriesMax) break;
+      count++;
+    }
+    return queue.splice(0, count);
+  }
+
+  function scheduleBatch(lane: Lane): void {
+    if (lane.batchScheduled) return;
+    lane.batchScheduled = true;
+    void serialize(lane, async () => {
+      lane.batchScheduled = false;
+      const items = takeBatch(lane.queue);
+      // Frames beyond this batch get their own: the client sees receipts while the hub works.
+      if (lane.queue.length > 0) scheduleBatch(lane);
+      try {
+        await processBatch(lane, items);
+      } catch (error) {
+        // A bug or an unexpected failure: answer every frame so no client waits forever.
+        const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
+        for (const item of items) item.reply(deps.payReject(item.frame, error, state));
+      }
+    });
+  }
+
+  /** Accepts a batch of pay frames of one channel: check, verify the newest, persist, then answer. */
+  async function processBatch(lane: Lane, items: readonly QueuedFrame[]): Promise<void> {
+    const before = lane.channel as HubChannel;
+    const frames = items.map((item) => item.frame);
+    let earlier = noEarlierVouchers;
+    try {
+      earlier = await earlierVouchers(before, frames);
+    } catch (error) {
+      const state = channelStateOf(before, clock.nowMs());
+      for (const item of items) item.reply(deps.payReject(item.frame, error, state));
+      return;
+    }
+    const voucherContext: VoucherContext = {
+      domain,
+      nowMs: clock.nowMs(),
+      verifier: deps.verifier,
+      payeeKey,
+      isInvoicePaid,
+      acceptedAt: (seq) => earlier.get(seq),
+    };
+    const check = checkVouchers(before, frames, voucherContext);
+    // Reserve the candidates' invoices now: another channel's batch may run while we verify.
+    for (const candidate of check.candidates) {
+      for (const e of candidate.frame.entries) deps.invoices.add(e.payee, e.invoiceId, e.expiresAtMs);
+    }
+    const verified = await verifyCandidates(before, check);
+    const { channel: after, outcomes } = settleVouchers(
+      before,
+      frames.length,
+      check,
+      (i) => verified[i] === true,
+      voucherContext,
+    );
+    const accepted: AcceptedVoucher[] = [];
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = outcomes[index] as VoucherOutcome;
+      if (outcome.kind !== 'accepted') continue;
+      const frame = frames[index] as PayFrame;
+      // A pay entry carries every field a stored entry has (payee, invoice, amount, expiry).
+      accepted.push({
+        seq: outcome.seq,
+        cumulative: outcome.channel.cumulative,
+        logHead: outcome.channel.logHead,
+        signature: frame.signature,
+        entries: frame.entries,
+      });
+    }
+    if (accepted.length < check.candidates.length) {
+      // Candidates that were not accepted give their invoices back.
+      const acceptedSeqs = new Set(accepted.map((v) => v.seq));
+      for (const candidate of check.candidates) {
+        if (acceptedSeqs.has(candidate.frame.seq)) continue;
+        for (const e of candidate.frame.entries) deps.invoices.remove(e.payee, e.invoiceId);
+      }
+    }
+    if (accepted.length > 0) {
+      try {
+        await deps.commits.write({ channel: after, vouchers: accepted });
+      } catch (error) {
+        for (const v of accepted) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
+        const state = channelStateOf(before, clock.nowMs());
+        for (const item of items) item.reply(deps.payReject(item.frame, error, state));
+        return;
+      }
+      lane.channel = after;
+    }
+    // The state is only built when a reject carries it.
+    let state: ChannelState | undefined;
+    const stateNow = () => {
+      state ??= channelStateOf(lane.channel as HubChannel, clock.nowMs());
+      return state;
+    };
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index] as QueuedFrame;
+      item.reply(answer(lane, outcomes[index] as VoucherOutcome, item.frame, earlier, stateNow, voucherContext));
+    }
+  }
+
+  function answer(
+    lane: Lane,
+    outcome: VoucherOutcome,
+    frame: PayFrame,
+    earlier: ReadonlyMap<number, AcceptedVoucher>,
+    state: () => ChannelState,
+    voucherContext: VoucherContext,
+  ): HubMessage {
+    if (outcome.kind === 'rejected') {
+      return {
+        type: 'reject',
+        channelId: frame.channelId,
+        seq: frame.seq,
+        code: outcome.code,
+        message: outcome.message.slice(0, 512),
+        state: state(),
+      };
+    }
+    if (outcome.kind === 'accepted') {
+      return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs: outcome.macs as Mac[] };
+    }
+    // A duplicate: its original receipts again, recomputed from the stored entries.
+    const stored = earlier.get(outcome.seq);
+    if (stored === undefined || stored.entries.length === 0) {
+      return {
+        type: 'reject',
+        channelId: frame.channelId,
+        seq: frame.seq,
+        code: 'INTERNAL',
+        message: 'the accepted voucher could not be read back',
+        state: state(),
+      };
+    }
+    const macs = receiptMacsFor(lane.channel as HubChannel, outcome.seq, stored.entries, voucherContext);
+    return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs };
+  }
+
+  /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */
+  async function earlierVouchers(
+    channel: HubChannel,
+    frames: readonly PayFrame[],
+  ): Promise<ReadonlyMap<number, AcceptedVoucher>> {
+    let from = Number.POSITIVE_INFINITY;
+    let to = 0;
+    for (const frame of frames) {
+      if (frame.seq < 1 || frame.seq > channel.seq) continue;
+      if (frame.seq < from) from = frame.seq;
+      if (frame.seq > to) to = frame.seq;
+    }
+    if (to === 0) return noEarlierVouchers;
+    const found = new Map<number, AcceptedVoucher>();
+    // Bounded read: a resend spans at most the client's in-flight window; older seqs are looked up one by one.
+    if (to - from < 1024) {
+      for (const v of await deps.store.vouchers(channel.channelId, from, to - from + 1)) found.set(v.seq, v);
+    } else {
+      const seqs = new Set(frames.map((f) => f.seq).filter((seq) => seq >= 1 && seq <= channel.seq));
+      for (const seq of seqs) {
+        for (const v of await deps.store.vouchers(channel.channelId, seq, 1)) found.set(v.seq, v);
+      }
+    }
+    return found;
+  }
+
+  /** Verifies the newest candidate; only if it fails, the others from the oldest until one fails. */
+  async function verifyCandidates(channel: HubChannel, check: VoucherCheck): Promise<boolean[]> {
+    const { candidates } = check;
+    const results: boolean[] = new Array(candidates.length);
+    if (candidates.length === 0) return results;
+    const verifyOne = async (i: number) => {
+      const candidate = candidates[i] as (typeof candidates)[number];
+      const ok =
+        (await checkSignatureAsync(
+          deps.asyncVerifier,
+          candidate.frame.signature,
+          candidateSigningBytes(domain, candidate),
+          channel.clientKey,
+        )) === 'valid';
+      results[i] = ok;
+      return ok;
+    };
+    const last = candidates.length - 1;
+    if (await verifyOne(last)) return results;
+    for (let i = 0; i < last; i++) if (!(await verifyOne(i))) break;
+    return results;
+  }
+
+  return { enqueue };
+}
