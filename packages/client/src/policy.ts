@@ -3,7 +3,7 @@
  * (counted when a payment is signed). A payment that would break one fails with a
  * {@link PolicyError} before anything is signed.
  */
-import { assertAmount, type PayeeId, toHex } from '@trickle/protocol';
+import { assertAmount } from '@trickle/protocol';
 import { PolicyError } from './errors.js';
 
 /** Caps in minor units of the channel's asset. Each is optional: absent means no cap. */
@@ -47,13 +47,13 @@ export function checkPolicy(policy: SpendingPolicy | undefined): SpendingPolicy 
 }
 
 /**
- * Throws a PolicyError when paying `amount` to `payee` would break `policy`, given what
+ * Throws a PolicyError when paying `amount` to `payeeId` (hex) would break `policy`, given what
  * is spent already plus what is queued (`extraTotal`, `extraPayee`).
  */
 export function enforcePolicy(
   policy: SpendingPolicy,
   spent: Spent,
-  payee: PayeeId,
+  payeeId: string,
   amount: bigint,
   extraTotal: bigint,
   extraPayee: bigint,
@@ -61,7 +61,7 @@ export function enforcePolicy(
   if (policy.paymentMax !== undefined && amount > policy.paymentMax) {
     throw new PolicyError('PAYMENT_CAP', `a payment may be at most ${policy.paymentMax}; this one is ${amount}`);
   }
-  const id = toHex(payee);
+  const id = payeeId;
   const payeeCap = policy.payees?.[id] ?? policy.payeeMax;
   const payeeSpent = (spent.byPayee.get(id) ?? 0n) + extraPayee;
   if (payeeCap !== undefined && payeeSpent + amount > payeeCap) {
