@@ -67,11 +67,29 @@ export function assertNetworkId(networkId: unknown): number {
  * ```
  */
 export function beginLayout(kind: LayoutKind, networkId: number, length: number): ByteWriter {
-  return new ByteWriter(length)
+  return new ByteWriter(length).bytes(headerOf(kind, networkId), headerBytes, 'header');
+}
+
+/** Headers by kind and network, built once: every receipt and request starts with one. */
+const headers = new Map<number, Uint8Array>();
+/** Distinct headers remembered at most (a deployment uses one or two networks). */
+const headersMax = 256;
+
+function headerOf(kind: LayoutKind, networkId: number): Uint8Array {
+  const kindByte = layoutKinds[kind];
+  if (kindByte === undefined) throw new RangeError(`layout: unknown kind ${String(kind)}`);
+  // Checked first: only a u32 network id and a known kind may name a cached header.
+  const id = assertNetworkId(networkId) * 16 + kindByte;
+  const cached = headers.get(id);
+  if (cached !== undefined) return cached;
+  const header = new ByteWriter(headerBytes)
     .bytes(magic, magic.length, 'magic')
     .u8(protocolVersion)
-    .u8(layoutKinds[kind])
-    .u32(assertNetworkId(networkId));
+    .u8(kindByte)
+    .u32(networkId)
+    .finish();
+  if (headers.size < headersMax) headers.set(id, header);
+  return header;
 }
 
 /**

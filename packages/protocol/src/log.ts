@@ -59,6 +59,9 @@ export function logGenesis(domain: Domain, channelId: ChannelId): LogHead {
   return sha256(bytes) as LogHead;
 }
 
+/** head || entry for one step, reused: sha256Digest reads it synchronously and keeps nothing. */
+const stepScratch = new Uint8Array(byteSizes.logHead + entryBytesLength);
+
 /**
  * One step of the chain: sha256(head || entryBytes(entry)).
  *
@@ -76,7 +79,7 @@ export function logStep(head: LogHead, entry: PaymentEntry): LogHead {
   // The hot path (one step per payment on both sides): head || entry in one buffer, hashed once.
   assertAmount(entry.amount, 'entry.amount');
   if (entry.amount < 1n) throw new RangeError('entry.amount: must be at least 1');
-  const step = new Uint8Array(byteSizes.logHead + entryBytesLength);
+  const step = stepScratch;
   step.set(head, 0);
   step.set(assertBytes(entry.payee, byteSizes.payeeId, 'entry.payee'), 32);
   step.set(assertBytes(entry.invoiceId, byteSizes.invoiceId, 'entry.invoiceId'), 64);

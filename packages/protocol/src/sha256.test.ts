@@ -100,6 +100,17 @@ describe('hmacSha256 (RFC 4231 vectors)', () => {
     );
   });
 
+  it('reuses the first block only for messages that start with it (alternating layouts under one key)', () => {
+    const key = new Uint8Array(32).fill(9);
+    const state = cachedHmacKeyState(key);
+    const a = Uint8Array.from({ length: 154 }, (_, i) => i);
+    const sameStart = Uint8Array.from(a, (b, i) => (i >= 64 ? b ^ 0xff : b));
+    const otherStart = Uint8Array.from(a, (b, i) => (i === 3 ? b ^ 1 : b));
+    for (const message of [a, sameStart, a, otherStart, sameStart, new Uint8Array(64), new Uint8Array(65), a]) {
+      expect(toHex(hmacWithState(state, message))).toBe(toHex(hmac(nobleSha256, key, message)));
+    }
+  });
+
   it('never uses a cached key state after the key array was changed', () => {
     const key = new Uint8Array(32).fill(1);
     const message = ascii('receipt');

@@ -87,19 +87,19 @@ function compress(h: Int32Array, bytes: Uint8Array, offset: number): void {
 }
 
 /**
- * Compresses all of `message` into `h`, with the padding for a total length of
- * `prefixBytes + message.length` (prefixBytes: whole blocks compressed before, e.g. a
- * key pad).
+ * Compresses `message` from `start` into `h`, with the padding for a total length of
+ * `prefixBytes + message.length - start` (prefixBytes: whole blocks compressed before,
+ * e.g. a key pad and the message's first block).
  */
-function finish(h: Int32Array, message: Uint8Array, prefixBytes: number): void {
-  let offset = 0;
+function finish(h: Int32Array, message: Uint8Array, prefixBytes: number, start = 0): void {
+  let offset = start;
   for (; offset + blockBytes <= message.length; offset += blockBytes) compress(h, message, offset);
   const rest = message.length - offset;
   tail.fill(0);
-  tail.set(message.subarray(offset), 0);
+  for (let i = 0; i < rest; i++) tail[i] = message[offset + i] as number;
   tail[rest] = 0x80;
   const end = rest + 9 > blockBytes ? 2 * blockBytes : blockBytes;
-  const totalBytes = prefixBytes + message.length;
+  const totalBytes = prefixBytes + message.length - start;
   // The length in bits as a big-endian u64: high and low 32-bit words.
   const high = Math.floor(totalBytes / 0x2000_0000);
   const low = (totalBytes << 3) >>> 0;
@@ -138,6 +138,14 @@ export function sha256Digest(message: Uint8Array): Uint8Array<ArrayBuffer> {
 export interface HmacKeyState {
   readonly inner: Int32Array;
   readonly outer: Int32Array;
+  /**
+   * The first block of the last message MAC'd under this key, and the inner state after
+   * it: consecutive MACs of one layout under one key (receipts of one channel, requests of
+   * one merchant) start with the same 64 bytes, so that block is compressed once.
+   */
+  readonly lastBlock: Uint8Array;
+  readonly afterLastBlock: Int32Array;
+  hasLastBlock: boolean;
 }
 
 /** Precomputes the pad states of `key` (any length; longer than a block is hashed first, as RFC 2104 says). */
@@ -151,13 +159,30 @@ export function hmacKeyState(key: Uint8Array): HmacKeyState {
   for (let i = 0; i < blockBytes; i++) block[i] = (block[i] as number) ^ 0x36 ^ 0x5c;
   compress(outer, block, 0);
   block.fill(0);
-  return { inner, outer };
+  return {
+    inner,
+    outer,
+    lastBlock: new Uint8Array(blockBytes),
+    afterLastBlock: new Int32Array(8),
+    hasLastBlock: false,
+  };
 }
 
 /** HMAC-SHA256 of `message` under a precomputed key: a fresh 32-byte array. */
 export function hmacWithState(key: HmacKeyState, message: Uint8Array): Uint8Array<ArrayBuffer> {
-  state.set(key.inner);
-  finish(state, message, blockBytes);
+  if (message.length > blockBytes) {
+    if (!key.hasLastBlock || !sameBlock(key.lastBlock, message)) {
+      key.afterLastBlock.set(key.inner);
+      compress(key.afterLastBlock, message, 0);
+      for (let i = 0; i < blockBytes; i++) key.lastBlock[i] = message[i] as number;
+      key.hasLastBlock = true;
+    }
+    state.set(key.afterLastBlock);
+    finish(state, message, 2 * blockBytes, blockBytes);
+  } else {
+    state.set(key.inner);
+    finish(state, message, blockBytes);
+  }
   const innerDigest = digestOf(state);
   state.set(key.outer);
   finish(state, innerDigest, blockBytes);
@@ -188,6 +213,12 @@ export function cachedHmacKeyState(key: Uint8Array): HmacKeyState {
   const fresh = { copy: key.slice(), state: hmacKeyState(key) };
   keyStates.set(key, fresh);
   return fresh.state;
+}
+
+/** True when `message` starts with the 64 bytes of `block`. */
+function sameBlock(block: Uint8Array, message: Uint8Array): boolean {
+  for (let i = 0; i < blockBytes; i++) if (block[i] !== message[i]) return false;
+  return true;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
