@@ -1,97 +1,185 @@
 /**
- * Figures for the hot path, measured in one run so they can be compared:
- *  1. signature verification per backend (the hub's hot path), and the receipt cost
- *     (HMAC vs an ECDSA signature per receipt);
- *  2. end to end over a real socket, hub in its own process (durable SQLite store,
- *     synchronous = FULL), wallet in this one: sequential pay latency (p50/p99) and
- *     pipelined throughput, with the fast verifier and with noble as the baseline.
+ * The hot-path figures, each target of PERFORMANCE.md next to its baselines, all measured
+ * in one run (absolute numbers drift between runs on shared machines: compare within a
+ * run).
  *
- * Reproduce: node --import tsx bench/hotpath/hotpath.ts [--quick]
- * Absolute numbers drift between runs on shared machines; compare the ratios of one run.
+ *  - P1: one channel, one payment at a time, the wallet signs live, the hub verifies and
+ *    makes it durable before the receipt: p50 / p99 of `pay()`.
+ *  - P2: one channel, all payments at once (the wallet coalesces up to 128 per voucher).
+ *  - P3: 1,000 channels, one payment in flight each, vouchers pre-signed and pre-encoded
+ *    before the clock starts (nothing to batch: one verification and one receipt per
+ *    payment). A live-signing variant (wallets) is reported separately.
+ *  - P4-style baseline: the same payments as one SQLite ledger transaction each.
+ *
+ * Baselines in the same run: the same tree with noble verifying in the hub, and, with
+ * `--baseline <checkout>`, another checkout (e.g. the commit before a change) running the
+ * same workloads, its hub and its wallet. The hub runs in its own process with its default
+ * SQLite store and ledger (synchronous = FULL). Never asserts a timing.
+ *
+ * Reproduce: node --import tsx bench/hotpath/hotpath.ts [--quick] [--baseline <checkout>]
  */
+import { execFileSync } from 'node:child_process';
+import { createHash, createHmac, hash as nodeHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createWallet, memoryStore } from '../../packages/client/src/index.js';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '../../packages/client/src/index.js';
 import { fileStore } from '../../packages/client/src/node.js';
 import {
   createNodeCryptoVerifier,
   createThreadPoolVerifier,
   tinySecp256k1Verifier,
 } from '../../packages/hub/src/index.js';
-import { spawnHub } from '../../packages/hub/test/spawnHub.js';
 import {
-  asInvoiceId,
-  asSecretKey,
-  createPaymentRequest,
+  type BenchHub,
+  payerKeys,
+  percentile,
+  presignedLoad,
+  randomBytes,
+  startBenchHub,
+  tinySigner,
+} from '../../packages/hub/test/benchHarness.js';
+import { sqliteLedger } from '../../packages/ledger/src/index.js';
+import { hmac as nobleHmac } from '../../packages/protocol/node_modules/@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '../../packages/protocol/node_modules/@noble/hashes/sha2.js';
+import {
   createReceipt,
   createSecretKey,
   createSigner,
-  deriveMerchantKey,
-  fromHex,
   type HubId,
+  hmacSha256,
   nobleVerifier,
-  type PublicKey,
-  payeeIdFromKey,
-  publicKeyOf,
-  resourceHash,
   sha256,
-  toHex,
 } from '../../packages/protocol/src/index.js';
 
-const quick = process.argv.includes('--quick');
-const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
-const networkId = 1;
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const baselineAt = argv.indexOf('--baseline');
+const baselineRoot = baselineAt === -1 ? undefined : resolve(argv[baselineAt + 1] ?? '');
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function rate(count: number, ms: number): string {
-  return `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
+const n = (full: number, short: number) => (quick ? short : full);
+const rate = (count: number, ms: number) => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+function revisionOf(at: string): string {
+  try {
+    const head = execFileSync('git', ['-C', at, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['-C', at, 'status', '--porcelain', '--', 'packages', 'bench'], {
+      encoding: 'utf8',
+    }).trim();
+    return changed === '' ? head : `${head} with uncommitted changes`;
+  } catch {
+    return 'not a git checkout';
+  }
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+// ---- primitives ---------------------------------------------------------------------
+
+function timeIt(count: number, run: (i: number) => unknown): number {
+  for (let i = 0; i < Math.min(count, 2_000); i++) run(i);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) run(i);
+  return performance.now() - start;
 }
 
-async function verifiers(): Promise<void> {
+async function primitives(): Promise<void> {
   const signer = createSigner(createSecretKey(randomBytes), { randomBytes });
   const messages = Array.from({ length: 256 }, () => randomBytes(125));
   const signatures = messages.map((m) => signer.sign(m));
   const rows: [string, string][] = [];
-  const sync = async (name: string, verify: (i: number) => boolean, count: number) => {
-    for (let i = 0; i < 50; i++) verify(i % 256);
-    const start = performance.now();
-    for (let i = 0; i < count; i++) if (!verify(i % 256)) throw new Error(`${name} failed`);
-    rows.push([name, rate(count, performance.now() - start)]);
+  const verifies = n(3_000, 500);
+  const verify = (name: string, check: (i: number) => boolean, count: number) => {
+    const took = timeIt(count, (i) => {
+      if (!check(i % 256)) throw new Error(`${name} failed`);
+    });
+    rows.push([name, rate(count, took)]);
   };
-  const n = quick ? 500 : 3_000;
-  await sync(
-    'noble (reference, pure JS)',
+  verify(
+    'verify: noble (reference, pure JS)',
     (i) => nobleVerifier.verify(signatures[i]!, messages[i]!, signer.publicKey),
-    n / 5,
+    verifies / 5,
   );
   const node = createNodeCryptoVerifier();
-  await sync('node:crypto, cached KeyObject', (i) => node.verify(signatures[i]!, messages[i]!, signer.publicKey), n);
-  await sync(
-    'tiny-secp256k1 (WASM libsecp256k1)',
+  verify(
+    'verify: node:crypto, cached KeyObject',
+    (i) => node.verify(signatures[i]!, messages[i]!, signer.publicKey),
+    verifies,
+  );
+  verify(
+    'verify: tiny-secp256k1 (WASM libsecp256k1)',
     (i) => tinySecp256k1Verifier.verify(signatures[i]!, messages[i]!, signer.publicKey),
-    n,
+    verifies,
   );
   const pool = createThreadPoolVerifier();
-  for (const inFlight of [1, 64]) {
-    let next = 0;
-    const start = performance.now();
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < n) {
-          const i = next++ % 256;
-          if (!(await pool.verify(signatures[i]!, messages[i]!, signer.publicKey))) throw new Error('pool failed');
-        }
-      }),
-    );
-    rows.push([`node:crypto on the libuv threadpool, ${inFlight} in flight`, rate(n, performance.now() - start)]);
-  }
-  const key = randomBytes(32) as never;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < verifies) {
+        const i = next++ % 256;
+        if (!(await pool.verify(signatures[i]!, messages[i]!, signer.publicKey))) throw new Error('pool failed');
+      }
+    }),
+  );
+  rows.push(['verify: node:crypto on the libuv threadpool, 64 in flight', rate(verifies, performance.now() - start)]);
+  rows.push([
+    'sign: noble, hedged (the wallet default)',
+    rate(
+      verifies / 3,
+      timeIt(verifies / 3, (i) => signer.sign(messages[i % 256]!)),
+    ),
+  ]);
+
+  const hashes = n(200_000, 30_000);
+  const step = randomBytes(88);
+  const key = randomBytes(32);
+  const layout = randomBytes(154);
+  rows.push([
+    'log step sha256(88 B): noble-hashes',
+    rate(
+      hashes,
+      timeIt(hashes, () => nobleSha256(step)),
+    ),
+  ]);
+  rows.push([
+    'log step sha256(88 B): node:crypto one-shot',
+    rate(
+      hashes,
+      timeIt(hashes, () => nodeHash('sha256', step, 'buffer')),
+    ),
+  ]);
+  rows.push([
+    'log step sha256(88 B): protocol (sha256.ts)',
+    rate(
+      hashes,
+      timeIt(hashes, () => sha256(step)),
+    ),
+  ]);
+  rows.push([
+    'MAC hmac(154 B): noble-hashes',
+    rate(
+      hashes,
+      timeIt(hashes, () => nobleHmac(nobleSha256, key, layout)),
+    ),
+  ]);
+  rows.push([
+    'MAC hmac(154 B): node:crypto createHmac',
+    rate(
+      hashes,
+      timeIt(hashes, () => createHmac('sha256', key).update(layout).digest()),
+    ),
+  ]);
+  rows.push([
+    'MAC hmac(154 B): protocol, key re-derived per call',
+    rate(
+      hashes,
+      timeIt(hashes, () => hmacSha256(key, layout)),
+    ),
+  ]);
   const body = {
-    networkId,
+    networkId: 1,
     hubId: randomBytes(32) as HubId,
     channelId: randomBytes(32) as never,
     seq: 1,
@@ -100,174 +188,261 @@ async function verifiers(): Promise<void> {
     asset: { code: 'USD', scale: 6 },
     amount: 100n,
   };
-  let start = performance.now();
-  for (let i = 0; i < n * 5; i++) createReceipt(key, { ...body, seq: i + 1 });
-  rows.push(['receipt as HMAC-SHA256 (what the hub does)', rate(n * 5, performance.now() - start)]);
-  start = performance.now();
-  for (let i = 0; i < n / 2; i++) signer.sign(messages[i % 256]!);
-  rows.push(['receipt as an ECDSA signature (noble, hedged)', rate(n / 2, performance.now() - start)]);
+  rows.push([
+    'receipt: HMAC, merchant key precomputed (what the hub does)',
+    rate(
+      hashes,
+      timeIt(hashes, (i) => createReceipt(key as never, { ...body, seq: i + 1 })),
+    ),
+  ]);
+  rows.push([
+    'receipt: ECDSA signature instead (noble, hedged)',
+    rate(
+      verifies / 3,
+      timeIt(verifies / 3, (i) => signer.sign(messages[i % 256]!)),
+    ),
+  ]);
+  rows.push([
+    '(node:crypto sha256 through createHash, for reference)',
+    rate(
+      hashes,
+      timeIt(hashes, () => createHash('sha256').update(step).digest()),
+    ),
+  ]);
   console.log('\n## Primitives (one core unless stated)\n');
   console.log('| operation | rate |\n| --- | --- |');
   for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);
 }
 
-async function endToEnd(verifier: 'fast' | 'noble', store: 'memory' | 'file'): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
-  const payerKey = createSecretKey(randomBytes);
-  const merchantSecret = asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
-  const merchantKey = publicKeyOf(merchantSecret);
-  const hub = await spawnHub({
-    dataDir: join(dir, 'hub'),
-    networkId,
-    port: 0,
-    merchants: [toHex(merchantKey)],
-    fund: [{ clientKey: toHex(publicKeyOf(payerKey)), amount: '9000000000000' }],
-    ledger: 'default',
-    ...(verifier === 'noble' ? { verifier: 'noble' } : {}),
+// ---- end to end ---------------------------------------------------------------------
+
+interface Tree {
+  readonly name: string;
+  readonly root?: string;
+  readonly verifier?: 'noble';
+  readonly createWallet: typeof CreateWallet;
+  readonly memoryStore: typeof MemoryStore;
+}
+
+async function treeAt(name: string, at: string | undefined, verifier?: 'noble'): Promise<Tree> {
+  const client = (await import(pathToFileURL(join(at ?? root, 'packages/client/src/index.ts')).href)) as {
+    createWallet: typeof CreateWallet;
+    memoryStore: typeof MemoryStore;
+  };
+  return { name, ...(at === undefined ? {} : { root: at }), ...(verifier ? { verifier } : {}), ...client };
+}
+
+async function withHub<T>(
+  tree: Tree,
+  payers: number,
+  run: (hub: BenchHub, keys: ReturnType<typeof payerKeys>) => Promise<T>,
+) {
+  const keys = payerKeys(payers);
+  const hub = await startBenchHub({
+    payers: keys,
+    fundEach: 9_000_000_000_000n,
+    ...(tree.root === undefined ? {} : { root: tree.root }),
+    ...(tree.verifier === undefined ? {} : { verifier: tree.verifier }),
   });
   try {
-    const hubId = fromHex(hub.hubId, 32) as HubId;
-    const payee = payeeIdFromKey(merchantKey);
-    const macKey = deriveMerchantKey({
-      secretKey: merchantSecret,
-      peerKey: fromHex(hub.publicKey, 33) as PublicKey,
-      networkId,
-      hubId,
-      payeeId: payee,
-    });
-    let invoice = 0;
-    const request = () =>
-      createPaymentRequest(macKey, {
-        networkId,
-        hubId,
-        payee,
-        invoiceId: asInvoiceId(sha256(new TextEncoder().encode(`invoice ${invoice++}`)).subarray(0, 16)),
-        asset: { code: 'USD', scale: 6 },
-        amount: 1n + BigInt(invoice % 7),
-        expiresAtMs: Date.now() + 3_600_000,
-        resource: resourceHash('/bench'),
-      });
-    const wallet = await createWallet({
-      key: payerKey,
-      hub: { url: hub.url, networkId },
-      store: store === 'memory' ? memoryStore() : fileStore({ path: join(dir, 'wallet.jsonl') }),
-    });
-    await wallet.openChannel({ deposit: 8_000_000_000_000n });
-    const sequential = quick ? 100 : verifier === 'noble' ? 300 : 1_000;
-    for (let i = 0; i < 20; i++) await wallet.pay(request());
-    const latencies: number[] = [];
-    for (let i = 0; i < sequential; i++) {
-      const r = request();
-      const start = performance.now();
-      await wallet.pay(r);
-      latencies.push(performance.now() - start);
-    }
-    latencies.sort((a, b) => a - b);
-    const pipelined = quick ? 5_000 : 50_000;
-    const requests = Array.from({ length: pipelined }, request);
-    const start = performance.now();
-    const receipts = await Promise.all(requests.map((r) => wallet.pay(r)));
-    const ms = performance.now() - start;
-    if (receipts.length !== pipelined) throw new Error('missing receipts');
-    await wallet.stop();
-    return [
-      verifier === 'fast'
-        ? 'fast (default: tiny-secp256k1 inline, node:crypto threadpool under load)'
-        : 'noble (baseline)',
-      store,
-      `${percentile(latencies, 50).toFixed(2)} ms`,
-      `${percentile(latencies, 99).toFixed(2)} ms`,
-      rate(pipelined, ms),
-      hub.ledger,
-    ];
+    return await run(hub, keys);
   } finally {
-    hub.child.kill('SIGTERM');
-    await hub.exited;
-    rmSync(dir, { recursive: true, force: true });
+    await hub.stop();
   }
 }
 
-/** Many channels, one payment in flight on each: nothing to batch, one verification per payment. */
-async function manyChannels(verifier: 'fast' | 'noble'): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
-  const channels = quick ? 8 : 32;
-  const perChannel = quick ? 10 : verifier === 'noble' ? 15 : 40;
-  const payers = Array.from({ length: channels }, () => createSecretKey(randomBytes));
-  const merchantSecret = asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
-  const merchantKey = publicKeyOf(merchantSecret);
-  const hub = await spawnHub({
-    dataDir: join(dir, 'hub'),
-    networkId,
-    port: 0,
-    merchants: [toHex(merchantKey)],
-    fund: payers.map((k) => ({ clientKey: toHex(publicKeyOf(k)), amount: '1000000000' })),
-    ledger: 'default',
-    ...(verifier === 'noble' ? { verifier: 'noble' } : {}),
-  });
-  try {
-    const hubId = fromHex(hub.hubId, 32) as HubId;
-    const payee = payeeIdFromKey(merchantKey);
-    const macKey = deriveMerchantKey({
-      secretKey: merchantSecret,
-      peerKey: fromHex(hub.publicKey, 33) as PublicKey,
-      networkId,
-      hubId,
-      payeeId: payee,
+/** How the wallet of a P1/P2 run is set up. */
+interface WalletSetup {
+  readonly signer?: 'noble' | 'libsecp256k1';
+  readonly store?: 'memory' | 'file';
+}
+
+/** P1 and P2: one wallet on one channel. */
+async function oneChannel(
+  tree: Tree,
+  setup: WalletSetup = {},
+): Promise<{ p50: number; p99: number; perSecond: number }> {
+  return withHub(tree, 1, async (hub, [key]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'trickle-wallet-'));
+    const wallet = await tree.createWallet({
+      key: setup.signer === 'libsecp256k1' ? tinySigner(key!) : key!,
+      hub: { url: hub.process.url, networkId: 1 },
+      store: setup.store === 'file' ? fileStore({ path: join(dir, 'wallet.jsonl') }) : tree.memoryStore(),
     });
-    let invoice = 0;
-    const request = () =>
-      createPaymentRequest(macKey, {
-        networkId,
-        hubId,
-        payee,
-        invoiceId: asInvoiceId(sha256(new TextEncoder().encode(`many ${invoice++}`)).subarray(0, 16)),
-        asset: { code: 'USD', scale: 6 },
-        amount: 1n,
-        expiresAtMs: Date.now() + 3_600_000,
-        resource: resourceHash('/bench'),
-      });
+    await wallet.openChannel({ deposit: 8_000_000_000_000n });
+    for (let i = 0; i < 50; i++) await wallet.pay(hub.request());
+    const latencies: number[] = [];
+    const sequential = tree.verifier === 'noble' ? n(300, 100) : n(2_000, 200);
+    for (let i = 0; i < sequential; i++) {
+      const request = hub.request();
+      const start = performance.now();
+      await wallet.pay(request);
+      latencies.push(performance.now() - start);
+    }
+    latencies.sort((a, b) => a - b);
+    const pipelined = n(100_000, 10_000);
+    const requests = Array.from({ length: pipelined }, () => hub.request());
+    const start = performance.now();
+    const receipts = await Promise.all(requests.map((r) => wallet.pay(r)));
+    const took = performance.now() - start;
+    if (receipts.length !== pipelined) throw new Error('missing receipts');
+    await wallet.stop();
+    rmSync(dir, { recursive: true, force: true });
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: (pipelined / took) * 1000 };
+  });
+}
+
+/** P3: pre-signed load, one payment in flight per channel. */
+async function manyChannels(tree: Tree, channels: number, perChannel: number) {
+  return withHub(tree, channels, async (hub, keys) => {
+    const result = await presignedLoad(hub, keys, perChannel);
+    return { ...result, perSecond: (result.payments / result.ms) * 1000 };
+  });
+}
+
+/** P3, live signing: wallets in this process, one payment in flight each. */
+async function manyWallets(tree: Tree, channels: number, perChannel: number): Promise<number> {
+  return withHub(tree, channels, async (hub, keys) => {
     const wallets = await Promise.all(
-      payers.map((key) => createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() })),
+      keys.map((key) =>
+        tree.createWallet({ key, hub: { url: hub.process.url, networkId: 1 }, store: tree.memoryStore() }),
+      ),
     );
     await Promise.all(wallets.map((w) => w.openChannel({ deposit: 100_000_000n })));
     const start = performance.now();
     await Promise.all(
       wallets.map(async (w) => {
-        for (let i = 0; i < perChannel; i++) await w.pay(request());
+        for (let i = 0; i < perChannel; i++) await w.pay(hub.request());
       }),
     );
-    const ms = performance.now() - start;
+    const took = performance.now() - start;
     await Promise.all(wallets.map((w) => w.stop()));
-    return [
-      verifier === 'fast' ? 'fast (default)' : 'noble (baseline)',
-      String(channels),
-      rate(channels * perChannel, ms),
-    ];
+    return (channels * perChannel * 1000) / took;
+  });
+}
+
+/** P4-style: every payment is one durable SQLite ledger transaction (payer debited, merchant credited). */
+async function ledgerPerPayment(): Promise<{ p50: number; p99: number; sequential: number; concurrent: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'trickle-p4-'));
+  const asset = { code: 'USD', scale: 6 };
+  const ledger = await sqliteLedger({
+    filename: join(dir, 'ledger.sqlite'),
+    domain: { networkId: 1, hubId: randomBytes(32) as HubId },
+    feePpm: 0,
+    clock: () => Date.now(),
+    verifier: tinySecp256k1Verifier,
+  });
+  try {
+    await ledger.createAccounts([
+      { id: 'world', asset, kind: 'external', allowNegative: true },
+      { id: 'payer', asset, kind: 'payer' },
+      { id: 'merchant', asset, kind: 'payee' },
+    ]);
+    await ledger.createTransfers([
+      { id: 'fund', debitAccountId: 'world', creditAccountId: 'payer', amount: 10n ** 15n },
+    ]);
+    let id = 0;
+    const pay = () =>
+      ledger.createTransfers([{ id: `p${id++}`, debitAccountId: 'payer', creditAccountId: 'merchant', amount: 3n }]);
+    const latencies: number[] = [];
+    const count = n(2_000, 300);
+    for (let i = 0; i < count; i++) {
+      const start = performance.now();
+      const [result] = await pay();
+      latencies.push(performance.now() - start);
+      if (result?.status !== 'created') throw new Error(`ledger transfer: ${JSON.stringify(result)}`);
+    }
+    latencies.sort((a, b) => a - b);
+    const sequential = (count * 1000) / latencies.reduce((a, b) => a + b, 0);
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: 1_000 }, async () => {
+        for (let i = 0; i < count / 1_000 + 1; i++) await pay();
+      }),
+    );
+    const concurrent = ((1_000 * (Math.floor(count / 1_000) + 1)) / (performance.now() - start)) * 1000;
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), sequential, concurrent };
   } finally {
-    hub.child.kill('SIGTERM');
-    await hub.exited;
+    await ledger.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+// ---- the run ----------------------------------------------------------------------------
+
+const command = `node --import tsx bench/hotpath/hotpath.ts${quick ? ' --quick' : ''}${baselineRoot ? ` --baseline ${baselineRoot}` : ''}`;
+console.log('# Trickle hot path figures\n');
 console.log(
-  `# Trickle hot path figures\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
+  `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]?.toFixed(2)}`,
 );
-console.log(`Reproduce: node --import tsx bench/hotpath/hotpath.ts${quick ? ' --quick' : ''}`);
-await verifiers();
-console.log('\n## One channel end to end (hub in its own process, SQLite store with synchronous = FULL)\n');
-console.log('Sequential: one pay() at a time, the client signs live, the hub verifies and fsyncs before the receipt.');
-console.log('Pipelined: all pay() calls at once; the wallet coalesces up to 128 payments per signed voucher.\n');
 console.log(
-  '| hub verifier | wallet store | sequential p50 | sequential p99 | pipelined | ledger |\n| --- | --- | --- | --- | --- | --- |',
+  `Tree: ${root} at ${revisionOf(root)}${baselineRoot ? `; baseline: ${baselineRoot} at ${revisionOf(baselineRoot)}` : ''}`,
 );
-for (const [verifier, store] of [
-  ['fast', 'memory'],
-  ['noble', 'memory'],
-  ['fast', 'file'],
-] as const) {
-  console.log(`| ${(await endToEnd(verifier, store)).join(' | ')} |`);
+console.log(`Reproduce: ${command}`);
+
+await primitives();
+
+const trees: Tree[] = [
+  await treeAt('this tree', undefined),
+  await treeAt('this tree, noble verifying in the hub', undefined, 'noble'),
+];
+if (baselineRoot !== undefined) trees.push(await treeAt(`baseline ${revisionOf(baselineRoot)}`, baselineRoot));
+
+const channels = n(1_000, 200);
+const perChannel = n(10, 5);
+const rows: string[][] = [];
+const cpuRows: string[][] = [];
+for (const tree of trees) {
+  const one = await oneChannel(tree);
+  const many = await manyChannels(tree, tree.verifier === 'noble' ? channels / 5 : channels, perChannel);
+  const wallets = await manyWallets(tree, 32, n(40, 10));
+  rows.push([
+    tree.name,
+    `${ms(one.p50)} / ${ms(one.p99)}`,
+    rate(one.perSecond, 1000),
+    `${rate(many.perSecond, 1000)} (p50 ${ms(many.p50Ms)}, p99 ${ms(many.p99Ms)})`,
+    rate(wallets, 1000),
+  ]);
+  if (many.cpu !== undefined) {
+    cpuRows.push([
+      tree.name,
+      `${Math.round(many.cpu.hubLoopUs)} µs`,
+      `${Math.round(many.cpu.hubThreadsUs)} µs`,
+      `${Math.round(many.cpu.clientUs)} µs`,
+      `${Math.round(many.cpu.machineBusy * 100)}%`,
+    ]);
+  }
+  console.error(`measured ${tree.name}`);
 }
-console.log('\n## Many channels, one payment in flight each (one verification per payment, wallets in one process)\n');
-console.log('| hub verifier | channels | payments/s |\n| --- | --- | --- |');
-for (const verifier of ['fast', 'noble'] as const) console.log(`| ${(await manyChannels(verifier)).join(' | ')} |`);
+const variants: string[][] = [];
+for (const [name, setup] of [
+  ['wallet signs with libsecp256k1 (WASM) instead of noble', { signer: 'libsecp256k1' }],
+  ['wallet store: file (one fsync per voucher)', { store: 'file' }],
+] as const) {
+  const one = await oneChannel(trees[0] as Tree, setup);
+  variants.push([name, `${ms(one.p50)} / ${ms(one.p99)}`, rate(one.perSecond, 1000)]);
+}
+const p4 = await ledgerPerPayment();
+
+console.log('\n## Targets (PERFORMANCE.md) and baselines, one run\n');
+console.log('P1: one payment at a time, live signing, durable ack. P2: one channel pipelined, live signing.');
+console.log(
+  `P3: ${channels} channels (${channels / 5} with noble), one payment in flight each, pre-signed; live-signing variant: 32 wallets.\n`,
+);
+console.log(
+  '| hub and wallet | P1 p50 / p99 (target <= 1 ms / 4 ms) | P2 (target >= 100,000/s) | P3 pre-signed (target >= 4,000/s) | 32 wallets, live signing |',
+);
+console.log('| --- | --- | --- | --- | --- |');
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+console.log(
+  `| P4-style: one SQLite ledger transaction per payment | ${ms(p4.p50)} / ${ms(p4.p99)} | ${rate(p4.sequential, 1000)} (one at a time) | ${rate(p4.concurrent, 1000)} (1,000 callers) | |`,
+);
+console.log('\n## P1 and P2 variants of this tree (same run)\n');
+console.log('| wallet | P1 p50 / p99 | P2 |\n| --- | --- | --- |');
+for (const row of variants) console.log(`| ${row.join(' | ')} |`);
+console.log('\n## P3: CPU per payment (Linux /proc, same runs)\n');
+console.log(
+  '| hub and wallet | hub event loop | hub other threads (verify, store writer, GC) | load generator | machine busy (2 cores = 100%) |',
+);
+console.log('| --- | --- | --- | --- | --- |');
+for (const row of cpuRows) console.log(`| ${row.join(' | ')} |`);

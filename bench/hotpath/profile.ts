@@ -1,6 +1,6 @@
 /**
- * CPU profiles of one hot-path workload, both processes: the hub (its serving phase, from
- * listening to SIGTERM) and the wallet (this process, during the workload only). Prints
+ * CPU profiles of one hot-path workload, both processes: the hub (from the start of the
+ * measured phase to SIGTERM) and the wallet (this process, during the workload only). Prints
  * self and inclusive time per function for each and leaves the `.cpuprofile` files for
  * Chrome DevTools.
  *
@@ -32,12 +32,19 @@ const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 100 });
+/** Starts the hub's profile afresh (SIGUSR2), so it covers the measured phase only. */
+async function restartHubProfile(): Promise<void> {
+  hub.process.child.kill('SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
 let payments = 0;
 let ms = 0;
 try {
   if (workload === 'presigned') {
-    await session.post('Profiler.start');
-    const result = await presignedLoad(hub, payers, count);
+    const result = await presignedLoad(hub, payers, count, undefined, async () => {
+      await restartHubProfile();
+      await session.post('Profiler.start');
+    });
     payments = result.payments;
     ms = result.ms;
   } else {
@@ -47,6 +54,7 @@ try {
     await Promise.all(wallets.map((w) => w.openChannel({ deposit: 8_000_000_000_000n })));
     for (const w of wallets) for (let i = 0; i < 10; i++) await w.pay(hub.request());
     const requests = wallets.map(() => Array.from({ length: count }, () => hub.request()));
+    await restartHubProfile();
     await session.post('Profiler.start');
     const start = performance.now();
     if (workload === 'pipelined') {

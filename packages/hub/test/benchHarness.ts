@@ -5,9 +5,10 @@
  * signed and encoded before the clock starts, so the client side costs a socket write
  * per payment and the figure is the hub's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   asInvoiceId,
   asSecretKey,
@@ -35,6 +36,7 @@ import {
   resourceHash,
   type SecretKey,
   type Signature,
+  type Signer,
   sha256,
   signOpenRequest,
   toHex,
@@ -68,6 +70,8 @@ export interface BenchHubOptions {
   readonly fundEach?: bigint;
   readonly limits?: Record<string, number>;
   readonly cpuProfile?: string;
+  /** Another checkout to run the hub from (a baseline); default this one. */
+  readonly root?: string;
 }
 
 /** Starts a hub process with one merchant and funded payers. */
@@ -75,7 +79,15 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
   const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
   const merchantSecret = asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
   const merchantKey = publicKeyOf(merchantSecret);
-  const hub = await spawnHub({
+  const spawn =
+    options.root === undefined
+      ? spawnHub
+      : (
+          (await import(pathToFileURL(join(options.root, 'packages/hub/test/spawnHub.ts')).href)) as {
+            spawnHub: typeof spawnHub;
+          }
+        ).spawnHub;
+  const hub = await spawn({
     dataDir: join(dir, 'hub'),
     networkId,
     port: 0,
@@ -136,8 +148,15 @@ interface RawConnection {
   onMessage: (message: HubMessage) => void;
 }
 
-async function connect(url: string, key: SecretKey): Promise<RawConnection> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20 });
+/**
+ * Connections per local address: below the hub's connectionsPerAddressMax (64), so a
+ * thousand channels connect from 127.0.0.2, 127.0.0.3, ... as separate clients would.
+ */
+const connectionsPerAddress = 60;
+
+async function connect(url: string, key: SecretKey, index: number): Promise<RawConnection> {
+  const localAddress = `127.0.${Math.floor(index / connectionsPerAddress / 250)}.${2 + (Math.floor(index / connectionsPerAddress) % 250)}`;
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20, localAddress });
   const connection: RawConnection = { ws, onMessage: () => {} };
   const first = new Promise<HubMessage>((resolve, reject) => {
     connection.onMessage = resolve;
@@ -171,12 +190,74 @@ function tinySign(secretKey: SecretKey, message: Uint8Array): Signature {
   return tiny.sign(sha256(message), secretKey, randomBytes(32)) as Signature;
 }
 
+/**
+ * A wallet `Signer` on libsecp256k1 (WASM): what a Node wallet can plug in instead of the
+ * default noble signer (RFC 6979 hedged with fresh entropy, low-S, compact; ~3x faster).
+ */
+export function tinySigner(secretKey: SecretKey): Signer {
+  return { publicKey: publicKeyOf(secretKey), sign: (message) => tinySign(secretKey, message) };
+}
+
 /** Result of {@link presignedLoad}. */
 export interface LoadResult {
   readonly payments: number;
   readonly ms: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time per payment (Linux /proc): the hub's event loop, the hub's other threads, this process. */
+  readonly cpu?: {
+    readonly hubLoopUs: number;
+    readonly hubThreadsUs: number;
+    readonly clientUs: number;
+    readonly machineBusy: number;
+  };
+}
+
+interface CpuSnapshot {
+  readonly threads: Map<string, number>;
+  readonly client: NodeJS.CpuUsage;
+  readonly idle: number;
+  readonly total: number;
+}
+
+/** CPU time (ms) of every thread of `pid`, this process's usage, and the machine's idle and total jiffies. */
+function cpuSnapshot(pid: number | undefined): CpuSnapshot | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const threads = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = (readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+      threads.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+    const machine = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    return {
+      threads,
+      client: process.cpuUsage(),
+      idle: (machine[3] ?? 0) + (machine[4] ?? 0),
+      total: machine.reduce((a, b) => a + b, 0),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuPerPayment(pid: number, before: CpuSnapshot | undefined, payments: number): LoadResult['cpu'] {
+  const after = cpuSnapshot(pid);
+  if (before === undefined || after === undefined) return undefined;
+  let loop = 0;
+  let others = 0;
+  for (const [tid, ms] of after.threads) {
+    const spent = ms - (before.threads.get(tid) ?? 0);
+    if (tid === String(pid)) loop += spent;
+    else others += spent;
+  }
+  const client = process.cpuUsage(before.client);
+  return {
+    hubLoopUs: (loop * 1000) / payments,
+    hubThreadsUs: (others * 1000) / payments,
+    clientUs: (client.user + client.system) / payments,
+    machineBusy: 1 - (after.idle - before.idle) / (after.total - before.total),
+  };
 }
 
 /**
@@ -189,11 +270,12 @@ export async function presignedLoad(
   keys: readonly SecretKey[],
   perChannel: number,
   deposit = 1_000_000_000n,
+  beforeStart: () => Promise<void> | void = () => {},
 ): Promise<LoadResult> {
   const domain = { networkId, hubId: hub.hubId };
   const lanes = await Promise.all(
-    keys.map(async (key) => {
-      const connection = await connect(hub.process.url, key);
+    keys.map(async (key, index) => {
+      const connection = await connect(hub.process.url, key, index);
       const signer = createSigner(key, { randomBytes });
       const nonce = randomBytes(16);
       const expiresAtMs = Date.now() + 3_600_000;
@@ -239,6 +321,9 @@ export async function presignedLoad(
       );
     }
   }
+  await beforeStart();
+  const pid = hub.process.child.pid;
+  const cpuBefore = cpuSnapshot(pid);
   const latencies: number[] = [];
   const start = performance.now();
   await Promise.all(
@@ -266,7 +351,14 @@ export async function presignedLoad(
     ),
   );
   const ms = performance.now() - start;
+  const cpu = pid === undefined ? undefined : cpuPerPayment(pid, cpuBefore, latencies.length);
   for (const lane of lanes) lane.connection.ws.close();
   latencies.sort((a, b) => a - b);
-  return { payments: latencies.length, ms, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    payments: latencies.length,
+    ms,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    ...(cpu === undefined ? {} : { cpu }),
+  };
 }

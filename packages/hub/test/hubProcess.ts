@@ -19,7 +19,7 @@ interface Config {
   readonly verifier?: 'noble';
   /** Overrides of the hub's limits (benchmarks open more connections from one address). */
   readonly limits?: Record<string, number>;
-  /** Write a CPU profile of the serving phase (from listening to SIGTERM) to this file. */
+  /** Write a CPU profile to this file: from SIGUSR2 (or from listening, without one) to SIGTERM. */
   readonly cpuProfile?: string;
 }
 
@@ -65,7 +65,17 @@ for (const { clientKey, amount } of config.fund) {
     });
   }
 }
-const profiler = config.cpuProfile === undefined ? undefined : await startProfiler(config.cpuProfile);
+let profiler: (() => Promise<void>) | undefined;
+if (config.cpuProfile !== undefined) {
+  const path = config.cpuProfile;
+  profiler = await startProfiler(path);
+  // SIGUSR2 restarts the profile: the workload's measured phase only, without its set-up.
+  process.on('SIGUSR2', () => {
+    void profiler?.().then(async () => {
+      profiler = await startProfiler(path);
+    });
+  });
+}
 process.stdout.write(
   `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey), ledger: fake === undefined ? 'sqlite' : 'memory' })}\n`,
 );
