@@ -1,17 +1,19 @@
 /**
  * The hash primitives, configured once. `@noble/secp256k1` v3 needs its sync hashes set
- * explicitly before `sign` works; this module does that on import. SHA-256 and HMAC are
- * sha256.ts (the same functions as noble-hashes, checked against it, several times
- * faster on the small inputs of the hot path and of RFC 6979 nonces: ADR 0206); HKDF,
- * used once per merchant key, stays noble-hashes'.
+ * explicitly before `sign` works; this module does that on import, with noble-hashes:
+ * the hashes behind signing (RFC 6979 nonces, where a fault could leak the key) stay on
+ * the audited library. The payment log, ids and MACs use sha256.ts (the same functions,
+ * checked against noble-hashes and node:crypto, several times faster on the hot path's
+ * small inputs: ADR 0206). HKDF, used once per merchant key, is noble-hashes'.
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as secp from '@noble/secp256k1';
 import { hmacDigest, sha256Digest } from './sha256.js';
 
-secp.hashes.sha256 = sha256Digest;
-secp.hashes.hmacSha256 = hmacDigest;
+secp.hashes.sha256 = nobleSha256;
+secp.hashes.hmacSha256 = (key, message) => hmac(nobleSha256, key, message);
 
 /**
  * SHA-256 of the concatenation of `parts`.
