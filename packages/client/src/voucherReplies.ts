@@ -216,7 +216,7 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
       scheduleResend();
       return;
     }
-    await killFrom(v, message.code, message.message, message.state);
+    await killFrom(v, message.code, message.message, message.state, message.entry);
   }
 
   function scheduleResend(): void {
@@ -238,6 +238,7 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
     code: RejectCode,
     text: string,
     hubState: ChannelState | undefined,
+    entry?: number,
   ): Promise<void> {
     const dead = state.pending.filter((p) => p.seq >= v.seq);
     state.pending = state.pending.filter((p) => p.seq < v.seq);
@@ -253,7 +254,13 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
     const firstJobs = (first?.jobs ?? []).filter((j): j is Job => j !== undefined);
     const restJobs = rest.flatMap((d) => d.jobs.filter((j): j is Job => j !== undefined));
     let again: Job[] = restJobs;
-    if (entryCodes.has(code)) {
+    const badJob = entry === undefined ? undefined : first?.jobs[entry];
+    if (entryCodes.has(code) && badJob !== undefined) {
+      // The hub named the entry: fail that payment alone, sign the others again.
+      queue.fail(badJob, error);
+      again = [...firstJobs.filter((job) => job !== badJob), ...restJobs];
+    } else if (entryCodes.has(code)) {
+      // Without an index (an older hub, or a payment nobody waits on): find it by paying one by one.
       if (firstJobs.length === 1) queue.fail(firstJobs[0] as Job, error);
       else {
         for (const job of firstJobs) job.solo = true;

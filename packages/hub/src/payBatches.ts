@@ -194,6 +194,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         code: outcome.code,
         message: outcome.message.slice(0, 512),
         state: state(),
+        ...(outcome.entry === undefined ? {} : { entry: outcome.entry }),
       };
     }
     if (outcome.kind === 'accepted') {

@@ -299,6 +299,15 @@ const hubMessages: HubMessage[] = [
     more: false,
   },
   { type: 'reject', channelId, seq: 5, code: 'SEQ_GAP', message: 'expected seq 4, got 5', state },
+  {
+    type: 'reject',
+    channelId,
+    seq: 4,
+    code: 'INVOICE_EXPIRED',
+    message: 'entry 2: payment request expired',
+    state,
+    entry: 2,
+  },
 ];
 const raw = new Packr({ useRecords: false, variableMapSize: true });
 write('frames.json', {

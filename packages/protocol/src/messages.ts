@@ -172,6 +172,8 @@ const hubSchemas = {
     code: required('code', oneOf(...(Object.keys(rejectCodes) as RejectCode[]))),
     message: required('msg', text(textCharsMax)),
     state: optional('state', channelStateCodec),
+    /** For a refusal of one entry of a voucher: its index in the voucher's entries. */
+    entry: optional('entry', uint(0, entriesPerVoucherMax - 1)),
   },
 };
 

@@ -149,6 +149,7 @@ export const hubMessage = fc.oneof(
       code: fc.constantFrom(...(Object.keys(rejectCodes) as RejectCode[])),
       message: fc.string({ maxLength: 100 }),
       state,
+      entry: fc.integer({ min: 0, max: entriesPerVoucherMax - 1 }),
     },
     { requiredKeys: ['type', 'code', 'message'] },
   ),

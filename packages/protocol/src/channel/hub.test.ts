@@ -302,9 +302,12 @@ describe('acceptVouchers', () => {
     const s4 = fresh();
     const request = s4.f.request(5n);
     s4.paid.add(Buffer.from([...request.payee, ...request.invoiceId]).toString('hex'));
-    expect(acceptVouchers(s4.f.channel, [s4.frame([request])], s4.context).outcomes[0]).toMatchObject({
-      code: 'INVOICE_ALREADY_PAID',
-    });
+    expect(acceptVouchers(s4.f.channel, [s4.frame([s4.f.request(1n), request])], s4.context).outcomes[0]).toMatchObject(
+      {
+        code: 'INVOICE_ALREADY_PAID',
+        entry: 1,
+      },
+    );
     expect(paid.size).toBe(0);
 
     // The same invoice twice across two queued vouchers: the second is refused.

@@ -61,10 +61,12 @@ export interface Rejection {
   readonly kind: 'rejected';
   readonly code: RejectCode;
   readonly message: string;
+  /** When one entry of a voucher is refused: its index, so the client can drop just that payment. */
+  readonly entry?: number;
 }
 
-function reject(code: RejectCode, message: string): Rejection {
-  return { kind: 'rejected', code, message };
+function reject(code: RejectCode, message: string, entry?: number): Rejection {
+  return entry === undefined ? { kind: 'rejected', code, message } : { kind: 'rejected', code, message, entry };
 }
 
 const signatureRejects: Record<Exclude<SignatureCheck, 'valid'>, RejectCode> = {
@@ -351,10 +353,10 @@ function checkStructure(
   for (let i = 0; i < frame.entries.length; i++) {
     const entry = frame.entries[i] as PayEntry;
     const problem = checkEntry(entry, channel, context);
-    if (problem !== undefined) return reject(problem.code, `entry ${i}: ${problem.message}`);
+    if (problem !== undefined) return reject(problem.code, `entry ${i}: ${problem.message}`, i);
     const key = invoiceMapKey(entry.payee, entry.invoiceId);
     if (local?.has(key) || batchInvoices.has(key) || context.isInvoicePaid(entry.payee, entry.invoiceId)) {
-      return reject('INVOICE_ALREADY_PAID', `entry ${i}: invoice already paid`);
+      return reject('INVOICE_ALREADY_PAID', `entry ${i}: invoice already paid`, i);
     }
     local?.add(key);
     keys.push(key);

@@ -1,0 +1,61 @@
+/**
+ * One bad payment among several signed into one voucher: the hub names the entry in its
+ * reject, the wallet fails that payment alone and signs the others again together.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
+import { createHub, type Hub } from '../../packages/hub/src/index.js';
+import { publicKeyOf, RejectError } from '../../packages/protocol/src/index.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+
+describe('a refused entry in a coalesced voucher', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let hub: Hub;
+  const wallets: Wallet[] = [];
+
+  beforeEach(async () => {
+    dir = tempDir();
+    hub = await createHub({ dataDir: dir.path, networkId });
+  });
+  afterEach(async () => {
+    for (const wallet of wallets.splice(0)) await wallet.stop();
+    await hub.close();
+    dir.remove();
+  });
+
+  async function wallet(label: string): Promise<Wallet> {
+    const key = testKey(`entry ${label}`);
+    await fund(hub, publicKeyOf(key), 1_000_000n);
+    const w = await createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() });
+    await w.openChannel({ deposit: 100_000n });
+    wallets.push(w);
+    return w;
+  }
+
+  it('fails only the payment the hub names; the rest are paid in one new voucher', async () => {
+    const merchant = testMerchant('entry', hub);
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    const first = await wallet('first');
+    const second = await wallet('second');
+    const taken = merchant.request(7n);
+    await first.pay(taken); // the invoice is now paid, on another channel
+
+    const others = [merchant.request(10n), merchant.request(20n), merchant.request(30n)];
+    // Same tick: all four are coalesced into one voucher, with the taken invoice second.
+    const results = await Promise.allSettled([
+      second.pay(others[0]!),
+      second.pay(taken),
+      ...others.slice(1).map((r) => second.pay(r)),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const refused = (results[1] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(RejectError);
+    expect((refused as RejectError).code).toBe('INVOICE_ALREADY_PAID');
+    expect(second.balance()?.spent).toBe(60n);
+    // The three good payments were signed again together, not one voucher each.
+    const seqs = new Set(second.history().map((h) => h.seq));
+    expect(second.history()).toHaveLength(3);
+    expect(seqs.size).toBe(1);
+  });
+});
