@@ -10,6 +10,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as secp from '@noble/secp256k1';
+import { concatBytes } from './bytes.js';
 import { hmacDigest, sha256Digest } from './sha256.js';
 
 secp.hashes.sha256 = nobleSha256;
@@ -25,16 +26,7 @@ secp.hashes.hmacSha256 = (key, message) => hmac(nobleSha256, key, message);
  * ```
  */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return sha256Digest(parts[0] as Uint8Array);
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return sha256Digest(joined);
+  return sha256Digest(parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts));
 }
 
 /**

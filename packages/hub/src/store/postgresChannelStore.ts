@@ -4,11 +4,20 @@
  * then BigInt, bytea as bytes. Tables live in a schema of their own so several stores
  * (and, later, several hub processes) can share one database.
  */
-import type { Asset, InvoiceId, LogHead, PayeeId, PublicKey, Signature } from '@trickle/protocol';
+import type { InvoiceId, LogHead, PayeeId, Signature } from '@trickle/protocol';
 import pg from 'pg';
 import { HubError } from '../errors.js';
-import type { AcceptedVoucher, ChannelStore, MerchantRecord, PaidInvoice, StoredEntry } from './channelStore.js';
-import { bytesOf, type ChannelRow, channelColumns, channelFromRow, channelValues, numberOf } from './rows.js';
+import type { AcceptedVoucher, ChannelStore, PaidInvoice, StoredEntry } from './channelStore.js';
+import {
+  bytesOf,
+  type ChannelRow,
+  channelColumns,
+  channelFromRow,
+  channelValues,
+  type MerchantRow,
+  merchantFromRow,
+  numberOf,
+} from './rows.js';
 
 /** Options of {@link postgresChannelStore}. */
 export interface PostgresChannelStoreOptions {
@@ -252,22 +261,8 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       );
     },
     async merchants() {
-      const rows = await query<{
-        payee_id: Uint8Array;
-        public_key: Uint8Array;
-        assets: string;
-        name: string;
-        registered_at_ms: string;
-      }>('merchants', `SELECT * FROM ${t('merchants')}`);
-      return rows.map(
-        (row): MerchantRecord => ({
-          payeeId: bytesOf(row.payee_id) as PayeeId,
-          publicKey: bytesOf(row.public_key) as PublicKey,
-          assets: JSON.parse(row.assets) as Asset[],
-          name: row.name,
-          registeredAtMs: numberOf(row.registered_at_ms),
-        }),
-      );
+      const rows = await query<MerchantRow>('merchants', `SELECT * FROM ${t('merchants')}`);
+      return rows.map(merchantFromRow);
     },
     async close() {
       await pool.end();

@@ -1,5 +1,6 @@
 /** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
-import type { Asset, ChannelId, HubChannel, LogHead, PublicKey, Signature } from '@trickle/protocol';
+import type { Asset, ChannelId, HubChannel, LogHead, PayeeId, PublicKey, Signature } from '@trickle/protocol';
+import type { MerchantRecord } from './channelStore.js';
 
 /** A channel row as both SQL adapters name its columns. */
 export interface ChannelRow {
@@ -80,3 +81,23 @@ export const channelColumns = [
   'closing_since_ms',
   'closed_at_ms',
 ] as const;
+
+/** A merchants row as both SQL adapters name its columns. */
+export interface MerchantRow {
+  payee_id: Uint8Array;
+  public_key: Uint8Array;
+  assets: string;
+  name: string;
+  registered_at_ms: number | bigint | string;
+}
+
+/** The merchant a row holds. */
+export function merchantFromRow(row: MerchantRow): MerchantRecord {
+  return {
+    payeeId: bytesOf(row.payee_id) as PayeeId,
+    publicKey: bytesOf(row.public_key) as PublicKey,
+    assets: JSON.parse(row.assets) as Asset[],
+    name: row.name,
+    registeredAtMs: numberOf(row.registered_at_ms),
+  };
+}

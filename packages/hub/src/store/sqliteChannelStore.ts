@@ -12,12 +12,21 @@
  * event loop's connection and see every resolved commit (ADR 0203, 0206).
  */
 
-import type { Asset, InvoiceId, LogHead, PayeeId, PublicKey, Signature } from '@trickle/protocol';
+import type { InvoiceId, LogHead, PayeeId, Signature } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { HubError } from '../errors.js';
-import type { AcceptedVoucher, ChannelStore, ChannelWrite, MerchantRecord, PaidInvoice } from './channelStore.js';
+import type { AcceptedVoucher, ChannelStore, ChannelWrite, PaidInvoice } from './channelStore.js';
 import { packEntries, unpackEntries } from './entryBlob.js';
-import { bytesOf, type ChannelRow, channelColumns, channelFromRow, channelValues, numberOf } from './rows.js';
+import {
+  bytesOf,
+  type ChannelRow,
+  channelColumns,
+  channelFromRow,
+  channelValues,
+  type MerchantRow,
+  merchantFromRow,
+  numberOf,
+} from './rows.js';
 import type { SqlStatement, SqlValue } from './sqlBatch.js';
 import { migrate } from './sqliteSchema.js';
 import { type SqliteWriter, startSqliteWriter } from './sqliteWriter.js';
@@ -201,26 +210,7 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
         ],
         false,
       ),
-    merchants: () =>
-      guarded('merchants', () =>
-        (
-          selectMerchants.all() as {
-            payee_id: Uint8Array;
-            public_key: Uint8Array;
-            assets: string;
-            name: string;
-            registered_at_ms: bigint;
-          }[]
-        ).map(
-          (row): MerchantRecord => ({
-            payeeId: bytesOf(row.payee_id) as PayeeId,
-            publicKey: bytesOf(row.public_key) as PublicKey,
-            assets: JSON.parse(row.assets) as Asset[],
-            name: row.name,
-            registeredAtMs: numberOf(row.registered_at_ms),
-          }),
-        ),
-      ),
+    merchants: () => guarded('merchants', () => (selectMerchants.all() as MerchantRow[]).map(merchantFromRow)),
     async close() {
       await tail;
       closed = true;

@@ -8,7 +8,7 @@
 import { type Asset, asPayeeId, asPublicKey, type PayeeId, type PublicKey, toHex } from '@trickle/protocol';
 import { ensureAccountsTxn } from '../engine/createAccounts.js';
 import { createTransfersTxn } from '../engine/createTransfers.js';
-import type { TransferSpec } from '../engine/transferInput.js';
+import { postedTransfer, type TransferSpec } from '../engine/transferInput.js';
 import type { LedgerError } from '../ledgerError.js';
 import { referenceCharsMax } from '../limits.js';
 import { type AccountRow, accountOf } from '../store/rows.js';
@@ -123,27 +123,20 @@ function* moveTxn(
   return { status: result.status, transferId: spec.id, accountId: account, available: accountOf(row).available };
 }
 
-function specOf(id: string, debit: string, credit: string, amount: bigint, code: number, memo: string): TransferSpec {
-  return {
-    id,
-    kind: 'posted',
-    debitAccountId: debit,
-    creditAccountId: credit,
-    amount,
-    pendingId: null,
-    timeoutMs: null,
-    code,
-    ref: null,
-    memo,
-    linked: false,
-  };
-}
-
 /** The script of a funding. */
 export function* fundPayerTxn(input: FundPayerInput, nowMs: number): Txn<MovementOutcome> {
   const external = externalAccountId(input.asset);
   const payer = payerAccountId(toHex(input.clientKey), input.asset);
-  const spec = specOf(`fund:${input.reference}`, external, payer, input.amount, transferCodes.fund, input.reference);
+  const spec = postedTransfer({
+    id: `fund:${input.reference}`,
+    debit: external,
+    credit: payer,
+    amount: input.amount,
+    code: transferCodes.fund,
+    ref: null,
+    memo: input.reference,
+    linked: false,
+  });
   const ensure = [
     newAccountRow(external, 'external', input.asset, nowMs),
     newAccountRow(payer, 'payer', input.asset, nowMs),
@@ -155,13 +148,15 @@ export function* fundPayerTxn(input: FundPayerInput, nowMs: number): Txn<Movemen
 export function* payoutTxn(input: PayoutInput, nowMs: number): Txn<MovementOutcome> {
   const external = externalAccountId(input.asset);
   const payee = payeeAccountId(toHex(input.payee), input.asset);
-  const spec = specOf(
-    `payout:${input.reference}`,
-    payee,
-    external,
-    input.amount,
-    transferCodes.payout,
-    input.reference,
-  );
+  const spec = postedTransfer({
+    id: `payout:${input.reference}`,
+    debit: payee,
+    credit: external,
+    amount: input.amount,
+    code: transferCodes.payout,
+    ref: null,
+    memo: input.reference,
+    linked: false,
+  });
   return yield* moveTxn(spec, payee, [newAccountRow(external, 'external', input.asset, nowMs)], nowMs);
 }

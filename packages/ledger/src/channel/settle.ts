@@ -8,7 +8,7 @@
 import { claimDelta, fromHex, type PayeeId, toHex } from '@trickle/protocol';
 import { ensureAccountsTxn } from '../engine/createAccounts.js';
 import { createTransfersTxn } from '../engine/createTransfers.js';
-import type { TransferSpec } from '../engine/transferInput.js';
+import { postedTransfer, type TransferSpec } from '../engine/transferInput.js';
 import type { LedgerError } from '../ledgerError.js';
 import type { AccountRow, ChannelRow, EntryRow, PayeeTotalRow } from '../store/rows.js';
 import { ask, type Txn } from '../store/txn.js';
@@ -69,7 +69,7 @@ export function linesOf(
   });
 }
 
-function specOf(
+function linked(
   id: string,
   debit: string,
   credit: string,
@@ -77,20 +77,8 @@ function specOf(
   code: number,
   ref: string,
   memo: string | null,
-): TransferSpec {
-  return {
-    id,
-    kind: 'posted',
-    debitAccountId: debit,
-    creditAccountId: credit,
-    amount,
-    pendingId: null,
-    timeoutMs: null,
-    code,
-    ref,
-    memo,
-    linked: true,
-  };
+) {
+  return postedTransfer({ id, debit, credit, amount, code, ref, memo, linked: true });
 }
 
 /** The linked chain of one settlement (zero amounts are left out). */
@@ -104,16 +92,16 @@ export function chainOf(item: SettleItem, lines: readonly PayeeLine[], refund: b
     const payee = payeeAccountId(line.payeeHex, asset);
     if (line.net > 0n) {
       const id = lineTransferId(row.id, settlement, 'net', line.payeeHex);
-      specs.push(specOf(id, escrow, payee, line.net, transferCodes.net, ref, line.payeeHex));
+      specs.push(linked(id, escrow, payee, line.net, transferCodes.net, ref, line.payeeHex));
     }
     if (line.fee > 0n) {
       const id = lineTransferId(row.id, settlement, 'fee', line.payeeHex);
-      specs.push(specOf(id, escrow, feeAccountId(asset), line.fee, transferCodes.fee, ref, line.payeeHex));
+      specs.push(linked(id, escrow, feeAccountId(asset), line.fee, transferCodes.fee, ref, line.payeeHex));
     }
   }
   if (refund > 0n) {
     const payer = payerAccountId(toHex(row.clientKey), asset);
-    specs.push(specOf(refundTransferId(row.id), escrow, payer, refund, transferCodes.refund, ref, null));
+    specs.push(linked(refundTransferId(row.id), escrow, payer, refund, transferCodes.refund, ref, null));
   }
   const last = specs[specs.length - 1];
   if (last !== undefined) specs[specs.length - 1] = { ...last, linked: false };

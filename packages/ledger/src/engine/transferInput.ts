@@ -28,6 +28,36 @@ export interface TransferSpec {
   readonly linked: boolean;
 }
 
+/** What {@link postedTransfer} needs: a posted transfer between two accounts. */
+export interface PostedTransferFields {
+  readonly id: string;
+  readonly debit: string;
+  readonly credit: string;
+  readonly amount: bigint;
+  readonly code: number;
+  readonly ref: string | null;
+  readonly memo: string | null;
+  /** Part of a linked chain (all or nothing). */
+  readonly linked: boolean;
+}
+
+/** The spec of a posted (not pending) transfer, as the ledger's own scripts build them. */
+export function postedTransfer(f: PostedTransferFields): TransferSpec {
+  return {
+    id: f.id,
+    kind: 'posted',
+    debitAccountId: f.debit,
+    creditAccountId: f.credit,
+    amount: f.amount,
+    pendingId: null,
+    timeoutMs: null,
+    code: f.code,
+    ref: f.ref,
+    memo: f.memo,
+    linked: f.linked,
+  };
+}
+
 function optionalAccountId(value: unknown, title: string): string | null {
   return value === undefined ? null : assertId(value, accountIdCharsMax, title);
 }
