@@ -24,6 +24,7 @@ import {
   type PayeeId,
   parseAmount,
   publicKeyOf,
+  TrickleError,
   toHex,
 } from '@trickle/protocol';
 import { articleById } from './articles.js';
@@ -179,6 +180,15 @@ async function scriptedReader(
 }
 
 main().catch((error: unknown) => {
-  console.error(`\ndemo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // Expected failures (a port in use, a bad data folder) get one readable line; bugs get the stack.
+  const hint =
+    error instanceof TrickleError && error.code === 'LISTEN_FAILED' ? ' (try --site-port or --hub-port)' : '';
+  const text =
+    error instanceof TrickleError
+      ? `${error.shortMessage}${hint}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+  console.error(`\ndemo failed: ${text}`);
   process.exit(1);
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Merchant } from '@trickle/merchant';
 import { honoPaywall } from '@trickle/merchant/hono';
-import { formatAmount, fromHex, isValidPublicKey, parseAmount, toHex } from '@trickle/protocol';
+import { formatAmount, fromHex, isValidPublicKey, parseAmount, TrickleError, toHex } from '@trickle/protocol';
 import { Hono } from 'hono';
 import { articleById, articles } from './articles.js';
 import { bundleReader } from './bundle.js';
@@ -109,9 +109,13 @@ export async function createContentSiteApp(options: ContentSiteOptions): Promise
 export async function startContentSite(options: ContentSiteOptions): Promise<ContentSite> {
   const app = await createContentSiteApp(options);
   const host = options.host ?? '127.0.0.1';
+  const requested = options.port ?? 3000;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 3000 }, () => resolve(s));
-    s.once('error', reject);
+    const s = serve({ fetch: app.fetch, hostname: host, port: requested }, () => resolve(s));
+    s.once('error', (cause: NodeJS.ErrnoException) => {
+      const why = cause.code === 'EADDRINUSE' ? ': the port is in use' : ` (${cause.code ?? cause.message})`;
+      reject(new TrickleError('LISTEN_FAILED', `cannot listen on ${host}:${requested}${why}`, { cause }));
+    });
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -252,10 +252,24 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   sweep.unref();
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new HubError('LISTEN_FAILED', `cannot listen on ${host}`, { cause })));
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const requestedPort = options.port ?? 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (cause) => {
+        const code = (cause as NodeJS.ErrnoException).code;
+        const why = code === 'EADDRINUSE' ? ': the port is in use' : code === undefined ? '' : ` (${code})`;
+        reject(new HubError('LISTEN_FAILED', `cannot listen on ${host}:${requestedPort}${why}`, { cause }));
+      });
+      server.listen(requestedPort, host, () => resolve());
+    });
+  } catch (error) {
+    // Nothing is listening: give back what was opened, so a caller may try again.
+    clearInterval(heartbeat);
+    clearInterval(sweep);
+    wss.close();
+    await releaseOwned().catch(() => undefined);
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -279,6 +293,11 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     await serverClosed;
     await commits.flush();
     wss.close();
+    await releaseOwned();
+  }
+
+  /** Closes what this hub opened itself (not what the caller passed in). */
+  async function releaseOwned(): Promise<void> {
     if (ownsStore) await store.close();
     if (ownsVerifier) await asyncVerifier.close?.();
     if (ownsLedger) await ledger.close();
