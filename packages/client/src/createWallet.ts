@@ -128,7 +128,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     ready: () => session.ready,
     sendFrame: (message) => session.send(message),
     drop: (reason) => session.drop(reason),
-    resyncWith: (hubState, resend, orphans) => resume.resyncWith(hubState, resend, orphans),
+    resyncWith: (hubState, resend, orphans, failRest) => resume.resyncWith(hubState, resend, orphans, failRest),
   });
   const lifecycle = createChannelLifecycle({
     state,

@@ -51,8 +51,12 @@ export interface ResumeDeps {
 export interface Resume {
   /** After (re)authentication; `outstanding` names the requests resent by the connection itself. */
   resume(outstanding: ReadonlySet<string>): Promise<void>;
-  /** Reconciles with a hub state; true when the hub's state was adopted (the caller's orphans were handled). */
-  resyncWith(state: ChannelState, resend: boolean, orphans?: Job[]): Promise<boolean>;
+  /**
+   * Reconciles with a hub state; true when the hub's state was adopted (the caller's orphans
+   * were handled: those the hub's log holds get their receipts, the rest are signed again,
+   * or fail with `failRest` when given).
+   */
+  resyncWith(state: ChannelState, resend: boolean, orphans?: Job[], failRest?: Error): Promise<boolean>;
 }
 
 /** Creates resume. Internal to createWallet. */
@@ -104,7 +108,12 @@ export function createResume(deps: ResumeDeps): Resume {
     }
   }
 
-  async function resyncWith(hubState: ChannelState, resend: boolean, orphans: Job[] = []): Promise<boolean> {
+  async function resyncWith(
+    hubState: ChannelState,
+    resend: boolean,
+    orphans: Job[] = [],
+    failRest?: Error,
+  ): Promise<boolean> {
     const { channel, domain, record } = state;
     if (channel === undefined || domain === undefined || record?.channel === undefined) return false;
     const result = reconcile(domain, channel, hubState, deps.publicKey, deps.verifier);
@@ -132,13 +141,13 @@ export function createResume(deps: ResumeDeps): Resume {
     state.channel = result.channel;
     state.acked = { seq: result.channel.seq, cumulative: result.channel.cumulative, logHead: result.channel.logHead };
     await writes.persist({ record: currentRecord(state), removePending: dead.map((v) => v.seq) });
-    await recoverFromLog(scanFrom, jobs);
+    await recoverFromLog(scanFrom, jobs, failRest);
     events.emit('resynced', { from, to: state.channel.seq });
     return true;
   }
 
-  /** Jobs whose entries the hub's log holds get their receipts; the rest are signed again. */
-  async function recoverFromLog(fromSeq: number, jobs: Job[]): Promise<void> {
+  /** Jobs whose entries the hub's log holds get their receipts; the rest are signed again (or fail with `failRest`). */
+  async function recoverFromLog(fromSeq: number, jobs: Job[], failRest?: Error): Promise<void> {
     const { channel } = state;
     if (jobs.length === 0 || channel === undefined || state.domain === undefined) return;
     const byInvoice = new Map(jobs.map((j) => [j.invoiceKey, j]));
@@ -167,7 +176,8 @@ export function createResume(deps: ResumeDeps): Resume {
       }
       if (!answer.more || answer.vouchers.length === 0) break;
     }
-    queue.requeue([...byInvoice.values()]);
+    if (failRest === undefined) queue.requeue([...byInvoice.values()]);
+    else for (const job of byInvoice.values()) queue.fail(job, failRest);
   }
 
   return { resume, resyncWith };

@@ -66,7 +66,7 @@ export interface VoucherRepliesDeps {
   /** Drops the connection (the hub broke the protocol). */
   readonly drop: (reason: string) => void;
   /** Adopts the hub's state after a divergence, if this wallet signed it (resume.ts). */
-  readonly resyncWith: (state: ChannelState, resend: boolean, orphans: Job[]) => Promise<boolean>;
+  readonly resyncWith: (state: ChannelState, resend: boolean, orphans: Job[], failRest?: Error) => Promise<boolean>;
 }
 
 /** Sending vouchers and handling their answers. */
@@ -250,6 +250,8 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
       state.channel = { ...state.channel, seq: before.seq, cumulative: before.cumulative, logHead: before.logHead };
     }
     const error = new RejectError(code, text);
+    const heldByHub =
+      (code === 'CHANNEL_CLOSED' || code === 'CHANNEL_EXPIRED') && hubState !== undefined && hubState.seq >= v.seq;
     const [first, ...rest] = dead;
     const firstJobs = (first?.jobs ?? []).filter((j): j is Job => j !== undefined);
     const restJobs = rest.flatMap((d) => d.jobs.filter((j): j is Job => j !== undefined));
@@ -268,6 +270,12 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
       }
     } else if (divergenceCodes.has(code)) {
       again = [...firstJobs, ...restJobs];
+    } else if (heldByHub) {
+      // The hub refuses by the channel's status before it looks for a duplicate (protocol 10.2),
+      // yet its state shows it holds this seq: a voucher it accepted before its receipts were lost.
+      // Never roll back below that state: adopt it and take the receipts from the log (below).
+      again = [...firstJobs, ...restJobs];
+      queue.failQueued(error);
     } else {
       for (const job of [...firstJobs, ...restJobs]) queue.fail(job, error);
       again = [];
@@ -278,7 +286,14 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
     await writes
       .persist({ record: currentRecord(state), removePending: dead.map((d) => d.seq) })
       .catch((e) => events.emit('error', e as Error));
-    if (divergenceCodes.has(code) && hubState !== undefined) {
+    if (heldByHub) {
+      // Payments the hub's log holds get their receipts; the others cannot be paid any more.
+      const orphans = again;
+      again = [];
+      if (!(await deps.resyncWith(hubState as ChannelState, false, orphans, error))) {
+        for (const job of orphans) queue.fail(job, error);
+      }
+    } else if (divergenceCodes.has(code) && hubState !== undefined) {
       // Our view of the hub was wrong: adopt its state if we signed it, recover receipts, sign the rest again.
       if (await deps.resyncWith(hubState, false, again)) again = [];
     } else if (dead.length > 0) {
