@@ -174,12 +174,15 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     };
     for (let index = 0; index < items.length; index++) {
       const item = items[index] as QueuedFrame;
-      item.reply(answer(lane, outcomes[index] as VoucherOutcome, item.frame, earlier, stateNow, voucherContext));
+      item.reply(
+        answer(lane, outcomes, outcomes[index] as VoucherOutcome, item.frame, earlier, stateNow, voucherContext),
+      );
     }
   }
 
   function answer(
     lane: Lane,
+    outcomes: readonly VoucherOutcome[],
     outcome: VoucherOutcome,
     frame: PayFrame,
     earlier: ReadonlyMap<number, AcceptedVoucher>,
@@ -202,6 +205,14 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     }
     // A duplicate: its original receipts again, recomputed from the stored entries.
     const stored = earlier.get(outcome.seq);
+    if (stored === undefined) {
+      // A resend of a voucher accepted in this same batch (settleVouchers turns a duplicate of
+      // anything not accepted into SEQ_GAP): the receipts its first copy gets, now durable too.
+      const original = outcomes.find((o) => o.kind === 'accepted' && o.seq === outcome.seq);
+      if (original?.kind === 'accepted') {
+        return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs: original.macs as Mac[] };
+      }
+    }
     if (stored === undefined || stored.entries.length === 0) {
       return {
         type: 'reject',
