@@ -15,6 +15,8 @@ import {
 
 /** A raw msgpack encoder for building hostile frames the typed encoder would refuse. */
 const raw = new Packr({ useRecords: false, variableMapSize: true, moreTypes: true, structuredClone: false });
+/** Another encoder's plain msgpack: bytes as `bin` (no typed-array extension), small integers small. */
+const plain = new Packr({ useRecords: false, variableMapSize: true });
 
 function decodeError(frame: Uint8Array): FrameError {
   try {
@@ -71,7 +73,8 @@ describe('codec round trips', () => {
   });
 
   it('accepts amounts in any msgpack integer width (other encoders pack small ints small)', () => {
-    const frame = raw.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: 5, sig: new Uint8Array(64) });
+    const frame = plain.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: 5, sig: new Uint8Array(64) });
+    expect(frame.includes(0xd3)).toBe(false); // the deposit is a fixint here, not an int64
     const message = decodeClientMessage(frame);
     expect(message.type === 'topUp' && message.deposit).toBe(5n);
   });
@@ -186,6 +189,9 @@ describe('hostile frames: decoding yields a typed FrameError, never anything els
       raw.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: 2n ** 63n, sig: new Uint8Array(64) }),
     ],
     ['float amount', raw.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: 0.5, sig: new Uint8Array(64) })],
+    // Extensions msgpackr decodes into ordinary values: a typed array, bundled strings.
+    ['typed-array extension for bytes', raw.pack(validSync)],
+    ['bundled-strings extension', new Packr({ useRecords: false, bundleStrings: true }).pack(validSync)],
     ['amount as string', raw.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: '5', sig: new Uint8Array(64) })],
     ['signature of 73 bytes', raw.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: 1, sig: new Uint8Array(73) })],
     ['seq above 2^53-1', raw.pack({ t: 'log', id: 1, ch: new Uint8Array(32), from: 2n ** 53n, limit: 1 })],

@@ -7,6 +7,7 @@ import { Packr } from 'msgpackr';
 import { describe } from './bytes.js';
 import { frameBytesMax } from './limits.js';
 import { type ClientMessage, clientMessageCodecs, type HubMessage, hubMessageCodecs } from './messages.js';
+import { forbiddenToken } from './msgpackScan.js';
 import { type Codec, FrameError, isPlainObject, pathNeeded } from './schema.js';
 
 /**
@@ -77,6 +78,9 @@ function decodeWith<T>(codecs: Record<string, Codec<unknown>>, frame: Uint8Array
   if (codec === undefined) throw new FrameError('MALFORMED_FRAME', `${side}.t`, 'unknown message type');
   const id = value.id;
   try {
+    // msgpackr reads some extensions (typed arrays, bundled strings) as plain values: refuse them.
+    const forbidden = forbiddenToken(frame);
+    if (forbidden !== undefined) throw new FrameError('MALFORMED_FRAME', side, `holds ${forbidden}`);
     try {
       // Fast path: no path strings are built; a fault is decoded again with paths to name it.
       return withType(type as string, codec.decode(value, undefined));
