@@ -159,7 +159,10 @@ export function fileStore(options: FileStoreOptions): WalletStore {
         await ensureLoaded();
         await append(change);
         applyChange(state, structuredClone(change), historyMax);
-        if (journalBytes > bytesMax) await compact();
+        // The change is durable now, so this write has succeeded whatever compaction does: a
+        // failed compaction leaves the journal whole (the snapshot only replaces it by rename),
+        // and the next write tries again.
+        if (journalBytes > bytesMax) await compact().catch(() => undefined);
       }),
     close: () =>
       serialized(async () => {
