@@ -52,6 +52,8 @@ export function fileStore(options: FileStoreOptions): WalletStore {
   };
   let loaded = false;
   let journalBytes = 0;
+  /** Set after a failed append: the journal's good length, to cut the file back to before the next append. */
+  let tornAfter: number | undefined;
   let handle: import('node:fs/promises').FileHandle | undefined;
   let chain: Promise<void> = Promise.resolve();
 
@@ -98,9 +100,23 @@ export function fileStore(options: FileStoreOptions): WalletStore {
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
         handle = await open(path, 'a', 0o600);
       }
+      // What a failed append may have left (part of its line, or all of it unsynced) is cut
+      // off before anything else is appended: the journal never has a torn line in its middle,
+      // and a write that rejected never comes back at the next load.
+      if (tornAfter !== undefined) {
+        await handle.truncate(tornAfter);
+        tornAfter = undefined;
+      }
       await handle.appendFile(line, 'utf8');
       await handle.datasync();
     } catch (error) {
+      tornAfter = journalBytes;
+      await handle?.truncate(journalBytes).then(
+        () => {
+          tornAfter = undefined;
+        },
+        () => undefined, // tried again before the next append
+      );
       throw fail('append', error);
     }
     journalBytes += Buffer.byteLength(line);
