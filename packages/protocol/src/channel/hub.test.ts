@@ -173,6 +173,20 @@ describe('acceptVouchers', () => {
     expect(acceptVouchers(accepted, [first], context).outcomes[0]).toMatchObject({ code: 'STALE_VOUCHER' });
   });
 
+  it('a voucher of seq 0 is never a duplicate: seq 0 is the genesis state, not an accepted voucher', () => {
+    const { f, context } = setup();
+    // The genesis state restated as a voucher: what a confused or hostile client can send on a fresh channel.
+    const genesis = signVoucher(
+      f.domain,
+      { channelId: f.channelId, seq: 0, cumulative: 0n, logHead: f.channel.logHead },
+      f.client,
+    );
+    const zero: PayFrame = { ...genesis, entries: [] };
+    const { channel, outcomes } = acceptVouchers(f.channel, [zero], context);
+    expect(outcomes[0]).toMatchObject({ kind: 'rejected', code: 'STALE_VOUCHER', seq: 0 });
+    expect(channel).toBe(f.channel);
+  });
+
   it('refuses a gap in seq', () => {
     const { f, context, frame } = setup();
     frame([f.request(10n)]);

@@ -329,12 +329,13 @@ function checkStructure(
     return reject(status === 'expired' ? 'CHANNEL_EXPIRED' : 'CHANNEL_CLOSED', `channel is ${status}`);
   if (frame.seq <= channel.seq) {
     // A resend of an accepted voucher, or of one earlier in this same queue, is a duplicate.
+    // Seq 0 is the genesis state, which no voucher carries: never a duplicate.
     const accepted =
-      frame.seq === channel.seq
-        ? channel
-        : frame.seq > 0
-          ? (pendingBySeq?.get(frame.seq) ?? context.acceptedAt?.(frame.seq))
-          : undefined;
+      frame.seq === 0
+        ? undefined
+        : frame.seq === channel.seq
+          ? channel
+          : (pendingBySeq?.get(frame.seq) ?? context.acceptedAt?.(frame.seq));
     if (accepted && accepted.cumulative === frame.cumulative && equalBytes(accepted.logHead, frame.logHead)) {
       return { kind: 'duplicate' };
     }
