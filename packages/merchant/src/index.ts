@@ -37,4 +37,4 @@ export {
   type PaywallRoute,
   type PriceSetting,
 } from './paywall.js';
-export { createRequestFacts, joinHeader, type RequestFacts, requestUrl } from './requestFacts.js';
+export { createRequestFacts, joinHeader, type RequestFacts, requestPath, requestUrl } from './requestFacts.js';

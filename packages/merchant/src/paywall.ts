@@ -261,7 +261,8 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
 const free: PaywallAllowed = Object.freeze({ kind: 'allowed', via: 'free', headers: Object.freeze([]) });
 
 /**
- * The default resource name of a request: method and URL path, `HEAD` counted as `GET`.
+ * The default resource name of a request: method and path (the path as the server routed
+ * it, `facts.path`, when the adapter gives it; else the URL's), `HEAD` counted as `GET`.
  *
  * @example
  * ```ts
@@ -271,7 +272,12 @@ const free: PaywallAllowed = Object.freeze({ kind: 'allowed', via: 'free', heade
  */
 export function defaultResourceName(facts: RequestFacts): string {
   const method = facts.method === 'HEAD' ? 'GET' : facts.method;
-  return checkResourceName(`${method} ${facts.url.pathname}`);
+  return checkResourceName(`${method} ${routedPath(facts)}`);
+}
+
+/** The path the server routed: the raw one when the adapter gives it (see {@link RequestFacts.path}). */
+function routedPath(facts: RequestFacts): string {
+  return facts.path ?? facts.url.pathname;
 }
 
 function compilePrice<Native>(
@@ -311,7 +317,7 @@ function entitlementCookie(merchant: Merchant, facts: RequestFacts, token: strin
   if (settings === false) return undefined;
   try {
     return formatEntitlementCookie(token, {
-      path: facts.url.pathname,
+      path: routedPath(facts),
       maxAgeSeconds: Math.max(1, Math.floor(ttlMs / 1000)),
       secure: settings.secure,
       sameSite: settings.sameSite,

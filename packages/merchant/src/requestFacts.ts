@@ -9,6 +9,14 @@ export interface RequestFacts {
   readonly method: string;
   /** The absolute URL as the client addressed it (its path names the resource by default). */
   readonly url: URL;
+  /**
+   * The path of the request-target exactly as the server received it, for servers that
+   * route on it (`node:http`, Express, Fastify). URL parsing resolves dot segments and
+   * backslashes (`/cheap/%2e%2e/dear` becomes `/dear`), so `url.pathname` can name another
+   * route than the one that priced the request; when this is set, the default resource
+   * name and the entitlement cookie's `Path` use it instead. Default: `url.pathname`.
+   */
+  readonly path?: string;
   /** One header's value by case-insensitive name; repeated headers joined (`Cookie` with `; `, others with `, `). */
   header(name: string): string | undefined;
 }
@@ -54,6 +62,23 @@ export function joinHeader(name: string, value: string | readonly string[] | und
   if (typeof value === 'string') return value;
   if (value.length === 0) return undefined;
   return value.join(name.toLowerCase() === 'cookie' ? '; ' : ', ');
+}
+
+/**
+ * The path of a request-target as received: up to `?` or `#`, with a `/` put in front when
+ * missing (as {@link requestUrl} does), and nothing resolved or decoded, so that it is the
+ * path the server routed.
+ *
+ * @example
+ * ```ts
+ * import { requestPath } from '@trickle/merchant';
+ * requestPath('/blog/%2e%2e/reports/1?x=1'); // '/blog/%2e%2e/reports/1'
+ * ```
+ */
+export function requestPath(target: string): string {
+  const path = target.startsWith('/') ? target : `/${target}`;
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
 }
 
 /**

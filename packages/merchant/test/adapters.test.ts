@@ -2,6 +2,8 @@
  * Every adapter against a real server of its framework: the whole merchant side of issue 5,
  * over real sockets with the global fetch. The clock is injected; nothing here asserts time.
  */
+
+import { request as httpRequest } from 'node:http';
 import {
   createPaymentRequest,
   createTricklePaymentPayload,
@@ -36,6 +38,32 @@ async function call(url: string, init: RequestInit = {}): Promise<Answer> {
   const text = await response.text();
   const json = response.headers.get('content-type')?.includes('json') === true;
   return { status: response.status, headers: response.headers, body: json ? JSON.parse(text) : text };
+}
+
+/** A GET with the request-target sent exactly as given (fetch would resolve dot segments first). */
+function callRaw(url: string, target: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, path: target, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        const answerHeaders = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+            answerHeaders.append(name, item);
+          }
+        }
+        const json = answerHeaders.get('content-type')?.includes('json') === true;
+        resolve({ status: response.statusCode ?? 0, headers: answerHeaders, body: json ? JSON.parse(text) : text });
+      });
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 function offerOf(answer: Answer): TricklePaymentRequirements {
@@ -145,6 +173,28 @@ describe.each(frameworks)('%s adapter on a real server', (framework: Framework) 
     const answer = await call(url('/articles/2'), withPayment(header));
     expect(answer.status).toBe(402);
     expect(refusalOf(answer)).toBe('WRONG_RESOURCE');
+  });
+
+  it('binds an invoice to the path the server routed, so a cheap route never sells a dear resource', async () => {
+    // Dot segments that URL parsing resolves to /articles/42, in a target the server routes as it came.
+    for (const target of ['/cheap/%2e%2e/articles/42', '/cheap/../articles/42', '/cheap/.%2E/articles/42']) {
+      const offer = offerOf(await callRaw(url('/'), target));
+      const paid = await callRaw(url('/'), target, { [http402Headers.paymentSignature]: f.pay(offer) });
+      expect(paid.status).toBe(200);
+      const token = paid.headers.get(http402Headers.entitlement) ?? '';
+      const article = await call(url('/articles/42'), { headers: { [http402Headers.entitlement]: token } });
+      if ((paid.body as { cheap?: boolean }).cheap === true) {
+        // Sold at the cheap route's price: what it sold must not be the article.
+        expect(offer.amount).toBe('100');
+        expect(offer.extra.resource).not.toBe('GET /articles/42');
+        expect(article.status).toBe(402);
+        expect(refusalOf(article)).toBe('ENTITLEMENT_INVALID');
+      } else {
+        // A server that resolves the path before routing (Hono) sells the article, at its price.
+        expect(offer.amount).toBe('2000');
+        expect(article.status).toBe(200);
+      }
+    }
   });
 
   it('honours a paid retry inside the grace, refuses one after it', async () => {

@@ -3,7 +3,8 @@
  * - GET  /articles/:id  at 0.002 USD, with entitlements;
  * - POST /api/quote     at 0.001 USD, or 0.01 with `?size=big`, per call (no entitlement);
  * - GET  /free          free;
- * - GET  /broken        at 0.002 USD, whose handler throws after the payment.
+ * - GET  /broken        at 0.002 USD, whose handler throws after the payment;
+ * - GET  /cheap/...      at 0.0001 USD, with entitlements, a whole subtree (routed as received).
  * Handlers answer JSON naming how the paywall allowed the request.
  */
 import { createServer, type Server } from 'node:http';
@@ -27,6 +28,7 @@ export interface RunningServer {
 }
 
 const article = { price: '0.002', description: 'One article', mimeType: 'application/json' } as const;
+const cheap = { price: '0.0001' } as const;
 const quote = {
   price: (facts: RequestFacts) => (facts.url.searchParams.get('size') === 'big' ? '0.01' : '0.001'),
   entitlement: false,
@@ -65,6 +67,7 @@ async function listening(server: Server): Promise<RunningServer> {
 function startNodeHttp(merchant: Merchant): Promise<RunningServer> {
   const articlePaywall = nodeHttpPaywall(merchant, route(article));
   const quotePaywall = nodeHttpPaywall(merchant, route(quote));
+  const cheapPaywall = nodeHttpPaywall(merchant, route(cheap));
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const json = (value: unknown) => {
@@ -73,7 +76,9 @@ function startNodeHttp(merchant: Merchant): Promise<RunningServer> {
     };
     const handle = async () => {
       const match = /^\/articles\/([^/]+)$/.exec(path);
-      if (req.method === 'GET' && match) {
+      if (req.method === 'GET' && req.url?.startsWith('/cheap/')) {
+        if (await cheapPaywall(req, res)) json({ cheap: true, via: paymentOf(req)?.via });
+      } else if (req.method === 'GET' && match) {
         if (await articlePaywall(req, res)) json({ article: match[1], via: paymentOf(req)?.via });
       } else if (req.method === 'POST' && path === '/api/quote') {
         if (await quotePaywall(req, res)) json({ quote: 42, via: paymentOf(req)?.via });
@@ -106,6 +111,9 @@ function startExpress(merchant: Merchant): Promise<RunningServer> {
   app.get('/free', (_req, res) => {
     res.json({ free: true });
   });
+  app.get('/cheap/*rest', expressPaywall(merchant, route(cheap)), (req, res) => {
+    res.json({ cheap: true, via: paymentOf(req)?.via });
+  });
   app.get('/broken', expressPaywall(merchant, route(article)), () => {
     throw new Error('handler failed');
   });
@@ -124,6 +132,10 @@ async function startFastify(merchant: Merchant): Promise<RunningServer> {
     via: paymentOf(request)?.via,
   }));
   app.get('/free', async () => ({ free: true }));
+  app.get('/cheap/*', { preHandler: fastifyPaywall(merchant, route(cheap)) }, async (request) => ({
+    cheap: true,
+    via: paymentOf(request)?.via,
+  }));
   app.get('/broken', { preHandler: fastifyPaywall(merchant, route(article)) }, async () => {
     throw new Error('handler failed');
   });
@@ -138,6 +150,7 @@ async function startHono(merchant: Merchant): Promise<RunningServer> {
   );
   app.post('/api/quote', honoPaywall(merchant, route(quote)), (c) => c.json({ quote: 42, via: paymentOf(c)?.via }));
   app.get('/free', (c) => c.json({ free: true }));
+  app.get('/cheap/*', honoPaywall(merchant, route(cheap)), (c) => c.json({ cheap: true, via: paymentOf(c)?.via }));
   app.get('/broken', honoPaywall(merchant, route(article)), () => {
     throw new Error('handler failed');
   });

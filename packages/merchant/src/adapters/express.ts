@@ -7,7 +7,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Merchant } from '../merchant.js';
 import { recordPayment } from '../paymentOf.js';
 import { createPaywall, type PaywallRoute } from '../paywall.js';
-import { joinHeader, type RequestFacts, requestUrl } from '../requestFacts.js';
+import { joinHeader, type RequestFacts, requestPath, requestUrl } from '../requestFacts.js';
 import type { ServerAdapterOptions } from './nodeHttp.js';
 
 /**
@@ -60,6 +60,7 @@ export function expressRequestFacts(req: Request, options: ServerAdapterOptions 
   return {
     method: req.method.toUpperCase(),
     url: requestUrl(req.originalUrl, req.headers.host, req.protocol === 'https' ? 'https' : 'http', options.publicUrl),
+    path: requestPath(req.originalUrl),
     header: (name) => joinHeader(name, req.headers[name.toLowerCase()]),
   };
 }

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Merchant } from '../merchant.js';
 import { recordPayment } from '../paymentOf.js';
 import { createPaywall, type PaywallRoute } from '../paywall.js';
-import { joinHeader, type RequestFacts, requestUrl } from '../requestFacts.js';
+import { joinHeader, type RequestFacts, requestPath, requestUrl } from '../requestFacts.js';
 import type { ServerAdapterOptions } from './nodeHttp.js';
 
 /**
@@ -61,6 +61,7 @@ export function fastifyRequestFacts(request: FastifyRequest, options: ServerAdap
       request.protocol === 'https' ? 'https' : 'http',
       options.publicUrl,
     ),
+    path: requestPath(request.url),
     header: (name) => joinHeader(name, request.headers[name.toLowerCase()]),
   };
 }

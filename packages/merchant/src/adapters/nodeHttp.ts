@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Merchant } from '../merchant.js';
 import { recordPayment } from '../paymentOf.js';
 import { createPaywall, type HeaderList, type PaywallRoute } from '../paywall.js';
-import { joinHeader, type RequestFacts, requestUrl } from '../requestFacts.js';
+import { joinHeader, type RequestFacts, requestPath, requestUrl } from '../requestFacts.js';
 
 /** Options of the adapters that see only a request-target and a `Host` header. */
 export interface ServerAdapterOptions {
@@ -70,6 +70,7 @@ export function nodeRequestFacts(req: IncomingMessage, options: ServerAdapterOpt
   return {
     method: (req.method ?? 'GET').toUpperCase(),
     url: requestUrl(req.url ?? '/', req.headers.host, encrypted ? 'https' : 'http', options.publicUrl),
+    path: requestPath(req.url ?? '/'),
     header: (name) => joinHeader(name, req.headers[name.toLowerCase()]),
   };
 }
