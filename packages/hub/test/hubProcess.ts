@@ -2,10 +2,10 @@
  * A hub in its own process, for crash tests: `node --import tsx hubProcess.ts <config json>`.
  * Prints one JSON line `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it
  * down gracefully; SIGKILL is what the tests use to crash it.
- * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble', limits?, cpuProfile? }
+ * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble', limits?, cpuProfile?, postgres? }
  */
 import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
-import { asAsyncVerifier, createHub } from '../src/index.js';
+import { asAsyncVerifier, createHub, postgresChannelStore } from '../src/index.js';
 import { memoryLedger } from './memoryLedger.js';
 
 interface Config {
@@ -21,6 +21,8 @@ interface Config {
   readonly limits?: Record<string, number>;
   /** Write a CPU profile to this file: from SIGUSR2 (or from listening, without one) to SIGTERM. */
   readonly cpuProfile?: string;
+  /** Keep channels in PostgreSQL instead of the default SQLite file. */
+  readonly postgres?: { readonly connectionString: string; readonly schema: string };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
@@ -32,6 +34,7 @@ async function start(ledger: ReturnType<typeof memoryLedger> | undefined) {
     ...(config.limits === undefined ? {} : { limits: config.limits }),
     ...(ledger === undefined ? {} : { ledger }),
     ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
+    ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
   });
 }
 let fake = config.ledger === 'memory' ? memoryLedger() : undefined;

@@ -148,6 +148,14 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       } catch (cause) {
         throw fail('connect', cause);
       }
+      // pg emits a lost connection's error on the client; the pool listens only while the
+      // client is idle. Unheard while checked out, it would be an uncaught exception that
+      // ends the hub: the query below fails with it instead, and the client is discarded.
+      let lost: Error | undefined;
+      const onLost = (error: Error) => {
+        lost = error;
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         for (const write of writes) {
@@ -178,10 +186,11 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         }
         await client.query('COMMIT');
       } catch (cause) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
         throw fail('commit', cause);
       } finally {
-        client.release();
+        client.removeListener('error', onLost);
+        client.release(lost);
       }
     },
     async channel(channelId) {
