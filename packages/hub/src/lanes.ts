@@ -6,6 +6,7 @@
 import type { ChannelId, HubChannel, PayFrame } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
 import type { Reply } from './refusal.js';
+import type { AcceptedVoucher } from './store/channelStore.js';
 
 /** A pay frame waiting for its batch, and where its answer goes. */
 export interface QueuedFrame {
@@ -21,6 +22,11 @@ export interface Lane {
   /** Tail of the lane's serialized work. */
   tail: Promise<void>;
   batchScheduled: boolean;
+  /**
+   * Vouchers whose commit failed in a way that may still have applied it (a lost COMMIT
+   * reply): the channel is read back from the store before its next batch.
+   */
+  unsure: readonly AcceptedVoucher[] | undefined;
 }
 
 /** The lanes by channel id. */
@@ -42,7 +48,7 @@ export function createLanes(): Lanes {
       const id = bytesKey(channelId);
       let lane = lanes.get(id);
       if (lane === undefined) {
-        lane = { channel: undefined, queue: [], tail: Promise.resolve(), batchScheduled: false };
+        lane = { channel: undefined, queue: [], tail: Promise.resolve(), batchScheduled: false, unsure: undefined };
         lanes.set(id, lane);
       }
       return lane;

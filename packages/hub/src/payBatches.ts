@@ -102,16 +102,17 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
 
   /** Accepts a batch of pay frames of one channel: check, verify the newest, persist, then answer. */
   async function processBatch(lane: Lane, items: readonly QueuedFrame[]): Promise<void> {
-    const before = lane.channel as HubChannel;
     const frames = items.map((item) => item.frame);
     let earlier = noEarlierVouchers;
     try {
-      earlier = await earlierVouchers(before, frames);
+      await readBackUnsure(lane);
+      earlier = await earlierVouchers(lane.channel as HubChannel, frames);
     } catch (error) {
-      const state = channelStateOf(before, clock.nowMs());
+      const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
       for (const item of items) item.reply(deps.payReject(item.frame, error, state));
       return;
     }
+    const before = lane.channel as HubChannel;
     const voucherContext: VoucherContext = {
       domain,
       nowMs: clock.nowMs(),
@@ -159,7 +160,12 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       try {
         await deps.commits.write({ channel: after, vouchers: accepted });
       } catch (error) {
-        for (const v of accepted) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
+        // Not acknowledged: it is not known to be durable. But a failed commit may have been
+        // applied all the same (its reply lost with the connection): then memory would be
+        // behind disk, and every later commit of the channel would collide with the stored
+        // vouchers. So the invoices stay reserved, and the channel is read back first thing
+        // in its next batch (readBackUnsure), which also releases them if nothing was written.
+        lane.unsure = accepted;
         const state = channelStateOf(before, clock.nowMs());
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
         return;
@@ -225,6 +231,21 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     }
     const macs = receiptMacsFor(lane.channel as HubChannel, outcome.seq, stored.entries, voucherContext);
     return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs };
+  }
+
+  /** After a failed commit: whether it was applied after all, read back from the store, so memory follows disk. */
+  async function readBackUnsure(lane: Lane): Promise<void> {
+    const unsure = lane.unsure;
+    if (unsure === undefined) return;
+    const current = lane.channel as HubChannel;
+    const stored = await deps.store.channel(current.channelId);
+    const first = unsure[0];
+    if (stored !== undefined && first !== undefined && stored.seq >= first.seq) {
+      lane.channel = stored; // applied: its vouchers are durable, their invoices stay paid
+    } else {
+      for (const v of unsure) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
+    }
+    lane.unsure = undefined;
   }
 
   /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */

@@ -1,0 +1,69 @@
+/**
+ * A commit whose reply is lost: PostgreSQL commits the group, then the connection dies
+ * before the hub reads the answer. The hub cannot know the vouchers are durable, so it
+ * answers INTERNAL (nothing acknowledged before it is known durable), and the wallet
+ * resends. The resend must then be recognised for what it is - a voucher the hub holds -
+ * and get its receipts; memory must not stay behind disk (which made every later commit
+ * of the channel fail on the stored voucher's key, and every group commit it joined).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
+import { createHub, type Hub, postgresChannelStore } from '../../packages/hub/src/index.js';
+import { commitReplyEater } from '../../packages/hub/test/commitReplyEater.js';
+import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
+import { publicKeyOf } from '../../packages/protocol/src/index.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+
+describe('a group commit whose reply is lost (PostgreSQL store)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let hub: Hub;
+  let wallet: Wallet | undefined;
+  let proxy: ReturnType<typeof commitReplyEater>;
+  const schema = uniqueSchema('trickle_hub_lost_commit');
+  const key = testKey('lost commit reply');
+
+  beforeEach(async () => {
+    dir = tempDir();
+    proxy = commitReplyEater(new URL(postgresUrl));
+    const connectionString = await proxy.listen();
+    hub = await createHub({
+      dataDir: dir.path,
+      networkId,
+      store: await postgresChannelStore({ connectionString, schema }),
+      onError: () => {},
+    });
+    await fund(hub, publicKeyOf(key), 1_000_000n);
+  });
+  afterEach(async () => {
+    await wallet?.stop();
+    await hub.close();
+    await proxy.close();
+    await dropSchema(schema);
+    dir.remove();
+  });
+
+  it('answers the resend with the receipts of the voucher it holds, and goes on accepting', async () => {
+    const merchant = testMerchant('lost commit reply', hub);
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    wallet = await createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() });
+    await wallet.openChannel({ deposit: 100_000n });
+    await wallet.pay(merchant.request(5n));
+    const channelId = wallet.balance()!.channelId;
+
+    proxy.arm();
+    const receipt = await wallet.pay(merchant.request(7n));
+    expect(proxy.eaten).toBe(1); // the commit of this voucher was applied, its reply lost
+    expect(receipt.seq).toBe(2);
+    expect(checkAgreement()).toBe(12n);
+
+    const after = await wallet.pay(merchant.request(11n));
+    expect(after.seq).toBe(3);
+    expect(checkAgreement()).toBe(23n);
+
+    function checkAgreement(): bigint {
+      const hubState = hub.channel(channelId)!;
+      expect(wallet!.balance()?.acknowledged).toBe(hubState.cumulative);
+      return hubState.cumulative;
+    }
+  }, 20_000);
+});
