@@ -176,7 +176,9 @@ export interface ChannelLedger {
   /**
    * While the channel is open, moves what was paid since the last claim out of escrow to
    * the payees (net) and the hub (fee). Verifies the voucher and the entries. Idempotent
-   * by (channelId, voucher.seq); a state at or below the claimed seq is a no-op.
+   * by (channelId, voucher.seq): a resend at or below the claimed seq moves nothing and
+   * returns what that claim posted; another state at a seq whose signed state the ledger
+   * holds (the claimed one, an earlier claim) throws `STALE_STATE`.
    */
   claim(state: SignedState): Promise<SettlementResult>;
   /**

@@ -172,6 +172,25 @@ export function channelConformance(makeAdapter: () => Adapter): void {
       expect(claimed.payees).toEqual(first.payees);
     });
 
+    it('a claim of another state at a claimed seq is refused, not taken for a resend', async () => {
+      const { c } = await opened(1_000n);
+      // The same client key signs a second, different voucher at seq 1: nothing stops a client doing that.
+      const twin = new ClientChannel(client('a'), nonce);
+      expect(twin.channelId).toEqual(c.channelId);
+      c.paySigned(A, 100n);
+      twin.paySigned(B, 40n);
+      const first = await step(ledger.claim(c.state(1)));
+      await fails(ledger.claim(twin.state(1)), 'STALE_STATE');
+      expect(await payeeBalance(B)).toBe(0n);
+      expect((await step(ledger.claim(c.state(1)))).payees).toEqual(first.payees);
+      c.paySigned(A, 50n);
+      await step(ledger.claim(c.state(2, 1)));
+      // Below the claimed seq too, where the ledger holds the signed state of that seq.
+      await fails(ledger.claim(twin.state(1)), 'STALE_STATE');
+      expect((await step(ledger.claim(c.state(1)))).payees).toEqual(first.payees);
+      expect((await ledger.channel(c.channelId))?.claimed.seq).toBe(2);
+    });
+
     it('refuses claims that the signature, the log or the deposit do not prove', async () => {
       const { c } = await opened(1_000n);
       c.pay(A, 300n).pay(B, 200n).sign();
