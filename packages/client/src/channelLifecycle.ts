@@ -135,10 +135,25 @@ export function createChannelLifecycle(deps: ChannelLifecycleDeps): ChannelLifec
     await persistRecord().catch(() => undefined);
   }
 
+  // A top-up signs the new total (protocol 5.4), computed from the deposit as it stands: two
+  // at once would both sign "deposit + amount" from the same deposit, and the hub would move
+  // only the larger. So top-ups run one at a time, each from the deposit the one before left.
+  let topUpTail: Promise<unknown> = Promise.resolve();
+  function inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = topUpTail.then(work);
+    topUpTail = run.catch(() => undefined);
+    return run;
+  }
+
   async function topUp(parameters: { readonly amount: bigint }): Promise<Balance> {
     const amount = assertAmount(parameters?.amount, 'topUp: amount');
     if (amount < 1n) throw new RangeError('topUp: amount must be at least 1');
+    // Ready first: a top-up left half-done by an earlier run is queued by resume before this one.
     await deps.whenReady();
+    return inTurn(() => topUpNow(amount));
+  }
+
+  async function topUpNow(amount: bigint): Promise<Balance> {
     const ch = state.record?.channel;
     const { channel } = state;
     if (ch === undefined || channel === undefined) throw new WalletError('NO_CHANNEL', 'open a channel first');
@@ -147,11 +162,19 @@ export function createChannelLifecycle(deps: ChannelLifecycleDeps): ChannelLifec
     const signed = signTopUp(state.domain as Domain, { channelId: channel.channelId, deposit: total }, signer);
     setChannelRecord(state, { ...ch, topUp: { deposit: total.toString(), signature: toHex(signed.signature) } });
     await persistRecord();
-    await sendTopUp(total.toString(), toHex(signed.signature));
+    await sendTopUpNow(total.toString(), toHex(signed.signature));
     return balanceOf(state) as Balance;
   }
 
-  async function sendTopUp(deposit: string, signature: string): Promise<void> {
+  /** Sends (again) a top-up signed earlier, in turn with the others; nothing if it is done already. */
+  function sendTopUp(deposit: string, signature: string): Promise<void> {
+    return inTurn(async () => {
+      if (state.record?.channel?.topUp?.signature !== signature) return;
+      await sendTopUpNow(deposit, signature);
+    });
+  }
+
+  async function sendTopUpNow(deposit: string, signature: string): Promise<void> {
     const ch = state.record?.channel as ChannelRecord;
     try {
       const answer = await deps.request<HubMessageOf<'state'>>({
