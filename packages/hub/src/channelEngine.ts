@@ -58,6 +58,8 @@ export interface ChannelEngineDeps {
   readonly verifier: Verifier;
   readonly openPolicy: OpenPolicy;
   readonly channelQueueFramesMax: number;
+  /** Idle closed channels kept in memory; older ones are read back from the store when asked about. */
+  readonly closedChannelsCachedMax: number;
   /** Most payment entries processed as one batch (one signature check, one commit). */
   readonly batchEntriesMax: number;
   /** Largest encoded logPage, in bytes (frameBytesMax less a margin). */
@@ -76,26 +78,36 @@ export interface ChannelEngine {
   log(clientKey: PublicKey, message: ClientMessageOf<'log'>): Promise<HubMessage>;
   /** Queues a pay frame; replies (receipts or reject) come through `reply` once durable. */
   pay(clientKey: PublicKey, frame: PayFrame, reply: Reply): void;
-  /** The state of a channel, for operators and tests. */
+  /**
+   * The state of a channel in memory, for operators and tests: every open channel, and a
+   * closed one only while it is among the `closedChannelsCachedMax` most recently used.
+   */
   state(channelId: ChannelId): ChannelState | undefined;
   /** Resolves when every lane is idle and every write is durable. */
   idle(): Promise<void>;
+  /** Channels in memory: the open ones, those with work, and at most `closedChannelsCachedMax` idle closed ones. */
   readonly channelCount: number;
 }
 
 /** Creates the engine. Internal to createHub. */
 export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
-  const lanes = createLanes();
+  const lanes = createLanes({ closedChannelsCachedMax: deps.closedChannelsCachedMax });
   const { domain, clock } = deps;
   const { asReject, payReject } = createRejects(deps.onError);
   const batches = createPayBatches({ ...deps, payReject });
 
-  /** The lane of a channel owned by `clientKey`, loading a finalized one from the store; else UNKNOWN_CHANNEL. */
-  async function ownedLane(clientKey: PublicKey, channelId: ChannelId): Promise<Lane> {
+  /**
+   * Hands `use` the lane of a channel owned by `clientKey`, else refuses UNKNOWN_CHANNEL. A
+   * channel not in memory is finalized (every open one is): it is read back from the store.
+   * `use` runs in the same turn the lane is found and must queue its work on it there
+   * (serialize), so an idle closed lane cannot be evicted between the two.
+   */
+  async function withOwnedLane<T>(clientKey: PublicKey, channelId: ChannelId, use: (lane: Lane) => T): Promise<T> {
     let lane = lanes.get(channelId);
     if (lane?.channel === undefined) {
       const stored = await deps.store.channel(channelId);
-      if (stored !== undefined) {
+      // Only its owner brings a channel back into memory: probes with other keys must not.
+      if (stored !== undefined && equalBytes(stored.clientKey, clientKey)) {
         lane = lanes.of(channelId);
         lane.channel ??= stored;
       }
@@ -103,7 +115,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     if (lane?.channel === undefined || !equalBytes(lane.channel.clientKey, clientKey)) {
       throw new Refusal('UNKNOWN_CHANNEL', 'no channel with this id belongs to this key');
     }
-    return lane;
+    return use(lane);
   }
 
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
@@ -150,11 +162,8 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
           signature: message.signature,
         };
         const channelId = channelIdOf(domain.hubId, clientKey, message.nonce);
+        // A refused open leaves no lane behind once idle (lanes.ts): refused opens must not grow memory.
         const lane = lanes.of(channelId);
-        // A refused open leaves no lane behind: refused opens must not grow memory.
-        const forget = () => {
-          if (lane.channel === undefined && lane.queue.length === 0) lanes.delete(channelId);
-        };
         return serialize(lane, async (): Promise<HubMessage> => {
           lane.channel ??= await deps.store.channel(channelId);
           const existing = lane.channel;
@@ -188,68 +197,75 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
           await deps.commits.write({ channel });
           lane.channel = channel;
           return { type: 'state', id: message.id, state: stateOf(channel) };
-        }).finally(forget);
+        });
       });
     },
 
     topUp(clientKey, message) {
       return request(message.id, async () => {
-        const lane = await ownedLane(clientKey, message.channelId);
-        return serialize(lane, async () => {
-          const channel = lane.channel as HubChannel;
-          const outcome = topUpChannel(channel, message, context());
-          if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
-          if (outcome.kind === 'toppedUp') {
-            try {
-              await deps.ledger.topUpChannel({ channelId: channel.channelId, deposit: outcome.channel.deposit });
-            } catch (error) {
-              throw ledgerRefusal(error, stateOf(channel));
+        return withOwnedLane(clientKey, message.channelId, (lane) =>
+          serialize(lane, async (): Promise<HubMessage> => {
+            const channel = lane.channel as HubChannel;
+            const outcome = topUpChannel(channel, message, context());
+            if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
+            if (outcome.kind === 'toppedUp') {
+              try {
+                await deps.ledger.topUpChannel({ channelId: channel.channelId, deposit: outcome.channel.deposit });
+              } catch (error) {
+                throw ledgerRefusal(error, stateOf(channel));
+              }
+              await deps.commits.write({ channel: outcome.channel });
+              lane.channel = outcome.channel;
             }
-            await deps.commits.write({ channel: outcome.channel });
-            lane.channel = outcome.channel;
-          }
-          return { type: 'state', id: message.id, state: stateOf(lane.channel as HubChannel) };
-        });
+            return { type: 'state', id: message.id, state: stateOf(lane.channel as HubChannel) };
+          }),
+        );
       });
     },
 
     close(clientKey, message) {
       return request(message.id, async () => {
-        const lane = await ownedLane(clientKey, message.channelId);
-        return serialize(lane, async () => {
-          let channel = lane.channel as HubChannel;
-          const outcome = closeChannel(channel, message, context());
-          if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
-          if (channel.closedAtMs !== undefined) return { type: 'state', id: message.id, state: stateOf(channel) };
-          if (outcome.kind === 'closing') {
-            await deps.commits.write({ channel: outcome.channel });
-            lane.channel = channel = outcome.channel;
-          }
-          await finalizeCooperative(channel);
-          const closed: HubChannel = { ...channel, closedAtMs: clock.nowMs() };
-          await deps.commits.write({ channel: closed });
-          lane.channel = closed;
-          return { type: 'state', id: message.id, state: stateOf(closed) };
-        });
+        return withOwnedLane(clientKey, message.channelId, (lane) =>
+          serialize(lane, async (): Promise<HubMessage> => {
+            let channel = lane.channel as HubChannel;
+            const outcome = closeChannel(channel, message, context());
+            if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
+            if (channel.closedAtMs !== undefined) return { type: 'state', id: message.id, state: stateOf(channel) };
+            if (outcome.kind === 'closing') {
+              await deps.commits.write({ channel: outcome.channel });
+              lane.channel = channel = outcome.channel;
+            }
+            await finalizeCooperative(channel);
+            const closed: HubChannel = { ...channel, closedAtMs: clock.nowMs() };
+            await deps.commits.write({ channel: closed });
+            lane.channel = closed;
+            return { type: 'state', id: message.id, state: stateOf(closed) };
+          }),
+        );
       });
     },
 
     sync(clientKey, message) {
       return request(message.id, async () => {
-        const lane = await ownedLane(clientKey, message.channelId);
         // Behind the lane's queued work, so the state reflects every frame received before the sync.
-        return serialize(lane, async () => ({
-          type: 'state',
-          id: message.id,
-          state: stateOf(lane.channel as HubChannel),
-        }));
+        return withOwnedLane(clientKey, message.channelId, (lane) =>
+          serialize(
+            lane,
+            async (): Promise<HubMessage> => ({
+              type: 'state',
+              id: message.id,
+              state: stateOf(lane.channel as HubChannel),
+            }),
+          ),
+        );
       });
     },
 
     log(clientKey, message) {
       return request(message.id, async () => {
-        const lane = await ownedLane(clientKey, message.channelId);
-        return serialize(lane, async () => logPage(lane.channel as HubChannel, message));
+        return withOwnedLane(clientKey, message.channelId, (lane) =>
+          serialize(lane, async () => logPage(lane.channel as HubChannel, message)),
+        );
       });
     },
 
@@ -257,8 +273,8 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       const lane = lanes.get(frame.channelId);
       if (lane?.channel === undefined || !equalBytes(lane.channel.clientKey, clientKey)) {
         // Not in memory: a finalized channel (answer with its state) or none of this key's.
-        void ownedLane(clientKey, frame.channelId).then(
-          (owned) => batches.enqueue(owned, frame, reply),
+        void withOwnedLane(clientKey, frame.channelId, (owned) => batches.enqueue(owned, frame, reply)).then(
+          undefined,
           (error) => reply(payReject(frame, error)),
         );
         return;
@@ -276,7 +292,9 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         const tails = [...lanes.all()].map((lane) => lane.tail);
         await Promise.all(tails);
         await deps.commits.flush();
-        if ([...lanes.all()].every((lane) => lane.queue.length === 0 && !lane.batchScheduled)) return;
+        if ([...lanes.all()].every((lane) => lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled)) {
+          return;
+        }
       }
     },
 

@@ -111,8 +111,18 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
    * `payout`, `audit`) unless `options.ledger` was given.
    */
   readonly ledger: L;
-  /** A channel's current state as the hub would report it, if it is in memory. */
+  /**
+   * A channel's current state as the hub would report it, if it is in memory: every open
+   * channel, and a closed one while it is among the `limits.closedChannelsCachedMax` most
+   * recently used. Otherwise undefined, although a client asking about an evicted closed
+   * channel is still answered (the hub reads it back from the store).
+   */
   channel(channelId: ChannelId): ChannelState | undefined;
+  /**
+   * Channels held in memory: every open one, those with work queued, and at most
+   * `limits.closedChannelsCachedMax` idle closed ones.
+   */
+  readonly channelCount: number;
   /** Open connections. */
   readonly connectionCount: number;
   /** Graceful shutdown: stop accepting, drain queued work, flush the store, close connections and files. */
@@ -185,6 +195,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,
     batchEntriesMax: limits.batchEntriesMax,
+    closedChannelsCachedMax: limits.closedChannelsCachedMax,
     logPageBytesMax: frameBytesMax - 1024,
     onError: options.onError ?? defaultOnError,
   });
@@ -313,6 +324,9 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     merchants: () => merchants.list(),
     ledger,
     channel: (channelId) => engine.state(channelId),
+    get channelCount() {
+      return engine.channelCount;
+    },
     get connectionCount() {
       return sessions.size;
     },

@@ -1,7 +1,13 @@
 /**
- * Channel lanes: every channel the hub holds in memory, each with the queue of its pay
+ * Channel lanes: the channels the hub holds in memory, each with the queue of its pay
  * frames and the tail of its serialized work. One lane's work never overlaps (frames are
  * processed strictly in order); different lanes run independently.
+ *
+ * Memory stays bounded: every open channel has a lane, but a closed channel's lane is
+ * kept only while it has work and then among the `closedChannelsCachedMax` most recently
+ * used closed ones; older idle ones are evicted (the engine reads a closed channel back
+ * from the store when it is asked about again: it is final, so the copy is exact). A lane
+ * that never got a channel (a refused open) is dropped as soon as it is idle.
  */
 import type { ChannelId, HubChannel, PayFrame } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
@@ -16,44 +22,103 @@ export interface QueuedFrame {
 
 /** One channel in memory. */
 export interface Lane {
+  /** The channel id as a map key. */
+  readonly key: string;
   /** The durable state; undefined while the channel is being opened. */
   channel: HubChannel | undefined;
   readonly queue: QueuedFrame[];
   /** Tail of the lane's serialized work. */
   tail: Promise<void>;
+  /** Pieces of work queued or running on the lane (serialize); 0 when it is idle. */
+  pending: number;
   batchScheduled: boolean;
   /**
    * Vouchers whose commit failed in a way that may still have applied it (a lost COMMIT
    * reply): the channel is read back from the store before its next batch.
    */
   unsure: readonly AcceptedVoucher[] | undefined;
+  /** Called by serialize when `pending` drops to 0: where the lanes decide whether to keep it. */
+  readonly onIdle: () => void;
 }
 
 /** The lanes by channel id. */
 export interface Lanes {
   get(channelId: ChannelId): Lane | undefined;
-  /** The lane of `channelId`, created empty if missing. */
+  /**
+   * The lane of `channelId`, created empty if missing. Queue work on a new lane in the same
+   * turn (serialize): a lane is only reconsidered for eviction when its work settles.
+   */
   of(channelId: ChannelId): Lane;
-  delete(channelId: ChannelId): void;
   all(): IterableIterator<Lane>;
+  /** Lanes in memory. */
   readonly size: number;
 }
 
+/** Options of {@link createLanes}. */
+export interface LanesOptions {
+  /** Idle lanes of closed channels kept in memory, in channels (limits.ts). */
+  readonly closedChannelsCachedMax: number;
+}
+
 /** An empty set of lanes. */
-export function createLanes(): Lanes {
+export function createLanes(options: LanesOptions): Lanes {
+  const { closedChannelsCachedMax } = options;
+  if (!Number.isSafeInteger(closedChannelsCachedMax) || closedChannelsCachedMax < 1) {
+    throw new RangeError(`createLanes: closedChannelsCachedMax must be a positive integer`);
+  }
   const lanes = new Map<string, Lane>();
+  /** Keys of closed channels' lanes that went idle, least recently used first: the eviction order. */
+  const closedIdle = new Set<string>();
+
+  /**
+   * A lane is dropped only with nothing queued, scheduled or running. (`unsure` does not
+   * hold a closed channel: reading it back from the store is what its next batch would do.)
+   */
+  const isIdle = (lane: Lane) => lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled;
+
+  function onIdle(lane: Lane): void {
+    if (lanes.get(lane.key) !== lane || !isIdle(lane)) return;
+    if (lane.channel === undefined) {
+      lanes.delete(lane.key); // a refused open: it must not grow memory
+      return;
+    }
+    if (lane.channel.closedAtMs === undefined) return; // open channels stay in memory
+    closedIdle.delete(lane.key);
+    closedIdle.add(lane.key);
+    evict();
+  }
+
+  function evict(): void {
+    for (const key of closedIdle) {
+      if (closedIdle.size <= closedChannelsCachedMax) return;
+      closedIdle.delete(key);
+      const lane = lanes.get(key);
+      // Busy again since it went idle: it is listed anew when its work settles.
+      if (lane !== undefined && isIdle(lane) && lane.channel?.closedAtMs !== undefined) lanes.delete(key);
+    }
+  }
+
   return {
     get: (channelId) => lanes.get(bytesKey(channelId)),
     of(channelId) {
-      const id = bytesKey(channelId);
-      let lane = lanes.get(id);
+      const key = bytesKey(channelId);
+      let lane = lanes.get(key);
       if (lane === undefined) {
-        lane = { channel: undefined, queue: [], tail: Promise.resolve(), batchScheduled: false, unsure: undefined };
-        lanes.set(id, lane);
+        const created: Lane = {
+          key,
+          channel: undefined,
+          queue: [],
+          tail: Promise.resolve(),
+          pending: 0,
+          batchScheduled: false,
+          unsure: undefined,
+          onIdle: () => onIdle(created),
+        };
+        lanes.set(key, created);
+        lane = created;
       }
       return lane;
     },
-    delete: (channelId) => void lanes.delete(bytesKey(channelId)),
     all: () => lanes.values(),
     get size() {
       return lanes.size;
@@ -61,11 +126,14 @@ export function createLanes(): Lanes {
   };
 }
 
-const settled = () => undefined;
-
 /** Runs `work` after everything queued on the lane before it. */
 export function serialize<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+  lane.pending++;
   const run = lane.tail.then(work);
-  lane.tail = run.then(settled, settled);
+  const done = () => {
+    lane.pending--;
+    if (lane.pending === 0) lane.onIdle();
+  };
+  lane.tail = run.then(done, done);
   return run;
 }

@@ -58,6 +58,13 @@ export const channelQueueFramesMax = 4_096;
  */
 export const batchEntriesMax = 1_024;
 
+/**
+ * Closed channels kept in memory once idle, in channels; beyond it the least recently used
+ * one is evicted and read back from the store when it is asked about again (lanes.ts).
+ * Open channels and channels with queued work are always in memory: this bounds the rest.
+ */
+export const closedChannelsCachedMax = 10_000;
+
 /** Requests (open, topUp, close, sync, log) in progress on one connection; beyond it OVERLOADED (session.ts). */
 export const requestsInFlightMax = 64;
 
@@ -90,6 +97,7 @@ export interface HubLimits {
   readonly sendBufferedBytesMax: number;
   readonly channelQueueFramesMax: number;
   readonly batchEntriesMax: number;
+  readonly closedChannelsCachedMax: number;
   readonly requestsInFlightMax: number;
   readonly commitBatchWritesMax: number;
   readonly drainTimeoutMs: number;
@@ -121,6 +129,7 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   sendBufferedBytesMax,
   channelQueueFramesMax,
   batchEntriesMax,
+  closedChannelsCachedMax,
   requestsInFlightMax,
   commitBatchWritesMax,
   drainTimeoutMs,
