@@ -16,6 +16,8 @@ const entries: [string, string][] = [
   ['merchant/express', 'packages/merchant/src/adapters/express.ts'],
   ['merchant/fastify', 'packages/merchant/src/adapters/fastify.ts'],
   ['merchant/hono', 'packages/merchant/src/adapters/hono.ts'],
+  ['merchant/sqlite', 'packages/merchant/src/stores/sqliteInvoiceStore.ts'],
+  ['merchant/postgres', 'packages/merchant/src/stores/postgresInvoiceStore.ts'],
   ['ledger', 'packages/ledger/src/index.ts'],
   ['hub', 'packages/hub/src/index.ts'],
   ['client', 'packages/client/src/index.ts'],

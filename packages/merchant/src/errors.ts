@@ -1,8 +1,12 @@
 /** The merchant's own failures (never a client's bad payment: those are refusal codes). */
 import { TrickleError } from '@trickle/protocol';
 
-/** Codes of {@link MerchantError}. */
-export type MerchantErrorCode = 'INVOICE_STORE_FULL';
+/**
+ * Codes of {@link MerchantError}: `INVOICE_STORE_FULL` (a store at capacity with unexpired
+ * invoices), `INVOICE_STORE_UNAVAILABLE` (a durable store's database failed, was busy past
+ * its timeout, or was closed).
+ */
+export type MerchantErrorCode = 'INVOICE_STORE_FULL' | 'INVOICE_STORE_UNAVAILABLE';
 
 /**
  * A failure on the merchant's side that stops it from deciding safely, e.g. an invoice store

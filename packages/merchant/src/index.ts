@@ -1,7 +1,8 @@
 /**
  * `@trickle/merchant`: sell per article or per API call over HTTP 402. A framework-free core
  * (offers, offline receipt checks, single-use invoices, entitlements) and thin adapters:
- * `@trickle/merchant/node-http`, `/express`, `/fastify`, `/hono`. See docs/merchant.md.
+ * `@trickle/merchant/node-http`, `/express`, `/fastify`, `/hono`; durable invoice stores at
+ * `@trickle/merchant/sqlite` and `/postgres`. See docs/merchant.md.
  *
  * @packageDocumentation
  */

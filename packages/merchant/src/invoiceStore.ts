@@ -1,7 +1,9 @@
 /**
  * The invoice store port: where a merchant remembers which invoices were already redeemed,
  * so that each invoice (and so each receipt) serves exactly one request. It is the only
- * state the merchant keeps; with several server processes, back it with a shared store.
+ * state the merchant keeps; with several server processes, or to survive restarts, back it
+ * with a shared durable store: `sqliteInvoiceStore` (`@trickle/merchant/sqlite`),
+ * `postgresInvoiceStore` (`@trickle/merchant/postgres`), or your own.
  */
 import { type InvoiceId, type PayeeId, toHex } from '@trickle/protocol';
 

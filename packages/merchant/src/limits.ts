@@ -44,3 +44,25 @@ export const memoryInvoiceStoreEntriesMaxDefault = 250_000;
  * other check (network, merchant, resource, expiry) still runs on each read.
  */
 export const verifiedEntitlementsCachedMax = 10_000;
+
+/**
+ * Default capacity of the SQLite invoice store, in used invoices remembered at once (about
+ * 250 bytes each on disk with its indexes, so about 2.5 GB when full). Like the memory store,
+ * it refuses a payment rather than forget an unexpired invoice.
+ */
+export const sqliteInvoiceStoreEntriesMaxDefault = 10_000_000;
+
+/** Default time a durable invoice store waits for another process's write lock: 5 seconds. */
+export const invoiceStoreBusyTimeoutMsDefault = 5_000;
+
+/**
+ * Expired used invoices a durable store deletes per `markUsed`, in the same write. More than
+ * the one row each call adds, so expired rows never pile up and no call does unbounded work.
+ */
+export const invoiceStorePruneRowsPerCall = 16;
+
+/** Longest invoice store key accepted by the durable stores, in characters (an `invoiceKey` is 97). */
+export const invoiceStoreKeyLengthMax = 256;
+
+/** Default size of the PostgreSQL invoice store's connection pool. */
+export const pgInvoiceStorePoolConnectionsDefault = 4;

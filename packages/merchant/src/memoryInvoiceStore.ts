@@ -28,7 +28,9 @@ const sweepEveryInserts = 256;
 
 /**
  * Creates a memory invoice store. Single process only: with several processes, each would
- * accept the same receipt once; implement {@link InvoiceStore} on a shared store instead.
+ * accept the same receipt once, and a restart forgets every used invoice; use
+ * `sqliteInvoiceStore` (`@trickle/merchant/sqlite`), `postgresInvoiceStore`
+ * (`@trickle/merchant/postgres`) or another shared {@link InvoiceStore} instead.
  *
  * @example
  * ```ts

@@ -71,7 +71,10 @@ export interface MerchantConfig {
   readonly entitlementTtlMs?: number;
   /** How long after an invoice's expiry its paid retry is still honoured. Default 1 minute; at most 10. */
   readonly paidRetryGraceMs?: number;
-  /** Where used invoices are remembered. Default: a memory store (one process). */
+  /**
+   * Where used invoices are remembered. Default: a memory store (one process, forgotten on
+   * restart); `sqliteInvoiceStore` or `postgresInvoiceStore` for several processes or restarts.
+   */
   readonly invoiceStore?: InvoiceStore;
   /** Default {@link systemClock}. */
   readonly clock?: Clock;
