@@ -2,12 +2,12 @@
  * `wallet.fetch` against a real hub (SQLite ledger) and a real merchant server
  * (`node:http` + `nodeHttpPaywall`): it pays a 402 once and retries, keeps the
  * entitlement, resends a POST body, refuses by policy before signing, ignores offers for
- * another hub, and never pays twice for one call.
+ * another hub, never pays twice for one call, and stops paying when `init.signal` aborts.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, PolicyError, type Wallet } from '../../packages/client/src/index.js';
+import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '../../packages/client/src/index.js';
 import { wsTransport } from '../../packages/client/src/node.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
 import { nodeHttpPaywall } from '../../packages/merchant/src/adapters/nodeHttp.js';
@@ -26,7 +26,11 @@ describe('wallet.fetch', () => {
   const wallets: Wallet[] = [];
   let requestsSeen = 0;
 
-  async function newWallet(label: string, policy?: { paymentMax?: bigint }): Promise<Wallet> {
+  async function newWallet(
+    label: string,
+    policy?: { paymentMax?: bigint },
+    extra: { fetch?: typeof fetch } = {},
+  ): Promise<Wallet> {
     const key = testKey(`fetch ${label}`);
     await fund(hub, publicKeyOf(key), 1_000_000n);
     const wallet = await createWallet({
@@ -35,6 +39,7 @@ describe('wallet.fetch', () => {
       store: memoryStore(),
       transport: wsTransport(),
       ...(policy === undefined ? {} : { policy }),
+      ...extra,
     });
     await wallet.openChannel({ deposit: 100_000n });
     wallets.push(wallet);
@@ -145,5 +150,34 @@ describe('wallet.fetch', () => {
     } finally {
       await new Promise((resolve) => greedy.close(resolve));
     }
+  });
+
+  it('an init.signal aborted before the payment is signed: nothing is paid', async () => {
+    const controller = new AbortController();
+    const reason = new Error('the reader left');
+    // The reader leaves while the 402 comes back, before the wallet has paid it.
+    const leaving: typeof fetch = async (input, init) => {
+      const response = await globalThis.fetch(input, init);
+      if (response.status === 402) controller.abort(reason);
+      return response;
+    };
+    const wallet = await newWallet('aborted', undefined, { fetch: leaving });
+    const before = requestsSeen;
+    const error = await wallet.fetch(`${base}/article`, { signal: controller.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WalletError);
+    expect(error).toMatchObject({ code: 'ABORTED', cause: reason });
+    expect(requestsSeen - before).toBe(1); // the 402 only: no paid retry
+    expect(wallet.balance()).toMatchObject({ spent: 0n, acknowledged: 0n });
+    expect(wallet.history()).toHaveLength(0);
+
+    // Without the signal it pays once, in the channel's first voucher: nothing was signed before.
+    const response = await wallet.fetch(`${base}/article`);
+    expect(await response.text()).toBe('the article');
+    const balance = wallet.balance()!;
+    expect(balance.spent).toBe(2_000n);
+    expect(hub.channel(balance.channelId)).toMatchObject({ seq: 1, cumulative: 2_000n });
   });
 });

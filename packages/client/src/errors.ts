@@ -22,7 +22,18 @@ export type WalletErrorCode =
   /** A payment was signed again paymentAttemptsMax times (its vouchers kept being refused for others' faults). */
   | 'PAYMENT_ABANDONED'
   /** The hub answered with a state this wallet did not sign. */
-  | 'UNTRUSTED_STATE';
+  | 'UNTRUSTED_STATE'
+  /**
+   * pay()'s signal aborted before the payment was signed: it was removed from the queue,
+   * nothing was signed and nothing will be charged. The signal's reason is the `cause`.
+   */
+  | 'ABORTED'
+  /**
+   * pay()'s signal aborted after the payment was signed into a voucher: the money is
+   * committed. The voucher is still sent (and resent) until the hub answers; its receipt
+   * then arrives as a `receipt` event and in history(). The signal's reason is the `cause`.
+   */
+  | 'ABORTED_AFTER_SIGNING';
 
 /**
  * An expected failure of the wallet (I/O, state), with a stable code.

@@ -44,6 +44,7 @@ export {
   type HubAddress,
   inFlightVouchersMax,
   type OpenChannelParameters,
+  type PayOptions,
   paymentAttemptsMax,
   queuedPaymentsMax,
   reconnectDelayMsMax,

@@ -4,6 +4,7 @@
  * for this wallet's hub and network, pays it through the wallet (spending policy first,
  * nothing signed if it refuses), retries once with `PAYMENT-SIGNATURE`, and keeps the
  * entitlement the merchant hands back so that reading again does not pay again.
+ * The request's signal aborts the payment too (pay()'s `options.signal`).
  * Same code in Node and browsers: only the global `fetch`, `Request` and `Headers`.
  */
 import {
@@ -21,11 +22,15 @@ import {
   toHex,
   trickleOffersOf,
 } from '@trickle/protocol';
+import type { PayOptions } from './wallet.js';
 
 /** What paying fetch needs of a wallet. */
 export interface PayingWallet {
-  /** Pays one payment request; rejects with a typed error when policy or the hub refuses. */
-  pay(request: PaymentRequest): Promise<Receipt>;
+  /**
+   * Pays one payment request; rejects with a typed error when policy or the hub refuses,
+   * or when `options.signal` aborts (see the wallet's {@link PayOptions}).
+   */
+  pay(request: PaymentRequest, options?: PayOptions): Promise<Receipt>;
 }
 
 /** Remembers entitlement tokens per resource (method and URL without its query). */
@@ -107,6 +112,12 @@ async function offersOf(response: Response): Promise<TrickleOffer[]> {
  * when `fetch` does, or with the wallet's typed error when the payment itself is refused
  * (spending policy, balance, the hub), before anything is retried.
  *
+ * The request's signal (`init.signal`, or the `Request`'s) goes to both requests and to
+ * the payment: aborted before the payment was signed, nothing is paid and the call
+ * rejects with `WalletError('ABORTED')`; after it was signed, with
+ * `WalletError('ABORTED_AFTER_SIGNING')` (the payment still completes; its receipt is in
+ * the wallet's history()); after it was paid, the retry rejects as `fetch` does.
+ *
  * @example
  * ```ts
  * import { createPayingFetch } from '@trickle/client';
@@ -139,8 +150,12 @@ export function createPayingFetch(
       (o) => o.request.networkId === options.networkId && (hubId === undefined || toHex(o.request.hubId) === hubId),
     );
     if (offer === undefined) return first;
-    const receipt = await wallet.pay(offer.request);
-    await first.body?.cancel();
+    let receipt: Receipt;
+    try {
+      receipt = await wallet.pay(offer.request, { signal: request.signal });
+    } finally {
+      await first.body?.cancel().catch(() => undefined);
+    }
 
     retry.headers.delete(http402Headers.entitlement);
     retry.headers.set(

@@ -3,6 +3,11 @@
  * is signed) and queues it; the signing pump coalesces what is queued into vouchers of up
  * to entriesPerVoucherMax payments, at most `windowMax` in flight, persists each signed
  * voucher and only then sends it (ADR 0204).
+ *
+ * A caller's signal splits on one line, signing: a payment aborted while never signed is
+ * taken out of the queue (left as a hole the pump skips, so aborting is O(1)) and nothing
+ * is ever signed for it; once signed, the money is committed, so the caller is let go
+ * while the payment carries on to its receipt.
  */
 import {
   assertAmount,
@@ -19,13 +24,14 @@ import {
   type Signer,
   signVoucher,
 } from '@trickle/protocol';
+import { createAbortWatch } from './abortWatch.js';
 import { bytesKey } from './bytesKey.js';
 import { WalletError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { hex as toHex } from './hex.js';
 import { enforcePolicy, type SpendingPolicy } from './policy.js';
 import { voucherToRecord } from './records.js';
-import { paymentAttemptsMax } from './wallet.js';
+import { type PayOptions, paymentAttemptsMax } from './wallet.js';
 import { currentRecord, type Job, type LiveVoucher, unspend, type WalletState } from './walletState.js';
 import type { WalletWrites } from './walletWrites.js';
 
@@ -53,7 +59,7 @@ export interface PaymentQueueDeps {
 
 /** The queue and its pump. */
 export interface PaymentQueue {
-  pay(input: PaymentRequest | string): Promise<Receipt>;
+  pay(input: PaymentRequest | string, options?: PayOptions): Promise<Receipt>;
   /** Signs and sends what is queued on the next task. */
   schedulePump(): void;
   /** Puts jobs back at the front of the queue, in order, to be signed again. */
@@ -80,12 +86,34 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
   let drainWaiters: (() => void)[] = [];
   let pumpScheduled = false;
   let pumping = false;
+  /** Queued jobs aborted in place (Job.aborted), still in `queue` until the pump reaches them. */
+  let holes = 0;
+  /** True while build() signs: an abort then waits for it to finish (a Signer may abort a signal). */
+  let building = false;
+  let abortsDuringBuild: (() => void)[] = [];
+  const watchAbort = createAbortWatch();
 
-  function pay(input: PaymentRequest | string): Promise<Receipt> {
+  function pay(input: PaymentRequest | string, options?: PayOptions): Promise<Receipt> {
     let job: Job;
     return new Promise<Receipt>((resolve, reject) => {
       let request: PaymentRequest;
+      let done = false;
+      let release = (): void => {
+        done = true;
+      };
+      const signal = options?.signal;
       try {
+        if (options !== undefined && (typeof options !== 'object' || options === null)) {
+          throw new TypeError('pay: options must be an object');
+        }
+        if (signal !== undefined && !isAbortSignal(signal)) {
+          throw new TypeError('pay: options.signal must be an AbortSignal');
+        }
+        if (signal?.aborted) {
+          throw new WalletError('ABORTED', 'the payment was aborted before it was signed; nothing was charged', {
+            cause: signal.reason,
+          });
+        }
         request = typeof input === 'string' ? decodePaymentRequest(input) : input;
         if (
           typeof request !== 'object' ||
@@ -99,10 +127,17 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
           request,
           payeeId: toHex(request.payee),
           invoiceKey: bytesKey(request.payee) + bytesKey(request.invoiceId),
-          resolve,
-          reject,
+          resolve(receipt) {
+            release();
+            resolve(receipt);
+          },
+          reject(error) {
+            release();
+            reject(error);
+          },
           solo: false,
           attempts: 0,
+          aborted: false,
         };
         admit(job);
       } catch (error) {
@@ -110,8 +145,67 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
         return;
       }
       queue.push(job);
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          if (done) return;
+          // While build() signs, a job may be half-way from queued to signed: decide once it is one or the other.
+          if (building) abortsDuringBuild.push(onAbort);
+          else abort(job, signal.reason);
+        };
+        const unwatch = watchAbort(signal, onAbort);
+        // Stop watching once the caller has its answer: a long-lived signal must not keep jobs alive.
+        release = () => {
+          done = true;
+          unwatch();
+        };
+      }
       schedulePump();
     });
+  }
+
+  /**
+   * The caller's signal aborted. Never signed (so still queued): out of the queue, nothing
+   * will be signed. Signed: the voucher is persisted (or being persisted) and will be sent
+   * until the hub answers, so only the caller is let go; settle() and the `receipt` event
+   * still happen for it.
+   */
+  function abort(job: Job, reason: unknown): void {
+    if (job.attempts === 0) {
+      job.aborted = true;
+      holes++;
+      count(job, -job.request.amount);
+      fail(
+        job,
+        new WalletError('ABORTED', 'the payment was aborted before it was signed; nothing was charged', {
+          cause: reason,
+        }),
+      );
+      checkDrained();
+      return;
+    }
+    job.reject(
+      new WalletError(
+        'ABORTED_AFTER_SIGNING',
+        'the payment was aborted after it was signed: it is still delivered and is charged unless the hub refuses it; its receipt comes as a receipt event and in history()',
+        { cause: reason },
+      ),
+    );
+  }
+
+  /** Payments waiting to be signed (holes left by aborted ones do not count). */
+  function queuedCount(): number {
+    return queue.length - holes;
+  }
+
+  /** The next payment waiting to be signed, dropping the holes in front of it. */
+  function peekQueued(): Job | undefined {
+    let next = queue.peek();
+    while (next?.aborted === true) {
+      queue.shift();
+      holes--;
+      next = queue.peek();
+    }
+    return next;
   }
 
   /** Every check that can fail before signing; on success the payment counts as queued. */
@@ -126,7 +220,7 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     }
     if (ch.status === 'closing' || ch.status === 'closed')
       throw new WalletError('CHANNEL_CLOSED', `the channel is ${ch.status}`);
-    if (queue.length >= deps.queueMax)
+    if (queuedCount() >= deps.queueMax)
       throw new WalletError('QUEUE_FULL', `${deps.queueMax} payments are queued already`);
     enforcePolicy(
       deps.policy,
@@ -190,8 +284,13 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     if (pumping || !deps.ready() || state.record?.channel?.status !== 'open' || state.domain === undefined) return;
     pumping = true;
     try {
-      while (queue.length > 0 && state.pending.length < deps.windowMax && deps.ready() && state.channel !== undefined) {
-        const built = build(state.domain, state.channel);
+      while (
+        queuedCount() > 0 &&
+        state.pending.length < deps.windowMax &&
+        deps.ready() &&
+        state.channel !== undefined
+      ) {
+        const built = buildGuarded(state.domain, state.channel);
         if (built.length === 0) break;
         const previous = state.channel;
         const last = built[built.length - 1] as LiveVoucher;
@@ -212,8 +311,21 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     } finally {
       pumping = false;
     }
-    if (queue.length > 0 && deps.ready() && state.pending.length < deps.windowMax) schedulePump();
+    if (queuedCount() > 0 && deps.ready() && state.pending.length < deps.windowMax) schedulePump();
     checkDrained();
+  }
+
+  /** build(), with the aborts that came while it signed handled after it: each job is then queued or signed. */
+  function buildGuarded(d: Domain, start: ClientChannel): LiveVoucher[] {
+    building = true;
+    try {
+      return build(d, start);
+    } finally {
+      building = false;
+      const aborts = abortsDuringBuild;
+      abortsDuringBuild = [];
+      for (const run of aborts) run();
+    }
   }
 
   /** Signs as many vouchers as the window allows, each covering up to entriesPerVoucherMax queued payments. */
@@ -221,10 +333,11 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     const built: LiveVoucher[] = [];
     let local = start;
     const nowMs = deps.clock.nowMs();
-    while (queue.length > 0 && state.pending.length + built.length < deps.windowMax) {
+    while (queuedCount() > 0 && state.pending.length + built.length < deps.windowMax) {
       const group: Job[] = [];
-      while (queue.length > 0 && group.length < entriesPerVoucherMax) {
-        const next = queue.peek() as Job;
+      while (group.length < entriesPerVoucherMax) {
+        const next = peekQueued();
+        if (next === undefined) break;
         if (next.solo && group.length > 0) break;
         group.push(queue.shift() as Job);
         if (next.solo) break;
@@ -291,23 +404,38 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
   }
 
   function failQueued(error: unknown): void {
-    for (const job of queue.drain()) {
+    const jobs = queue.drain();
+    holes = 0;
+    for (const job of jobs) {
+      if (job.aborted) continue;
       count(job, -job.request.amount);
       fail(job, error);
     }
   }
 
   function drained(): Promise<void> {
-    if (queue.length === 0 && state.pending.length === 0) return Promise.resolve();
+    if (queuedCount() === 0 && state.pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => drainWaiters.push(resolve));
   }
 
   function checkDrained(): void {
-    if (queue.length > 0 || state.pending.length > 0) return;
+    if (queuedCount() > 0 || state.pending.length > 0) return;
     const waiters = drainWaiters;
     drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
   return { pay, schedulePump, requeue, settle, fail, failQueued, drained, checkDrained };
+}
+
+/** An AbortSignal, or anything shaped like one (another realm's, a polyfill's). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as AbortSignal;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
 }

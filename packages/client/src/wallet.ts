@@ -127,8 +127,20 @@ export interface Wallet {
   openChannel(parameters: OpenChannelParameters): Promise<Balance>;
   /** Raises the deposit by `amount`. */
   topUp(parameters: { readonly amount: bigint }): Promise<Balance>;
-  /** Pays a payment request (object or token); resolves to the hub's receipt. */
-  pay(request: PaymentRequest | string): Promise<Receipt>;
+  /**
+   * Pays a payment request (object or token); resolves to the hub's receipt. It waits
+   * across reconnects; `options.signal` stops the wait (see {@link PayOptions}): before
+   * the payment is signed it is removed and pay() rejects with `WalletError('ABORTED')`,
+   * after that with `WalletError('ABORTED_AFTER_SIGNING')` while the payment completes.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * declare const token: string;
+   * const receipt = await wallet.pay(token, { signal: AbortSignal.timeout(5_000) });
+   * ```
+   */
+  pay(request: PaymentRequest | string, options?: PayOptions): Promise<Receipt>;
   /** The balance, or undefined without a channel. */
   balance(): Balance | undefined;
   /** Closes the channel cooperatively once every payment is acknowledged; reports the refund. */
@@ -141,13 +153,49 @@ export interface Wallet {
    * A drop-in `fetch` that answers `402 Payment Required` by paying the offer for this
    * wallet's hub (within the spending policy; nothing is signed if it refuses) and retrying
    * once with the receipt. Entitlements the merchant hands back are kept, so reading the
-   * same resource again does not pay again.
+   * same resource again does not pay again. `init.signal` aborts the requests and the
+   * payment, as pay()'s `options.signal` does.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** True while connected and resynced. */
   readonly connected: boolean;
   /** Disconnects and closes the store without closing the channel; queued payments fail with STOPPED. */
   stop(): Promise<void>;
+}
+
+/**
+ * Options of {@link Wallet.pay}.
+ *
+ * @example
+ * ```ts
+ * import { WalletError, type PayOptions } from '@trickle/client';
+ * declare const wallet: import('@trickle/client').Wallet;
+ * declare const token: string;
+ * const options: PayOptions = { signal: AbortSignal.timeout(5_000) };
+ * try {
+ *   await wallet.pay(token, options);
+ * } catch (error) {
+ *   if (error instanceof WalletError && error.code === 'ABORTED') {
+ *     // Never signed: nothing was or will be charged; paying again is safe.
+ *   } else if (error instanceof WalletError && error.code === 'ABORTED_AFTER_SIGNING') {
+ *     // Signed: it is still delivered; its receipt comes as a `receipt` event and in history().
+ *   }
+ * }
+ * ```
+ */
+export interface PayOptions {
+  /**
+   * Stops waiting for the receipt. Aborted before the payment was signed into a voucher
+   * (still queued, for example while the hub is unreachable; or already aborted when
+   * pay() is called): the payment is removed, nothing is signed or charged, and pay()
+   * rejects with `WalletError('ABORTED')`. Aborted after it was signed: the voucher is
+   * kept and sent until the hub answers, so the money is committed; pay() rejects with
+   * `WalletError('ABORTED_AFTER_SIGNING')` and the receipt still arrives as a `receipt`
+   * event and in history(). A payment whose voucher was refused and that waits to be
+   * signed again counts as signed. The error's `cause` is the signal's reason. For a
+   * timeout, pass `AbortSignal.timeout(ms)`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** One paid entry, as {@link Wallet.history} returns it. */

@@ -29,7 +29,10 @@ export interface Job {
   readonly resolve: (receipt: Receipt) => void;
   readonly reject: (error: unknown) => void;
   solo: boolean;
+  /** Times signed into a voucher; 0 while it was never signed (and is still queued, if not finished). */
   attempts: number;
+  /** Aborted before it was signed: left in the queue as a hole that the pump skips. */
+  aborted: boolean;
 }
 
 /** A signed voucher in flight (or waiting to be resent). */
