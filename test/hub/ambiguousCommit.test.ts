@@ -11,8 +11,10 @@ import { createWallet, memoryStore, type Wallet } from '../../packages/client/sr
 import { createHub, type Hub, postgresChannelStore } from '../../packages/hub/src/index.js';
 import { commitReplyEater } from '../../packages/hub/test/commitReplyEater.js';
 import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
-import { publicKeyOf } from '../../packages/protocol/src/index.js';
-import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+import { rawClient } from '../../packages/hub/test/rawClient.js';
+import { publicKeyOf, signClose } from '../../packages/protocol/src/index.js';
+import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+import { advance, frameFor, openRaw, syncState } from './rawChannel.js';
 
 describe('a group commit whose reply is lost (PostgreSQL store)', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -64,6 +66,46 @@ describe('a group commit whose reply is lost (PostgreSQL store)', () => {
       const hubState = hub.channel(channelId)!;
       expect(wallet!.balance()?.acknowledged).toBe(hubState.cumulative);
       return hubState.cumulative;
+    }
+  }, 20_000);
+
+  it('a sync, then a close, right after the lost reply see the state on disk, not the one in memory', async () => {
+    const merchant = testMerchant('lost commit reply', hub);
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    const client = await rawClient(hub.url, key);
+    try {
+      let channel = await openRaw(client, 100_000n);
+      const first = frameFor(client.domain, channel, [merchant.request(5n)], client.signer);
+      client.send(first);
+      expect((await client.next()).type).toBe('receipts');
+      channel = advance(channel, first);
+
+      proxy.arm();
+      const second = frameFor(client.domain, channel, [merchant.request(7n)], client.signer);
+      client.send(second);
+      const lost = await client.next();
+      expect(proxy.eaten).toBe(1); // applied on disk, its reply lost: the hub answers INTERNAL
+      expect(lost.type === 'reject' && lost.code).toBe('INTERNAL');
+      channel = advance(channel, second);
+
+      // No pay frame comes first to trigger a read-back: the request itself must catch up with disk.
+      const synced = await syncState(client, channel);
+      expect(synced.seq).toBe(2);
+      expect(synced.cumulative).toBe(12n);
+
+      const { channelId, seq, cumulative, logHead } = channel;
+      client.send({
+        type: 'close',
+        id: 5,
+        ...signClose(client.domain, { channelId, seq, cumulative, logHead }, client.signer),
+      });
+      const closed = await client.next();
+      expect(closed.type === 'state' && closed.state.status).toBe('closed');
+      expect(closed.type === 'state' && closed.state.cumulative).toBe(12n);
+      // Both payments settled: 12 paid, the rest of the deposit back with the payer.
+      expect(await ledgerBalance(hub, 'payer', publicKeyOf(key))).toBe(1_000_000n - 12n);
+    } finally {
+      client.close();
     }
   }, 20_000);
 });

@@ -7,40 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ChannelStore, createHub, type Hub, sqliteChannelStore } from '../../packages/hub/src/index.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import {
-  type ChannelId,
-  type ClientChannel,
-  type ClientMessageOf,
-  type Domain,
-  type HubMessage,
-  type PaymentRequest,
-  preparePayment,
-  publicKeyOf,
-  type Signer,
-  signOpenRequest,
-  signVoucher,
-} from '../../packages/protocol/src/index.js';
-import { fund, networkId, tempDir, testKey, testMerchant, usd } from './fixtures.js';
-
-type PayFrame = ClientMessageOf<'pay'>;
-
-function frameFor(domain: Domain, channel: ClientChannel, requests: PaymentRequest[], signer: Signer): PayFrame {
-  const prepared = preparePayment(domain, channel, requests, Date.now());
-  return { type: 'pay', ...signVoucher(domain, prepared.voucher, signer), entries: [...prepared.entries] };
-}
-
-async function openRaw(client: RawClient, deposit: bigint): Promise<ClientChannel> {
-  const open = signOpenRequest(
-    client.domain,
-    { nonce: crypto.getRandomValues(new Uint8Array(16)), asset: usd, deposit, expiresAtMs: Date.now() + 3_600_000 },
-    client.signer,
-  );
-  client.send({ type: 'open', id: 1, ...open, asset: usd, deposit });
-  const answer = await client.next();
-  if (answer.type !== 'state') throw new Error(`open failed: ${answer.type}`);
-  const { channelId, asset, expiresAtMs, seq, cumulative, logHead } = answer.state;
-  return { channelId, asset, deposit: answer.state.deposit, expiresAtMs, seq, cumulative, logHead };
-}
+import { type ChannelId, type HubMessage, publicKeyOf } from '../../packages/protocol/src/index.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+import { frameFor, openRaw } from './rawChannel.js';
 
 describe('a voucher and its resend in one batch', () => {
   let dir: ReturnType<typeof tempDir>;

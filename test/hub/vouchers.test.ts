@@ -8,76 +8,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
 import {
-  type ChannelState,
   type ClientChannel,
-  type ClientMessageOf,
   createSigner,
   type Domain,
   type HubId,
   type HubMessage,
   logGenesis,
   normalizeS,
-  type PaymentRequest,
-  preparePayment,
   publicKeyOf,
   type Signature,
-  type Signer,
   sha256,
-  signOpenRequest,
   signVoucher,
 } from '../../packages/protocol/src/index.js';
-import { fund, networkId, tempDir, testKey, testMerchant, usd } from './fixtures.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
+import { advance, frameFor, openRaw, type PayFrame, syncState } from './rawChannel.js';
 
 const curveOrder = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
-
-type PayFrame = ClientMessageOf<'pay'>;
-
-function frameFor(domain: Domain, channel: ClientChannel, requests: PaymentRequest[], signer: Signer): PayFrame {
-  const prepared = preparePayment(domain, channel, requests, Date.now());
-  const voucher = signVoucher(domain, prepared.voucher, signer);
-  return { type: 'pay', ...voucher, entries: [...prepared.entries] };
-}
-
-function advance(channel: ClientChannel, frame: PayFrame): ClientChannel {
-  return { ...channel, seq: frame.seq, cumulative: frame.cumulative, logHead: frame.logHead };
-}
-
-async function openRaw(client: RawClient, deposit: bigint): Promise<ClientChannel> {
-  const open = signOpenRequest(
-    client.domain,
-    { nonce: randomBytes(16), asset: usd, deposit, expiresAtMs: Date.now() + 3_600_000 },
-    client.signer,
-  );
-  client.send({
-    type: 'open',
-    id: 1,
-    nonce: open.nonce,
-    asset: usd,
-    deposit,
-    expiresAtMs: open.expiresAtMs,
-    signature: open.signature,
-  });
-  const answer = await client.next();
-  if (answer.type !== 'state') throw new Error(`open failed: ${JSON.stringify(answer.type)}`);
-  const s = answer.state;
-  return {
-    channelId: s.channelId,
-    asset: s.asset,
-    deposit: s.deposit,
-    expiresAtMs: s.expiresAtMs,
-    seq: s.seq,
-    cumulative: s.cumulative,
-    logHead: s.logHead,
-  };
-}
-
-async function syncState(client: RawClient, channel: ClientChannel): Promise<ChannelState> {
-  client.send({ type: 'sync', id: 99, channelId: channel.channelId });
-  const answer = await client.next();
-  if (answer.type !== 'state') throw new Error('sync failed');
-  return answer.state;
-}
 
 function expectReject(message: HubMessage, code: string): void {
   expect(message.type).toBe('reject');

@@ -118,6 +118,28 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     return use(lane);
   }
 
+  /**
+   * Runs a request's work in the lane's turn, after memory has caught up with disk: a failed
+   * commit before it (vouchers, top-up, close) may have been applied all the same.
+   */
+  function inLane<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+    return serialize(lane, async () => {
+      await batches.readBack(lane);
+      return work();
+    });
+  }
+
+  /** Persists a channel state, then adopts it; a failed write may have applied, so it is read back next. */
+  async function writeChannel(lane: Lane, channel: HubChannel): Promise<void> {
+    try {
+      await deps.commits.write({ channel });
+    } catch (error) {
+      lane.reread = true;
+      throw error;
+    }
+    lane.channel = channel;
+  }
+
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
   const context = () => ({ domain, nowMs: clock.nowMs(), verifier: deps.verifier });
 
@@ -164,7 +186,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         const channelId = channelIdOf(domain.hubId, clientKey, message.nonce);
         // A refused open leaves no lane behind once idle (lanes.ts): refused opens must not grow memory.
         const lane = lanes.of(channelId);
-        return serialize(lane, async (): Promise<HubMessage> => {
+        return inLane(lane, async (): Promise<HubMessage> => {
           lane.channel ??= await deps.store.channel(channelId);
           const existing = lane.channel;
           if (existing !== undefined) {
@@ -204,7 +226,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     topUp(clientKey, message) {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
-          serialize(lane, async (): Promise<HubMessage> => {
+          inLane(lane, async (): Promise<HubMessage> => {
             const channel = lane.channel as HubChannel;
             const outcome = topUpChannel(channel, message, context());
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
@@ -214,8 +236,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
               } catch (error) {
                 throw ledgerRefusal(error, stateOf(channel));
               }
-              await deps.commits.write({ channel: outcome.channel });
-              lane.channel = outcome.channel;
+              await writeChannel(lane, outcome.channel);
             }
             return { type: 'state', id: message.id, state: stateOf(lane.channel as HubChannel) };
           }),
@@ -226,19 +247,18 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     close(clientKey, message) {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
-          serialize(lane, async (): Promise<HubMessage> => {
+          inLane(lane, async (): Promise<HubMessage> => {
             let channel = lane.channel as HubChannel;
             const outcome = closeChannel(channel, message, context());
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
             if (channel.closedAtMs !== undefined) return { type: 'state', id: message.id, state: stateOf(channel) };
             if (outcome.kind === 'closing') {
-              await deps.commits.write({ channel: outcome.channel });
-              lane.channel = channel = outcome.channel;
+              await writeChannel(lane, outcome.channel);
+              channel = outcome.channel;
             }
             await finalizeCooperative(channel);
             const closed: HubChannel = { ...channel, closedAtMs: clock.nowMs() };
-            await deps.commits.write({ channel: closed });
-            lane.channel = closed;
+            await writeChannel(lane, closed);
             return { type: 'state', id: message.id, state: stateOf(closed) };
           }),
         );
@@ -249,7 +269,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return request(message.id, async () => {
         // Behind the lane's queued work, so the state reflects every frame received before the sync.
         return withOwnedLane(clientKey, message.channelId, (lane) =>
-          serialize(
+          inLane(
             lane,
             async (): Promise<HubMessage> => ({
               type: 'state',
@@ -264,7 +284,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     log(clientKey, message) {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
-          serialize(lane, async () => logPage(lane.channel as HubChannel, message)),
+          inLane(lane, async () => logPage(lane.channel as HubChannel, message)),
         );
       });
     },

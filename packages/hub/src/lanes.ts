@@ -37,6 +37,11 @@ export interface Lane {
    * reply): the channel is read back from the store before its next batch.
    */
   unsure: readonly AcceptedVoucher[] | undefined;
+  /**
+   * A channel write (top-up, close) failed in a way that may still have applied it: the
+   * channel is read back from the store before the lane's next piece of work.
+   */
+  reread: boolean;
   /** Called by serialize when `pending` drops to 0: where the lanes decide whether to keep it. */
   readonly onIdle: () => void;
 }
@@ -112,6 +117,7 @@ export function createLanes(options: LanesOptions): Lanes {
           pending: 0,
           batchScheduled: false,
           unsure: undefined,
+          reread: false,
           onIdle: () => onIdle(created),
         };
         lanes.set(key, created);

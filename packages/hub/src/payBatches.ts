@@ -51,6 +51,8 @@ export interface PayBatchesDeps {
 export interface PayBatches {
   /** Queues a frame on its lane; its answer goes to `reply` once decided (receipts once durable). */
   enqueue(lane: Lane, frame: PayFrame, reply: Reply): void;
+  /** After a failed commit, reads the lane's channel back from the store (call inside serialize). */
+  readBack(lane: Lane): Promise<void>;
 }
 
 const noEarlierVouchers: ReadonlyMap<number, AcceptedVoucher> = new Map();
@@ -105,7 +107,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     const frames = items.map((item) => item.frame);
     let earlier = noEarlierVouchers;
     try {
-      await readBackUnsure(lane);
+      await readBack(lane);
       earlier = await earlierVouchers(lane.channel as HubChannel, frames);
     } catch (error) {
       const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
@@ -164,7 +166,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         // applied all the same (its reply lost with the connection): then memory would be
         // behind disk, and every later commit of the channel would collide with the stored
         // vouchers. So the invoices stay reserved, and the channel is read back first thing
-        // in its next batch (readBackUnsure), which also releases them if nothing was written.
+        // before its next batch or request (readBack), which also releases them if nothing was written.
         lane.unsure = accepted;
         const state = channelStateOf(before, clock.nowMs());
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
@@ -233,19 +235,25 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs };
   }
 
-  /** After a failed commit: whether it was applied after all, read back from the store, so memory follows disk. */
-  async function readBackUnsure(lane: Lane): Promise<void> {
+  /**
+   * After a failed commit (vouchers, top-up or close): reads the channel back from the store,
+   * so memory follows disk whether or not the write was applied. Vouchers it did not apply
+   * give their invoices back. Runs before every piece of work on the lane (batch or request).
+   */
+  async function readBack(lane: Lane): Promise<void> {
     const unsure = lane.unsure;
-    if (unsure === undefined) return;
+    if (unsure === undefined && !lane.reread) return;
     const current = lane.channel as HubChannel;
     const stored = await deps.store.channel(current.channelId);
-    const first = unsure[0];
-    if (stored !== undefined && first !== undefined && stored.seq >= first.seq) {
-      lane.channel = stored; // applied: its vouchers are durable, their invoices stay paid
-    } else {
+    if (stored !== undefined) lane.channel = stored;
+    const first = unsure?.[0];
+    const applied = stored !== undefined && first !== undefined && stored.seq >= first.seq;
+    // Applied: its vouchers are durable, their invoices stay paid. Else they are free again.
+    if (unsure !== undefined && !applied) {
       for (const v of unsure) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
     }
     lane.unsure = undefined;
+    lane.reread = false;
   }
 
   /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */
@@ -297,5 +305,5 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     return results;
   }
 
-  return { enqueue };
+  return { enqueue, readBack };
 }
