@@ -128,14 +128,19 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     for (const candidate of check.candidates) {
       for (const e of candidate.frame.entries) deps.invoices.add(e.payee, e.invoiceId, e.expiresAtMs);
     }
-    const verified = await verifyCandidates(before, check);
-    const { channel: after, outcomes } = settleVouchers(
-      before,
-      frames.length,
-      check,
-      (i) => verified[i] === true,
-      voucherContext,
-    );
+    let settled: ReturnType<typeof settleVouchers>;
+    try {
+      const verified = await verifyCandidates(before, check);
+      settled = settleVouchers(before, frames.length, check, (i) => verified[i] === true, voucherContext);
+    } catch (error) {
+      // Nothing was accepted (a verifier that throws, a bug): every reservation is given back,
+      // else the client's resend would be refused INVOICE_ALREADY_PAID until the invoice expires.
+      for (const candidate of check.candidates) {
+        for (const e of candidate.frame.entries) deps.invoices.remove(e.payee, e.invoiceId);
+      }
+      throw error;
+    }
+    const { channel: after, outcomes } = settled;
     const accepted: AcceptedVoucher[] = [];
     for (let index = 0; index < outcomes.length; index++) {
       const outcome = outcomes[index] as VoucherOutcome;
