@@ -105,7 +105,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
   async function withOwnedLane<T>(clientKey: PublicKey, channelId: ChannelId, use: (lane: Lane) => T): Promise<T> {
     let lane = lanes.get(channelId);
     if (lane?.channel === undefined) {
-      const stored = await deps.store.channel(channelId);
+      const stored = await reading(deps.store.channel(channelId));
       // Only its owner brings a channel back into memory: probes with other keys must not.
       if (stored !== undefined && equalBytes(stored.clientKey, clientKey)) {
         lane = lanes.of(channelId);
@@ -116,6 +116,21 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       throw new Refusal('UNKNOWN_CHANNEL', 'no channel with this id belongs to this key');
     }
     return use(lane);
+  }
+
+  /**
+   * Store reads that bring a channel into memory, in flight: the work they lead to is on no
+   * lane yet, so idle() waits for them too (else hub.close() would close the store under them
+   * and drop their answers).
+   */
+  const reads = new Set<Promise<unknown>>();
+  async function reading<T>(read: Promise<T>): Promise<T> {
+    reads.add(read);
+    try {
+      return await read;
+    } finally {
+      reads.delete(read);
+    }
   }
 
   /**
@@ -310,11 +325,10 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     async idle() {
       for (;;) {
         const tails = [...lanes.all()].map((lane) => lane.tail);
-        await Promise.all(tails);
+        await Promise.all([...tails, ...[...reads].map((read) => read.catch(() => undefined))]);
         await deps.commits.flush();
-        if ([...lanes.all()].every((lane) => lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled)) {
-          return;
-        }
+        const busy = (lane: Lane) => lane.pending > 0 || lane.queue.length > 0 || lane.batchScheduled;
+        if (reads.size === 0 && ![...lanes.all()].some(busy)) return;
       }
     },
 
