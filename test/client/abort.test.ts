@@ -4,6 +4,8 @@
  * nothing is charged; aborted after it was signed, the caller is let go but the voucher is
  * still delivered on reconnect, and the hub charges it exactly once.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createWallet,
@@ -71,6 +73,23 @@ function controlledTransport() {
     } satisfies Transport,
   };
   return link;
+}
+
+/** A full garbage collection (V8's `gc`, exposed for this test). */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** True once nothing holds `ref`'s target any more (after a few full collections). */
+async function collected(ref: WeakRef<object>): Promise<boolean> {
+  const gc = collectGarbage();
+  for (let i = 0; i < 5 && ref.deref() !== undefined; i++) {
+    // A new task first: a WeakRef's target is kept alive until the end of the task that read it.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  return ref.deref() === undefined;
 }
 
 /** The next `event` of `wallet`. */
@@ -187,6 +206,48 @@ describe('pay() with an AbortSignal', () => {
     const { refund } = await wallet.close();
     expect(refund).toBe(deposit - 700n);
     expect(await ledgerBalance(hub as Hub, 'payee', merchant.payee)).toBe(700n);
+  });
+
+  it('a payment aborted before signing is let go at once, not kept until the hub is back', async () => {
+    const { wallet, merchant } = await setUp('released');
+    const disconnected = next(wallet, 'disconnected');
+    await stopHub();
+    await disconnected;
+
+    // Only the wallet holds each request (the test keeps the error codes, not the errors,
+    // whose stack traces hold the functions that made them): once aborted, nothing should.
+    const controller = new AbortController();
+    const refs: WeakRef<object>[] = [];
+    const codeOf = (paying: Promise<Receipt>): Promise<string> =>
+      paying.then(
+        () => 'paid',
+        (error: unknown) => (error as WalletError).code,
+      );
+    const payments = Array.from({ length: 3 }, (_, i) => {
+      const request = merchant.request(BigInt(10 + i));
+      refs.push(new WeakRef(request));
+      return codeOf(wallet.pay(request, { signal: controller.signal }));
+    });
+    await new Promise((resolve) => setImmediate(resolve)); // the signing pump ran: no hub, all stay queued
+    controller.abort();
+    expect(await Promise.all(payments)).toEqual(Array(3).fill('ABORTED'));
+    for (const ref of refs) expect(await collected(ref)).toBe(true);
+
+    // Online too: aborted in the tick it was queued, with nothing paid after it.
+    await startHub();
+    await wallet.pay(merchant.request(1n));
+    const alone = new AbortController();
+    let ref: WeakRef<object> | undefined;
+    const paying = (() => {
+      const request = merchant.request(2n);
+      ref = new WeakRef(request);
+      return codeOf(wallet.pay(request, { signal: alone.signal }));
+    })();
+    alone.abort();
+    expect(await paying).toBe('ABORTED');
+    await new Promise((resolve) => setImmediate(resolve)); // the signing pump ran, with nothing to sign
+    expect(await collected(ref as WeakRef<object>)).toBe(true);
+    expect(wallet.balance()).toMatchObject({ spent: 1n, acknowledged: 1n });
   });
 
   it('an already aborted signal rejects at once, and nothing is signed', async () => {

@@ -34,6 +34,12 @@ export class Fifo<T> {
     this.#head = 0;
   }
 
+  /** Keeps only the items `keep` accepts, in order (O(n)). */
+  retain(keep: (item: T) => boolean): void {
+    this.#items = this.#items.slice(this.#head).filter(keep);
+    this.#head = 0;
+  }
+
   /** Removes and returns everything. */
   drain(): T[] {
     const all = this.#items.slice(this.#head);

@@ -5,9 +5,10 @@
  * voucher and only then sends it (ADR 0204).
  *
  * A caller's signal splits on one line, signing: a payment aborted while never signed is
- * taken out of the queue (left as a hole the pump skips, so aborting is O(1)) and nothing
- * is ever signed for it; once signed, the money is committed, so the caller is let go
- * while the payment carries on to its receipt.
+ * taken out of the queue (left as a hole the pump skips, dropped with the others once
+ * holes are half the queue, so aborting is O(1) on average) and nothing is ever signed
+ * for it; once signed, the money is committed, so the caller is let go while the payment
+ * carries on to its receipt.
  */
 import {
   assertAmount,
@@ -86,7 +87,7 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
   let drainWaiters: (() => void)[] = [];
   let pumpScheduled = false;
   let pumping = false;
-  /** Queued jobs aborted in place (Job.aborted), still in `queue` until the pump reaches them. */
+  /** Queued jobs aborted in place (Job.aborted), still in `queue` until the pump reaches them or they are half of it. */
   let holes = 0;
   /** True while build() signs: an abort then waits for it to finish (a Signer may abort a signal). */
   let building = false;
@@ -173,6 +174,13 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     if (job.attempts === 0) {
       job.aborted = true;
       holes++;
+      // Holes are dropped as the pump passes them; while it cannot (hub down, or nothing
+      // queued behind them) they would pile up, each holding its payment. Once they are half
+      // the queue, drop them all: O(1) per abort on average.
+      if (holes * 2 >= queue.length) {
+        queue.retain((queued) => !queued.aborted);
+        holes = 0;
+      }
       count(job, -job.request.amount);
       fail(
         job,
