@@ -180,4 +180,37 @@ describe('wallet.fetch', () => {
     expect(balance.spent).toBe(2_000n);
     expect(hub.channel(balance.channelId)).toMatchObject({ seq: 1, cumulative: 2_000n });
   });
+
+  it('an init.signal aborted before the 402 came: rejects as fetch does, nothing is paid', async () => {
+    const wallet = await newWallet('aborted first');
+    const before = requestsSeen;
+    const reason = new Error('gone before the answer');
+    const error = await wallet.fetch(`${base}/article`, { signal: AbortSignal.abort(reason) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBe(reason); // fetch's own rejection, not a WalletError
+    expect(requestsSeen - before).toBe(0);
+    expect(wallet.balance()).toMatchObject({ spent: 0n, acknowledged: 0n });
+  });
+
+  it('an init.signal aborted once paid reaches the retry: it rejects as fetch does, the receipt is in history()', async () => {
+    const controller = new AbortController();
+    const reason = new Error('gone after paying');
+    // The reader leaves once the wallet has paid, as the paid retry goes out.
+    const leaving: typeof fetch = async (input, init) => {
+      if (input instanceof Request && input.headers.has('payment-signature')) controller.abort(reason);
+      return globalThis.fetch(input, init);
+    };
+    const wallet = await newWallet('aborted retry', undefined, { fetch: leaving });
+    const before = requestsSeen;
+    const error = await wallet.fetch(`${base}/article`, { signal: controller.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBe(reason);
+    expect(requestsSeen - before).toBe(1); // the 402 only: the retry never went out
+    expect(wallet.balance()).toMatchObject({ spent: 2_000n, acknowledged: 2_000n });
+    expect(wallet.history()).toHaveLength(1);
+  });
 });

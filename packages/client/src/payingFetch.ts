@@ -113,7 +113,8 @@ async function offersOf(response: Response): Promise<TrickleOffer[]> {
  * (spending policy, balance, the hub), before anything is retried.
  *
  * The request's signal (`init.signal`, or the `Request`'s) goes to both requests and to
- * the payment: aborted before the payment was signed, nothing is paid and the call
+ * the payment: aborted before the 402 came back, the first request rejects as `fetch`
+ * does; after that but before the payment was signed, nothing is paid and the call
  * rejects with `WalletError('ABORTED')`; after it was signed, with
  * `WalletError('ABORTED_AFTER_SIGNING')` (the payment still completes; its receipt is in
  * the wallet's history()); after it was paid, the retry rejects as `fetch` does.
