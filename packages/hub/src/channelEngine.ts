@@ -97,6 +97,13 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
   const batches = createPayBatches({ ...deps, payReject });
 
   /**
+   * Store reads that bring a channel into memory, each settled once the work it leads to is
+   * queued on its lane: until then that work is on no lane, so idle() waits for these too
+   * (else hub.close() would shut the connection and the store under it, its answer lost).
+   */
+  const reads = new Set<Promise<void>>();
+
+  /**
    * Hands `use` the lane of a channel owned by `clientKey`, else refuses UNKNOWN_CHANNEL. A
    * channel not in memory is finalized (every open one is): it is read back from the store.
    * `use` runs in the same turn the lane is found and must queue its work on it there
@@ -104,33 +111,34 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
    */
   async function withOwnedLane<T>(clientKey: PublicKey, channelId: ChannelId, use: (lane: Lane) => T): Promise<T> {
     let lane = lanes.get(channelId);
-    if (lane?.channel === undefined) {
-      const stored = await reading(deps.store.channel(channelId));
+    if (lane?.channel !== undefined) return useOwned(lane, clientKey, use);
+    let settled!: () => void;
+    const read = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    reads.add(read);
+    try {
+      const stored = await deps.store.channel(channelId);
       // Only its owner brings a channel back into memory: probes with other keys must not.
       if (stored !== undefined && equalBytes(stored.clientKey, clientKey)) {
         lane = lanes.of(channelId);
         lane.channel ??= stored;
+      } else {
+        lane = lanes.get(channelId); // as it is now: the lane seen before the read may be gone
       }
+      // `use` queues its work before the read stops counting for idle(): no gap between them.
+      return useOwned(lane, clientKey, use);
+    } finally {
+      reads.delete(read);
+      settled();
     }
+  }
+
+  function useOwned<T>(lane: Lane | undefined, clientKey: PublicKey, use: (lane: Lane) => T): T {
     if (lane?.channel === undefined || !equalBytes(lane.channel.clientKey, clientKey)) {
       throw new Refusal('UNKNOWN_CHANNEL', 'no channel with this id belongs to this key');
     }
     return use(lane);
-  }
-
-  /**
-   * Store reads that bring a channel into memory, in flight: the work they lead to is on no
-   * lane yet, so idle() waits for them too (else hub.close() would close the store under them
-   * and drop their answers).
-   */
-  const reads = new Set<Promise<unknown>>();
-  async function reading<T>(read: Promise<T>): Promise<T> {
-    reads.add(read);
-    try {
-      return await read;
-    } finally {
-      reads.delete(read);
-    }
   }
 
   /**
@@ -325,7 +333,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     async idle() {
       for (;;) {
         const tails = [...lanes.all()].map((lane) => lane.tail);
-        await Promise.all([...tails, ...[...reads].map((read) => read.catch(() => undefined))]);
+        await Promise.all([...tails, ...reads]);
         await deps.commits.flush();
         const busy = (lane: Lane) => lane.pending > 0 || lane.queue.length > 0 || lane.batchScheduled;
         if (reads.size === 0 && ![...lanes.all()].some(busy)) return;
