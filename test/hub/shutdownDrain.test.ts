@@ -92,6 +92,23 @@ describe('hub.close() drains requests in progress', () => {
     await closing;
   });
 
+  it('answers every request queued on a lane whose write is in flight when shutdown starts', async () => {
+    const channel = await openRaw(client, 1_000n);
+    commitGate.arm();
+    client.send({ type: 'sync', id: 2, channelId: channel.channelId });
+    client.send({ type: 'log', id: 3, channelId: channel.channelId, fromSeq: 1, limit: 10 });
+    const topUp = signTopUp(client.domain, { channelId: channel.channelId, deposit: 2_000n }, client.signer);
+    client.send({ type: 'topUp', id: 4, channelId: channel.channelId, deposit: 2_000n, signature: topUp.signature });
+    client.send({ type: 'sync', id: 5, channelId: channel.channelId });
+    await commitGate.hit;
+    const closing = hub.close();
+    commitGate.release();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await nextOrClosed(client));
+    expect(answers.map((a) => a?.type)).toEqual(['state', 'logPage', 'state', 'state']);
+    await closing;
+  });
+
   it('answers a sync of an evicted closed channel that is being read back when shutdown starts', async () => {
     // Two closed channels with room for one in memory: the first is evicted.
     const closedIds = [];
