@@ -2,7 +2,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { PaymentError, publicKeyOf, RejectError, toHex } from '../../packages/protocol/src/index.js';
+import {
+  createSigner,
+  PaymentError,
+  publicKeyOf,
+  RejectError,
+  type Signer,
+  toHex,
+} from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('wallet', () => {
@@ -44,6 +51,37 @@ describe('wallet', () => {
     const balance = wallet.balance()!;
     expect(balance.spent).toBe(1_000n);
     expect(hub.channel(balance.channelId)?.seq).toBe(1);
+  });
+
+  it('a custom signer that throws fails only the payments it was signing, typed, and nothing is charged', async () => {
+    const real = createSigner(key, { randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)) });
+    let broken = false;
+    const signer: Signer = {
+      publicKey: real.publicKey,
+      sign: (message) => {
+        if (broken) throw new Error('the hardware key was unplugged');
+        return real.sign(message);
+      },
+    };
+    wallet = await createWallet({ key: signer, hub: { url: hub.url, networkId }, store: memoryStore() });
+    await wallet.openChannel({ deposit: 1_000_000n });
+    await wallet.pay(merchant.request(10n));
+
+    broken = true;
+    const refused = merchant.request(20n);
+    const error = await wallet.pay(refused).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WalletError);
+    expect((error as WalletError).code).toBe('SIGNER_FAILED');
+    expect(((error as WalletError).cause as Error).message).toBe('the hardware key was unplugged');
+    const balance = wallet.balance()!;
+    expect(balance.spent).toBe(10n);
+    expect(hub.channel(balance.channelId)?.cumulative).toBe(10n);
+
+    // The wallet goes on: the same invoice can be paid once the signer is back.
+    broken = false;
+    const receipt = await wallet.pay(refused);
+    expect(receipt.seq).toBe(2);
+    expect(hub.channel(balance.channelId)?.cumulative).toBe(30n);
   });
 
   it('refuses expired, foreign, duplicate and unaffordable requests with typed errors', async () => {

@@ -33,7 +33,13 @@ export type WalletErrorCode =
    * committed. The voucher is still sent (and resent) until the hub answers; its receipt
    * then arrives as a `receipt` event and in history(). The signal's reason is the `cause`.
    */
-  | 'ABORTED_AFTER_SIGNING';
+  | 'ABORTED_AFTER_SIGNING'
+  /**
+   * The wallet's Signer threw while signing this payment's voucher (a custom signer: a
+   * hardware key, a remote signer). Nothing was signed or charged; the signer's error is the
+   * `cause`. Other payments go on.
+   */
+  | 'SIGNER_FAILED';
 
 /**
  * An expected failure of the wallet (I/O, state), with a stable code.

@@ -369,7 +369,17 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
         fail(job, error);
         continue;
       }
-      const voucher = signVoucher(d, prepared.voucher, deps.signer);
+      let voucher: ReturnType<typeof signVoucher>;
+      try {
+        voucher = signVoucher(d, prepared.voucher, deps.signer);
+      } catch (error) {
+        // A custom Signer that throws: nothing signed, so these payments fail alone and typed.
+        for (const job of group) {
+          count(job, -job.request.amount);
+          fail(job, new WalletError('SIGNER_FAILED', 'the signer threw while signing the voucher', { cause: error }));
+        }
+        continue;
+      }
       const { spent } = state;
       for (const job of group) {
         const { amount } = job.request;
