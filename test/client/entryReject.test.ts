@@ -3,7 +3,7 @@
  * reject, the wallet fails that payment alone and signs the others again together.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
+import { createWallet, memoryStore, type Wallet, type WalletStore } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
 import { publicKeyOf, RejectError } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
@@ -57,5 +57,57 @@ describe('a refused entry in a coalesced voucher', () => {
     const seqs = new Set(second.history().map((h) => h.seq));
     expect(second.history()).toHaveLength(3);
     expect(seqs.size).toBe(1);
+  });
+
+  it('a wallet stopped while it handles the refusal fails the other payments STOPPED; none waits forever', async () => {
+    const merchant = testMerchant('entry stop', hub);
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    const first = await wallet('stop first');
+    const taken = merchant.request(7n);
+    await first.pay(taken);
+
+    // The store holds the write that drops the refused voucher until the wallet is stopping.
+    const key = testKey('entry stop second');
+    await fund(hub, publicKeyOf(key), 1_000_000n);
+    const memory = memoryStore();
+    let held: (() => void) | undefined;
+    const reached = new Promise<void>((resolveReached) => {
+      const store: WalletStore = {
+        ...memory,
+        write: async (change) => {
+          if (held === undefined && (change.removePending?.length ?? 0) > 0) {
+            const gate = new Promise<void>((release) => {
+              held = release;
+            });
+            resolveReached();
+            await gate;
+          }
+          return memory.write(change);
+        },
+      };
+      void createWallet({ key, hub: { url: hub.url, networkId }, store }).then(async (second) => {
+        wallets.push(second);
+        await second.openChannel({ deposit: 100_000n });
+        payments = Promise.allSettled([
+          second.pay(merchant.request(10n)),
+          second.pay(taken),
+          second.pay(merchant.request(20n)),
+        ]);
+        stopping = async () => second.stop();
+      });
+    });
+    let payments: Promise<PromiseSettledResult<unknown>[]> | undefined;
+    let stopping: (() => Promise<void>) | undefined;
+
+    await reached;
+    const stopped = stopping!();
+    held!();
+    await stopped;
+    const results = await payments!;
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'paid'))).toEqual([
+      'STOPPED',
+      'INVOICE_ALREADY_PAID',
+      'STOPPED',
+    ]);
   });
 });

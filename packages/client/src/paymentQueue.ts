@@ -219,15 +219,13 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
   /** Every check that can fail before signing; on success the payment counts as queued. */
   function admit(job: Job): void {
     const { request } = job;
-    if (state.fatal !== undefined) throw state.fatal;
-    if (state.stopped) throw new WalletError('STOPPED', 'the wallet was stopped');
+    const ended = endedWith();
+    if (ended !== undefined) throw ended;
     const ch = state.record?.channel;
     const { channel, domain } = state;
     if (ch === undefined || channel === undefined || domain === undefined) {
       throw new WalletError('NO_CHANNEL', 'open a channel first');
     }
-    if (ch.status === 'closing' || ch.status === 'closed')
-      throw new WalletError('CHANNEL_CLOSED', `the channel is ${ch.status}`);
     if (queuedCount() >= deps.queueMax)
       throw new WalletError('QUEUE_FULL', `${deps.queueMax} payments are queued already`);
     enforcePolicy(
@@ -404,7 +402,23 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     job.reject(error);
   }
 
+  /** Why no payment can be signed any more (stopped, failed, channel closing), if so. */
+  function endedWith(): Error | undefined {
+    if (state.fatal !== undefined) return state.fatal;
+    if (state.stopped) return new WalletError('STOPPED', 'the wallet was stopped');
+    const status = state.record?.channel?.status;
+    if (status === 'closing' || status === 'closed') return new WalletError('CHANNEL_CLOSED', `the channel is ${status}`);
+    return undefined;
+  }
+
   function requeue(jobs: Job[]): void {
+    // A refused voucher's payments come back unsigned; when the wallet stopped (or the channel
+    // closed) meanwhile, nothing would sign them again: they fail now rather than wait forever.
+    const ended = endedWith();
+    if (ended !== undefined) {
+      for (const job of jobs) fail(job, ended);
+      return;
+    }
     const again: Job[] = [];
     for (const job of jobs) {
       if (job.attempts >= paymentAttemptsMax) {
