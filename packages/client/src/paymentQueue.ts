@@ -407,7 +407,8 @@ export function createPaymentQueue(deps: PaymentQueueDeps): PaymentQueue {
     if (state.fatal !== undefined) return state.fatal;
     if (state.stopped) return new WalletError('STOPPED', 'the wallet was stopped');
     const status = state.record?.channel?.status;
-    if (status === 'closing' || status === 'closed') return new WalletError('CHANNEL_CLOSED', `the channel is ${status}`);
+    if (status === 'closing' || status === 'closed')
+      return new WalletError('CHANNEL_CLOSED', `the channel is ${status}`);
     return undefined;
   }
 
