@@ -157,7 +157,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     try {
       await deps.commits.write({ channel });
     } catch (error) {
-      lane.reread = true;
+      lane.unsure ??= []; // no vouchers of its own: the channel is read back
       throw error;
     }
     lane.channel = channel;

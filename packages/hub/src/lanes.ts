@@ -33,15 +33,11 @@ export interface Lane {
   pending: number;
   batchScheduled: boolean;
   /**
-   * Vouchers whose commit failed in a way that may still have applied it (a lost COMMIT
-   * reply): the channel is read back from the store before its next batch.
+   * Set when a commit failed in a way that may still have applied it (a lost COMMIT reply):
+   * the vouchers it carried (none for a top-up or close). The channel is read back from the
+   * store before the lane's next piece of work.
    */
   unsure: readonly AcceptedVoucher[] | undefined;
-  /**
-   * A channel write (top-up, close) failed in a way that may still have applied it: the
-   * channel is read back from the store before the lane's next piece of work.
-   */
-  reread: boolean;
   /** Called by serialize when `pending` drops to 0: where the lanes decide whether to keep it. */
   readonly onIdle: () => void;
 }
@@ -117,7 +113,6 @@ export function createLanes(options: LanesOptions): Lanes {
           pending: 0,
           batchScheduled: false,
           unsure: undefined,
-          reread: false,
           onIdle: () => onIdle(created),
         };
         lanes.set(key, created);

@@ -247,18 +247,17 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
    */
   async function readBack(lane: Lane): Promise<void> {
     const unsure = lane.unsure;
-    if (unsure === undefined && !lane.reread) return;
+    if (unsure === undefined) return;
     const current = lane.channel as HubChannel;
     const stored = await deps.store.channel(current.channelId);
     if (stored !== undefined) lane.channel = stored;
-    const first = unsure?.[0];
+    const first = unsure[0];
     const applied = stored !== undefined && first !== undefined && stored.seq >= first.seq;
     // Applied: its vouchers are durable, their invoices stay paid. Else they are free again.
-    if (unsure !== undefined && !applied) {
+    if (!applied) {
       for (const v of unsure) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
     }
     lane.unsure = undefined;
-    lane.reread = false;
   }
 
   /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */
