@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PendingVoucherRecord, WalletRecord } from '../src/store/walletStore.js';
+import { pendingVoucher, walletRecord } from './storeRecords.js';
 
 const disk = vi.hoisted(() => ({ full: false }));
 
@@ -38,26 +38,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 
 const { fileStore } = await import('../src/store/fileStore.js');
 
-const record: WalletRecord = { version: 1, networkId: 7, hubId: 'ab'.repeat(32), spent: { total: '0', byPayee: {} } };
-
-function pendingVoucher(seq: number): PendingVoucherRecord {
-  return {
-    seq,
-    cumulative: String(seq * 10),
-    logHead: '11'.repeat(32),
-    signature: '22'.repeat(64),
-    entries: [
-      {
-        payee: 'cd'.repeat(32),
-        invoiceId: '33'.repeat(16),
-        amount: '10',
-        expiresAtMs: 5,
-        resource: '44'.repeat(32),
-        mac: '55'.repeat(32),
-      },
-    ],
-  };
-}
+const record = walletRecord;
 
 describe('file store: an append torn by a full disk', () => {
   let dir: string;

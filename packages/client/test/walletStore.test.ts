@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileStore } from '../src/store/fileStore.js';
 import { indexedDbStore } from '../src/store/indexedDbStore.js';
 import { memoryStore } from '../src/store/memoryStore.js';
-import type { HistoryRecord, PendingVoucherRecord, WalletRecord, WalletStore } from '../src/store/walletStore.js';
+import type { HistoryRecord, WalletRecord, WalletStore } from '../src/store/walletStore.js';
+import { pendingVoucher } from './storeRecords.js';
 
 const record: WalletRecord = {
   version: 1,
@@ -15,25 +16,6 @@ const record: WalletRecord = {
   hubId: 'ab'.repeat(32),
   spent: { total: '9223372036854775807', byPayee: { ['cd'.repeat(32)]: '5' } },
 };
-
-function pendingVoucher(seq: number): PendingVoucherRecord {
-  return {
-    seq,
-    cumulative: String(seq * 10),
-    logHead: '11'.repeat(32),
-    signature: '22'.repeat(64),
-    entries: [
-      {
-        payee: 'cd'.repeat(32),
-        invoiceId: '33'.repeat(16),
-        amount: '10',
-        expiresAtMs: 5,
-        resource: '44'.repeat(32),
-        mac: '55'.repeat(32),
-      },
-    ],
-  };
-}
 
 function historyRecord(seq: number): HistoryRecord {
   return {
