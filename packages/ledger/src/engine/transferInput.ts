@@ -9,22 +9,12 @@ import {
   transferIdCharsMax,
   transferTextCharsMax,
 } from '../limits.js';
-import type { FailureRow } from '../store/rows.js';
-import { type TransferErrorCode, type TransferInput, type TransferKind, transferKinds } from '../transfer.js';
+import type { FailureRow, GivenTransferFields } from '../store/rows.js';
+import { type TransferErrorCode, type TransferInput, transferKinds } from '../transfer.js';
 import { assertId, assertInteger, checkAmount, optionalFlag, optionalText } from '../validate.js';
 
 /** A checked transfer input. */
-export interface TransferSpec {
-  readonly id: string;
-  readonly kind: TransferKind;
-  readonly debitAccountId: string | null;
-  readonly creditAccountId: string | null;
-  readonly amount: bigint | null;
-  readonly pendingId: string | null;
-  readonly timeoutMs: number | null;
-  readonly code: number;
-  readonly ref: string | null;
-  readonly memo: string | null;
+export interface TransferSpec extends GivenTransferFields {
   readonly linked: boolean;
 }
 
@@ -105,20 +95,8 @@ export function transferSpecOf(input: TransferInput, index: number): TransferSpe
 
 /** The failure record of a spec that failed with `error`. */
 export function failureRowOf(spec: TransferSpec, error: TransferErrorCode, nowMs: number): FailureRow {
-  return {
-    id: spec.id,
-    kind: spec.kind,
-    debitAccountId: spec.debitAccountId,
-    creditAccountId: spec.creditAccountId,
-    amount: spec.amount,
-    pendingId: spec.pendingId,
-    timeoutMs: spec.timeoutMs,
-    code: spec.code,
-    ref: spec.ref,
-    memo: spec.memo,
-    error,
-    createdAtMs: nowMs,
-  };
+  const { linked: _linked, ...given } = spec;
+  return { ...given, error, createdAtMs: nowMs };
 }
 
 /** True when a retried spec has the same content as a recorded failure (as given). */

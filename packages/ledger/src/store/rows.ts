@@ -41,8 +41,8 @@ export interface TransferRow {
   readonly createdAtMs: number;
 }
 
-/** A transfer that failed on its own, kept so that its id keeps failing. Fields as given. */
-export interface FailureRow {
+/** A transfer's fields as the caller gave them, absent ones `null`: what idempotency compares. */
+export interface GivenTransferFields {
   readonly id: string;
   readonly kind: TransferKind;
   readonly debitAccountId: string | null;
@@ -53,6 +53,10 @@ export interface FailureRow {
   readonly code: number;
   readonly ref: string | null;
   readonly memo: string | null;
+}
+
+/** A transfer that failed on its own, kept so that its id keeps failing. Fields as given. */
+export interface FailureRow extends GivenTransferFields {
   readonly error: TransferErrorCode;
   readonly createdAtMs: number;
 }
