@@ -9,10 +9,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLedger, postgresLedger, sqliteLedger } from '../../packages/ledger/src/index.js';
 import { pgExec, pgUrl, randomSchema } from '../../packages/ledger/test/helpers/adapters.js';
+import { bundleChild } from '../../packages/ledger/test/helpers/bundleChild.js';
 import { expectConserved } from '../../packages/ledger/test/helpers/conservation.js';
 import { domain, usd } from '../../packages/ledger/test/helpers/fixture.js';
 import { channelCount, hubChannels, hubOptions, runAtMs, runHub, setUpHub, setupAtMs } from './hubScenario.js';
@@ -27,16 +27,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trickle-multi-'));
   mkdirSync(bundleDir, { recursive: true });
   script = join(bundleDir, `ledgerWorker-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(here, 'worker.ts')],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['better-sqlite3', 'pg'],
-    logLevel: 'silent',
-  });
+  await bundleChild(join(here, 'worker.ts'), script);
 });
 afterAll(async () => {
   rmSync(script, { force: true });

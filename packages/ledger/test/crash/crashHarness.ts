@@ -11,10 +11,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Account, memoryLedger, postgresLedger, sqliteLedger, type TrickleLedger } from '../../src/index.js';
 import { pgExec, pgUrl, randomSchema } from '../helpers/adapters.js';
+import { bundleChild } from '../helpers/bundleChild.js';
 import { expectConserved } from '../helpers/conservation.js';
 import { domain } from '../helpers/fixture.js';
 import { runAtMs, type Scenario, scenarioOptions, scenarios, setupAtMs } from './scenarios.js';
@@ -124,16 +124,7 @@ export function crashMatrix(adapter: 'sqlite' | 'postgres'): void {
       mkdirSync(out, { recursive: true });
       script = join(out, `crashChild-${adapter}-${process.pid}.mjs`);
       // One bundle, so that each of the many child processes starts in a fraction of the tsx time.
-      await build({
-        entryPoints: [join(here, 'crashChild.ts')],
-        outfile: script,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        external: ['better-sqlite3', 'pg'],
-        logLevel: 'silent',
-      });
+      await bundleChild(join(here, 'crashChild.ts'), script);
     });
     afterAll(async () => {
       await fixture?.cleanup();
