@@ -46,6 +46,7 @@ import { LedgerError } from './ledgerError.js';
 import {
   challengeWindowMsDefault,
   challengeWindowMsMax,
+  finalizeBatchChannelsDefault,
   finalizeBatchChannelsMax,
   finalizeDueChannelsMax,
 } from './limits.js';
@@ -73,7 +74,7 @@ export interface ChannelLedgerOptions {
   readonly verifier?: Verifier;
   /** Challenge window of a unilateral close and grace after expiry, in ms. Default 1 hour. */
   readonly challengeWindowMs?: number;
-  /** Channels finalized per database transaction by `finalizeDue`, 1..128. Default 128. */
+  /** Channels finalized per database transaction by `finalizeDue`, 1..1,024. Default 128 ({@link finalizeBatchChannelsDefault}). */
   readonly finalizeBatchChannels?: number;
 }
 
@@ -143,7 +144,7 @@ function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: 
     clock: options.clock ?? Date.now,
     finalizeBatchChannels:
       options.finalizeBatchChannels === undefined
-        ? finalizeBatchChannelsMax
+        ? finalizeBatchChannelsDefault
         : assertInteger(options.finalizeBatchChannels, 1, finalizeBatchChannelsMax, 'finalizeBatchChannels'),
   };
 }

@@ -114,6 +114,19 @@ export const entriesPerSettlementMax = 100_000;
 export const finalizeBatchChannelsMax = 1_024;
 
 /**
+ * Channels finalized in one database transaction by `finalizeDue` when the option is not
+ * given: large enough to share the commit's fsync, small enough that the write lock is not
+ * held long against the hub's opens and top-ups.
+ *
+ * @example
+ * ```ts
+ * import { finalizeBatchChannelsDefault } from '@trickle/ledger';
+ * finalizeBatchChannelsDefault; // 128
+ * ```
+ */
+export const finalizeBatchChannelsDefault = 128;
+
+/**
  * Most channels one `finalizeDue` call finalizes; call again for the rest.
  *
  * @example
