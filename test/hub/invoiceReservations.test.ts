@@ -1,7 +1,7 @@
 /**
- * Invoices are reserved while a batch is checked and verified, and given back when its
- * vouchers are not accepted: also when the batch fails unexpectedly (here the verifier
- * throws), so the client's resend of the same payment is accepted, not refused
+ * A batch that fails unexpectedly (here the verifier throws) leaves no invoice behind:
+ * invoices are taken only by the commit that writes their vouchers (the store's unique
+ * index, ADR 0210), so the client's resend of the same payment is accepted, not refused
  * INVOICE_ALREADY_PAID until the invoice expires.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ describe('invoice reservations', () => {
     dir.remove();
   });
 
-  it('gives the invoices of a batch that failed while verifying back, so the resend is accepted', async () => {
+  it('takes no invoice for a batch that failed while verifying, so the resend is accepted', async () => {
     const merchant = testMerchant('invoice reservations', hub);
     await hub.registerMerchant({ publicKey: merchant.publicKey });
     const channel = await openRaw(client, 10_000n);

@@ -31,7 +31,7 @@ import {
   type Verifier,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
-import type { InvoiceSet } from './invoices.js';
+import type { PaidInvoices } from './invoices.js';
 import { createLanes, type Lane, serialize } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { MerchantRegistry } from './merchants.js';
@@ -51,7 +51,8 @@ export interface ChannelEngineDeps {
   readonly commits: GroupCommit;
   readonly ledger: ChannelLedger;
   readonly merchants: MerchantRegistry;
-  readonly invoices: InvoiceSet;
+  /** Invoices known to be paid (a bounded cache; the store's unique index decides). */
+  readonly invoices: PaidInvoices;
   /** For the hot path (vouchers), off the event loop. */
   readonly asyncVerifier: AsyncVerifier;
   /** For the rare inline checks (open, top-up, close). */
@@ -189,11 +190,8 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
 
   const engine: ChannelEngine = {
     async load() {
-      const nowMs = clock.nowMs();
+      // Open channels only: paid invoices stay in the store's index, whatever their number.
       for (const channel of await deps.store.openChannels()) lanes.of(channel.channelId).channel = channel;
-      for (const invoice of await deps.store.unexpiredInvoices(nowMs)) {
-        deps.invoices.add(invoice.payee, invoice.invoiceId, invoice.expiresAtMs);
-      }
     },
 
     open(clientKey, message) {

@@ -29,9 +29,9 @@ import { createChannelEngine } from './channelEngine.js';
 import { HubError } from './errors.js';
 import { createGroupCommit } from './groupCommit.js';
 import { loadOrCreateHubKey } from './hubKey.js';
-import { createInvoiceSet } from './invoices.js';
+import { createPaidInvoices } from './invoices.js';
 import type { ChannelLedger } from './ledgerPort.js';
-import { type HubLimits, resolveLimits } from './limits.js';
+import { type HubLimits, invoiceSweepPageMax, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type Session, startSession } from './session.js';
@@ -176,7 +176,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const ownsStore = options.store === undefined;
   const store = options.store ?? sqliteChannelStore({ path: join(options.dataDir, 'channels.sqlite') });
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
-  const invoices = createInvoiceSet();
+  const invoices = createPaidInvoices(limits.paidInvoicesCachedMax);
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
   const verifier = inlineVerifier;
   const ownsVerifier = options.verifier === undefined;
@@ -259,8 +259,22 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     for (const session of sessions) session.tick(nowMs);
   }, limits.heartbeatIntervalMs);
   heartbeat.unref();
-  const sweep = setInterval(() => invoices.sweep(clock.nowMs()), limits.invoiceSweepIntervalMs);
+  let sweeping: Promise<void> | undefined;
+  const sweep = setInterval(() => {
+    sweeping ??= sweepInvoices().finally(() => {
+      sweeping = undefined;
+    });
+  }, limits.invoiceSweepIntervalMs);
   sweep.unref();
+  /** Forgets expired invoices from the store's index, a page (one short transaction) at a time. */
+  async function sweepInvoices(): Promise<void> {
+    try {
+      const before = clock.nowMs() - limits.invoiceSweepGraceMs;
+      while (!shuttingDown && (await store.sweepInvoices(before, invoiceSweepPageMax)) === invoiceSweepPageMax) {}
+    } catch (error) {
+      (options.onError ?? defaultOnError)(error, 'sweeping expired invoices');
+    }
+  }
 
   const host = options.host ?? '127.0.0.1';
   const requestedPort = options.port ?? 0;
@@ -303,6 +317,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     server.closeAllConnections?.();
     await serverClosed;
     await commits.flush();
+    await sweeping;
     wss.close();
     await releaseOwned();
   }

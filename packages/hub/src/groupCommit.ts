@@ -4,19 +4,22 @@
  * one fsync. A write's promise resolves only once its transaction is durable; nothing is
  * acknowledged before that (persist, then promise).
  */
-import type { ChannelStore, ChannelWrite } from './store/channelStore.js';
+import type { ChannelStore, ChannelWrite, WriteOutcome } from './store/channelStore.js';
 
 /** Queues writes and commits them in batches. */
 export interface GroupCommit {
-  /** Resolves when `write` is durable; rejects (HubError STORE_FAILED) when its batch failed. */
-  write(write: ChannelWrite): Promise<void>;
+  /**
+   * Resolves when `write` is durable, or was left out because it pays an invoice that is
+   * paid already (the outcome says which); rejects (HubError STORE_FAILED) when its batch failed.
+   */
+  write(write: ChannelWrite): Promise<WriteOutcome>;
   /** Resolves when everything queued so far is durable (or failed). */
   flush(): Promise<void>;
 }
 
 interface Pending {
   readonly write: ChannelWrite;
-  readonly resolve: () => void;
+  readonly resolve: (outcome: WriteOutcome) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -40,8 +43,10 @@ export function createGroupCommit(store: ChannelStore, options: { readonly write
       const batch = queue.slice(0, options.writesMax);
       queue = queue.slice(batch.length);
       try {
-        await store.commit(batch.map((p) => p.write));
-        for (const p of batch) p.resolve();
+        const outcomes = await store.commit(batch.map((p) => p.write));
+        batch.forEach((p, i) => {
+          p.resolve(outcomes[i] as WriteOutcome);
+        });
       } catch (error) {
         for (const p of batch) p.reject(error);
       }
@@ -63,7 +68,7 @@ export function createGroupCommit(store: ChannelStore, options: { readonly write
 
   return {
     write(write) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<WriteOutcome>((resolve, reject) => {
         queue.push({ write, resolve, reject });
         kick();
       });

@@ -19,8 +19,8 @@ export type {
   ChannelStore,
   ChannelWrite,
   MerchantRecord,
-  PaidInvoice,
   StoredEntry,
+  WriteOutcome,
 } from './store/channelStore.js';
 export { type PostgresChannelStoreOptions, postgresChannelStore } from './store/postgresChannelStore.js';
 export { type SqliteChannelStoreOptions, sqliteChannelStore } from './store/sqliteChannelStore.js';

@@ -1,36 +1,39 @@
 /**
- * Invoice uniqueness per (payee, invoice id) across every channel, kept in memory until
- * the invoice expires (after that the expiry check refuses it anyway). Rebuilt from the
- * store on start. Invoices are reserved when a voucher passes its checks, so two channels
- * racing on one invoice cannot both be accepted, and released if the voucher then fails.
+ * Invoices paid recently, in memory: a bounded cache that lets the pure voucher checks
+ * refuse a replayed invoice at once (INVOICE_ALREADY_PAID with the entry's index), before
+ * a signature check and a commit are spent on it. It is an optimisation only: what makes an
+ * invoice single-use is the store's unique invoice index, which every commit goes through
+ * (ADR 0210), so the cache starts empty, holds at most `entriesMax` invoices, and forgets
+ * the oldest first. Start-up and memory never depend on how many invoices were ever paid.
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
 
-/** The set of paid (or reserved) invoices. */
-export interface InvoiceSet {
+/** Invoices known to be paid. */
+export interface PaidInvoices {
   has(payee: PayeeId, invoiceId: InvoiceId): boolean;
-  add(payee: PayeeId, invoiceId: InvoiceId, expiresAtMs: number): void;
-  remove(payee: PayeeId, invoiceId: InvoiceId): void;
-  /** Forgets invoices that expired at or before `nowMs`. */
-  sweep(nowMs: number): void;
+  add(payee: PayeeId, invoiceId: InvoiceId): void;
   readonly size: number;
 }
 
-/** Creates an empty set. */
-export function createInvoiceSet(): InvoiceSet {
-  const invoices = new Map<string, number>();
+/** A map key naming (payee, invoice) exactly. */
+export function invoiceKeyOf(payee: PayeeId, invoiceId: InvoiceId): string {
   // Runs for every entry of every voucher: bytesKey is ~3x cheaper than a Buffer's latin1 decode.
-  const keyOf = (payee: PayeeId, invoiceId: InvoiceId) => bytesKey(payee) + bytesKey(invoiceId);
+  return bytesKey(payee) + bytesKey(invoiceId);
+}
+
+/** An empty cache of at most `entriesMax` invoices (oldest forgotten first). */
+export function createPaidInvoices(entriesMax: number): PaidInvoices {
+  if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) throw new RangeError('paid invoices: entriesMax >= 1');
+  const keys = new Set<string>();
   return {
-    has: (payee, invoiceId) => invoices.has(keyOf(payee, invoiceId)),
-    add: (payee, invoiceId, expiresAtMs) => void invoices.set(keyOf(payee, invoiceId), expiresAtMs),
-    remove: (payee, invoiceId) => void invoices.delete(keyOf(payee, invoiceId)),
-    sweep(nowMs) {
-      for (const [key, expiresAtMs] of invoices) if (expiresAtMs <= nowMs) invoices.delete(key);
+    has: (payee, invoiceId) => keys.has(invoiceKeyOf(payee, invoiceId)),
+    add(payee, invoiceId) {
+      keys.add(invoiceKeyOf(payee, invoiceId));
+      if (keys.size > entriesMax) keys.delete(keys.values().next().value as string);
     },
     get size() {
-      return invoices.size;
+      return keys.size;
     },
   };
 }

@@ -77,8 +77,24 @@ export const drainTimeoutMs = 10_000;
 /** Cached public-key objects of the node:crypto verifier (least recently used evicted). */
 export const keyCacheEntriesMax = 10_000;
 
-/** Interval between sweeps of expired invoices from memory, in ms (createHub.ts). */
+/** Interval between sweeps of expired invoices from the store's invoice index, in ms (createHub.ts). */
 export const invoiceSweepIntervalMs = 60_000;
+
+/**
+ * How long after its expiry an invoice stays in the store's index, in ms: a margin for
+ * clocks of several hub processes that disagree, since the expiry check is what refuses
+ * it once it is swept (createHub.ts).
+ */
+export const invoiceSweepGraceMs = 10 * 60_000;
+
+/** Invoices deleted per sweep statement (one short transaction each), not overridable. */
+export const invoiceSweepPageMax = 1_000;
+
+/**
+ * Recently paid invoices kept in memory so that a replay is refused before its signature
+ * is checked (invoices.ts); only an optimisation, the store's unique index decides.
+ */
+export const paidInvoicesCachedMax = 65_536;
 
 /** Every limit of the hub, all overridable through `createHub({ limits })`. */
 export interface HubLimits {
@@ -102,6 +118,8 @@ export interface HubLimits {
   readonly commitBatchWritesMax: number;
   readonly drainTimeoutMs: number;
   readonly invoiceSweepIntervalMs: number;
+  readonly invoiceSweepGraceMs: number;
+  readonly paidInvoicesCachedMax: number;
 }
 
 /**
@@ -134,6 +152,8 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   commitBatchWritesMax,
   drainTimeoutMs,
   invoiceSweepIntervalMs,
+  invoiceSweepGraceMs,
+  paidInvoicesCachedMax,
 });
 
 /**

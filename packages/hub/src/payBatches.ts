@@ -5,8 +5,14 @@
  * log head; if it fails, the others one by one), the accepted vouchers are committed
  * (group commit, durable), and only then are receipts sent. The channel's state in memory
  * advances only after the commit, so a failed commit leaves memory equal to disk.
+ *
+ * Invoices are single-use by the store's unique index (ADR 0210): a commit that would pay
+ * an invoice again is left out by the store, which names the entry; the batch is then
+ * decided again knowing that invoice is paid (its voucher refused INVOICE_ALREADY_PAID at
+ * that entry, the vouchers before it accepted), at most {@link invoiceRetriesMax} times.
  */
 import {
+  assert,
   type ChannelState,
   candidateSigningBytes,
   channelStateOf,
@@ -24,12 +30,12 @@ import {
   type VoucherOutcome,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
-import type { InvoiceSet } from './invoices.js';
+import { invoiceKeyOf, type PaidInvoices } from './invoices.js';
 import { type Lane, type QueuedFrame, serialize } from './lanes.js';
 import type { MerchantRegistry } from './merchants.js';
 import type { Clock } from './ports.js';
 import { Refusal, type Reply } from './refusal.js';
-import type { AcceptedVoucher, ChannelStore } from './store/channelStore.js';
+import type { AcceptedVoucher, ChannelStore, WriteOutcome } from './store/channelStore.js';
 import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
 /** What the pay pipeline needs. */
@@ -39,7 +45,8 @@ export interface PayBatchesDeps {
   readonly store: ChannelStore;
   readonly commits: GroupCommit;
   readonly merchants: MerchantRegistry;
-  readonly invoices: InvoiceSet;
+  /** Invoices known to be paid (a bounded cache: the store's unique index decides). */
+  readonly invoices: PaidInvoices;
   readonly asyncVerifier: AsyncVerifier;
   readonly verifier: Verifier;
   readonly channelQueueFramesMax: number;
@@ -57,11 +64,17 @@ export interface PayBatches {
 
 const noEarlierVouchers: ReadonlyMap<number, AcceptedVoucher> = new Map();
 
+/**
+ * Times a batch is decided again after the store found one of its invoices paid already
+ * (each time one more paid invoice is known, so a handful suffices; then the batch is
+ * answered INTERNAL, retryable).
+ */
+export const invoiceRetriesMax = 8;
+
 /** Creates the pipeline. Internal to the engine. */
 export function createPayBatches(deps: PayBatchesDeps): PayBatches {
   const { domain, clock } = deps;
   const payeeKey: VoucherContext['payeeKey'] = (payee) => deps.merchants.keyOf(payee);
-  const isInvoicePaid: VoucherContext['isInvoicePaid'] = (payee, invoiceId) => deps.invoices.has(payee, invoiceId);
 
   function enqueue(lane: Lane, frame: PayFrame, reply: Reply): void {
     if (lane.queue.length >= deps.channelQueueFramesMax) {
@@ -114,32 +127,44 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       for (const item of items) item.reply(deps.payReject(item.frame, error, state));
       return;
     }
+    // Invoices the store found paid while this batch was decided: known to the next try.
+    const taken = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const decided = await decideBatch(lane, items, frames, earlier, taken);
+      if (decided === 'done') return;
+      if (attempt + 1 >= invoiceRetriesMax) {
+        const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
+        const error = new Error('invoices kept being paid elsewhere while this batch was decided');
+        for (const item of items) item.reply(deps.payReject(item.frame, error, state));
+        return;
+      }
+    }
+  }
+
+  /**
+   * One try at a batch: check, verify, commit, answer. Returns 'retry' when the store left
+   * the write out because an invoice was paid already (now in `taken`); nothing was answered.
+   */
+  async function decideBatch(
+    lane: Lane,
+    items: readonly QueuedFrame[],
+    frames: readonly PayFrame[],
+    earlier: ReadonlyMap<number, AcceptedVoucher>,
+    taken: Set<string>,
+  ): Promise<'done' | 'retry'> {
     const before = lane.channel as HubChannel;
     const voucherContext: VoucherContext = {
       domain,
       nowMs: clock.nowMs(),
       verifier: deps.verifier,
       payeeKey,
-      isInvoicePaid,
+      isInvoicePaid: (payee, invoiceId) =>
+        deps.invoices.has(payee, invoiceId) || (taken.size > 0 && taken.has(invoiceKeyOf(payee, invoiceId))),
       acceptedAt: (seq) => earlier.get(seq),
     };
     const check = checkVouchers(before, frames, voucherContext);
-    // Reserve the candidates' invoices now: another channel's batch may run while we verify.
-    for (const candidate of check.candidates) {
-      for (const e of candidate.frame.entries) deps.invoices.add(e.payee, e.invoiceId, e.expiresAtMs);
-    }
-    let settled: ReturnType<typeof settleVouchers>;
-    try {
-      const verified = await verifyCandidates(before, check);
-      settled = settleVouchers(before, frames.length, check, (i) => verified[i] === true, voucherContext);
-    } catch (error) {
-      // Nothing was accepted (a verifier that throws, a bug): every reservation is given back,
-      // else the client's resend would be refused INVOICE_ALREADY_PAID until the invoice expires.
-      for (const candidate of check.candidates) {
-        for (const e of candidate.frame.entries) deps.invoices.remove(e.payee, e.invoiceId);
-      }
-      throw error;
-    }
+    const verified = await verifyCandidates(before, check);
+    const settled = settleVouchers(before, frames.length, check, (i) => verified[i] === true, voucherContext);
     const { channel: after, outcomes } = settled;
     const accepted: AcceptedVoucher[] = [];
     for (let index = 0; index < outcomes.length; index++) {
@@ -155,29 +180,30 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         entries: frame.entries,
       });
     }
-    if (accepted.length < check.candidates.length) {
-      // Candidates that were not accepted give their invoices back.
-      const acceptedSeqs = new Set(accepted.map((v) => v.seq));
-      for (const candidate of check.candidates) {
-        if (acceptedSeqs.has(candidate.frame.seq)) continue;
-        for (const e of candidate.frame.entries) deps.invoices.remove(e.payee, e.invoiceId);
-      }
-    }
     if (accepted.length > 0) {
+      let written: WriteOutcome;
       try {
-        await deps.commits.write({ channel: after, vouchers: accepted });
+        written = await deps.commits.write({ channel: after, vouchers: accepted });
       } catch (error) {
         // Not acknowledged: it is not known to be durable. But a failed commit may have been
         // applied all the same (its reply lost with the connection): then memory would be
         // behind disk, and every later commit of the channel would collide with the stored
-        // vouchers. So the invoices stay reserved, and the channel is read back first thing
-        // before its next batch or request (readBack), which also releases them if nothing was written.
+        // vouchers. So the channel is read back first thing before its next batch or request.
         lane.unsure = accepted;
         const state = channelStateOf(before, clock.nowMs());
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
-        return;
+        return 'done';
+      }
+      if (!written.applied) {
+        const { seq, entry } = written.paidInvoice;
+        const paid = accepted.find((v) => v.seq === seq)?.entries[entry];
+        assert(paid !== undefined, 'the store names an entry of this write');
+        taken.add(invoiceKeyOf(paid.payee, paid.invoiceId));
+        deps.invoices.add(paid.payee, paid.invoiceId);
+        return 'retry';
       }
       lane.channel = after;
+      for (const v of accepted) for (const e of v.entries) deps.invoices.add(e.payee, e.invoiceId);
     }
     // The state is only built when a reject carries it.
     let state: ChannelState | undefined;
@@ -191,6 +217,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         answer(lane, outcomes, outcomes[index] as VoucherOutcome, item.frame, earlier, stateNow, voucherContext),
       );
     }
+    return 'done';
   }
 
   function answer(
@@ -242,21 +269,15 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
 
   /**
    * After a failed commit (vouchers, top-up or close): reads the channel back from the store,
-   * so memory follows disk whether or not the write was applied. Vouchers it did not apply
-   * give their invoices back. Runs before every piece of work on the lane (batch or request).
+   * so memory follows disk whether or not the write was applied. (Invoices need nothing: the
+   * store's index holds them exactly when their vouchers were written.) Runs before every
+   * piece of work on the lane (batch or request).
    */
   async function readBack(lane: Lane): Promise<void> {
-    const unsure = lane.unsure;
-    if (unsure === undefined) return;
+    if (lane.unsure === undefined) return;
     const current = lane.channel as HubChannel;
     const stored = await deps.store.channel(current.channelId);
     if (stored !== undefined) lane.channel = stored;
-    const first = unsure[0];
-    const applied = stored !== undefined && first !== undefined && stored.seq >= first.seq;
-    // Applied: its vouchers are durable, their invoices stay paid. Else they are free again.
-    if (!applied) {
-      for (const v of unsure) for (const e of v.entries) deps.invoices.remove(e.payee, e.invoiceId);
-    }
     lane.unsure = undefined;
   }
 

@@ -40,6 +40,7 @@ export function voucherFixture(
   cumulative: bigint,
   entries = 2,
   expiresAtMs = 1_900_000_000_000,
+  invoices = '',
 ): AcceptedVoucher {
   return {
     seq,
@@ -48,7 +49,7 @@ export function voucherFixture(
     signature: new Uint8Array([...bytes(`sig r ${seq}`), ...bytes(`sig s ${seq}`)]) as Signature,
     entries: Array.from({ length: entries }, (_, i) => ({
       payee: bytes(`payee ${i % 2}`) as PayeeId,
-      invoiceId: bytes(`invoice ${seq}/${i}`, 16) as InvoiceId,
+      invoiceId: bytes(`invoice ${invoices}${seq}/${i}`, 16) as InvoiceId,
       amount: BigInt(i + 1),
       expiresAtMs,
     })),
@@ -103,8 +104,8 @@ export function channelStoreConformance(
       const bAfter = { ...b, seq: 1, cumulative: 3n };
       const error = await store
         .commit([
-          { channel: bAfter, vouchers: [voucherFixture(1, 3n)] },
-          { channel: a, vouchers: [voucherFixture(1, 3n)] },
+          { channel: bAfter, vouchers: [voucherFixture(1, 3n, 2, 1_900_000_000_000, 'b')] },
+          { channel: a, vouchers: [voucherFixture(1, 3n, 2, 1_900_000_000_000, 'a again')] },
         ])
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HubError);
@@ -135,7 +136,11 @@ export function channelStoreConformance(
       const channels = Array.from({ length: 20 }, (_, i) => channelFixture(`group ${i}`));
       await store.commit(channels.map((channel) => ({ channel })));
       const writes = channels.map((channel, i) => {
-        const vouchers = [voucherFixture(1, 3n, 2), voucherFixture(2, 6n + BigInt(i), 3 + i)];
+        const label = `group ${i}/`;
+        const vouchers = [
+          voucherFixture(1, 3n, 2, 1_900_000_000_000, label),
+          voucherFixture(2, 6n + BigInt(i), 3 + i, 1_900_000_000_000, label),
+        ];
         return { channel: { ...channel, seq: 2, cumulative: 6n + BigInt(i) }, vouchers };
       });
       await Promise.all([store.commit(writes.slice(0, 10)), store.commit(writes.slice(10))]);
@@ -155,13 +160,62 @@ export function channelStoreConformance(
       expect(await store.channel(closed.channelId)).toEqual(closed);
     });
 
-    it('returns the invoices that have not expired', async () => {
-      const channel = channelFixture('inv', { seq: 2, cumulative: 3n });
-      await store.commit([{ channel, vouchers: [voucherFixture(1, 1n, 1, 1_000), voucherFixture(2, 3n, 1, 5_000)] }]);
-      const invoices = await store.unexpiredInvoices(2_000);
-      expect(invoices).toHaveLength(1);
-      expect(invoices[0]?.expiresAtMs).toBe(5_000);
-      expect(await store.unexpiredInvoices(0)).toHaveLength(2);
+    it('pays an invoice once: a write paying it again is left out whole, the others apply', async () => {
+      const a = channelFixture('inv a', { seq: 1, cumulative: 3n });
+      const b = channelFixture('inv b', { seq: 1, cumulative: 3n });
+      const c = channelFixture('inv c', { seq: 1, cumulative: 1n });
+      const paid = voucherFixture(1, 3n, 2);
+      expect(await store.commit([{ channel: a, vouchers: [paid] }])).toEqual([{ applied: true }]);
+      // b pays a fresh invoice, then the second of a's: refused at that entry, nothing of b written.
+      const fresh = voucherFixture(9, 0n, 1).entries[0] as AcceptedVoucher['entries'][number];
+      const again = { ...paid, entries: [fresh, paid.entries[1] as AcceptedVoucher['entries'][number]] };
+      const outcomes = await store.commit([
+        { channel: b, vouchers: [again] },
+        { channel: c, vouchers: [voucherFixture(1, 1n, 1, 1_900_000_000_000, 'c')] },
+      ]);
+      expect(outcomes).toEqual([{ applied: false, paidInvoice: { seq: 1, entry: 1 } }, { applied: true }]);
+      expect(await store.channel(b.channelId)).toBeUndefined();
+      expect(await store.vouchers(b.channelId, 1, 10)).toEqual([]);
+      expect((await store.channel(c.channelId))?.seq).toBe(1);
+      // b's fresh invoice was given back: b can pay it now.
+      const retry = { ...paid, entries: [fresh] };
+      expect(await store.commit([{ channel: b, vouchers: [retry] }])).toEqual([{ applied: true }]);
+      // Also after a reopen (a restart): the index is on disk.
+      await store.close();
+      store = await open();
+      expect(await store.commit([{ channel: { ...c, seq: 2 }, vouchers: [{ ...paid, seq: 2 }] }])).toEqual([
+        { applied: false, paidInvoice: { seq: 2, entry: 0 } },
+      ]);
+    });
+
+    it('two stores on one database never both pay one invoice', async () => {
+      const other = await open();
+      try {
+        const tries = Array.from({ length: 8 }, (_, i) => ({
+          store: i % 2 === 0 ? store : other,
+          write: {
+            channel: channelFixture(`race ${i}`, { seq: 1, cumulative: 3n }),
+            vouchers: [voucherFixture(1, 3n)],
+          },
+        }));
+        const outcomes = await Promise.all(tries.map((t) => t.store.commit([t.write])));
+        expect(outcomes.filter(([o]) => o?.applied)).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('forgets invoices that expired, a page at a time, and then they may be written again', async () => {
+      const channel = channelFixture('sweep', { seq: 2, cumulative: 3n });
+      const old = voucherFixture(1, 1n, 3, 1_000);
+      await store.commit([{ channel, vouchers: [old, voucherFixture(2, 3n, 1, 5_000)] }]);
+      expect(await store.sweepInvoices(1_000, 10)).toBe(0);
+      expect(await store.sweepInvoices(2_000, 2)).toBe(2);
+      expect(await store.sweepInvoices(2_000, 2)).toBe(1);
+      expect(await store.sweepInvoices(2_000, 2)).toBe(0);
+      const later = channelFixture('sweep later', { seq: 1, cumulative: 1n });
+      expect(await store.commit([{ channel: later, vouchers: [old] }])).toEqual([{ applied: true }]);
+      expect(await store.sweepInvoices(10_000, 100)).toBe(4);
     });
 
     it('stores and replaces merchants', async () => {

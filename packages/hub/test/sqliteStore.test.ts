@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { packSqlBatch, type SqlValue, unpackSqlBatchSource } from '../src/store/sqlBatch.js';
+import { packSqlBatch, type SqlGroup, type SqlValue, sqlBatchSource } from '../src/store/sqlBatch.js';
 import { sqliteChannelStore } from '../src/store/sqliteChannelStore.js';
 import { channelFixture, voucherFixture } from './channelStore.conformance.js';
 
-const unpackSqlBatch = new Function(`${unpackSqlBatchSource}; return unpackSqlBatch;`)() as (
+const unpackSqlBatch = new Function(`${sqlBatchSource}; return unpackSqlBatch;`)() as (
   buffer: ArrayBuffer,
-) => [number, unknown[]][];
+) => { claims: unknown[][]; statements: [number, unknown[]][] }[];
 
 describe('the writer thread batch format', () => {
   it('unpacks exactly what was packed (property)', () => {
@@ -23,18 +23,24 @@ describe('the writer thread batch format', () => {
       fc.uint8Array({ maxLength: 300 }),
       fc.string({ maxLength: 40 }),
     );
+    const values = fc.array(value, { maxLength: 12 });
+    const decodedValues = (list: SqlValue[]) =>
+      list.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : Object.is(v, -0) ? -0 : v));
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({ statement: fc.integer({ min: 0, max: 255 }), values: fc.array(value, { maxLength: 12 }) }),
-          { maxLength: 20 },
+          fc.record({
+            claims: fc.array(values, { maxLength: 4 }),
+            statements: fc.array(fc.record({ statement: fc.integer({ min: 0, max: 255 }), values }), { maxLength: 8 }),
+          }),
+          { maxLength: 6 },
         ),
-        (statements) => {
-          const decoded = unpackSqlBatch(packSqlBatch(statements as { statement: number; values: SqlValue[] }[]));
-          expect(decoded.map(([statement, values]) => ({ statement, values }))).toEqual(
-            statements.map(({ statement, values }) => ({
-              statement,
-              values: values.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : Object.is(v, -0) ? -0 : v)),
+        (groups) => {
+          const decoded = unpackSqlBatch(packSqlBatch(groups as SqlGroup[]));
+          expect(decoded).toEqual(
+            groups.map(({ claims, statements }) => ({
+              claims: claims.map((c) => decodedValues(c as SqlValue[])),
+              statements: statements.map(({ statement, values: v }) => [statement, decodedValues(v as SqlValue[])]),
             })),
           );
         },
@@ -43,8 +49,9 @@ describe('the writer thread batch format', () => {
   });
 
   it('refuses what it cannot carry', () => {
-    expect(() => packSqlBatch([{ statement: 256, values: [] }])).toThrow(RangeError);
-    expect(() => packSqlBatch([{ statement: 0, values: [true as unknown as SqlValue] }])).toThrow(TypeError);
+    expect(() => packSqlBatch([{ claims: [], statements: [{ statement: 256, values: [] }] }])).toThrow(RangeError);
+    const bad = [{ claims: [], statements: [{ statement: 0, values: [true as unknown as SqlValue] }] }];
+    expect(() => packSqlBatch(bad)).toThrow(TypeError);
   });
 });
 
@@ -59,7 +66,7 @@ describe('sqliteChannelStore', () => {
     const path = join(dir, 'channels.sqlite');
     const channel = channelFixture('legacy', { seq: 2, cumulative: 6n });
     const v1 = voucherFixture(1, 3n, 2, 1_000);
-    const v2 = voucherFixture(2, 6n, 3, 5_000);
+    const v2 = voucherFixture(2, 6n, 3, 4_000_000_000_000);
     const legacy = new Database(path);
     legacy.exec(`
       CREATE TABLE channels (channel_id BLOB PRIMARY KEY, client_key BLOB NOT NULL, asset_code TEXT NOT NULL,
@@ -105,7 +112,11 @@ describe('sqliteChannelStore', () => {
     try {
       expect(await store.channel(channel.channelId)).toEqual(channel);
       expect(await store.vouchers(channel.channelId, 1, 10)).toEqual([v1, v2]);
-      expect((await store.unexpiredInvoices(2_000)).map((i) => i.expiresAtMs)).toEqual([5_000, 5_000, 5_000]);
+      // The invoice index is filled with the invoices still live at the upgrade (v2's; v1's expired long ago).
+      const replay = { ...voucherFixture(3, 9n, 1), entries: [v2.entries[0] as (typeof v2.entries)[number]] };
+      expect(await store.commit([{ channel: { ...channel, seq: 3, cumulative: 9n }, vouchers: [replay] }])).toEqual([
+        { applied: false, paidInvoice: { seq: 3, entry: 0 } },
+      ]);
       const v3 = voucherFixture(3, 9n, 1);
       await store.commit([{ channel: { ...channel, seq: 3, cumulative: 9n }, vouchers: [v3] }]);
       expect(await store.vouchers(channel.channelId, 3, 1)).toEqual([v3]);
@@ -114,8 +125,8 @@ describe('sqliteChannelStore', () => {
     }
     const check = new Database(path, { readonly: true });
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    expect(tables.map((t) => t.name).sort()).toEqual(['channels', 'merchants', 'vouchers']);
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(tables.map((t) => t.name).sort()).toEqual(['channels', 'invoices', 'merchants', 'vouchers']);
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
     check.close();
     // Opening again is a no-op.
     const again = sqliteChannelStore({ path });

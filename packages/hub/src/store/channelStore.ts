@@ -15,7 +15,7 @@ import type {
   Signature,
 } from '@trickle/protocol';
 
-/** One payment entry as stored: the log entry plus its invoice's expiry (to keep invoices unique until then). */
+/** One payment entry as stored: the log entry plus its invoice's expiry (the invoice index keeps it until then). */
 export interface StoredEntry {
   readonly payee: PayeeId;
   readonly invoiceId: InvoiceId;
@@ -49,30 +49,47 @@ export interface MerchantRecord {
   readonly registeredAtMs: number;
 }
 
-/** An invoice already paid, kept until it expires. */
-export interface PaidInvoice {
-  readonly payee: PayeeId;
-  readonly invoiceId: InvoiceId;
-  readonly expiresAtMs: number;
-}
+/**
+ * What became of one write of a commit. A write whose vouchers pay an invoice that is
+ * paid already (on another channel, or by another hub process sharing the store) is not
+ * applied, and names the first such entry; the other writes of the commit are applied.
+ *
+ * @example
+ * ```ts
+ * import type { WriteOutcome } from '@trickle/hub';
+ * declare const outcome: WriteOutcome;
+ * if (!outcome.applied) console.log(`voucher ${outcome.paidInvoice.seq}, entry ${outcome.paidInvoice.entry}: paid already`);
+ * ```
+ */
+export type WriteOutcome =
+  | { readonly applied: true }
+  | { readonly applied: false; readonly paidInvoice: { readonly seq: number; readonly entry: number } };
 
 /** The durable store of channels, vouchers, entries and merchants. */
 export interface ChannelStore {
   /** Adapter name for logs, e.g. `sqlite`. */
   readonly name: string;
   /**
-   * Applies every write as one atomic, durable transaction (one fsync for all: group
-   * commit). Rejects with `HubError('STORE_FAILED')` and then nothing is written.
+   * Applies the writes as one atomic, durable transaction (one fsync for all: group
+   * commit), and says what became of each, by index. Every entry's (payee, invoice) goes
+   * into a unique index, so an invoice is paid at most once across every channel and every
+   * hub process on the store: a write that pays one again is left out whole (its outcome
+   * says which entry), the others are applied. Rejects with `HubError('STORE_FAILED')` and
+   * then nothing is written.
    */
-  commit(writes: readonly ChannelWrite[]): Promise<void>;
+  commit(writes: readonly ChannelWrite[]): Promise<readonly WriteOutcome[]>;
   /** One channel, whatever its status. */
   channel(channelId: ChannelId): Promise<HubChannel | undefined>;
   /** Every channel not finalized (closedAtMs unset): what the hub reloads on start. */
   openChannels(): Promise<HubChannel[]>;
   /** Accepted vouchers of a channel with seq in [fromSeq, fromSeq + limit), in seq order. */
   vouchers(channelId: ChannelId, fromSeq: number, limit: number): Promise<AcceptedVoucher[]>;
-  /** Invoices paid on any channel that expire after `nowMs`. */
-  unexpiredInvoices(nowMs: number): Promise<PaidInvoice[]>;
+  /**
+   * Forgets up to `limit` paid invoices that expired before `expiredBeforeMs` (the expiry
+   * check refuses them anyway), so the invoice index stays as large as the invoices still
+   * live, not the history. Returns how many it forgot.
+   */
+  sweepInvoices(expiredBeforeMs: number, limit: number): Promise<number>;
   /** Inserts or replaces a merchant. Durable when resolved. */
   putMerchant(merchant: MerchantRecord): Promise<void>;
   /** Every registered merchant. */

@@ -7,7 +7,7 @@
 import type { InvoiceId, LogHead, PayeeId, Signature } from '@trickle/protocol';
 import pg from 'pg';
 import { HubError } from '../errors.js';
-import type { AcceptedVoucher, ChannelStore, PaidInvoice, StoredEntry } from './channelStore.js';
+import type { AcceptedVoucher, ChannelStore, ChannelWrite, StoredEntry, WriteOutcome } from './channelStore.js';
 import {
   bytesOf,
   type ChannelRow,
@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS ${schema}.entries (
   PRIMARY KEY (channel_id, seq, idx)
 );
 CREATE INDEX IF NOT EXISTS entries_expiry ON ${schema}.entries (expires_at_ms);
+CREATE TABLE IF NOT EXISTS ${schema}.invoices (
+  payee BYTEA NOT NULL CHECK (length(payee) = 32),
+  invoice_id BYTEA NOT NULL CHECK (length(invoice_id) = 16),
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (payee, invoice_id)
+);
+CREATE INDEX IF NOT EXISTS invoices_expiry ON ${schema}.invoices (expires_at_ms);
 CREATE TABLE IF NOT EXISTS ${schema}.merchants (
   payee_id BYTEA PRIMARY KEY CHECK (length(payee_id) = 32),
   public_key BYTEA NOT NULL CHECK (length(public_key) = 33),
@@ -121,7 +128,20 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     const client = await pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [schema]);
+      const had = await client.query('SELECT to_regclass($1) AS entries, to_regclass($2) AS invoices', [
+        `${schema}.entries`,
+        `${schema}.invoices`,
+      ]);
       await client.query(schemaSql(schema));
+      if (had.rows[0]?.entries !== null && had.rows[0]?.invoices === null) {
+        // An upgrade: the invoice index starts with the invoices of the stored entries that are still live.
+        await client.query(
+          `INSERT INTO ${schema}.invoices (payee, invoice_id, expires_at_ms)
+           SELECT payee, invoice_id, max(expires_at_ms) FROM ${schema}.entries WHERE expires_at_ms > $1
+           GROUP BY payee, invoice_id ON CONFLICT DO NOTHING`,
+          [Date.now()],
+        );
+      }
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [schema]);
     } finally {
       client.release();
@@ -131,6 +151,10 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     throw fail('schema creation', cause);
   }
   const t = (name: string) => `${schema}.${name}`;
+  const claimInvoices = `INSERT INTO ${t('invoices')} (payee, invoice_id, expires_at_ms)
+    SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) ON CONFLICT DO NOTHING RETURNING payee, invoice_id`;
+  const unclaimInvoices = `DELETE FROM ${t('invoices')}
+    WHERE (payee, invoice_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`;
   const upsertChannel = `INSERT INTO ${t('channels')} (${channelColumns.join(', ')})
     VALUES (${channelColumns.map((_, i) => `$${i + 1}`).join(', ')})
     ON CONFLICT (channel_id) DO UPDATE SET ${channelColumns
@@ -138,10 +162,74 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       .map((c) => `${c} = EXCLUDED.${c}`)
       .join(', ')}`;
 
+  /**
+   * Claims the write's invoices in the unique index, then writes it; when an invoice is taken
+   * already, gives back what it claimed and writes nothing of it (the transaction goes on).
+   */
+  async function applyWrite(client: pg.PoolClient, write: ChannelWrite): Promise<WriteOutcome> {
+    const vouchers = write.vouchers ?? [];
+    const payees: unknown[] = [];
+    const invoiceIds: unknown[] = [];
+    const expiries: number[] = [];
+    const origins: { seq: number; entry: number }[] = [];
+    for (const v of vouchers) {
+      v.entries.forEach((e, entry) => {
+        payees.push(param(e.payee));
+        invoiceIds.push(param(e.invoiceId));
+        expiries.push(e.expiresAtMs);
+        origins.push({ seq: v.seq, entry });
+      });
+    }
+    if (origins.length > 0) {
+      const claimed = (await client.query(claimInvoices, [payees, invoiceIds, expiries])).rows as {
+        payee: Uint8Array;
+        invoice_id: Uint8Array;
+      }[];
+      if (claimed.length < origins.length) {
+        const got = new Set(
+          claimed.map(
+            (row) => `${Buffer.from(row.payee).toString('hex')}${Buffer.from(row.invoice_id).toString('hex')}`,
+          ),
+        );
+        const taken = origins.findIndex(
+          (_, i) => !got.has(`${(payees[i] as Buffer).toString('hex')}${(invoiceIds[i] as Buffer).toString('hex')}`),
+        );
+        if (claimed.length > 0) {
+          await client.query(unclaimInvoices, [claimed.map((row) => row.payee), claimed.map((row) => row.invoice_id)]);
+        }
+        return { applied: false, paidInvoice: origins[taken] as { seq: number; entry: number } };
+      }
+    }
+    await client.query(upsertChannel, channelValues(write.channel).map(param));
+    if (vouchers.length === 0) return { applied: true };
+    const id = param(write.channel.channelId);
+    const vRows: unknown[] = [];
+    const eRows: unknown[] = [];
+    for (const v of vouchers) {
+      vRows.push(id, param(v.seq), param(v.cumulative), param(v.logHead), param(v.signature));
+      v.entries.forEach((e, idx) => {
+        eRows.push(id, v.seq, idx, param(e.payee), param(e.invoiceId), param(e.amount), e.expiresAtMs);
+      });
+    }
+    await client.query(
+      `INSERT INTO ${t('vouchers')} (channel_id, seq, cumulative, log_head, signature) VALUES ${rowsSql(vouchers.length, 5)}`,
+      vRows,
+    );
+    // 7 parameters per entry; PostgreSQL allows 65,535 per statement.
+    for (let start = 0; start < eRows.length; start += 7 * 9_000) {
+      const chunk = eRows.slice(start, start + 7 * 9_000);
+      await client.query(
+        `INSERT INTO ${t('entries')} (channel_id, seq, idx, payee, invoice_id, amount, expires_at_ms) VALUES ${rowsSql(chunk.length / 7, 7)}`,
+        chunk,
+      );
+    }
+    return { applied: true };
+  }
+
   return {
     name: 'postgres',
     async commit(writes) {
-      if (writes.length === 0) return;
+      if (writes.length === 0) return [];
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
@@ -158,33 +246,10 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       client.on('error', onLost);
       try {
         await client.query('BEGIN');
-        for (const write of writes) {
-          await client.query(upsertChannel, channelValues(write.channel).map(param));
-          const vouchers = write.vouchers ?? [];
-          if (vouchers.length === 0) continue;
-          const id = param(write.channel.channelId);
-          const vRows: unknown[] = [];
-          const eRows: unknown[] = [];
-          for (const v of vouchers) {
-            vRows.push(id, param(v.seq), param(v.cumulative), param(v.logHead), param(v.signature));
-            v.entries.forEach((e, idx) => {
-              eRows.push(id, v.seq, idx, param(e.payee), param(e.invoiceId), param(e.amount), e.expiresAtMs);
-            });
-          }
-          await client.query(
-            `INSERT INTO ${t('vouchers')} (channel_id, seq, cumulative, log_head, signature) VALUES ${rowsSql(vouchers.length, 5)}`,
-            vRows,
-          );
-          // 7 parameters per entry; PostgreSQL allows 65,535 per statement.
-          for (let start = 0; start < eRows.length; start += 7 * 9_000) {
-            const chunk = eRows.slice(start, start + 7 * 9_000);
-            await client.query(
-              `INSERT INTO ${t('entries')} (channel_id, seq, idx, payee, invoice_id, amount, expires_at_ms) VALUES ${rowsSql(chunk.length / 7, 7)}`,
-              chunk,
-            );
-          }
-        }
+        const outcomes: WriteOutcome[] = [];
+        for (const write of writes) outcomes.push(await applyWrite(client, write));
         await client.query('COMMIT');
+        return outcomes;
       } catch (cause) {
         if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
         throw fail('commit', cause);
@@ -247,19 +312,15 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         }),
       );
     },
-    async unexpiredInvoices(nowMs) {
-      const rows = await query<{ payee: Uint8Array; invoice_id: Uint8Array; expires_at_ms: string }>(
-        'unexpiredInvoices',
-        `SELECT payee, invoice_id, expires_at_ms FROM ${t('entries')} WHERE expires_at_ms > $1`,
-        [nowMs],
+    async sweepInvoices(expiredBeforeMs, limit) {
+      const rows = await query<{ n: string }>(
+        'sweepInvoices',
+        `WITH gone AS (DELETE FROM ${t('invoices')} WHERE ctid IN (
+           SELECT ctid FROM ${t('invoices')} WHERE expires_at_ms < $1 ORDER BY expires_at_ms LIMIT $2) RETURNING 1)
+         SELECT count(*) AS n FROM gone`,
+        [expiredBeforeMs, limit],
       );
-      return rows.map(
-        (row): PaidInvoice => ({
-          payee: bytesOf(row.payee) as PayeeId,
-          invoiceId: bytesOf(row.invoice_id) as InvoiceId,
-          expiresAtMs: numberOf(row.expires_at_ms),
-        }),
-      );
+      return numberOf(rows[0]?.n ?? 0);
     },
     async putMerchant(merchant) {
       await query(

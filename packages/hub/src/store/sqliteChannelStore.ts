@@ -12,10 +12,10 @@
  * event loop's connection and see every resolved commit (ADR 0203, 0206).
  */
 
-import type { InvoiceId, LogHead, PayeeId, Signature } from '@trickle/protocol';
+import type { LogHead, Signature } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { HubError } from '../errors.js';
-import type { AcceptedVoucher, ChannelStore, ChannelWrite, PaidInvoice } from './channelStore.js';
+import type { AcceptedVoucher, ChannelStore, ChannelWrite, WriteOutcome } from './channelStore.js';
 import { packEntries, unpackEntries } from './entryBlob.js';
 import {
   bytesOf,
@@ -27,8 +27,8 @@ import {
   merchantFromRow,
   numberOf,
 } from './rows.js';
-import type { SqlStatement, SqlValue } from './sqlBatch.js';
-import { migrate } from './sqliteSchema.js';
+import { type SqlBatchResult, type SqlGroup, type SqlStatement, type SqlValue, sqlBatchSource } from './sqlBatch.js';
+import { invoiceKey, migrate } from './sqliteSchema.js';
 import { type SqliteWriter, startSqliteWriter } from './sqliteWriter.js';
 
 /** Options of {@link sqliteChannelStore}. */
@@ -51,16 +51,38 @@ const writeSql = [
   `INSERT OR REPLACE INTO channels (${channelColumns.join(', ')}) VALUES (${channelColumns.map(() => '?').join(', ')})`,
   'INSERT INTO vouchers (channel_id, seq, cumulative, log_head, signature, entries, expires_at_ms_max) VALUES (?, ?, ?, ?, ?, ?, ?)',
   'INSERT OR REPLACE INTO merchants (payee_id, public_key, assets, name, registered_at_ms) VALUES (?, ?, ?, ?, ?)',
+  'INSERT INTO invoices (key, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  'DELETE FROM invoices WHERE key = ?',
+  'DELETE FROM invoices WHERE key IN (SELECT key FROM invoices WHERE expires_at_ms < ? ORDER BY expires_at_ms LIMIT ?)',
 ] as const;
 const upsertChannelIndex = 0;
 const insertVoucherIndex = 1;
 const upsertMerchantIndex = 2;
+const claimInvoiceIndex = 3;
+const unclaimInvoiceIndex = 4;
+const sweepInvoicesIndex = 5;
 
-/** The statements of a commit; throws (nothing is written) on an entry no row may hold. */
-function commitStatements(writes: readonly ChannelWrite[]): SqlStatement[] {
-  const statements: SqlStatement[] = [];
+/** The runner the writer thread uses, built from the same source for commits run inline. */
+const runSqlGroups = new Function(`${sqlBatchSource}; return runSqlGroups;`)() as (
+  prepared: readonly Database.Statement[],
+  claimIndex: number,
+  unclaimIndex: number,
+  groups: readonly { claims: readonly (readonly SqlValue[])[]; statements: readonly [number, readonly SqlValue[]][] }[],
+) => SqlBatchResult;
+
+/** A commit's groups (one per write; throws, and nothing is written, on an entry no row may hold), and where each claim came from. */
+function commitGroups(writes: readonly ChannelWrite[]): {
+  groups: SqlGroup[];
+  claimed: { seq: number; entry: number }[][];
+} {
+  const groups: SqlGroup[] = [];
+  const claimed: { seq: number; entry: number }[][] = [];
   for (const write of writes) {
-    statements.push({ statement: upsertChannelIndex, values: channelValues(write.channel) as SqlValue[] });
+    const statements: SqlStatement[] = [
+      { statement: upsertChannelIndex, values: channelValues(write.channel) as SqlValue[] },
+    ];
+    const claims: SqlValue[][] = [];
+    const origins: { seq: number; entry: number }[] = [];
     for (const voucher of write.vouchers ?? []) {
       const { blob, expiresAtMsMax } = packEntries(voucher.entries);
       statements.push({
@@ -75,9 +97,24 @@ function commitStatements(writes: readonly ChannelWrite[]): SqlStatement[] {
           expiresAtMsMax,
         ],
       });
+      voucher.entries.forEach((entry, index) => {
+        claims.push([invoiceKey(entry.payee, entry.invoiceId), entry.expiresAtMs]);
+        origins.push({ seq: voucher.seq, entry: index });
+      });
     }
+    groups.push({ claims, statements });
+    claimed.push(origins);
   }
-  return statements;
+  return { groups, claimed };
+}
+
+/** Each write's outcome from what the runner refused. */
+function outcomesOf(result: SqlBatchResult, claimed: readonly { seq: number; entry: number }[][]): WriteOutcome[] {
+  const outcomes: WriteOutcome[] = claimed.map(() => ({ applied: true }));
+  for (const [group, claim] of result.refused) {
+    outcomes[group] = { applied: false, paidInvoice: claimed[group]?.[claim] as { seq: number; entry: number } };
+  }
+  return outcomes;
 }
 
 /**
@@ -99,7 +136,7 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.defaultSafeIntegers(true);
-    migrate(db);
+    migrate(db, Date.now());
   } catch (cause) {
     throw new HubError('STORE_FAILED', `cannot open the channel store at ${options.path}`, { cause });
   }
@@ -110,27 +147,37 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
   const selectVouchers = db.prepare(
     'SELECT seq, cumulative, log_head, signature, entries FROM vouchers WHERE channel_id = ? AND seq >= ? AND seq < ? ORDER BY seq',
   );
-  const selectInvoices = db.prepare('SELECT entries FROM vouchers WHERE expires_at_ms_max > ?');
   const selectMerchants = db.prepare('SELECT * FROM merchants');
-  const runInline = db.transaction((statements: readonly SqlStatement[]) => {
-    for (const { statement, values } of statements) (inlineStatements[statement] as Database.Statement).run(...values);
-  });
+  const runInline = db.transaction((groups: readonly SqlGroup[]) =>
+    runSqlGroups(
+      inlineStatements,
+      claimInvoiceIndex,
+      unclaimInvoiceIndex,
+      groups.map(({ claims, statements }) => ({
+        claims,
+        statements: statements.map(({ statement, values }) => [statement, values] as [number, readonly SqlValue[]]),
+      })),
+    ),
+  );
 
   // The writer thread, started on first need; commits (either way) run one at a time.
   let writer: Promise<SqliteWriter> | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  function write(what: string, statements: () => SqlStatement[], onThread: boolean): Promise<void> {
+  function write(what: string, groups: () => SqlGroup[], onThread: boolean): Promise<SqlBatchResult> {
     const run = tail.then(async () => {
       if (closed) throw new Error('the store is closed');
-      const list = statements();
-      if (!onThread) {
-        runInline.immediate(list);
-        return;
-      }
-      writer ??= startSqliteWriter({ path: options.path, statements: writeSql, busyTimeoutMs });
-      await (await writer).run(list);
+      const list = groups();
+      if (!onThread) return runInline.immediate(list);
+      writer ??= startSqliteWriter({
+        path: options.path,
+        statements: writeSql,
+        claimIndex: claimInvoiceIndex,
+        unclaimIndex: unclaimInvoiceIndex,
+        busyTimeoutMs,
+      });
+      return (await writer).run(list);
     });
     tail = run.catch(() => undefined);
     return run.catch((cause: unknown) => {
@@ -148,10 +195,20 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
 
   return {
     name: 'sqlite',
-    commit(writes) {
-      if (writes.length === 0) return Promise.resolve();
+    async commit(writes) {
+      if (writes.length === 0) return [];
       const onThread = mode === 'thread' || (mode === 'auto' && writes.length > 1);
-      return write('commit', () => commitStatements(writes), onThread);
+      let claimed: { seq: number; entry: number }[][] = [];
+      const result = await write(
+        'commit',
+        () => {
+          const built = commitGroups(writes);
+          claimed = built.claimed;
+          return built.groups;
+        },
+        onThread,
+      );
+      return outcomesOf(result, claimed);
     },
     channel: (channelId) =>
       guarded('channel', () => {
@@ -178,38 +235,24 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
           }),
         );
       }),
-    unexpiredInvoices: (nowMs) =>
-      guarded('unexpiredInvoices', () => {
-        const invoices: PaidInvoice[] = [];
-        for (const row of selectInvoices.all(nowMs) as { entries: Uint8Array }[]) {
-          for (const entry of unpackEntries(row.entries)) {
-            if (entry.expiresAtMs <= nowMs) continue;
-            invoices.push({
-              payee: entry.payee as PayeeId,
-              invoiceId: entry.invoiceId as InvoiceId,
-              expiresAtMs: entry.expiresAtMs,
-            });
-          }
-        }
-        return invoices;
-      }),
-    putMerchant: (merchant) =>
-      write(
+    async sweepInvoices(expiredBeforeMs, limit) {
+      const statement = { statement: sweepInvoicesIndex, values: [expiredBeforeMs, limit] };
+      return (await write('sweepInvoices', () => [{ claims: [], statements: [statement] }], false)).changes;
+    },
+    async putMerchant(merchant) {
+      const values = [
+        merchant.payeeId,
+        merchant.publicKey,
+        JSON.stringify(merchant.assets),
+        merchant.name,
+        merchant.registeredAtMs,
+      ];
+      await write(
         'putMerchant',
-        () => [
-          {
-            statement: upsertMerchantIndex,
-            values: [
-              merchant.payeeId,
-              merchant.publicKey,
-              JSON.stringify(merchant.assets),
-              merchant.name,
-              merchant.registeredAtMs,
-            ],
-          },
-        ],
+        () => [{ claims: [], statements: [{ statement: upsertMerchantIndex, values }] }],
         false,
-      ),
+      );
+    },
     merchants: () => guarded('merchants', () => (selectMerchants.all() as MerchantRow[]).map(merchantFromRow)),
     async close() {
       await tail;

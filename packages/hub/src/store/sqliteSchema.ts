@@ -1,13 +1,14 @@
 /**
- * The SQLite channel store's tables, and the migration from the first layout (one row
- * per entry) to the current one (a voucher's entries in one blob, ADR 0206).
+ * The SQLite channel store's tables, and the migrations: from the first layout (one row
+ * per entry) to a voucher's entries in one blob (version 2, ADR 0206), then the unique
+ * invoice index (version 3, ADR 0210).
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
-import { packEntries } from './entryBlob.js';
+import { packEntries, unpackEntries } from './entryBlob.js';
 
 /** `PRAGMA user_version` of the current layout. */
-export const schemaVersion = 2;
+export const schemaVersion = 3;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS channels (
@@ -36,6 +37,11 @@ CREATE TABLE IF NOT EXISTS vouchers (
   PRIMARY KEY (channel_id, seq)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS vouchers_expiry ON vouchers (expires_at_ms_max);
+CREATE TABLE IF NOT EXISTS invoices (
+  key BLOB PRIMARY KEY CHECK (length(key) = 48),
+  expires_at_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS invoices_expiry ON invoices (expires_at_ms);
 CREATE TABLE IF NOT EXISTS merchants (
   payee_id BLOB PRIMARY KEY CHECK (length(payee_id) = 32),
   public_key BLOB NOT NULL CHECK (length(public_key) = 33),
@@ -52,15 +58,27 @@ interface LegacyEntryRow {
   expires_at_ms: bigint;
 }
 
+/** An invoice's key in the unique index: payee (32 bytes) || invoice id (16 bytes). */
+export function invoiceKey(payee: Uint8Array, invoiceId: Uint8Array): Uint8Array {
+  const key = new Uint8Array(48);
+  key.set(payee, 0);
+  key.set(invoiceId, 32);
+  return key;
+}
+
 /**
- * Creates the tables, or brings a store of the first layout up to date in one
- * transaction: the entries of each voucher are packed into its row, then the per-entry
- * table is dropped. Idempotent; run before any other connection writes.
+ * Creates the tables, or brings an older store up to date in one transaction: the first
+ * layout's entries are packed into their vouchers' rows (then the per-entry table is
+ * dropped), and a store without the invoice index gets it, filled with the invoices of
+ * its vouchers that have not expired at `nowMs` (a one-time cost of the upgrade, never of
+ * a start). Idempotent; run before any other connection writes.
  */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, nowMs: number): void {
   const hasTable = (name: string) =>
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   db.transaction(() => {
+    const hadVouchers = hasTable('vouchers');
+    const hadInvoices = hasTable('invoices');
     const legacy = hasTable('entries');
     if (legacy) {
       const columns = (db.prepare('PRAGMA table_info(vouchers)').all() as { name: string }[]).map((c) => c.name);
@@ -95,6 +113,32 @@ export function migrate(db: Database.Database): void {
       }
       db.exec('DROP TABLE entries');
     }
+    if (hadVouchers && !hadInvoices) fillInvoices(db, nowMs);
     db.pragma(`user_version = ${schemaVersion}`);
   }).immediate();
+}
+
+/** Puts every unexpired invoice of the stored vouchers into the invoice index (upgrade to version 3), a page at a time. */
+function fillInvoices(db: Database.Database, nowMs: number): void {
+  const insert = db.prepare('INSERT INTO invoices (key, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING');
+  const page = db.prepare(
+    `SELECT channel_id, seq, entries FROM vouchers WHERE expires_at_ms_max > ? AND (channel_id, seq) > (?, ?)
+     ORDER BY channel_id, seq LIMIT 1000`,
+  );
+  let after: { channel_id: Uint8Array; seq: bigint } = { channel_id: new Uint8Array(0), seq: 0n };
+  for (;;) {
+    const rows = page.all(nowMs, after.channel_id, after.seq) as {
+      channel_id: Uint8Array;
+      seq: bigint;
+      entries: Uint8Array;
+    }[];
+    for (const row of rows) {
+      for (const entry of unpackEntries(row.entries)) {
+        if (entry.expiresAtMs > nowMs) insert.run(invoiceKey(entry.payee, entry.invoiceId), entry.expiresAtMs);
+      }
+    }
+    const last = rows[rows.length - 1];
+    if (last === undefined || rows.length < 1000) return;
+    after = last;
+  }
 }

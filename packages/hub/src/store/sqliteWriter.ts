@@ -11,12 +11,12 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { packSqlBatch, type SqlStatement, unpackSqlBatchSource } from './sqlBatch.js';
+import { packSqlBatch, type SqlBatchResult, type SqlGroup, sqlBatchSource } from './sqlBatch.js';
 
 const writerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-${unpackSqlBatchSource}
+${sqlBatchSource}
 let db;
 try {
   db = new Database(workerData.path);
@@ -25,9 +25,9 @@ try {
   db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
   db.defaultSafeIntegers(true);
   const statements = workerData.statements.map((sql) => db.prepare(sql));
-  const runAll = db.transaction((batch) => {
-    for (const [index, values] of batch) statements[index].run(...values);
-  });
+  const runAll = db.transaction((groups) =>
+    runSqlGroups(statements, workerData.claimIndex, workerData.unclaimIndex, groups),
+  );
   parentPort.on('message', (message) => {
     if (message.type === 'close') {
       db.close();
@@ -35,8 +35,8 @@ try {
       return;
     }
     try {
-      runAll.immediate(unpackSqlBatch(message.buffer));
-      parentPort.postMessage({ type: 'done', id: message.id });
+      const result = runAll.immediate(unpackSqlBatch(message.buffer));
+      parentPort.postMessage({ type: 'done', id: message.id, result });
     } catch (error) {
       parentPort.postMessage({ type: 'failed', id: message.id, message: String(error && error.message), code: error && error.code });
     }
@@ -49,8 +49,8 @@ try {
 
 /** Runs transactions on a database file in a worker thread. */
 export interface SqliteWriter {
-  /** Runs `statements` as one `BEGIN IMMEDIATE` transaction; resolves once committed (durable). */
-  run(statements: readonly SqlStatement[]): Promise<void>;
+  /** Runs `groups` as one `BEGIN IMMEDIATE` transaction; resolves once committed (durable). */
+  run(groups: readonly SqlGroup[]): Promise<SqlBatchResult>;
   /** Closes the thread's connection and ends the thread. */
   close(): Promise<void>;
 }
@@ -61,12 +61,16 @@ export interface SqliteWriterOptions {
   readonly path: string;
   /** The SQL of each statement, by index. */
   readonly statements: readonly string[];
+  /** Index of the statement that claims an invoice (inserts nothing when it is taken). */
+  readonly claimIndex: number;
+  /** Index of the statement that gives a claim back (takes the claim's first value). */
+  readonly unclaimIndex: number;
   /** How long a write waits for the file's write lock, in ms. */
   readonly busyTimeoutMs: number;
 }
 
 interface Waiting {
-  readonly resolve: () => void;
+  readonly resolve: (result: SqlBatchResult) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -76,8 +80,14 @@ interface Waiting {
  *
  * @example
  * ```ts
- * const writer = await startSqliteWriter({ path: 'x.sqlite', statements: ['INSERT INTO t VALUES (?)'], busyTimeoutMs: 5_000 });
- * await writer.run([{ statement: 0, values: [1] }]);
+ * const writer = await startSqliteWriter({
+ *   path: 'x.sqlite',
+ *   statements: ['INSERT INTO t VALUES (?)', 'INSERT INTO claims VALUES (?) ON CONFLICT DO NOTHING', 'DELETE FROM claims WHERE k = ?'],
+ *   claimIndex: 1,
+ *   unclaimIndex: 2,
+ *   busyTimeoutMs: 5_000,
+ * });
+ * const { refused } = await writer.run([{ claims: [['k1']], statements: [{ statement: 0, values: [1] }] }]);
  * ```
  */
 export async function startSqliteWriter(options: SqliteWriterOptions): Promise<SqliteWriter> {
@@ -100,33 +110,40 @@ export async function startSqliteWriter(options: SqliteWriterOptions): Promise<S
           driver,
           path: options.path,
           statements: options.statements,
+          claimIndex: options.claimIndex,
+          unclaimIndex: options.unclaimIndex,
           busyTimeoutMs: options.busyTimeoutMs,
         },
       });
       let ready = false;
-      worker.on('message', (message: { type: string; id?: number; message?: string; code?: string }) => {
-        if (message.type === 'ready') {
-          ready = true;
-          worker.unref(); // idle: a forgotten store does not hold the process open
-          resolve(worker);
-          return;
-        }
-        if (message.type === 'closed') {
-          void worker.terminate();
-          return;
-        }
-        if (message.type === 'failed' && !ready) {
-          reject(new Error(message.message));
-          return;
-        }
-        const w = waiting.get(message.id ?? -1);
-        if (w === undefined) return;
-        waiting.delete(message.id as number);
-        if (waiting.size === 0) worker.unref();
-        if (message.type === 'done') w.resolve();
-        else
-          w.reject(Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }));
-      });
+      worker.on(
+        'message',
+        (message: { type: string; id?: number; message?: string; code?: string; result?: SqlBatchResult }) => {
+          if (message.type === 'ready') {
+            ready = true;
+            worker.unref(); // idle: a forgotten store does not hold the process open
+            resolve(worker);
+            return;
+          }
+          if (message.type === 'closed') {
+            void worker.terminate();
+            return;
+          }
+          if (message.type === 'failed' && !ready) {
+            reject(new Error(message.message));
+            return;
+          }
+          const w = waiting.get(message.id ?? -1);
+          if (w === undefined) return;
+          waiting.delete(message.id as number);
+          if (waiting.size === 0) worker.unref();
+          if (message.type === 'done') w.resolve(message.result as SqlBatchResult);
+          else
+            w.reject(
+              Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }),
+            );
+        },
+      );
       const lost = (error: Error) => {
         thread = undefined;
         if (!ready) reject(error);
@@ -143,13 +160,13 @@ export async function startSqliteWriter(options: SqliteWriterOptions): Promise<S
   await thread;
 
   return {
-    async run(statements) {
+    async run(groups) {
       if (closed) throw new Error('the SQLite writer is closed');
-      const buffer = packSqlBatch(statements);
+      const buffer = packSqlBatch(groups);
       thread ??= spawn();
       const worker = await thread;
       const id = nextId++;
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<SqlBatchResult>((resolve, reject) => {
         if (waiting.size === 0) worker.ref(); // a commit in flight keeps the process alive
         waiting.set(id, { resolve, reject });
         worker.postMessage({ type: 'commit', id, buffer }, [buffer]);
