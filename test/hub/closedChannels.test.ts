@@ -107,6 +107,7 @@ describe('closed channels in memory', () => {
     );
     const frame: PayFrame = {
       type: 'pay',
+      id: prepared.voucher.seq,
       ...signVoucher(client.domain, prepared.voucher, client.signer),
       entries: [...prepared.entries],
     };

@@ -19,7 +19,12 @@ export type PayFrame = ClientMessageOf<'pay'>;
 /** Signs the next voucher of `channel`, covering `requests`, as one pay frame. */
 export function frameFor(domain: Domain, channel: ClientChannel, requests: PaymentRequest[], signer: Signer): PayFrame {
   const prepared = preparePayment(domain, channel, requests, Date.now());
-  return { type: 'pay', ...signVoucher(domain, prepared.voucher, signer), entries: [...prepared.entries] };
+  return {
+    type: 'pay',
+    id: prepared.voucher.seq,
+    ...signVoucher(domain, prepared.voucher, signer),
+    entries: [...prepared.entries],
+  };
 }
 
 /** The client's channel after `frame` was accepted. */

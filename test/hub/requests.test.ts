@@ -170,6 +170,7 @@ describe('channel requests', () => {
       );
       client.send({
         type: 'pay',
+        id: 100 + i,
         ...signVoucher(client.domain, prepared.voucher, client.signer),
         entries: [...prepared.entries],
       });

@@ -126,6 +126,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     balanceLowAt,
     authenticated: () => session.authenticated,
     ready: () => session.ready,
+    nextId: () => session.nextId(),
     sendFrame: (message) => session.send(message),
     drop: (reason) => session.drop(reason),
     resyncWith: (hubState, resend, orphans, failRest) => resume.resyncWith(hubState, resend, orphans, failRest),

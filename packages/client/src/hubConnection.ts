@@ -46,7 +46,7 @@ export interface HubConnectionHandlers {
   ready(reconnected: boolean, attempts: number): void;
   /** A `receipts` message. */
   receipts(message: HubMessageOf<'receipts'>): void;
-  /** A `reject` without a request id (a pay frame's, or a session-level one). */
+  /** A `reject` that answers no pending request (a pay frame's, or a session-level one). */
   payReject(message: HubMessageOf<'reject'>): Promise<void>;
   /** The connection is gone; `hadSession` when it had been authenticated. */
   disconnected(code: number, reason: string, hadSession: boolean): void;
@@ -78,6 +78,8 @@ export interface HubConnection {
   readonly authenticated: boolean;
   /** Sends a frame on the current connection (dropped when there is none). */
   send(message: ClientMessage): void;
+  /** A fresh id for a `pay` frame, never one a pending request uses (one counter for both). */
+  nextId(): number;
   /** Sends a request and resolves with its answer, rejects with a RejectError; resent after reconnects. */
   request<T extends HubMessage>(body: RequestBody): Promise<T>;
   /** Resolves once ready; rejects when stopped or failed. */
@@ -105,7 +107,7 @@ export function createHubConnection(options: HubConnectionOptions): HubConnectio
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let domain: Domain | undefined;
   const requests = new Map<number, PendingRequest>();
-  let nextRequestId = 1;
+  let lastId = 0;
   let readyWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   function connect(): void {
@@ -255,18 +257,22 @@ export function createHubConnection(options: HubConnectionOptions): HubConnectio
     handlers.ready(reconnected, tries);
   }
 
+  function nextId(): number {
+    lastId = lastId >= 0xffff_fff0 ? 1 : lastId + 1;
+    return lastId;
+  }
+
   async function onReject(message: HubMessageOf<'reject'>): Promise<void> {
-    if (message.id === undefined) {
-      if (message.code === 'AUTH_FAILED') {
+    const id = message.id;
+    const request = id === undefined ? undefined : requests.get(id);
+    if (id === undefined || request === undefined) {
+      if (message.code === 'AUTH_FAILED' && id === undefined) {
         fail(new WalletError('HUB_MISMATCH', `the hub refused the authentication: ${message.message}`));
         return;
       }
       await handlers.payReject(message);
       return;
     }
-    const id = message.id;
-    const request = requests.get(id);
-    if (request === undefined) return;
     if (rejectCodes[message.code].retry) {
       // Retryable (rate limited, overloaded, shutting down): resend after a pause.
       setTimeout(() => {
@@ -288,9 +294,9 @@ export function createHubConnection(options: HubConnectionOptions): HubConnectio
       return phase === 'ready' || phase === 'resuming';
     },
     send,
+    nextId,
     request<T extends HubMessage>(body: RequestBody): Promise<T> {
-      const id = nextRequestId;
-      nextRequestId = nextRequestId >= 0xffff_fff0 ? 1 : nextRequestId + 1;
+      const id = nextId();
       const message = { ...body, id } as RequestMessage;
       return new Promise<HubMessage>((resolve, reject) => {
         if (stoppedWith !== undefined) {

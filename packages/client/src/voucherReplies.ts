@@ -54,8 +54,11 @@ export interface VoucherRepliesDeps {
   readonly authenticated: () => boolean;
   /** True once resumed (retries may go out). */
   readonly ready: () => boolean;
+  /** A fresh id for a pay frame (shared with requests: a reject names one or the other). */
+  readonly nextId: () => number;
   readonly sendFrame: (message: {
     type: 'pay';
+    id: number;
     channelId: ChannelId;
     seq: number;
     cumulative: bigint;
@@ -96,7 +99,10 @@ export interface VoucherReplies {
 /** Creates the replies. Internal to createWallet. */
 export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
   const { state, writes, events, queue } = deps;
-  const sent = new Map<number, LiveVoucher[]>();
+  /** Vouchers sent on this connection and not answered yet, by seq, in send order, with their frame ids. */
+  const sent = new Map<number, { id: number; voucher: LiveVoucher }[]>();
+  /** The seq of each unanswered frame id: a reject of a frame the hub could not read names only its id. */
+  const sentSeqById = new Map<number, number>();
   let resendTimer: ReturnType<typeof setTimeout> | undefined;
   let balanceLowFired = false;
   // The hex of the last payee seen: most entries pay the same few merchants.
@@ -113,8 +119,10 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
 
   function send(v: LiveVoucher): void {
     if (!deps.authenticated()) return;
+    const id = deps.nextId();
     deps.sendFrame({
       type: 'pay',
+      id,
       channelId: (state.channel as ClientChannel).channelId,
       seq: v.seq,
       cumulative: v.cumulative,
@@ -123,16 +131,23 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
       entries: v.entries as LiveVoucher['entries'][number][],
     });
     const list = sent.get(v.seq);
-    if (list === undefined) sent.set(v.seq, [v]);
-    else list.push(v);
+    if (list === undefined) sent.set(v.seq, [{ id, voucher: v }]);
+    else list.push({ id, voucher: v });
+    sentSeqById.set(id, v.seq);
   }
 
-  /** The voucher a reply for `seq` answers: replies come in the order frames were sent. */
-  function takeSent(seq: number): LiveVoucher | undefined {
+  /**
+   * The voucher a reply for `seq` answers: the frame with `id` when the reply names one,
+   * else the first sent (replies come in the order frames were sent).
+   */
+  function takeSent(seq: number, id?: number): LiveVoucher | undefined {
     const list = sent.get(seq);
-    const v = list?.shift();
-    if (list !== undefined && list.length === 0) sent.delete(seq);
-    return v;
+    if (list === undefined) return undefined;
+    const named = id === undefined ? -1 : list.findIndex((s) => s.id === id);
+    const [taken] = list.splice(named === -1 ? 0 : named, 1);
+    if (list.length === 0) sent.delete(seq);
+    if (taken !== undefined) sentSeqById.delete(taken.id);
+    return taken?.voucher;
   }
 
   function receiptOf(
@@ -208,8 +223,9 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
   }
 
   async function onPayReject(message: HubMessageOf<'reject'>): Promise<void> {
-    if (message.seq === undefined || message.channelId === undefined) return;
-    const v = takeSent(message.seq);
+    const seq = message.seq ?? (message.id === undefined ? undefined : sentSeqById.get(message.id));
+    if (seq === undefined) return;
+    const v = takeSent(seq, message.id);
     if (v === undefined || v.dead || !state.pending.includes(v)) return;
     if (rejectCodes[message.code].retry) {
       v.needsResend = true;
@@ -316,7 +332,10 @@ export function createVoucherReplies(deps: VoucherRepliesDeps): VoucherReplies {
 
   return {
     send,
-    clearSent: () => sent.clear(),
+    clearSent: () => {
+      sent.clear();
+      sentSeqById.clear();
+    },
     onReceipts,
     onPayReject,
     receiptOf,

@@ -22,7 +22,6 @@ import {
   type OpenPolicy,
   openChannel,
   openSigningBytes,
-  type PayFrame,
   type PaymentEntry,
   type PublicKey,
   type RejectCode,
@@ -32,7 +31,7 @@ import {
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import type { PaidInvoices } from './invoices.js';
-import { createLanes, type Lane, serialize } from './lanes.js';
+import { createLanes, type Lane, type PayMessage, serialize } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { MerchantRegistry } from './merchants.js';
 import { createPayBatches } from './payBatches.js';
@@ -78,7 +77,7 @@ export interface ChannelEngine {
   sync(clientKey: PublicKey, message: ClientMessageOf<'sync'>): Promise<HubMessage>;
   log(clientKey: PublicKey, message: ClientMessageOf<'log'>): Promise<HubMessage>;
   /** Queues a pay frame; replies (receipts or reject) come through `reply` once durable. */
-  pay(clientKey: PublicKey, frame: PayFrame, reply: Reply): void;
+  pay(clientKey: PublicKey, frame: PayMessage, reply: Reply): void;
   /**
    * The state of a channel in memory, for operators and tests: every open channel, and a
    * closed one only while it is among the `closedChannelsCachedMax` most recently used.

@@ -9,14 +9,17 @@
  * from the store when it is asked about again: it is final, so the copy is exact). A lane
  * that never got a channel (a refused open) is dropped as soon as it is idle.
  */
-import type { ChannelId, HubChannel, PayFrame } from '@trickle/protocol';
+import type { ChannelId, ClientMessageOf, HubChannel } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
 import type { Reply } from './refusal.js';
 import type { AcceptedVoucher } from './store/channelStore.js';
 
+/** A decoded `pay` frame without its type: the voucher, its entries, and the id its reject echoes. */
+export type PayMessage = Omit<ClientMessageOf<'pay'>, 'type'>;
+
 /** A pay frame waiting for its batch, and where its answer goes. */
 export interface QueuedFrame {
-  readonly frame: PayFrame;
+  readonly frame: PayMessage;
   readonly reply: Reply;
 }
 

@@ -21,7 +21,6 @@ import {
   type HubChannel,
   type HubMessage,
   type Mac,
-  type PayFrame,
   receiptMacsFor,
   settleVouchers,
   type Verifier,
@@ -31,7 +30,7 @@ import {
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import { invoiceKeyOf, type PaidInvoices } from './invoices.js';
-import { type Lane, type QueuedFrame, serialize } from './lanes.js';
+import { type Lane, type PayMessage, type QueuedFrame, serialize } from './lanes.js';
 import type { MerchantRegistry } from './merchants.js';
 import type { Clock } from './ports.js';
 import { Refusal, type Reply } from './refusal.js';
@@ -51,13 +50,13 @@ export interface PayBatchesDeps {
   readonly verifier: Verifier;
   readonly channelQueueFramesMax: number;
   readonly batchEntriesMax: number;
-  readonly payReject: (frame: PayFrame, error: unknown, state?: ChannelState) => HubMessage;
+  readonly payReject: (frame: PayMessage, error: unknown, state?: ChannelState) => HubMessage;
 }
 
 /** The pay pipeline of the engine. */
 export interface PayBatches {
   /** Queues a frame on its lane; its answer goes to `reply` once decided (receipts once durable). */
-  enqueue(lane: Lane, frame: PayFrame, reply: Reply): void;
+  enqueue(lane: Lane, frame: PayMessage, reply: Reply): void;
   /** After a failed commit, reads the lane's channel back from the store (call inside serialize). */
   readBack(lane: Lane): Promise<void>;
 }
@@ -76,7 +75,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
   const { domain, clock } = deps;
   const payeeKey: VoucherContext['payeeKey'] = (payee) => deps.merchants.keyOf(payee);
 
-  function enqueue(lane: Lane, frame: PayFrame, reply: Reply): void {
+  function enqueue(lane: Lane, frame: PayMessage, reply: Reply): void {
     if (lane.queue.length >= deps.channelQueueFramesMax) {
       reply(deps.payReject(frame, new Refusal('OVERLOADED', 'too many vouchers queued for this channel')));
       return;
@@ -148,7 +147,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
   async function decideBatch(
     lane: Lane,
     items: readonly QueuedFrame[],
-    frames: readonly PayFrame[],
+    frames: readonly PayMessage[],
     earlier: ReadonlyMap<number, AcceptedVoucher>,
     taken: Set<string>,
   ): Promise<'done' | 'retry'> {
@@ -170,7 +169,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     for (let index = 0; index < outcomes.length; index++) {
       const outcome = outcomes[index] as VoucherOutcome;
       if (outcome.kind !== 'accepted') continue;
-      const frame = frames[index] as PayFrame;
+      const frame = frames[index] as PayMessage;
       // A pay entry carries every field a stored entry has (payee, invoice, amount, expiry).
       accepted.push({
         seq: outcome.seq,
@@ -224,7 +223,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     lane: Lane,
     outcomes: readonly VoucherOutcome[],
     outcome: VoucherOutcome,
-    frame: PayFrame,
+    frame: PayMessage,
     earlier: ReadonlyMap<number, AcceptedVoucher>,
     state: () => ChannelState,
     voucherContext: VoucherContext,
@@ -232,6 +231,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     if (outcome.kind === 'rejected') {
       return {
         type: 'reject',
+        id: frame.id,
         channelId: frame.channelId,
         seq: frame.seq,
         code: outcome.code,
@@ -256,6 +256,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     if (stored === undefined || stored.entries.length === 0) {
       return {
         type: 'reject',
+        id: frame.id,
         channelId: frame.channelId,
         seq: frame.seq,
         code: 'INTERNAL',
@@ -284,7 +285,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
   /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */
   async function earlierVouchers(
     channel: HubChannel,
-    frames: readonly PayFrame[],
+    frames: readonly PayMessage[],
   ): Promise<ReadonlyMap<number, AcceptedVoucher>> {
     let from = Number.POSITIVE_INFINITY;
     let to = 0;

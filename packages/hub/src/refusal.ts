@@ -2,7 +2,8 @@
  * Refusals and the rejects that carry them: what the engine answers when it will not do
  * what a message asks, and INTERNAL (retryable, nothing changed) for everything else.
  */
-import type { ChannelId, ChannelState, HubMessage, PayFrame, RejectCode } from '@trickle/protocol';
+import type { ChannelId, ChannelState, HubMessage, RejectCode } from '@trickle/protocol';
+import type { PayMessage } from './lanes.js';
 
 /** Where the engine sends what it has to say about a message. */
 export type Reply = (message: HubMessage) => void;
@@ -31,7 +32,7 @@ export function createRejects(onError: (error: unknown, context: string) => void
         ...(error.state === undefined ? {} : { state: error.state }),
       };
     }
-    onError(error, id === undefined ? 'pay' : 'request');
+    onError(error, channelId === undefined ? 'request' : 'pay');
     return {
       type: 'reject',
       ...(id === undefined ? {} : { id }),
@@ -40,8 +41,8 @@ export function createRejects(onError: (error: unknown, context: string) => void
     };
   }
 
-  function payReject(frame: PayFrame, error: unknown, state?: ChannelState): HubMessage {
-    const base = asReject(undefined, error, frame.channelId);
+  function payReject(frame: PayMessage, error: unknown, state?: ChannelState): HubMessage {
+    const base = asReject(frame.id, error, frame.channelId);
     return {
       ...base,
       channelId: frame.channelId,

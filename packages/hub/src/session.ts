@@ -141,6 +141,8 @@ export function startSession(ws: WebSocket, deps: SessionDeps): Session {
       reject(frameError.code, frameError.message.slice(0, 512), frameError.requestId);
       badFrames++;
       if (frameError.code === 'FRAME_TOO_LARGE') close(closeCodes.messageTooBig, 'FRAME_TOO_LARGE');
+      // Before auth, anything but a valid auth is answered and closed (protocol.md, section 8).
+      else if (clientKey === undefined) close(closeCodes.policyViolation, frameError.code);
       else if (badFrames >= limits.badFramesMax) close(closeCodes.policyViolation, 'too many malformed frames');
       return;
     }
@@ -191,7 +193,7 @@ export function startSession(ws: WebSocket, deps: SessionDeps): Session {
 
   function rejectMessage(message: ClientMessage, code: RejectCode, text: string): void {
     if (message.type === 'pay') {
-      send({ type: 'reject', channelId: message.channelId, seq: message.seq, code, message: text });
+      send({ type: 'reject', id: message.id, channelId: message.channelId, seq: message.seq, code, message: text });
     } else {
       reject(code, text, 'id' in message ? message.id : undefined);
     }

@@ -305,6 +305,7 @@ export async function presignedLoad(
       lane.frames.push(
         encodeClientMessage({
           type: 'pay',
+          id: seq,
           ...body,
           signature: tinySign(lane.key, voucherSigningBytes(domain, body)),
           entries: [

@@ -21,6 +21,8 @@ export interface RawClient {
   readonly challenge: HubMessageOf<'challenge'>;
   /** Messages received and not yet taken. */
   readonly inbox: HubMessage[];
+  /** Every frame received, as its bytes, in order (each has passed the strict decoder). */
+  readonly frames: Uint8Array[];
   send(message: ClientMessage): void;
   sendBytes(bytes: Uint8Array | string): void;
   /** The next message (waits for it). */
@@ -41,13 +43,16 @@ export async function rawClient(
 ): Promise<RawClient> {
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20, autoPong: options.autoPong ?? true });
   const inbox: HubMessage[] = [];
+  const frames: Uint8Array[] = [];
   const waiters: ((m: HubMessage) => void)[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
   ws.on('error', () => {});
   ws.on('message', (data: Buffer) => {
-    const message = decodeHubMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const frame = new Uint8Array(data);
+    frames.push(frame);
+    const message = decodeHubMessage(frame);
     const waiter = waiters.shift();
     if (waiter) waiter(message);
     else inbox.push(message);
@@ -67,6 +72,7 @@ export async function rawClient(
     domain,
     challenge,
     inbox,
+    frames,
     send: (message) => ws.send(encodeClientMessage(message)),
     sendBytes: (bytes) => ws.send(bytes),
     next,

@@ -5,7 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Packr } from 'msgpackr';
 import {
   type Asset,
   asInvoiceId,
@@ -42,8 +41,11 @@ import {
   signWithEntropy,
   topUpSigningBytes,
   voucherSigningBytes,
+  type WireValue,
+  writeCanonical,
 } from '../src/index.js';
 import { testKey } from '../test/helpers.js';
+import { canonical, cat, rawMap, token, withPairs, withValue } from '../test/rawMsgpack.js';
 import { hex, toJson } from '../test/vectorJson.js';
 
 const out = join(import.meta.dirname, '..', 'test', 'vectors');
@@ -266,6 +268,7 @@ const clientMessages: ClientMessage[] = [
   { type: 'topUp', id: 2, channelId, deposit: 2_000_000n, signature: sig },
   {
     type: 'pay',
+    id: 6,
     channelId,
     seq: 3,
     cumulative: 501n,
@@ -298,9 +301,12 @@ const hubMessages: HubMessage[] = [
     vouchers: [{ seq: 3, cumulative: 501n, logHead: steps[1]!.head, entries: [entries[1]!], macs: [receipt.mac] }],
     more: false,
   },
-  { type: 'reject', channelId, seq: 5, code: 'SEQ_GAP', message: 'expected seq 4, got 5', state },
+  // A reject of a pay frame: its id, channel and seq, and the hub's state.
+  { type: 'reject', id: 8, channelId, seq: 5, code: 'SEQ_GAP', message: 'expected seq 4, got 5', state },
+  // A reject of one entry of a voucher: its index too.
   {
     type: 'reject',
+    id: 7,
     channelId,
     seq: 4,
     code: 'INVOICE_EXPIRED',
@@ -308,38 +314,138 @@ const hubMessages: HubMessage[] = [
     state,
     entry: 2,
   },
+  // A reject of a request about a channel: its id and the hub's state.
+  { type: 'reject', id: 2, code: 'TOPUP_NOT_INCREASING', message: 'the deposit is already 2000000', state },
+  // A reject of a frame the hub could not decode, whose id it could still read (section 7.3).
+  { type: 'reject', id: 6, code: 'MALFORMED_FRAME', message: 'client@260: a float: numbers are unsigned integers' },
+  // A reject of a message without an id.
+  { type: 'reject', code: 'AUTH_FAILED', message: 'the challenge signature does not verify under this key' },
 ];
-const raw = new Packr({ useRecords: false, variableMapSize: true });
+const clientFrames = clientMessages.map((m) => ({ message: m, frame: encodeClientMessage(m) }));
+const hubFrames = hubMessages.map((m) => ({ message: m, frame: encodeHubMessage(m) }));
+const frameOf = (type: string) =>
+  ([...clientFrames, ...hubFrames].find((f) => f.message.type === type) as { frame: Uint8Array }).frame;
+const [payFrame, syncFrame, openFrame, topUpFrame, welcomeFrame, stateFrame] = [
+  'pay',
+  'sync',
+  'open',
+  'topUp',
+  'welcome',
+  'state',
+].map(frameOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+const rejectFrame = hubFrames[5]!.frame;
+/** The canonical pairs of a map with `key` given a second time, right before its first pair. */
+const twice =
+  (key: string, value: Uint8Array) =>
+  (pairs: [Uint8Array, Uint8Array][]): [Uint8Array, Uint8Array][] => {
+    const at = pairs.findIndex(([k]) => hex(k) === hex(canonical(key)));
+    return [...pairs.slice(0, at), [canonical(key), value], ...pairs.slice(at)];
+  };
+/** A frame a decoder of `side` refuses; for a client frame, the id the hub's reject echoes (section 7.3). */
+type Invalid = { name: string; side: 'client' | 'hub'; frame: Uint8Array; code: string; requestId?: number };
+const malformed = (side: 'client' | 'hub', name: string, frame: Uint8Array, requestId?: number): Invalid => ({
+  name,
+  side,
+  frame,
+  code: 'MALFORMED_FRAME',
+  ...(requestId === undefined ? {} : { requestId }),
+});
+const invalid: Invalid[] = [
+  // Floats, even integer-valued, and -0.0.
+  malformed('client', 'pay seq as float 64', withValue(payFrame, ['seq'], token.f64(3)), 6),
+  malformed('client', 'pay seq as float 32', withValue(payFrame, ['seq'], token.f32(3)), 6),
+  malformed('client', 'pay seq as -0.0', withValue(payFrame, ['seq'], token.f64(-0)), 6),
+  malformed('client', 'pay cum as float 64', withValue(payFrame, ['cum'], token.f64(501)), 6),
+  malformed('client', 'entry amt as float 64', withValue(payFrame, ['entries', 0, 'amt'], token.f64(500)), 6),
+  malformed('client', 'open dep as float 64', withValue(openFrame, ['dep'], token.f64(1_000_000)), 1),
+  malformed('client', 'open exp as float 64', withValue(openFrame, ['exp'], token.f64(1_900_000_000_000)), 1),
+  malformed('hub', 'welcome time as float 64', withValue(welcomeFrame, ['time'], token.f64(1_700_000_000_000))),
+  malformed('hub', 'state exp as float 64', withValue(stateFrame, ['state', 'exp'], token.f64(1_900_000_000_000))),
+  // Signed integer types and integers not in their shortest form.
+  malformed('client', 'amount as int 64', withValue(topUpFrame, ['dep'], token.i64(2_000_000)), 2),
+  malformed('client', 'a negative fixint', withValue(syncFrame, ['id'], token.negativeFixint(-1))),
+  malformed('client', '4 as uint 8 (the id is still read)', withValue(syncFrame, ['id'], token.u8(4)), 4),
+  malformed('client', '501 as uint 32', withValue(payFrame, ['cum'], token.u32(501)), 6),
+  malformed(
+    'client',
+    '2^32-1 as uint 64 (the id is still read)',
+    withValue(syncFrame, ['id'], token.u64(2 ** 32 - 1)),
+    2 ** 32 - 1,
+  ),
+  // Headers not in their shortest form.
+  malformed('client', 'the type as str 8', withValue(syncFrame, ['t'], token.str8('sync')), 4),
+  malformed('client', '32 bytes as bin 16', withValue(syncFrame, ['ch'], token.bin16(channelId)), 4),
+  // Keys twice (the first and the last value differ), out of order, not a string; nil; bad UTF-8; depth.
+  malformed('client', 'seq twice', withPairs(payFrame, [], twice('seq', canonical(9))), 6),
+  malformed('client', 'an entry key twice', withPairs(payFrame, ['entries', 0], twice('amt', canonical(1))), 6),
+  malformed('client', 'id twice: no id is read', withPairs(syncFrame, [], twice('id', canonical(5)))),
+  malformed(
+    'client',
+    'keys out of order (t first)',
+    withPairs(syncFrame, [], ([ch, id, t]) => [t!, ch!, id!]),
+    4,
+  ),
+  malformed(
+    'client',
+    'asset keys out of order',
+    withPairs(openFrame, ['asset'], ([c, s]) => [s!, c!]),
+    1,
+  ),
+  malformed('client', 'a key that is not a string', rawMap([[canonical(1), canonical(2)]])),
+  malformed('hub', 'nil for sig', withValue(stateFrame, ['state', 'sig'], token.nil())),
+  malformed('hub', 'a string that is not UTF-8', withValue(rejectFrame, ['msg'], token.strBytes([0x61, 0xff]))),
+  malformed('client', 'maps nested 9 deep', cat(...new Array(8).fill([0x81, 0xa1, 0x61]), [0x80])),
+  // Not one value of the protocol's msgpack.
+  malformed('client', 'nil', new Uint8Array([0xc0])),
+  malformed('client', 'timestamp extension', new Uint8Array([0x81, 0xa1, 0x74, 0xd6, 0xff, 0, 0, 0, 1])),
+  malformed('client', 'trailing byte', cat(syncFrame, [0])),
+  malformed('client', 'truncated', syncFrame.subarray(0, syncFrame.length - 1)),
+  // The schema.
+  malformed('client', 'unknown type', canonical({ id: 3, t: 'steal' }), 3),
+  malformed('client', 'extra key', canonical({ t: 'sync', id: 4, ch: channelId, x: 0 }), 4),
+  malformed('client', 'short channel id', canonical({ t: 'sync', id: 4, ch: channelId.subarray(0, 31) }), 4),
+  malformed(
+    'client',
+    'pay without id',
+    withPairs(payFrame, [], (pairs) => pairs.filter(([k]) => hex(k) !== 'a26964')),
+  ),
+  malformed('hub', 'state sig of 63 bytes', withValue(stateFrame, ['state', 'sig'], canonical(sig.subarray(0, 63)))),
+  malformed('client', 'a hub frame read as a client frame', welcomeFrame),
+];
+// A hub frame is read by the hub-side decoder and vice versa.
+invalid.push(malformed('hub', 'a client frame read as a hub frame', syncFrame));
 write('frames.json', {
   description:
-    'Messages in their typed form (bytes as hex, 64-bit ints as decimal) and their exact msgpack frames as this encoder writes them.',
-  client: clientMessages.map((m) => ({ message: m, frame: encodeClientMessage(m) })),
-  hub: hubMessages.map((m) => ({ message: m, frame: encodeHubMessage(m) })),
-  invalid: [
-    { name: 'nil', frame: new Uint8Array([0xc0]), code: 'MALFORMED_FRAME' },
-    { name: 'unknown type', frame: raw.pack({ t: 'steal' }), code: 'MALFORMED_FRAME' },
-    { name: 'extra key', frame: raw.pack({ t: 'sync', id: 1, ch: new Uint8Array(32), x: 0 }), code: 'MALFORMED_FRAME' },
-    {
-      name: 'short channel id',
-      frame: raw.pack({ t: 'sync', id: 1, ch: new Uint8Array(31) }),
-      code: 'MALFORMED_FRAME',
-    },
-    {
-      name: 'timestamp extension',
-      frame: new Uint8Array([0x81, 0xa1, 0x74, 0xd6, 0xff, 0, 0, 0, 1]),
-      code: 'MALFORMED_FRAME',
-    },
-    {
-      name: 'trailing byte',
-      frame: new Uint8Array([...raw.pack({ t: 'sync', id: 1, ch: new Uint8Array(32) }), 0]),
-      code: 'MALFORMED_FRAME',
-    },
-    {
-      name: 'negative amount',
-      frame: raw.pack({ t: 'topUp', id: 1, ch: new Uint8Array(32), dep: -1, sig: new Uint8Array(64) }),
-      code: 'MALFORMED_FRAME',
-    },
-  ],
+    'Messages in their typed form (bytes as hex, 64-bit ints as decimal) and their exact canonical msgpack frames (protocol.md 7.1); `invalid`: frames a decoder of `side` must refuse with `code`, echoing `requestId` in its reject when given (7.3); `encodings`: single values and their one encoding.',
+  client: clientFrames,
+  hub: hubFrames,
+  invalid,
+  encodings: [
+    0,
+    127,
+    128,
+    255,
+    256,
+    65_535,
+    65_536,
+    2 ** 32 - 1,
+    2 ** 32,
+    1_700_000_000_000,
+    2 ** 53 - 1,
+    2n ** 63n - 1n,
+    2n ** 64n - 1n,
+    true,
+    '',
+    'a'.repeat(31),
+    'a'.repeat(32),
+    'héllo ✓',
+    new Uint8Array(0),
+    new Uint8Array(255).fill(1),
+    new Uint8Array(256).fill(1),
+    [],
+    new Array(16).fill(0),
+    { time: 1, t: 'welcome', hubKey: 2, hub: 3 },
+  ].map((value) => ({ value, bytes: writeCanonical(value as WireValue) })),
 });
 
 // settlement.json

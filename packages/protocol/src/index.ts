@@ -7,6 +7,7 @@
  */
 export * from './amount.js';
 export * from './bytes.js';
+export { compareKeys, readCanonical, type WireMap, type WireValue, writeCanonical } from './canonicalMsgpack.js';
 export * from './channel/client.js';
 export * from './channel/hub.js';
 export * from './channel/status.js';
@@ -15,6 +16,7 @@ export * from './codec.js';
 export { hmacSha256, sha256 } from './crypto.js';
 export * from './domain.js';
 export * from './errors.js';
+export { FrameError } from './frameError.js';
 export * from './http402/index.js';
 export * from './ids.js';
 export * from './keys.js';
@@ -24,6 +26,5 @@ export * from './messages.js';
 export * from './paymentRequest.js';
 export * from './receipt.js';
 export * from './rejects.js';
-export { FrameError } from './schema.js';
 export * from './settlement.js';
 export * from './voucher.js';

@@ -9,6 +9,13 @@ export const protocolVersion = 1;
 /** Largest encoded frame, in bytes, either direction. Checked before decoding. */
 export const frameBytesMax = 64 * 1024;
 
+/**
+ * Deepest nesting of maps and arrays in a frame, the outer map being 1. The messages need 5
+ * (`logPage` > vouchers > voucher > entries > entry); a decoder refuses deeper frames
+ * before it recurses into them.
+ */
+export const frameDepthMax = 8;
+
 /** Most payment entries one voucher may cover. */
 export const entriesPerVoucherMax = 128;
 

@@ -55,8 +55,8 @@ const channelStateFields = {
   seq: required('seq', seq),
   cumulative: required('cum', amount()),
   logHead: required('head', logHead),
-  /** The client's signature on the latest voucher; absent while seq is 0. */
-  signature: optional('sig', signature),
+  /** The client's signature on the latest voucher (64 bytes: the hub accepted it); absent while seq is 0. */
+  signature: optional('sig', bytes<Signature>(byteSizes.signature)),
   status: required('st', oneOf(...channelStatuses)),
 };
 const channelStateCodec = record(channelStateFields);
@@ -111,6 +111,8 @@ const clientSchemas = {
     signature: required('sig', signature),
   },
   pay: {
+    /** Echoed in a reject of this frame, so a client with several vouchers in flight can tell which one it is about. */
+    id: required('id', requestId),
     channelId: required('ch', channelId),
     seq: required('seq', seq),
     cumulative: required('cum', amount()),

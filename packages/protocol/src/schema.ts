@@ -4,41 +4,11 @@
  * typed value back to its wire shape. Wire keys are short; typed names are long.
  */
 import { describe } from './bytes.js';
-import { TrickleError } from './errors.js';
+import { compareKeys } from './canonicalMsgpack.js';
+import { FrameError } from './frameError.js';
 import { amountMax, assetCodeCharsMax, assetScaleMax } from './limits.js';
 
-/**
- * A frame that could not be decoded: too large, not msgpack, or not one of the messages
- * of the protocol. `code` is the reject code to answer with; `path` locates the fault.
- *
- * @example
- * ```ts
- * import { decodeClientMessage, FrameError } from '@trickle/protocol';
- * try { decodeClientMessage(new Uint8Array([0xc1])); } catch (e) { if (e instanceof FrameError) e.code; } // 'MALFORMED_FRAME'
- * ```
- */
-export class FrameError extends TrickleError {
-  override name = 'FrameError';
-  declare readonly code: 'MALFORMED_FRAME' | 'FRAME_TOO_LARGE';
-  /** Where in the message the fault is, e.g. `pay.entries[3].amt`. */
-  readonly path: string;
-  /** What is wrong at `path`. */
-  readonly reason: string;
-  /** The request id, when the frame was readable enough to find one: lets the reject be correlated. */
-  readonly requestId: number | undefined;
-
-  constructor(
-    code: 'MALFORMED_FRAME' | 'FRAME_TOO_LARGE',
-    path: string,
-    reason: string,
-    options: { cause?: unknown; requestId?: number | undefined } = {},
-  ) {
-    super(code, `${path}: ${reason}`, { cause: options.cause });
-    this.path = path;
-    this.reason = reason;
-    this.requestId = options.requestId;
-  }
-}
+export { FrameError } from './frameError.js';
 
 /**
  * Where a value sits in a message, e.g. `pay.entries[3].amt`, for error messages; or
@@ -70,7 +40,7 @@ function identity<T>(value: T): unknown {
   return value;
 }
 
-/** An unsigned integer in min..max carried as a msgpack int (number or int64). */
+/** An unsigned integer in min..max (the reader gives a number up to 2^53-1, a bigint above). */
 export function uint(min: number, max: number): Codec<number> {
   return {
     decode(value, path) {
@@ -85,7 +55,7 @@ export function uint(min: number, max: number): Codec<number> {
   };
 }
 
-/** An amount in minor units, min..2^63-1, decoded to bigint from any msgpack int. */
+/** An amount in minor units, min..2^63-1, decoded to bigint. */
 export function amount(min = 0n): Codec<bigint> {
   return {
     decode(value, path) {
@@ -108,8 +78,7 @@ export function bytes<T extends Uint8Array = Uint8Array>(min: number, max = min)
       if (value.length < min || value.length > max) {
         fail(path, min === max ? `expected ${min} bytes, got ${value.length}` : `expected ${min}..${max} bytes`);
       }
-      // A plain Uint8Array view: no Buffer subclass leaks into protocol values.
-      return new Uint8Array(value.buffer, value.byteOffset, value.length) as T;
+      return value as T;
     },
     encode: identity,
   };
@@ -202,7 +171,9 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /**
  * A map with exactly the given keys (optional ones may be absent), no others.
  * `fixed` adds constant wire entries (the `t` discriminator) checked on decode and
- * written on encode, not part of the typed value.
+ * written on encode, not part of the typed value. Encoding writes the keys in the
+ * canonical order (sorted by their bytes, canonicalMsgpack.ts); decoding relies on the
+ * canonical reader for order and uniqueness.
  */
 export function record<S extends Record<string, AnyField>>(
   fields: S,
@@ -217,6 +188,11 @@ export function record<S extends Record<string, AnyField>>(
     codec: field.codec,
     optional: field.optional,
   }));
+  /** Every wire key in canonical order: a field (by its typed name) or a fixed value. */
+  const encodePlan = [
+    ...plan.map((field) => ({ wire: field.wire, field, fixedValue: undefined })),
+    ...fixedEntries.map(([wire, fixedValue]) => ({ wire, field: undefined, fixedValue })),
+  ].sort((a, b) => compareKeys(a.wire, b.wire));
   return {
     decode(value, path) {
       if (!isPlainObject(value)) fail(path, `expected map, got ${describe(value)}`);
@@ -239,16 +215,19 @@ export function record<S extends Record<string, AnyField>>(
     },
     encode(typed) {
       const out: Record<string, unknown> = {};
-      for (const [key, value] of fixedEntries) out[key] = value;
       const source = typed as Record<string, unknown>;
-      for (const field of plan) {
+      for (const { wire, field, fixedValue } of encodePlan) {
+        if (field === undefined) {
+          out[wire] = fixedValue;
+          continue;
+        }
         const v = source[field.name];
         if (v === undefined) {
           if (field.optional) continue;
           throw new TypeError(`encode ${field.name}: missing required field`);
         }
         // Most codecs encode as the identity: skip the (megamorphic) call for them.
-        out[field.wire] = field.codec.encode === identity ? v : field.codec.encode(v);
+        out[wire] = field.codec.encode === identity ? v : field.codec.encode(v);
       }
       return out;
     },

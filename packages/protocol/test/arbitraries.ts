@@ -76,6 +76,7 @@ export const clientMessage = fc.oneof(
   fc.record({ type: fc.constant('topUp' as const), id, channelId: bytes(32), deposit: amount, signature: bytes(64) }),
   fc.record({
     type: fc.constant('pay' as const),
+    id,
     channelId: bytes(32),
     seq,
     cumulative: amount,

@@ -284,8 +284,8 @@ export interface VoucherContext extends ChannelContext {
   acceptedAt?(seq: number): { readonly cumulative: bigint; readonly logHead: LogHead } | undefined;
 }
 
-/** A `pay` frame as decoded. */
-export type PayFrame = Omit<ClientMessageOf<'pay'>, 'type'>;
+/** The voucher and entries of a `pay` frame: what the rules read (its `id` only correlates replies). */
+export type PayFrame = Omit<ClientMessageOf<'pay'>, 'type' | 'id'>;
 
 /** What happened to one voucher. */
 export type VoucherOutcome =

@@ -1,0 +1,86 @@
+/**
+ * A `pay` frame the hub cannot decode is answered with a reject that carries only the frame's
+ * `id` (protocol.md 7.3). The wallet matches it to its voucher by that id, fails the voucher's
+ * payment with the reject's code instead of waiting forever, charges nothing, and pays on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWallet, memoryStore, type Transport, type Wallet } from '../../packages/client/src/index.js';
+import { wsTransport } from '../../packages/client/src/node.js';
+import { createHub, type Hub } from '../../packages/hub/src/index.js';
+import { decodeClientMessage, publicKeyOf, RejectError } from '../../packages/protocol/src/index.js';
+import { token, withValue } from '../../packages/protocol/test/rawMsgpack.js';
+import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+
+/** A `ws` transport that, when armed, sends the next `pay` frame with its seq as a float (unreadable). */
+function garblingTransport() {
+  const inner = wsTransport();
+  const link = {
+    armed: false,
+    transport: {
+      name: 'garbling',
+      connect(url, handlers) {
+        const connection = inner.connect(url, handlers);
+        return {
+          send(bytes) {
+            if (link.armed && decodeClientMessage(bytes).type === 'pay') {
+              link.armed = false;
+              const seq = (decodeClientMessage(bytes) as { seq: number }).seq;
+              connection.send(withValue(bytes, ['seq'], token.f64(seq)));
+              return;
+            }
+            connection.send(bytes);
+          },
+          close: (code, reason) => connection.close(code, reason),
+          get bufferedAmount() {
+            return connection.bufferedAmount;
+          },
+        };
+      },
+    } satisfies Transport,
+  };
+  return link;
+}
+
+describe('a pay frame the hub cannot read', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let hub: Hub;
+  let wallet: Wallet;
+  let merchant: ReturnType<typeof testMerchant>;
+  const link = garblingTransport();
+
+  beforeAll(async () => {
+    dir = tempDir();
+    hub = await createHub({ dataDir: dir.path, networkId });
+    const key = testKey('garbled wallet');
+    await fund(hub, publicKeyOf(key), 1_000_000n);
+    merchant = testMerchant('garbled', hub);
+    await hub.registerMerchant({ publicKey: merchant.publicKey });
+    wallet = await createWallet({
+      key,
+      hub: { url: hub.url, networkId },
+      store: memoryStore(),
+      transport: link.transport,
+    });
+    await wallet.openChannel({ deposit: 100_000n });
+  });
+  afterAll(async () => {
+    await wallet.stop();
+    await hub.close();
+    dir.remove();
+  });
+
+  it('fails that payment with the reject code (matched by the frame id), charges nothing, and pays on', async () => {
+    await wallet.pay(merchant.request(10n));
+    link.armed = true;
+    const refused = await wallet.pay(merchant.request(20n)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(RejectError);
+    expect(refused).toMatchObject({ code: 'MALFORMED_FRAME' });
+    await wallet.pay(merchant.request(30n));
+    const channelId = wallet.balance()?.channelId;
+    expect(wallet.balance()?.acknowledged).toBe(40n);
+    expect(hub.channel(channelId as never)?.cumulative).toBe(40n);
+  });
+});
