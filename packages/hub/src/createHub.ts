@@ -34,7 +34,7 @@ import type { ChannelLedger } from './ledgerPort.js';
 import { type HubLimits, invoiceSweepPageMax, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
-import { closeCodes, type Session, startSession } from './session.js';
+import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
 import type { ChannelStore } from './store/channelStore.js';
 import { sqliteChannelStore } from './store/sqliteChannelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
@@ -51,6 +51,12 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   readonly dataDir: string;
   /** The network id every signature is bound to (u32). */
   readonly networkId: number;
+  /**
+   * Listen for WebSocket connections on `host`:`port`. Default true. With false no server
+   * is started: connections arrive only through {@link Hub.accept} (simulations, or a host
+   * that runs its own HTTP server and upgrades connections itself), and `url` is `''`.
+   */
+  readonly listen?: boolean;
   /** Interface to listen on. Default `'127.0.0.1'`. */
   readonly host?: string;
   /** Port to listen on; 0 lets the OS choose (read it from `hub.port`). Default 0. */
@@ -93,7 +99,7 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
 
 /** A running hub; `L` is the type of its ledger. */
 export interface Hub<L extends ChannelLedger = TrickleLedger> {
-  /** `ws://host:port`, what wallets connect to. */
+  /** `ws://host:port`, what wallets connect to; `''` when not listening (`listen: false`). */
   readonly url: string;
   /** The port listened on. */
   readonly port: number;
@@ -125,6 +131,21 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
   readonly channelCount: number;
   /** Open connections. */
   readonly connectionCount: number;
+  /**
+   * Runs a session on a connection accepted elsewhere, under the same admission rules as
+   * the hub's own listener (shutting down, `connectionsMax`, `connectionsPerAddressMax`):
+   * returns false, and closes `socket` with 1013, when it is refused.
+   *
+   * @example
+   * ```ts
+   * import { createHub } from '@trickle/hub';
+   * import { WebSocketServer } from 'ws';
+   * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, listen: false });
+   * const wss = new WebSocketServer({ port: 8787, perMessageDeflate: false, maxPayload: 131_072 });
+   * wss.on('connection', (ws, request) => hub.accept(ws, request.socket.remoteAddress));
+   * ```
+   */
+  accept(socket: HubSocket, remoteAddress?: string): boolean;
   /** Graceful shutdown: stop accepting, drain queued work, flush the store, close connections and files. */
   close(): Promise<void>;
 }
@@ -208,50 +229,64 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const perKey = new Map<string, number>();
   let shuttingDown = false;
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: limits.wsPayloadBytesMax,
-    perMessageDeflate: false,
-    clientTracking: false,
-    skipUTF8Validation: false,
-  });
-  const server: Server = createServer((_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
-  });
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const address = request.socket.remoteAddress ?? 'unknown';
-    const refuse = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (shuttingDown) return refuse(503, 'Shutting Down');
-    if (sessions.size >= limits.connectionsMax) return refuse(503, 'Too Many Connections');
-    if ((perAddress.get(address) ?? 0) >= limits.connectionsPerAddressMax) return refuse(429, 'Too Many Requests');
-    socket.on('error', () => {});
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-      const session = startSession(ws, {
-        domain,
-        hubKey,
-        engine,
-        verifier,
-        limits,
-        clock,
-        randomBytes,
-        isShuttingDown: () => shuttingDown,
-        admitKey(key) {
-          const count = perKey.get(key) ?? 0;
-          if (count >= limits.connectionsPerKeyMax) return false;
-          perKey.set(key, count + 1);
-          return true;
-        },
-        onClosed(closed) {
-          sessions.delete(closed);
-          decrement(perAddress, address);
-          if (closed.keyId !== undefined) decrement(perKey, closed.keyId);
-        },
-      });
-      sessions.add(session);
+  /** Why a new connection from `address` is refused now, if it is: the HTTP status and text. */
+  function refusal(address: string): readonly [number, string] | undefined {
+    if (shuttingDown) return [503, 'Shutting Down'];
+    if (sessions.size >= limits.connectionsMax) return [503, 'Too Many Connections'];
+    if ((perAddress.get(address) ?? 0) >= limits.connectionsPerAddressMax) return [429, 'Too Many Requests'];
+    return undefined;
+  }
+
+  function startOn(socket: HubSocket, address: string): void {
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    const session = startSession(socket, {
+      domain,
+      hubKey,
+      engine,
+      verifier,
+      limits,
+      clock,
+      randomBytes,
+      isShuttingDown: () => shuttingDown,
+      admitKey(key) {
+        const count = perKey.get(key) ?? 0;
+        if (count >= limits.connectionsPerKeyMax) return false;
+        perKey.set(key, count + 1);
+        return true;
+      },
+      onClosed(closed) {
+        sessions.delete(closed);
+        decrement(perAddress, address);
+        if (closed.keyId !== undefined) decrement(perKey, closed.keyId);
+      },
     });
+    sessions.add(session);
+  }
+
+  const listening = options.listen ?? true;
+  const wss = listening
+    ? new WebSocketServer({
+        noServer: true,
+        maxPayload: limits.wsPayloadBytesMax,
+        perMessageDeflate: false,
+        clientTracking: false,
+        skipUTF8Validation: false,
+      })
+    : undefined;
+  const server: Server | undefined = listening
+    ? createServer((_request, response) => {
+        response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
+      })
+    : undefined;
+  server?.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const refused = refusal(address);
+    if (refused !== undefined) {
+      socket.end(`HTTP/1.1 ${refused[0]} ${refused[1]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    socket.on('error', () => {});
+    wss?.handleUpgrade(request, socket, head, (ws) => startOn(ws, address));
   });
 
   const heartbeat = setInterval(() => {
@@ -278,25 +313,28 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
 
   const host = options.host ?? '127.0.0.1';
   const requestedPort = options.port ?? 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (cause) => {
-        const code = (cause as NodeJS.ErrnoException).code;
-        const why = code === 'EADDRINUSE' ? ': the port is in use' : code === undefined ? '' : ` (${code})`;
-        reject(new HubError('LISTEN_FAILED', `cannot listen on ${host}:${requestedPort}${why}`, { cause }));
+  let port = 0;
+  if (server !== undefined) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (cause) => {
+          const code = (cause as NodeJS.ErrnoException).code;
+          const why = code === 'EADDRINUSE' ? ': the port is in use' : code === undefined ? '' : ` (${code})`;
+          reject(new HubError('LISTEN_FAILED', `cannot listen on ${host}:${requestedPort}${why}`, { cause }));
+        });
+        server.listen(requestedPort, host, () => resolve());
       });
-      server.listen(requestedPort, host, () => resolve());
-    });
-  } catch (error) {
-    // Nothing is listening: give back what was opened, so a caller may try again.
-    clearInterval(heartbeat);
-    clearInterval(sweep);
-    wss.close();
-    await releaseOwned().catch(() => undefined);
-    throw error;
+    } catch (error) {
+      // Nothing is listening: give back what was opened, so a caller may try again.
+      clearInterval(heartbeat);
+      clearInterval(sweep);
+      wss?.close();
+      await releaseOwned().catch(() => undefined);
+      throw error;
+    }
+    const address = server.address();
+    port = typeof address === 'object' && address !== null ? address.port : 0;
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;
@@ -304,7 +342,9 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     shuttingDown = true;
     clearInterval(heartbeat);
     clearInterval(sweep);
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const serverClosed = new Promise<void>((resolve) =>
+      server === undefined ? resolve() : server.close(() => resolve()),
+    );
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       engine.idle(),
@@ -314,11 +354,11 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     ]);
     clearTimeout(timer);
     for (const session of sessions) session.close(closeCodes.goingAway, 'SHUTTING_DOWN');
-    server.closeAllConnections?.();
+    server?.closeAllConnections?.();
     await serverClosed;
     await commits.flush();
     await sweeping;
-    wss.close();
+    wss?.close();
     await releaseOwned();
   }
 
@@ -330,7 +370,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   }
 
   return {
-    url: `ws://${urlHost}:${port}`,
+    url: server === undefined ? '' : `ws://${urlHost}:${port}`,
     port,
     networkId,
     hubId: domain.hubId,
@@ -344,6 +384,15 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     },
     get connectionCount() {
       return sessions.size;
+    },
+    accept(socket, remoteAddress = 'unknown') {
+      const refused = refusal(remoteAddress);
+      if (refused !== undefined) {
+        socket.close(closeCodes.tryAgainLater, refused[1]);
+        return false;
+      }
+      startOn(socket, remoteAddress);
+      return true;
     },
     close() {
       closing ??= shutdown();

@@ -13,7 +13,7 @@ export type { ChannelLedger, LedgerChannel, LedgerErrorCode, SettlementResult, S
 export * from './limits.js';
 export type { Merchant, MerchantRegistration } from './merchants.js';
 export { type Clock, systemClock, systemRandomBytes } from './ports.js';
-export { closeCodes } from './session.js';
+export { closeCodes, type HubSocket } from './session.js';
 export type {
   AcceptedVoucher,
   ChannelStore,

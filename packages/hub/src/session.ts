@@ -18,7 +18,6 @@ import {
   type RejectCode,
   type Verifier,
 } from '@trickle/protocol';
-import type { WebSocket } from 'ws';
 import type { ChannelEngine } from './channelEngine.js';
 import type { HubLimits } from './limits.js';
 import type { Clock } from './ports.js';
@@ -31,6 +30,44 @@ export const closeCodes = {
   messageTooBig: 1009,
   tryAgainLater: 1013,
 } as const;
+
+/**
+ * The part of a WebSocket a session uses: what `ws`'s `WebSocket` offers on the server
+ * side. `hub.accept` takes any object of this shape, so a session can run over another
+ * transport (an in-memory one in simulations, or a server the host already runs).
+ *
+ * @example
+ * ```ts
+ * import type { HubSocket } from '@trickle/hub';
+ * import type { WebSocket } from 'ws';
+ * declare const ws: WebSocket;
+ * const socket: HubSocket = ws; // a `ws` server-side socket is one as it is
+ * ```
+ */
+export interface HubSocket {
+  /** 1 while open (the WebSocket `OPEN` state); anything else drops sends. */
+  readonly readyState: number;
+  /** Bytes queued to send: the session pauses reading above `sendBufferedBytesHigh`. */
+  readonly bufferedAmount: number;
+  /** Sends one binary message; `callback` runs once it is written (or failed). */
+  send(data: Uint8Array, callback: (error?: Error) => void): void;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once. */
+  terminate(): void;
+  /** Sends a heartbeat ping; the peer's pong comes back as a `pong` event. */
+  ping(): void;
+  /** Stops reading messages (backpressure) until `resume`. */
+  pause(): void;
+  resume(): void;
+  on(event: 'message', listener: (data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean) => void): unknown;
+  on(event: 'pong' | 'error', listener: () => void): unknown;
+  /** Emitted exactly once, when the connection is gone. */
+  on(event: 'close', listener: () => void): unknown;
+}
+
+/** `readyState` of an open WebSocket. */
+const socketOpen = 1;
 
 /** What a session needs from the hub. */
 export interface SessionDeps {
@@ -59,7 +96,7 @@ export interface Session {
 }
 
 /** Starts a session on an accepted socket: sends the challenge and arms the auth timer. */
-export function startSession(ws: WebSocket, deps: SessionDeps): Session {
+export function startSession(ws: HubSocket, deps: SessionDeps): Session {
   const { limits, clock } = deps;
   const nonce = deps.randomBytes(32);
   let clientKey: PublicKey | undefined;
@@ -91,7 +128,7 @@ export function startSession(ws: WebSocket, deps: SessionDeps): Session {
   }
 
   function send(message: HubMessage): void {
-    if (ws.readyState !== ws.OPEN) return;
+    if (ws.readyState !== socketOpen) return;
     ws.send(encodeHubMessage(message), () => {
       if (paused && ws.bufferedAmount < limits.sendBufferedBytesHigh / 2) {
         paused = false;
@@ -122,7 +159,7 @@ export function startSession(ws: WebSocket, deps: SessionDeps): Session {
     return true;
   }
 
-  function onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  function onFrame(data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean): void {
     if (closed) return;
     const nowMs = clock.nowMs();
     lastMessageAtMs = nowMs;
