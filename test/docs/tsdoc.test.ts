@@ -22,6 +22,7 @@ const entries: [string, string][] = [
   ['hub', 'packages/hub/src/index.ts'],
   ['client', 'packages/client/src/index.ts'],
   ['client/node', 'packages/client/src/node.ts'],
+  ['testing', 'packages/testing/src/index.ts'],
 ];
 
 /** Functions and classes need an example, and so do constants that hold a function. */

@@ -1,0 +1,34 @@
+/**
+ * `@trickle/testing`: run against Trickle what the project runs against itself. A seeded
+ * simulator of wallets, hub, ledger and merchants over a network that loses, duplicates,
+ * reorders and delays frames, with crashes and restarts; the invariant checks it applies
+ * after every step; the fault-injecting network and crashable stores on their own; and
+ * hostile-input generators for hub frames and merchant headers. Node only. docs/testing.md.
+ *
+ * @packageDocumentation
+ */
+export {
+  type Crashable,
+  crashableChannelStore,
+  crashableLedger,
+  crashableWalletStore,
+  type IoFaults,
+  type IoStats,
+} from './faults/crashable.js';
+export {
+  createSimNetwork,
+  type NetworkFaults,
+  type NetworkStats,
+  type SentFrame,
+  type SimNetwork,
+  type SimTransport,
+} from './faults/simNetwork.js';
+export {
+  checkConservation,
+  createStoreWatch,
+  createVoucherWatch,
+  type Violation,
+} from './invariants/invariants.js';
+export { drawFaultPlan, type FaultPlan, type FaultPlanOverrides, healFaults } from './sim/faultPlan.js';
+export { type SeededRandom, seededRandom } from './sim/random.js';
+export { type SimulationOptions, type SimulationReport, simulate } from './sim/simulate.js';

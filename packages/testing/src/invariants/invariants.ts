@@ -1,0 +1,229 @@
+/**
+ * Invariant checks over real ports: the ledger's accounts, the hub's channel store and the
+ * frames wallets sign. Each returns the violations it finds (empty when all holds), so a
+ * simulator, a test or an operator's job can run them after every step.
+ */
+import type { ChannelStore } from '@trickle/hub';
+import type { Account } from '@trickle/ledger';
+import { type ChannelId, decodeClientMessage, type Receipt, toHex } from '@trickle/protocol';
+
+/** One broken invariant: which, and the facts. */
+export interface Violation {
+  /** A stable name: `conservation`, `voucher-conflict`, `receipt-not-durable`, ... */
+  readonly invariant: string;
+  readonly message: string;
+}
+
+/**
+ * Double entry and the bank test: every posted and pending amount has both sides, and the
+ * money held by accounts other than the external ones is what came in minus what went out.
+ * `moneyIn` and `moneyOut` are what the caller moved across the ledger's edge.
+ *
+ * @example
+ * ```ts
+ * import { checkConservation } from '@trickle/testing';
+ * declare const ledger: import('@trickle/ledger').TrickleLedger;
+ * const violations = checkConservation(await ledger.balances(), { moneyIn: 5_000_000n, moneyOut: 0n });
+ * ```
+ */
+export function checkConservation(
+  accounts: readonly Account[],
+  expected?: { readonly moneyIn: bigint; readonly moneyOut: bigint },
+): Violation[] {
+  const violations: Violation[] = [];
+  let posted = 0n;
+  let pending = 0n;
+  let held = 0n;
+  for (const account of accounts) {
+    posted += account.creditsPosted - account.debitsPosted;
+    pending += account.creditsPending - account.debitsPending;
+    if (account.kind !== 'external') held += account.creditsPosted - account.debitsPosted;
+    if (!account.allowNegative && account.creditsPosted - account.debitsPosted < 0n) {
+      violations.push({ invariant: 'conservation', message: `account ${account.id} is negative` });
+    }
+  }
+  if (posted !== 0n) violations.push({ invariant: 'conservation', message: `posted sides differ by ${posted}` });
+  if (pending !== 0n) violations.push({ invariant: 'conservation', message: `pending sides differ by ${pending}` });
+  if (expected !== undefined && held !== expected.moneyIn - expected.moneyOut) {
+    violations.push({
+      invariant: 'conservation',
+      message: `accounts hold ${held}, but ${expected.moneyIn} came in and ${expected.moneyOut} went out`,
+    });
+  }
+  return violations;
+}
+
+/** What a voucher watch remembers of one signed position. */
+interface SignedPoint {
+  readonly cumulative: bigint;
+  readonly logHead: string;
+}
+
+/**
+ * Watches the frames clients send and reports any two different states signed for the same
+ * channel and seq (a `pay` and a `close` included): an honest wallet never signs two, so a
+ * hub could never choose between them.
+ *
+ * @example
+ * ```ts
+ * import { createVoucherWatch } from '@trickle/testing';
+ * const watch = createVoucherWatch();
+ * // network.onSend = (frame) => { if (frame.from === 'client') watch.observe(frame.bytes); };
+ * watch.violations; // [] while every wallet is honest
+ * ```
+ */
+export function createVoucherWatch() {
+  const signed = new Map<string, SignedPoint>();
+  const violations: Violation[] = [];
+  let vouchers = 0;
+  return {
+    violations,
+    /** Signed vouchers seen (distinct channel and seq). */
+    get vouchers() {
+      return vouchers;
+    },
+    /** Reads one client frame; frames that do not decode are ignored (the hub refuses them). */
+    observe(bytes: Uint8Array): void {
+      let message: ReturnType<typeof decodeClientMessage>;
+      try {
+        message = decodeClientMessage(bytes);
+      } catch {
+        return;
+      }
+      if (message.type !== 'pay' && message.type !== 'close') return;
+      if (message.seq === 0) return;
+      const key = `${toHex(message.channelId)}/${message.seq}`;
+      const point = { cumulative: message.cumulative, logHead: toHex(message.logHead) };
+      const before = signed.get(key);
+      if (before === undefined) {
+        signed.set(key, point);
+        vouchers++;
+      } else if (before.cumulative !== point.cumulative || before.logHead !== point.logHead) {
+        violations.push({
+          invariant: 'voucher-conflict',
+          message: `two states signed for channel ${key}: cumulative ${before.cumulative} and ${point.cumulative}`,
+        });
+      }
+    },
+  };
+}
+
+/** The durable facts of one channel a {@link createStoreWatch} has seen last. */
+interface SeenChannel {
+  seq: number;
+  cumulative: bigint;
+  deposit: bigint;
+  closed: boolean;
+}
+
+/**
+ * Watches a hub's channel store: a channel's durable seq, cumulative and deposit never go
+ * back, a closed channel never reopens, every accepted voucher is the next seq with a
+ * higher cumulative, and every receipt a payer was given is backed by a durable voucher that
+ * holds its entry (persist, then promise).
+ *
+ * @example
+ * ```ts
+ * import { createStoreWatch } from '@trickle/testing';
+ * declare const store: import('@trickle/hub').ChannelStore, receipt: import('@trickle/protocol').Receipt;
+ * const watch = createStoreWatch(store);
+ * const violations = [...(await watch.checkReceipt(receipt)), ...(await watch.checkChannels())];
+ * ```
+ */
+export function createStoreWatch(store: ChannelStore) {
+  const seen = new Map<string, SeenChannel>();
+  const ids = new Map<string, ChannelId>();
+  return {
+    /** Remembers a channel to watch (channels named by receipts are remembered by themselves). */
+    watch(channelId: ChannelId): void {
+      ids.set(toHex(channelId), channelId);
+    },
+    /** Checks every watched channel against what was seen before. */
+    async checkChannels(): Promise<Violation[]> {
+      const violations: Violation[] = [];
+      for (const [key, channelId] of ids) {
+        const channel = await store.channel(channelId);
+        const before = seen.get(key);
+        if (channel === undefined) {
+          if (before !== undefined) violations.push({ invariant: 'durable-state', message: `channel ${key} vanished` });
+          continue;
+        }
+        const now: SeenChannel = {
+          seq: channel.seq,
+          cumulative: channel.cumulative,
+          deposit: channel.deposit,
+          closed: channel.closedAtMs !== undefined,
+        };
+        if (channel.cumulative > channel.deposit) {
+          violations.push({ invariant: 'durable-state', message: `channel ${key} holds more than its deposit` });
+        }
+        if (before !== undefined) {
+          if (now.seq < before.seq || now.cumulative < before.cumulative || now.deposit < before.deposit) {
+            violations.push({
+              invariant: 'monotonic',
+              message: `channel ${key} went back from seq ${before.seq} / ${before.cumulative} / deposit ${before.deposit} to ${now.seq} / ${now.cumulative} / ${now.deposit}`,
+            });
+          }
+          if (before.closed && !now.closed) {
+            violations.push({ invariant: 'monotonic', message: `closed channel ${key} is open again` });
+          }
+          if (now.seq > before.seq) violations.push(...(await checkVoucherChain(key, channelId, before, now.seq)));
+        } else if (now.seq > 0) {
+          violations.push(...(await checkVoucherChain(key, channelId, { seq: 0, cumulative: 0n }, now.seq)));
+        }
+        seen.set(key, now);
+      }
+      return violations;
+    },
+    /** Checks that the voucher a receipt names is durable and holds the receipt's entry. */
+    async checkReceipt(receipt: Receipt): Promise<Violation[]> {
+      ids.set(toHex(receipt.channelId), receipt.channelId);
+      const [voucher] = await store.vouchers(receipt.channelId, receipt.seq, 1);
+      const found = voucher?.entries.some(
+        (e) =>
+          toHex(e.payee) === toHex(receipt.payee) &&
+          toHex(e.invoiceId) === toHex(receipt.invoiceId) &&
+          e.amount === receipt.amount,
+      );
+      if (voucher === undefined || voucher.seq !== receipt.seq || found !== true) {
+        return [
+          {
+            invariant: 'receipt-not-durable',
+            message: `a receipt for invoice ${toHex(receipt.invoiceId)} (channel ${toHex(receipt.channelId)}, seq ${receipt.seq}) has no durable voucher entry`,
+          },
+        ];
+      }
+      return [];
+    },
+  };
+
+  async function checkVoucherChain(
+    key: string,
+    channelId: ChannelId,
+    from: { readonly seq: number; readonly cumulative: bigint },
+    toSeq: number,
+  ): Promise<Violation[]> {
+    const violations: Violation[] = [];
+    let previous = from;
+    for (let seq = from.seq + 1; seq <= toSeq; seq += 256) {
+      const page = await store.vouchers(channelId, seq, Math.min(256, toSeq - seq + 1));
+      for (const v of page) {
+        const sum = v.entries.reduce((total, e) => total + e.amount, 0n);
+        if (v.seq !== previous.seq + 1 || v.cumulative !== previous.cumulative + sum || sum <= 0n) {
+          violations.push({
+            invariant: 'voucher-chain',
+            message: `channel ${key} voucher ${v.seq} does not follow ${previous.seq} (cumulative ${previous.cumulative} + ${sum} != ${v.cumulative})`,
+          });
+        }
+        previous = v;
+      }
+    }
+    if (previous.seq !== toSeq) {
+      violations.push({
+        invariant: 'voucher-chain',
+        message: `channel ${key} is at seq ${toSeq} with vouchers only to ${previous.seq}`,
+      });
+    }
+    return violations;
+  }
+}

@@ -1,0 +1,82 @@
+/** How hard a simulation run is on the system: rates and counts, drawn per seed. */
+import type { IoFaults } from '../faults/crashable.js';
+import type { NetworkFaults } from '../faults/simNetwork.js';
+import type { SeededRandom } from './random.js';
+
+/** Every fault a run injects. */
+export interface FaultPlan {
+  readonly network: NetworkFaults;
+  readonly hubStore: IoFaults;
+  readonly walletStore: IoFaults;
+  readonly ledger: IoFaults;
+  /** Hub crashes (each followed by a restart from its store) during the faulty phase. */
+  readonly hubCrashes: number;
+  /** Wallet crashes (each followed by a restart from its store). */
+  readonly walletCrashes: number;
+  /** Connections cut by the network. */
+  readonly cuts: number;
+}
+
+/** Overrides of a plan: any part, any field. */
+export interface FaultPlanOverrides {
+  readonly network?: Partial<NetworkFaults>;
+  readonly hubStore?: Partial<IoFaults>;
+  readonly walletStore?: Partial<IoFaults>;
+  readonly ledger?: Partial<IoFaults>;
+  readonly hubCrashes?: number;
+  readonly walletCrashes?: number;
+  readonly cuts?: number;
+}
+
+/**
+ * A plan drawn from `random`: some runs calm, most with a few percent of frames lost,
+ * duplicated or reordered, some writes failing, and a few crashes and cuts.
+ *
+ * @example
+ * ```ts
+ * import { drawFaultPlan, seededRandom } from '@trickle/testing';
+ * const plan = drawFaultPlan(seededRandom(3), { hubCrashes: 0 });
+ * ```
+ */
+export function drawFaultPlan(random: SeededRandom, overrides: FaultPlanOverrides = {}): FaultPlan {
+  const rate = (max: number) => (random.chance(0.25) ? 0 : random.int(0, max * 1000) / 1000);
+  return {
+    network: {
+      dropRate: rate(0.05),
+      duplicateRate: rate(0.05),
+      reorder: random.chance(0.5),
+      latencyMsMin: 0,
+      latencyMsMax: random.pick([1, 5, 20]),
+      ...overrides.network,
+    },
+    hubStore: {
+      failRate: rate(0.03),
+      ambiguousRate: rate(0.03),
+      latencyMsMax: random.int(0, 5),
+      ...overrides.hubStore,
+    },
+    walletStore: { failRate: 0, ambiguousRate: 0, latencyMsMax: random.int(0, 5), ...overrides.walletStore },
+    ledger: { failRate: rate(0.03), ambiguousRate: rate(0.03), latencyMsMax: random.int(0, 5), ...overrides.ledger },
+    hubCrashes: overrides.hubCrashes ?? random.int(0, 2),
+    walletCrashes: overrides.walletCrashes ?? random.int(0, 2),
+    cuts: overrides.cuts ?? random.int(0, 4),
+  };
+}
+
+/**
+ * Turns every fault off (the heal phase), in place: the network and the crashable stores
+ * built on this plan's objects read them live.
+ *
+ * @example
+ * ```ts
+ * import { drawFaultPlan, healFaults, seededRandom } from '@trickle/testing';
+ * const plan = drawFaultPlan(seededRandom(3));
+ * healFaults(plan);
+ * plan.network.dropRate; // 0
+ * ```
+ */
+export function healFaults(plan: FaultPlan): void {
+  Object.assign(plan.network, { dropRate: 0, duplicateRate: 0, reorder: false });
+  for (const io of [plan.hubStore, plan.walletStore, plan.ledger])
+    Object.assign(io, { failRate: 0, ambiguousRate: 0, lieRate: 0 });
+}
