@@ -14,6 +14,7 @@ import {
   type PaymentRefusalCode,
   type PaymentRequest,
   type Receipt,
+  readTrickleOffer,
   resourceHash,
   sameAsset,
   type TricklePaymentPayload,
@@ -61,7 +62,8 @@ function refuse(reason: PaymentRefusalCode, details: string): PaymentRefusal {
 
 /**
  * Checks a paid retry without the hub and without touching the invoice store, cheapest
- * first: the header's shape; the request's network, hub and payee, then its MAC; its
+ * first: the header's shape, and the echoed offer restating its payment request field by
+ * field (else `MALFORMED_PAYMENT`); the request's network, hub and payee, then its MAC; its
  * resource; its expiry (plus the paid-retry grace); its asset and amount against the current
  * price; the receipt's fields against the request; then the receipt's MAC. MACs are compared
  * in constant time. Never throws for a client's bad input: every failure is a refusal code.
@@ -86,6 +88,18 @@ export function checkPayment(
     const unsupported =
       error instanceof Http402Error && (error.code === 'UNSUPPORTED_SCHEME' || error.code === 'UNSUPPORTED_VERSION');
     return refuse(unsupported ? 'UNSUPPORTED_SCHEME' : 'MALFORMED_PAYMENT', describeError(error));
+  }
+  if (typeof payment !== 'string') {
+    // Handed over decoded: the checks the header's decoder makes. The echoed offer must
+    // restate the payment request it carries (protocol.md, section 13).
+    if (payload.payload.paymentRequest !== payload.accepted.extra.paymentRequest) {
+      return refuse('MALFORMED_PAYMENT', 'payload.paymentRequest differs from accepted.extra.paymentRequest');
+    }
+    try {
+      readTrickleOffer(payload.accepted, 'accepted');
+    } catch (error) {
+      return refuse('MALFORMED_PAYMENT', describeError(error));
+    }
   }
   let request: PaymentRequest;
   let receipt: Receipt;

@@ -244,6 +244,26 @@ describe.each(frameworks)('%s adapter on a real server', (framework: Framework) 
     expect(refusalOf(answer)).toBe('REQUEST_INVALID');
   });
 
+  it('serves no retry whose echoed offer was altered, even with a genuine receipt for the offer its token names', async () => {
+    const cheap = offerOf(await call(url('/articles/42')));
+    const other = offerOf(await call(url('/articles/1')));
+    const receipt = f.hub.receiptFor(readTrickleOffer(cheap).request);
+    // Another offer's fields around this offer's token and its genuine receipt; then one field changed.
+    const echoes: TricklePaymentRequirements[] = [
+      { ...other, extra: { ...other.extra, paymentRequest: cheap.extra.paymentRequest } },
+      { ...cheap, amount: '999999', extra: { ...cheap.extra, price: '0.999999 USD' } },
+    ];
+    for (const accepted of echoes) {
+      const header = encodePaymentSignatureHeader(createTricklePaymentPayload({ accepted, receipt }));
+      const answer = await call(url('/articles/42'), withPayment(header));
+      expect(answer.status).toBe(402);
+      expect(refusalOf(answer)).toBe('MALFORMED_PAYMENT');
+    }
+    // The honest echo with the same receipt is served.
+    const honest = encodePaymentSignatureHeader(createTricklePaymentPayload({ accepted: cheap, receipt }));
+    expect((await call(url('/articles/42'), withPayment(honest))).status).toBe(200);
+  });
+
   it('refuses a malformed payment header with a typed reason', async () => {
     for (const junk of ['', 'junk', btoa('{}'), btoa('{"x402Version":2,"accepted":{"scheme":"exact"},"payload":{}}')]) {
       const answer = await call(url('/articles/42'), withPayment(junk));

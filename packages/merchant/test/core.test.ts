@@ -3,13 +3,16 @@ import {
   AmountError,
   asset,
   createPaymentRequest,
+  createTricklePaymentPayload,
   createTrickleRequirements,
   decodePaymentResponseHeader,
+  encodePaymentSignatureHeader,
   http402Headers,
   nobleVerifier,
   type PaymentRequired,
   publicKeyOf,
   readTrickleOffer,
+  type TricklePaymentRequirements,
 } from '@trickle/protocol';
 import { describe, expect, it } from 'vitest';
 import {
@@ -220,6 +223,59 @@ describe('payments outside the paywall (the seam for other servers, e.g. an x402
     expect(f.merchant.checkEntitlement(token, 'GET /b')).toMatchObject({ ok: false, reason: 'ENTITLEMENT_INVALID' });
     f.clock.advance(5_000);
     expect(f.merchant.checkEntitlement(token, 'GET /a')).toMatchObject({ ok: false, reason: 'ENTITLEMENT_EXPIRED' });
+  });
+});
+
+describe('a paid retry whose echoed offer was altered (protocol.md, section 13)', () => {
+  type Alter = (accepted: TricklePaymentRequirements) => TricklePaymentRequirements;
+  const extra = (accepted: TricklePaymentRequirements, changes: Partial<TricklePaymentRequirements['extra']>) => ({
+    ...accepted,
+    extra: { ...accepted.extra, ...changes },
+  });
+  // The nine fields a merchant used to ignore: each must restate the payment request.
+  it.each<[string, Alter]>([
+    ['amount', (a) => ({ ...a, amount: '1' })],
+    ['asset', (a) => ({ ...a, asset: 'EUR' })],
+    ['payTo', (a) => ({ ...a, payTo: '00'.repeat(32) })],
+    ['network', (a) => ({ ...a, network: 'trickle:8' })],
+    ['extra.hubId', (a) => extra(a, { hubId: 'ab'.repeat(32) })],
+    ['extra.resource', (a) => extra(a, { resource: 'GET /b' })],
+    ['extra.expiresAtMs', (a) => extra(a, { expiresAtMs: a.extra.expiresAtMs + 1 })],
+    ['extra.price', (a) => extra(a, { price: '0.000001 USD' })],
+    ['extra.assetScale', (a) => extra(a, { assetScale: 2 })],
+  ])('%s altered: refused MALFORMED_PAYMENT though the receipt is genuine, as a header or decoded', (field, alter) => {
+    const f = merchantFixture();
+    const offer = f.merchant.createOffer({ resource: 'GET /a', amount: 10n });
+    const receipt = f.hub.receiptFor(offer.request);
+    const expected = { resource: 'GET /a', amount: 10n };
+    const altered = createTricklePaymentPayload({ accepted: alter(offer.requirements), receipt });
+    for (const payment of [encodePaymentSignatureHeader(altered), altered]) {
+      const check = f.merchant.checkPayment(payment, expected);
+      expect(check).toMatchObject({ ok: false, reason: 'MALFORMED_PAYMENT' });
+      expect(check.ok ? '' : check.details).toContain(`field ${field}`);
+    }
+    // The same receipt with the offer echoed as it was made is good.
+    const honest = createTricklePaymentPayload({ accepted: offer.requirements, receipt });
+    expect(f.merchant.checkPayment(encodePaymentSignatureHeader(honest), expected).ok).toBe(true);
+    expect(f.merchant.checkPayment(honest, expected).ok).toBe(true);
+  });
+
+  it('refuses a decoded payload whose token differs from the echoed offer', () => {
+    const f = merchantFixture();
+    const offer = f.merchant.createOffer({ resource: 'GET /a', amount: 10n });
+    const other = f.merchant.createOffer({ resource: 'GET /a', amount: 10n });
+    const payload = createTricklePaymentPayload({
+      accepted: offer.requirements,
+      receipt: f.hub.receiptFor(other.request),
+    });
+    const swapped = {
+      ...payload,
+      payload: { ...payload.payload, paymentRequest: other.requirements.extra.paymentRequest },
+    };
+    expect(f.merchant.checkPayment(swapped, { resource: 'GET /a', amount: 10n })).toMatchObject({
+      ok: false,
+      reason: 'MALFORMED_PAYMENT',
+    });
   });
 });
 

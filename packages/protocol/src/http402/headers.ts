@@ -24,7 +24,7 @@ import {
   trickleScheme,
   x402Version,
 } from './names.js';
-import { trickleOffersOf } from './offers.js';
+import { readTrickleOffer, trickleOffersOf } from './offers.js';
 import type {
   PaymentRequired,
   ResourceInfo,
@@ -146,9 +146,11 @@ export function encodePaymentSignatureHeader(payload: TricklePaymentPayload): st
 
 /**
  * Parses a `PAYMENT-SIGNATURE` header value strictly: size first, then base64, UTF-8, JSON,
- * x402 version 2, scheme `trickle`, exact keys, token syntax, and `payload.paymentRequest`
- * equal to `accepted.extra.paymentRequest`. Says nothing about MACs. Throws
- * {@link Http402Error}; `UNSUPPORTED_SCHEME` when the payment is for another scheme.
+ * x402 version 2, scheme `trickle`, exact keys, token syntax, `accepted` restating its
+ * payment request field by field (as {@link readTrickleOffer} checks an offer), and
+ * `payload.paymentRequest` equal to `accepted.extra.paymentRequest`. Says nothing about
+ * MACs. Throws {@link Http402Error}; `UNSUPPORTED_SCHEME` when the payment is for another
+ * scheme, `INCONSISTENT_OFFER` when the echoed offer was altered.
  *
  * @example
  * ```ts
@@ -172,7 +174,8 @@ export function decodePaymentSignatureHeader(header: string): TricklePaymentPayl
       typeof scheme === 'string' ? `scheme ${JSON.stringify(scheme.slice(0, nameCharsMax))}` : 'no scheme';
     throw new Http402Error('UNSUPPORTED_SCHEME', 'the payment is not a trickle payment', { details });
   }
-  const accepted = parseTrickleRequirements(object.accepted, 'accepted');
+  // The echoed offer must restate its payment request, field by field, as an offer must.
+  const accepted = readTrickleOffer(object.accepted, 'accepted').requirements;
   const inner = record(object.payload, 'payload', ['paymentRequest', 'receipt'], []);
   const payload: TricklePayload = {
     paymentRequest: token(inner.paymentRequest, paymentRequestTokenChars, 'payload.paymentRequest'),

@@ -85,8 +85,10 @@ export interface TrickleOffer {
 /**
  * Checks one `accepts` entry of scheme `trickle` strictly and decodes its token; every
  * readable field must restate the token (amount, asset, payee, network, hub, expiry,
- * resource), so a wallet's spending policy can trust what it shows. Throws
- * {@link Http402Error} (`MALFORMED_HEADER`, `UNSUPPORTED_SCHEME`, `INCONSISTENT_OFFER`).
+ * resource), so a wallet's spending policy can trust what it shows, and a merchant can
+ * trust the `accepted` entry a paid retry echoes. `path` names the entry in error messages.
+ * Throws {@link Http402Error} (`MALFORMED_HEADER`, `UNSUPPORTED_SCHEME`,
+ * `INCONSISTENT_OFFER`).
  *
  * @example
  * ```ts
@@ -96,16 +98,16 @@ export interface TrickleOffer {
  * request.amount; // bigint minor units
  * ```
  */
-export function readTrickleOffer(entry: unknown): TrickleOffer {
-  const requirements = parseTrickleRequirements(entry, 'offer');
+export function readTrickleOffer(entry: unknown, path = 'offer'): TrickleOffer {
+  const requirements = parseTrickleRequirements(entry, path);
   let request: PaymentRequest;
   try {
     request = decodePaymentRequest(requirements.extra.paymentRequest);
   } catch (cause) {
-    throw new Http402Error('MALFORMED_HEADER', 'the offer carries no valid payment request', { cause });
+    throw new Http402Error('MALFORMED_HEADER', `${path} carries no valid payment request`, { cause });
   }
   if (!equalBytes(resourceHash(requirements.extra.resource), request.resource)) {
-    throw new Http402Error('INCONSISTENT_OFFER', 'the offer says something its payment request does not', {
+    throw new Http402Error('INCONSISTENT_OFFER', `${path} says something its payment request does not`, {
       details: 'field extra.resource',
     });
   }
@@ -117,7 +119,7 @@ export function readTrickleOffer(entry: unknown): TrickleOffer {
   });
   const mismatch = differingField(requirements, expected);
   if (mismatch !== undefined) {
-    throw new Http402Error('INCONSISTENT_OFFER', 'the offer says something its payment request does not', {
+    throw new Http402Error('INCONSISTENT_OFFER', `${path} says something its payment request does not`, {
       details: `field ${mismatch}`,
     });
   }
@@ -151,5 +153,7 @@ function differingField(found: TricklePaymentRequirements, expected: TricklePaym
  * ```
  */
 export function trickleOffersOf(paymentRequired: PaymentRequired): TrickleOffer[] {
-  return paymentRequired.accepts.filter((entry) => entry.scheme === trickleScheme).map(readTrickleOffer);
+  return paymentRequired.accepts
+    .filter((entry) => entry.scheme === trickleScheme)
+    .map((entry) => readTrickleOffer(entry));
 }
