@@ -40,7 +40,7 @@ import {
   startBenchHub,
   tinySigner,
 } from '../../packages/hub/test/benchHarness.js';
-import { sqliteLedger } from '../../packages/ledger/src/index.js';
+import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
 import { hmac as nobleHmac } from '../../packages/protocol/node_modules/@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '../../packages/protocol/node_modules/@noble/hashes/sha2.js';
 import {

@@ -30,11 +30,11 @@ import {
   type AuditReport,
   type ChannelLedgerOptions,
   challengeWindowMsDefault,
-  postgresLedger,
   type SettlementResult,
-  sqliteLedger,
   type TrickleLedger,
 } from '../../packages/ledger/src/index.js';
+import { postgresLedger } from '../../packages/ledger/src/postgres.js';
+import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
 import { pgExec, pgUrl, randomSchema } from '../../packages/ledger/test/helpers/adapters.js';
 import { ClientChannel, client, domain, manualClock, payee, usd } from '../../packages/ledger/test/helpers/fixture.js';
 import { feeOf, type PayeeId, toHex, type Verifier } from '../../packages/protocol/src/index.js';

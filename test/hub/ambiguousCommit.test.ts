@@ -8,7 +8,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub, postgresChannelStore } from '../../packages/hub/src/index.js';
+import { createHub, type Hub } from '../../packages/hub/src/index.js';
+import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
 import { commitReplyEater } from '../../packages/hub/test/commitReplyEater.js';
 import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
 import { rawClient } from '../../packages/hub/test/rawClient.js';

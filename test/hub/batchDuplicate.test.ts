@@ -5,7 +5,8 @@
  * the same receipts again, once the voucher is durable; it is not a failure.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChannelStore, createHub, type Hub, sqliteChannelStore } from '../../packages/hub/src/index.js';
+import { type ChannelStore, createHub, type Hub } from '../../packages/hub/src/index.js';
+import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
 import { type ChannelId, type HubMessage, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';

@@ -3,7 +3,8 @@
  * retry settles at the right state, and the ledger moves money once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChannelStore, createHub, type Hub, HubError, sqliteChannelStore } from '../../packages/hub/src/index.js';
+import { type ChannelStore, createHub, type Hub, HubError } from '../../packages/hub/src/index.js';
+import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
 import { type HubChannel, publicKeyOf, signClose, signTopUp } from '../../packages/protocol/src/index.js';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from './fixtures.js';

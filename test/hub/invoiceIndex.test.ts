@@ -9,12 +9,13 @@ import {
   createHub,
   type Hub,
   loadOrCreateHubKey,
-  postgresChannelStore,
   systemRandomBytes,
 } from '../../packages/hub/src/index.js';
+import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
 import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { postgresLedger, type TrickleLedger } from '../../packages/ledger/src/index.js';
+import type { TrickleLedger } from '../../packages/ledger/src/index.js';
+import { postgresLedger } from '../../packages/ledger/src/postgres.js';
 import {
   type ChannelState,
   type ClientChannel,

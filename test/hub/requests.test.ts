@@ -1,7 +1,8 @@
 /** Channel requests over a real socket: idempotent open, top-up and close, refusals, log pages, graceful shutdown. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore } from '../../packages/client/src/index.js';
-import { createHub, type Hub, postgresChannelStore } from '../../packages/hub/src/index.js';
+import { createHub, type Hub } from '../../packages/hub/src/index.js';
+import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
 import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
 import {

@@ -4,7 +4,8 @@
  * still being read back from the store (its work is on no lane yet).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChannelStore, createHub, type Hub, sqliteChannelStore } from '../../packages/hub/src/index.js';
+import { type ChannelStore, createHub, type Hub } from '../../packages/hub/src/index.js';
+import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
 import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
 import { type HubMessage, publicKeyOf, signClose, signTopUp } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey } from './fixtures.js';

@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { type ChannelStore, createHub, type Hub, HubError, sqliteChannelStore } from '../../packages/hub/src/index.js';
+import { type ChannelStore, createHub, type Hub, HubError } from '../../packages/hub/src/index.js';
+import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
 import { publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 

@@ -2,7 +2,9 @@
  * One process of the multi-process tests: a bank writer or a hub finalizing channels,
  * against a SQLite file or a PostgreSQL schema shared with other processes. Prints JSON.
  */
-import { postgresLedger, sqliteLedger, type TrickleLedger } from '../../packages/ledger/src/index.js';
+import type { TrickleLedger } from '../../packages/ledger/src/index.js';
+import { postgresLedger } from '../../packages/ledger/src/postgres.js';
+import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
 import { domain } from '../../packages/ledger/test/helpers/fixture.js';
 import { seededRandom } from '../../packages/ledger/test/helpers/random.js';
 import { hubOptions, runAtMs, runHub } from './hubScenario.js';

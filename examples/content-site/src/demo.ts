@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { createWallet } from '@trickle/client';
 import { fileStore, wsTransport } from '@trickle/client/node';
 import { createHub, loadOrCreateHubKey, loadOrCreateKeyFile, systemRandomBytes } from '@trickle/hub';
-import { sqliteLedger } from '@trickle/ledger';
+import { sqliteLedger } from '@trickle/ledger/sqlite';
 import { createMerchant } from '@trickle/merchant';
 import {
   asset,

@@ -4,9 +4,8 @@
  * a durable channel store with group commit, the merchant registry and the ledger port.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { sqliteLedger, type TrickleLedger } from '@trickle/ledger';
+import type { TrickleLedger } from '@trickle/ledger';
 import {
   type Asset,
   amountMax,
@@ -26,6 +25,7 @@ import {
 } from '@trickle/protocol';
 import { WebSocketServer } from 'ws';
 import { createChannelEngine } from './channelEngine.js';
+import { defaultLedger, defaultStore } from './embeddedDefaults.js';
 import { HubError } from './errors.js';
 import { createGroupCommit } from './groupCommit.js';
 import { loadOrCreateHubKey } from './hubKey.js';
@@ -36,7 +36,6 @@ import { createMerchantRegistry, type Merchant, type MerchantRegistration } from
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
 import type { ChannelStore } from './store/channelStore.js';
-import { sqliteChannelStore } from './store/sqliteChannelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 import { createHybridVerifier } from './verifier/hybridVerifier.js';
 import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
@@ -69,11 +68,17 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   readonly channelLifetimeMsMin?: number;
   /** Longest channel lifetime from its open, in ms. Default 31,536,000,000 (365 days). */
   readonly channelLifetimeMsMax?: number;
-  /** The ledger of record. Default: @trickle/ledger's `sqliteLedger` in `<dataDir>/ledger.sqlite`. */
+  /**
+   * The ledger of record. Default: `sqliteLedger` from `@trickle/ledger/sqlite` in
+   * `<dataDir>/ledger.sqlite`, loaded only then (it needs better-sqlite3 installed).
+   */
   readonly ledger?: L;
   /** The hub's fee in parts per million, for the default ledger. Default 0. */
   readonly feePpm?: number;
-  /** The channel store. Default `sqliteChannelStore` at `<dataDir>/channels.sqlite`. */
+  /**
+   * The channel store. Default: `sqliteChannelStore` from `@trickle/hub/sqlite` at
+   * `<dataDir>/channels.sqlite`, loaded only then (it needs better-sqlite3 installed).
+   */
   readonly store?: ChannelStore;
   /**
    * Verifies vouchers. Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() })`:
@@ -195,7 +200,12 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     options.ledger ??
     ((await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier)) as unknown as L);
   const ownsStore = options.store === undefined;
-  const store = options.store ?? sqliteChannelStore({ path: join(options.dataDir, 'channels.sqlite') });
+  const store =
+    options.store ??
+    (await defaultStore(options.dataDir).catch(async (error: unknown) => {
+      if (ownsLedger) await ledger.close().catch(() => undefined);
+      throw error;
+    }));
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
   const invoices = createPaidInvoices(limits.paidInvoicesCachedMax);
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
@@ -410,25 +420,4 @@ function decrement(counts: Map<string, number>, key: string): void {
   const next = (counts.get(key) ?? 1) - 1;
   if (next <= 0) counts.delete(key);
   else counts.set(key, next);
-}
-
-/** The shipped default: the ledger package's SQLite adapter in the data folder. */
-async function defaultLedger(
-  dataDir: string,
-  domain: Domain,
-  feePpm: number,
-  clock: Clock,
-  verifier: Verifier,
-): Promise<TrickleLedger> {
-  try {
-    return await sqliteLedger({
-      filename: join(dataDir, 'ledger.sqlite'),
-      domain,
-      feePpm,
-      clock: () => clock.nowMs(),
-      verifier,
-    });
-  } catch (cause) {
-    throw new HubError('LEDGER_FAILED', `cannot open the ledger in ${dataDir}`, { cause });
-  }
 }

@@ -28,7 +28,8 @@ interface Pending {
  *
  * @example
  * ```ts
- * import { createGroupCommit, sqliteChannelStore } from '@trickle/hub';
+ * import { createGroupCommit } from '@trickle/hub';
+ * import { sqliteChannelStore } from '@trickle/hub/sqlite';
  * const commits = createGroupCommit(sqliteChannelStore({ path: ':memory:' }), { writesMax: 4096 });
  * await commits.flush();
  * ```

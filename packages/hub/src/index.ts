@@ -1,6 +1,9 @@
 /**
  * `@trickle/hub`: the WebSocket hub that accepts vouchers, makes them durable, answers
- * with receipts and settles channels on the ledger. Node only.
+ * with receipts and settles channels on the ledger. Node only. The channel stores are on
+ * subpaths, `@trickle/hub/sqlite` and `@trickle/hub/postgres`, each needing its driver as
+ * an optional peer dependency; without `store` and `ledger` options `createHub` loads the
+ * SQLite ones (better-sqlite3 and `@trickle/ledger/sqlite`) when it starts.
  *
  * @packageDocumentation
  */
@@ -22,8 +25,6 @@ export type {
   StoredEntry,
   WriteOutcome,
 } from './store/channelStore.js';
-export { type PostgresChannelStoreOptions, postgresChannelStore } from './store/postgresChannelStore.js';
-export { type SqliteChannelStoreOptions, sqliteChannelStore } from './store/sqliteChannelStore.js';
 export { type AsyncVerifier, asAsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 export { createHybridVerifier, type HybridVerifierOptions } from './verifier/hybridVerifier.js';
 export {

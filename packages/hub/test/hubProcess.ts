@@ -5,7 +5,8 @@
  * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble', limits?, cpuProfile?, postgres? }
  */
 import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
-import { asAsyncVerifier, createHub, postgresChannelStore } from '../src/index.js';
+import { asAsyncVerifier, createHub } from '../src/index.js';
+import { postgresChannelStore } from '../src/postgres.js';
 import { memoryLedger } from './memoryLedger.js';
 
 interface Config {

@@ -100,7 +100,7 @@ export interface FinalizeReport {
  *
  * @example
  * ```ts
- * import { sqliteLedger } from '@trickle/ledger';
+ * import { sqliteLedger } from '@trickle/ledger/sqlite';
  * declare const domain: Parameters<typeof sqliteLedger>[0]['domain'];
  * const ledger = await sqliteLedger({ filename: '.data/ledger.db', domain, feePpm: 10_000 });
  * await ledger.fundPayer({ clientKey: new Uint8Array(33) as never, asset: { code: 'USD', scale: 6 }, amount: 5_000_000n, reference: 'card-charge-1' });

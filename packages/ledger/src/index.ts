@@ -1,8 +1,9 @@
 /**
  * `@trickle/ledger`: Trickle's double-entry ledger of record. Accounts, idempotent
  * transfers (linked, pending), channel escrow, claims, closes with a challenge window,
- * exactly-once finalization, payouts and an audit, on SQLite (embedded default),
- * PostgreSQL, or in memory.
+ * exactly-once finalization, payouts and an audit. In memory here; on SQLite (the
+ * embedded default) from `@trickle/ledger/sqlite` and on PostgreSQL from
+ * `@trickle/ledger/postgres`, each needing its driver as an optional peer dependency.
  *
  * @packageDocumentation
  */
@@ -29,13 +30,6 @@ export { type Clock, createLedger, type HistoryOptions, type Ledger } from './le
 export { isLedgerError, LedgerError } from './ledgerError.js';
 export * from './limits.js';
 export { type MemoryLedgerOptions, memoryLedger } from './memory/memoryLedger.js';
-export {
-  ledgerPgTypes,
-  migratePostgres,
-  type PostgresLedgerOptions,
-  postgresLedger,
-} from './postgres/postgresLedger.js';
-export { openSqliteDatabase, type SqliteLedgerOptions, sqliteDriver, sqliteLedger } from './sqlite/sqliteLedger.js';
 export type {
   DueCursor,
   LedgerDriver,

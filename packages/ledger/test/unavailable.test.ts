@@ -1,6 +1,8 @@
 /** I/O failures are typed: `UNAVAILABLE`, with the driver's error as `cause`. */
 import { describe, expect, it } from 'vitest';
-import { LedgerError, postgresLedger, sqliteLedger } from '../src/index.js';
+import { LedgerError } from '../src/index.js';
+import { postgresLedger } from '../src/postgres.js';
+import { sqliteLedger } from '../src/sqlite.js';
 import { domain } from './helpers/fixture.js';
 
 describe('UNAVAILABLE', () => {

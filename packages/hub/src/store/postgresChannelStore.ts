@@ -103,7 +103,7 @@ const types = {
  *
  * @example
  * ```ts
- * import { postgresChannelStore } from '@trickle/hub';
+ * import { postgresChannelStore } from '@trickle/hub/postgres';
  * const store = await postgresChannelStore({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
  * await store.close();
  * ```

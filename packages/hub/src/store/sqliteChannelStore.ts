@@ -122,7 +122,7 @@ function outcomesOf(result: SqlBatchResult, claimed: readonly { seq: number; ent
  *
  * @example
  * ```ts
- * import { sqliteChannelStore } from '@trickle/hub';
+ * import { sqliteChannelStore } from '@trickle/hub/sqlite';
  * const store = sqliteChannelStore({ path: '/var/lib/trickle/channels.sqlite' });
  * await store.close();
  * ```

@@ -17,7 +17,7 @@ import { pgMigrations } from './pgSchema.js';
  *
  * @example
  * ```ts
- * import { postgresLedger, type PostgresLedgerOptions } from '@trickle/ledger';
+ * import { postgresLedger, type PostgresLedgerOptions } from '@trickle/ledger/postgres';
  * declare const domain: PostgresLedgerOptions['domain'];
  * const ledger = await postgresLedger({ connectionString: 'postgres://postgres@127.0.0.1:5432/trickle', schema: 'ledger', poolSize: 16, domain, feePpm: 0 });
  * ```
@@ -43,7 +43,7 @@ const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
  * @example
  * ```ts
  * import pg from 'pg';
- * import { ledgerPgTypes } from '@trickle/ledger';
+ * import { ledgerPgTypes } from '@trickle/ledger/postgres';
  * const pool = new pg.Pool({ connectionString: 'postgres://127.0.0.1/trickle', types: ledgerPgTypes });
  * ```
  */
@@ -60,7 +60,7 @@ export const ledgerPgTypes: pg.CustomTypesConfig = {
  * @example
  * ```ts
  * import pg from 'pg';
- * import { ledgerPgTypes, migratePostgres } from '@trickle/ledger';
+ * import { ledgerPgTypes, migratePostgres } from '@trickle/ledger/postgres';
  * const pool = new pg.Pool({ connectionString: 'postgres://127.0.0.1/trickle', types: ledgerPgTypes });
  * await migratePostgres(pool, 'trickle_ledger');
  * ```
@@ -95,7 +95,7 @@ export async function migratePostgres(pool: pg.Pool, schema: string): Promise<nu
  *
  * @example
  * ```ts
- * import { postgresLedger } from '@trickle/ledger';
+ * import { postgresLedger } from '@trickle/ledger/postgres';
  * declare const domain: Parameters<typeof postgresLedger>[0]['domain'];
  * const ledger = await postgresLedger({
  *   connectionString: 'postgres://postgres@127.0.0.1:5432/postgres',

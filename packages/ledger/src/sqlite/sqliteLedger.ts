@@ -17,7 +17,7 @@ import { SqliteStore } from './sqliteStore.js';
  *
  * @example
  * ```ts
- * import { sqliteLedger, type SqliteLedgerOptions } from '@trickle/ledger';
+ * import { sqliteLedger, type SqliteLedgerOptions } from '@trickle/ledger/sqlite';
  * declare const domain: SqliteLedgerOptions['domain'];
  * const ledger = await sqliteLedger({ filename: '.data/ledger.db', domain, feePpm: 10_000, busyTimeoutMs: 10_000 });
  * ```
@@ -48,7 +48,7 @@ function mapError(error: unknown): unknown {
  *
  * @example
  * ```ts
- * import { openSqliteDatabase } from '@trickle/ledger';
+ * import { openSqliteDatabase } from '@trickle/ledger/sqlite';
  * const db = openSqliteDatabase('.data/ledger.db');
  * db.close();
  * ```
@@ -74,7 +74,7 @@ export function openSqliteDatabase(filename: string, busyTimeoutMs = sqliteBusyT
  *
  * @example
  * ```ts
- * import { openSqliteDatabase, sqliteDriver } from '@trickle/ledger';
+ * import { openSqliteDatabase, sqliteDriver } from '@trickle/ledger/sqlite';
  * const driver = sqliteDriver(openSqliteDatabase('.data/ledger.db'));
  * ```
  */
@@ -112,7 +112,7 @@ export function sqliteDriver(db: Database.Database, hook?: StepHook): LedgerDriv
  *
  * @example
  * ```ts
- * import { sqliteLedger } from '@trickle/ledger';
+ * import { sqliteLedger } from '@trickle/ledger/sqlite';
  * declare const domain: Parameters<typeof sqliteLedger>[0]['domain'];
  * const ledger = await sqliteLedger({ filename: '.data/ledger.db', domain, feePpm: 10_000, clock: Date.now });
  * ```

@@ -7,7 +7,9 @@
  * LEDGER_ADAPTER=sqlite|postgres LEDGER_LOCATION=<file | url#schema> LEDGER_SCENARIO=<name>
  * LEDGER_KILL_AT=<n, 0 for none> node --import tsx crashChild.ts
  */
-import { postgresLedger, type StepEvent, sqliteLedger, type TrickleLedger } from '../../src/index.js';
+import type { StepEvent, TrickleLedger } from '../../src/index.js';
+import { postgresLedger } from '../../src/postgres.js';
+import { sqliteLedger } from '../../src/sqlite.js';
 import { domain } from '../helpers/fixture.js';
 import { runAtMs, scenarioOptions, scenarios } from './scenarios.js';
 

@@ -13,12 +13,12 @@ import {
   type ChannelLedgerOptions,
   type MemoryLedgerOptions,
   memoryLedger,
-  postgresLedger,
   type StepHook,
-  sqliteLedger,
   type TrickleLedger,
 } from '../../src/index.js';
 import type { MemoryStore } from '../../src/memory/memoryStore.js';
+import { postgresLedger } from '../../src/postgres.js';
+import { sqliteLedger } from '../../src/sqlite.js';
 
 /** PostgreSQL for tests: override with TRICKLE_PG_URL. */
 export const pgUrl = process.env.TRICKLE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -159,7 +159,7 @@ function createWriteQueue(random: SeededRandom, settings: () => IoFaults, stats:
  * @example
  * ```ts
  * import { crashableChannelStore, seededRandom } from '@trickle/testing';
- * import { sqliteChannelStore } from '@trickle/hub';
+ * import { sqliteChannelStore } from '@trickle/hub/sqlite';
  * const disk = sqliteChannelStore({ path: ':memory:' });
  * const first = crashableChannelStore(disk, seededRandom(1), { ambiguousRate: 0.02 });
  * // createHub({ ..., store: first.port }); later: first.crash(), then a new hub on

@@ -12,14 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import FakeTimers from '@sinonjs/fake-timers';
 import { createWallet, memoryStore, type Wallet, type WalletStore } from '@trickle/client';
-import {
-  asAsyncVerifier,
-  createHub,
-  type Hub,
-  loadOrCreateHubKey,
-  sqliteChannelStore,
-  tinySecp256k1Verifier,
-} from '@trickle/hub';
+import { asAsyncVerifier, createHub, type Hub, loadOrCreateHubKey, tinySecp256k1Verifier } from '@trickle/hub';
+import { sqliteChannelStore } from '@trickle/hub/sqlite';
 import { memoryLedger, type TrickleLedger } from '@trickle/ledger';
 import { createMerchant, type Merchant } from '@trickle/merchant';
 import {

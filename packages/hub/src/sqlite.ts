@@ -1,0 +1,8 @@
+/**
+ * `@trickle/hub/sqlite`: the channel store in one SQLite file through better-sqlite3 12,
+ * the hub's default (`createHub` loads it from here only when no `store` is given).
+ * Install `better-sqlite3` (an optional peer dependency) to use it.
+ *
+ * @packageDocumentation
+ */
+export { type SqliteChannelStoreOptions, sqliteChannelStore } from './store/sqliteChannelStore.js';
