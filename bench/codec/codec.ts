@@ -98,26 +98,22 @@ interface Row {
 
 function run(protocol: Protocol): Row[] {
   const { client, hub } = messages();
+  const sides: [Record<string, unknown>, (m: never) => Uint8Array, (f: Uint8Array) => unknown][] = [
+    [client, protocol.encodeClientMessage, protocol.decodeClientMessage],
+    [hub, protocol.encodeHubMessage, protocol.decodeHubMessage],
+  ];
   const rows: Row[] = [];
-  for (const [name, message] of Object.entries(client)) {
-    const frame = protocol.encodeClientMessage(message as never);
-    protocol.decodeClientMessage(frame);
-    rows.push({
-      frame: name,
-      bytes: frame.length,
-      encodeNs: measure(() => protocol.encodeClientMessage(message as never)),
-      decodeNs: measure(() => protocol.decodeClientMessage(frame)),
-    });
-  }
-  for (const [name, message] of Object.entries(hub)) {
-    const frame = protocol.encodeHubMessage(message as never);
-    protocol.decodeHubMessage(frame);
-    rows.push({
-      frame: name,
-      bytes: frame.length,
-      encodeNs: measure(() => protocol.encodeHubMessage(message as never)),
-      decodeNs: measure(() => protocol.decodeHubMessage(frame)),
-    });
+  for (const [messagesOfSide, encode, decode] of sides) {
+    for (const [name, message] of Object.entries(messagesOfSide)) {
+      const frame = encode(message as never);
+      decode(frame);
+      rows.push({
+        frame: name,
+        bytes: frame.length,
+        encodeNs: measure(() => encode(message as never)),
+        decodeNs: measure(() => decode(frame)),
+      });
+    }
   }
   return rows;
 }

@@ -26,18 +26,22 @@ import {
   toHex,
 } from '../../packages/protocol/src/index.js';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { filteringTransport } from './filteringTransport.js';
 
 const deposit = 100_000n;
 
 /** A `ws` transport that can swallow the wallet's `pay` frames or the hub's `receipts` frames, and cut the line. */
 function controlledTransport() {
-  const inner = wsTransport();
-  let current: { close(code?: number, reason?: string): void } | undefined;
   let onSwallowed: (() => void) | undefined;
-  const swallowed = (): void => {
+  const swallowed = (): undefined => {
     onSwallowed?.();
     onSwallowed = undefined;
+    return undefined;
   };
+  const filtered = filteringTransport('controlled', {
+    outgoing: (bytes) => (link.dropPay && decodeClientMessage(bytes).type === 'pay' ? swallowed() : bytes),
+    incoming: (bytes) => (link.dropReceipts && decodeHubMessage(bytes).type === 'receipts' ? swallowed() : bytes),
+  });
   const link = {
     /** Drop `pay` frames instead of sending them (the hub never sees the voucher). */
     dropPay: false,
@@ -46,31 +50,8 @@ function controlledTransport() {
     /** Resolves when the next frame is dropped. */
     nextDropped: () => new Promise<void>((resolve) => (onSwallowed = resolve)),
     /** Closes the current connection (the wallet reconnects by itself). */
-    cut: () => current?.close(4000, 'cut by the test'),
-    transport: {
-      name: 'controlled',
-      connect(url, handlers) {
-        const connection = inner.connect(url, {
-          onOpen: handlers.onOpen,
-          onClose: handlers.onClose,
-          onMessage(bytes) {
-            if (link.dropReceipts && decodeHubMessage(bytes).type === 'receipts') return swallowed();
-            handlers.onMessage(bytes);
-          },
-        });
-        current = connection;
-        return {
-          send(bytes) {
-            if (link.dropPay && decodeClientMessage(bytes).type === 'pay') return swallowed();
-            connection.send(bytes);
-          },
-          close: (code, reason) => connection.close(code, reason),
-          get bufferedAmount() {
-            return connection.bufferedAmount;
-          },
-        };
-      },
-    } satisfies Transport,
+    cut: () => filtered.close(4000, 'cut by the test'),
+    transport: filtered.transport,
   };
   return link;
 }

@@ -4,39 +4,25 @@
  * payment with the reject's code instead of waiting forever, charges nothing, and pays on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Transport, type Wallet } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
+import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
 import { createHub, type Hub } from '../../packages/hub/src/index.js';
 import { decodeClientMessage, publicKeyOf, RejectError } from '../../packages/protocol/src/index.js';
 import { token, withValue } from '../../packages/protocol/test/rawMsgpack.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { filteringTransport } from './filteringTransport.js';
 
 /** A `ws` transport that, when armed, sends the next `pay` frame with its seq as a float (unreadable). */
 function garblingTransport() {
-  const inner = wsTransport();
   const link = {
     armed: false,
-    transport: {
-      name: 'garbling',
-      connect(url, handlers) {
-        const connection = inner.connect(url, handlers);
-        return {
-          send(bytes) {
-            if (link.armed && decodeClientMessage(bytes).type === 'pay') {
-              link.armed = false;
-              const seq = (decodeClientMessage(bytes) as { seq: number }).seq;
-              connection.send(withValue(bytes, ['seq'], token.f64(seq)));
-              return;
-            }
-            connection.send(bytes);
-          },
-          close: (code, reason) => connection.close(code, reason),
-          get bufferedAmount() {
-            return connection.bufferedAmount;
-          },
-        };
+    transport: filteringTransport('garbling', {
+      outgoing(bytes) {
+        const message = decodeClientMessage(bytes);
+        if (!link.armed || message.type !== 'pay') return bytes;
+        link.armed = false;
+        return withValue(bytes, ['seq'], token.f64(message.seq));
       },
-    } satisfies Transport,
+    }).transport,
   };
   return link;
 }

@@ -45,7 +45,7 @@ import {
   writeCanonical,
 } from '../src/index.js';
 import { testKey } from '../test/helpers.js';
-import { canonical, cat, rawMap, token, withPairs, withValue } from '../test/rawMsgpack.js';
+import { canonical, cat, rawMap, token, twice, withPairs, withValue } from '../test/rawMsgpack.js';
 import { hex, toJson } from '../test/vectorJson.js';
 
 const out = join(import.meta.dirname, '..', 'test', 'vectors');
@@ -334,13 +334,6 @@ const [payFrame, syncFrame, openFrame, topUpFrame, welcomeFrame, stateFrame] = [
   'state',
 ].map(frameOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 const rejectFrame = hubFrames[5]!.frame;
-/** The canonical pairs of a map with `key` given a second time, right before its first pair. */
-const twice =
-  (key: string, value: Uint8Array) =>
-  (pairs: [Uint8Array, Uint8Array][]): [Uint8Array, Uint8Array][] => {
-    const at = pairs.findIndex(([k]) => hex(k) === hex(canonical(key)));
-    return [...pairs.slice(0, at), [canonical(key), value], ...pairs.slice(at)];
-  };
 /** A frame a decoder of `side` refuses; for a client frame, the id the hub's reject echoes (section 7.3). */
 type Invalid = { name: string; side: 'client' | 'hub'; frame: Uint8Array; code: string; requestId?: number };
 const malformed = (side: 'client' | 'hub', name: string, frame: Uint8Array, requestId?: number): Invalid => ({

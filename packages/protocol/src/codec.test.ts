@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { clientMessage, hubMessage } from '../test/arbitraries.js';
-import { canonical, cat, rawArray, rawMap, token, withPairs, withValue } from '../test/rawMsgpack.js';
+import { canonical, cat, rawArray, rawMap, token, twice, withPairs, withValue } from '../test/rawMsgpack.js';
 import {
   type ClientMessage,
   decodeClientMessage,
@@ -284,13 +284,6 @@ const rejectFrame = encodeHubMessage({
 const payWire = readCanonical(pay, 'test') as { entries: WireValue[] };
 /** The pay frame's seq (3) plus `n`, canonical. */
 const seqPlus = (n: number) => canonical(3 + n);
-/** The canonical pairs of a map with `key` given a second time, right before its first pair. */
-const twice =
-  (key: string, value: Uint8Array) =>
-  (pairs: [Uint8Array, Uint8Array][]): [Uint8Array, Uint8Array][] => {
-    const at = pairs.findIndex(([k]) => hex(k) === hex(canonical(key)));
-    return [...pairs.slice(0, at), [canonical(key), value], ...pairs.slice(at)];
-  };
 
 describe('canonical form: what the encoder writes', () => {
   it.each([

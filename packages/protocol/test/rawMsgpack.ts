@@ -105,3 +105,12 @@ export function withPairs(
 ): Uint8Array {
   return rebuild(readCanonical(frame, 'test'), path, (map) => rawMap(edit(rawPairs(map as WireMap))));
 }
+
+/** For {@link withPairs}: the pairs with `key` given a second time (with `value`), right before its first pair. */
+export function twice(key: string, value: Uint8Array) {
+  return (pairs: [Uint8Array, Uint8Array][]): [Uint8Array, Uint8Array][] => {
+    const keyBytes = canonical(key).join();
+    const at = pairs.findIndex(([k]) => k.join() === keyBytes);
+    return [...pairs.slice(0, at), [canonical(key), value], ...pairs.slice(at)];
+  };
+}
