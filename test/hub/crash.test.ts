@@ -39,7 +39,6 @@ describe('hub crash mid-stream (SIGKILL) and restart', () => {
       port: 0,
       merchants: [toHex(merchantKey)],
       fund: [{ clientKey: toHex(publicKeyOf(payerKey)), amount: '1000000000' }],
-      ledger: 'default',
     };
     hub = await spawnHub(config);
     const hubInfo = { publicKey: fromHex(hub.publicKey, 33) as PublicKey, hubId: fromHex(hub.hubId, 32) as HubId };

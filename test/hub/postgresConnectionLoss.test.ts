@@ -37,7 +37,6 @@ describe('PostgreSQL connection lost during a commit', () => {
       port: 0,
       merchants: [toHex(merchantKey)],
       fund: [{ clientKey: toHex(publicKeyOf(payerKey)), amount: '1000000' }],
-      ledger: 'default',
       postgres: { connectionString: await proxy.listen(), schema },
     });
     const running = hub;

@@ -96,7 +96,6 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
       clientKey: toHex(publicKeyOf(k)),
       amount: String(options.fundEach ?? 9_000_000_000_000n),
     })),
-    ledger: 'default',
     ...(options.verifier === 'noble' ? { verifier: 'noble' } : {}),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.cpuProfile === undefined ? {} : { cpuProfile: options.cpuProfile }),

@@ -2,12 +2,12 @@
  * A hub in its own process, for crash tests: `node --import tsx hubProcess.ts <config json>`.
  * Prints one JSON line `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it
  * down gracefully; SIGKILL is what the tests use to crash it.
- * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], ledger: 'default' | 'memory', verifier?: 'noble', limits?, cpuProfile?, postgres? }
+ * Config: { dataDir, networkId, port, merchants: [hex public key], fund: [{ clientKey, amount }], verifier?: 'noble', limits?, cpuProfile?, postgres? }
+ * The hub settles on its default SQLite ledger in the data folder.
  */
 import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
 import { asAsyncVerifier, createHub } from '../src/index.js';
 import { postgresChannelStore } from '../src/postgres.js';
-import { memoryLedger } from './memoryLedger.js';
 
 interface Config {
   readonly dataDir: string;
@@ -15,8 +15,6 @@ interface Config {
   readonly port: number;
   readonly merchants: readonly string[];
   readonly fund: readonly { readonly clientKey: string; readonly amount: string }[];
-  /** `auto`: the hub's default SQLite ledger when @trickle/ledger has it, else the in-memory fake. */
-  readonly ledger: 'default' | 'memory' | 'auto';
   readonly verifier?: 'noble';
   /** Overrides of the hub's limits (benchmarks open more connections from one address). */
   readonly limits?: Record<string, number>;
@@ -27,47 +25,26 @@ interface Config {
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
-async function start(ledger: ReturnType<typeof memoryLedger> | undefined) {
+async function start() {
   return createHub({
     dataDir: config.dataDir,
     networkId: config.networkId,
     port: config.port,
     ...(config.limits === undefined ? {} : { limits: config.limits }),
-    ...(ledger === undefined ? {} : { ledger }),
     ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
     ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
   });
 }
-let fake = config.ledger === 'memory' ? memoryLedger() : undefined;
-let hub: Awaited<ReturnType<typeof start>>;
-try {
-  hub = await start(fake);
-} catch (error) {
-  if (config.ledger !== 'auto' || !(error instanceof TypeError)) throw error;
-  fake = memoryLedger();
-  hub = await start(fake);
-}
+const hub = await start();
 for (const key of config.merchants) await hub.registerMerchant({ publicKey: key });
 for (const { clientKey, amount } of config.fund) {
-  const publicKey = fromHex(clientKey, 33) as PublicKey;
-  if (fake !== undefined) fake.fund(publicKey, BigInt(amount));
-  else {
-    const ledger = hub.ledger as unknown as {
-      fundPayer(input: {
-        clientKey: PublicKey;
-        asset: { code: string; scale: number };
-        amount: bigint;
-        reference: string;
-      }): Promise<unknown>;
-    };
-    // Idempotent by reference: a restarted hub funds nothing twice.
-    await ledger.fundPayer({
-      clientKey: publicKey,
-      asset: { code: 'USD', scale: 6 },
-      amount: BigInt(amount),
-      reference: `test-${clientKey.slice(0, 16)}`,
-    });
-  }
+  // Idempotent by reference: a restarted hub funds nothing twice.
+  await hub.ledger.fundPayer({
+    clientKey: fromHex(clientKey, 33) as PublicKey,
+    asset: { code: 'USD', scale: 6 },
+    amount: BigInt(amount),
+    reference: `test-${clientKey.slice(0, 16)}`,
+  });
 }
 let profiler: (() => Promise<void>) | undefined;
 if (config.cpuProfile !== undefined) {
@@ -81,7 +58,7 @@ if (config.cpuProfile !== undefined) {
   });
 }
 process.stdout.write(
-  `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey), ledger: fake === undefined ? 'sqlite' : 'memory' })}\n`,
+  `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey), ledger: 'sqlite' })}\n`,
 );
 process.on('SIGTERM', () => {
   void (profiler?.() ?? Promise.resolve()).then(() => hub.close()).then(() => process.exit(0));

@@ -8,8 +8,8 @@ export interface HubProcess {
   readonly port: number;
   readonly hubId: string;
   readonly publicKey: string;
-  /** Which ledger the hub runs on. */
-  readonly ledger: 'sqlite' | 'memory';
+  /** Which ledger the hub runs on (its default one). */
+  readonly ledger: 'sqlite';
   /** Resolves with the exit code or signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -43,7 +43,7 @@ export async function spawnHub(config: Record<string, unknown>): Promise<HubProc
     port: number;
     hubId: string;
     publicKey: string;
-    ledger: 'sqlite' | 'memory';
+    ledger: 'sqlite';
   };
   return { child, exited, ...info };
 }

@@ -38,6 +38,8 @@ export type LedgerErrorCode =
   | 'STALE_STATE'
   /** The signature, the log or the amounts do not prove the state. */
   | 'INVALID_STATE'
+  /** The channel cannot be finalized yet: it has not expired, or a close recorded on it is in its window. */
+  | 'NOT_DUE'
   /** A sum would exceed 2^63-1. */
   | 'OVERFLOW'
   /**
@@ -147,6 +149,37 @@ export interface SettlementResult {
 }
 
 /**
+ * What became of one channel of a batch (claims, expiry finalizations): its result, or the
+ * error that left it untouched. Results come by index.
+ *
+ * @example
+ * ```ts
+ * import type { ChannelOutcome } from '@trickle/ledger';
+ * declare const outcome: ChannelOutcome;
+ * if (!outcome.ok) console.log(outcome.error.code);
+ * ```
+ */
+export type ChannelOutcome =
+  | { readonly ok: true; readonly result: SettlementResult }
+  | { readonly ok: false; readonly error: LedgerErrorLike };
+
+/**
+ * One page of channels whose close is recorded and whose challenge window is still open,
+ * soonest end first; pass `next` back as `after` for the next page (undefined: no more).
+ *
+ * @example
+ * ```ts
+ * import type { ClosingPage } from '@trickle/ledger';
+ * declare const page: ClosingPage;
+ * for (const channel of page.channels) console.log(channel.close?.challengeEndsAtMs);
+ * ```
+ */
+export interface ClosingPage {
+  readonly channels: readonly LedgerChannel[];
+  readonly next: { readonly challengeEndsAtMs: number; readonly id: string } | undefined;
+}
+
+/**
  * The ledger operations the hub needs.
  *
  * @example
@@ -182,6 +215,13 @@ export interface ChannelLedger {
    */
   claim(state: SignedState): Promise<SettlementResult>;
   /**
+   * Claims many channels in one transaction: each as `claim` would, all or nothing per
+   * channel, results by index (a refused channel leaves the others untouched). At most
+   * `claimBatchChannelsMax` states and `entriesPerSettlementMax` entries in all; a batch
+   * names each channel once.
+   */
+  claimBatch(states: readonly SignedState[]): Promise<readonly ChannelOutcome[]>;
+  /**
    * Cooperative close: claims the final state and refunds the rest to the payer, as one
    * atomic operation, exactly once. A retry returns the same result.
    */
@@ -193,6 +233,18 @@ export interface ChannelLedger {
   startClose(state: SignedState & { readonly by: 'client' | 'hub' }): Promise<LedgerChannel>;
   /** Finalizes every channel whose challenge window has ended or that has expired. */
   finalizeDue(): Promise<readonly SettlementResult[]>;
+  /**
+   * Finalizes expired channels now, at their claimed state (the payer gets the rest back),
+   * instead of when their grace ends. Results by index; a channel that has not expired, or
+   * has a close recorded, is `NOT_DUE`; a finalized one returns its final result.
+   */
+  finalizeExpired(channelIds: readonly ChannelId[]): Promise<readonly ChannelOutcome[]>;
+  /**
+   * Channels whose close is recorded and still in its challenge window, soonest end first,
+   * a page at a time (at most `closingChannelsPageMax`): what a hub watches to answer a
+   * stale close in time.
+   */
+  closingChannels(options?: { readonly after?: ClosingPage['next']; readonly limit?: number }): Promise<ClosingPage>;
   /** The channel, or undefined. */
   channel(channelId: ChannelId): Promise<LedgerChannel | undefined>;
   /** Closes the connection or file. */

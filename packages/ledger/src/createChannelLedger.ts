@@ -21,10 +21,11 @@ import type { Account } from './account.js';
 import type { AuditReport } from './audit/auditReport.js';
 import { auditTxn } from './audit/auditTxn.js';
 import { channelOf } from './channel/channelView.js';
-import { claimTxn } from './channel/claim.js';
+import { claimBatchTxn, claimTxn } from './channel/claim.js';
 import { closeCooperativeTxn } from './channel/closeCooperative.js';
 import type { ChannelContext } from './channel/context.js';
 import { type FinalizeBatch, finalizeDueBatchTxn } from './channel/finalizeDue.js';
+import { finalizeExpiredTxn } from './channel/finalizeExpired.js';
 import {
   checkFundInput,
   checkPayoutInput,
@@ -37,18 +38,25 @@ import {
 } from './channel/funding.js';
 import { externalAccountId, payeeAccountId, payerAccountId, settlementAccounts } from './channel/naming.js';
 import { checkOpenInput, openChannelTxn } from './channel/openChannel.js';
+import { checkPayoutRule, type PayoutRule, type PayoutRuleResult, payoutRuleTxn } from './channel/payoutRules.js';
 import { checkStateSignature } from './channel/proveState.js';
 import { startCloseTxn } from './channel/startClose.js';
+import { checkStatementInput, type Statement, type StatementInput, statementTxn } from './channel/statement.js';
 import { checkTopUpInput, topUpChannelTxn } from './channel/topUpChannel.js';
-import type { ChannelLedger, SettlementResult, SignedState } from './channelLedger.js';
+import type { ChannelLedger, ChannelOutcome, SettlementResult, SignedState } from './channelLedger.js';
 import { type Clock, createLedger, type Ledger } from './ledger.js';
 import { LedgerError } from './ledgerError.js';
 import {
   challengeWindowMsDefault,
   challengeWindowMsMax,
+  claimBatchChannelsMax,
+  closingChannelsPageMax,
+  entriesPerSettlementMax,
   finalizeBatchChannelsDefault,
   finalizeBatchChannelsMax,
   finalizeDueChannelsMax,
+  finalizeExpiredChannelsMax,
+  payoutRulesMax,
 } from './limits.js';
 import { ask, type DueCursor, type LedgerDriver, type WriteHints } from './store/txn.js';
 import { assertInteger, checkedAsset } from './validate.js';
@@ -127,6 +135,14 @@ export interface TrickleLedger extends ChannelLedger, Ledger {
   audit(options?: { readonly verifier?: Verifier }): Promise<AuditReport>;
   /** Write transactions attempted and serialization conflicts retried (PostgreSQL; zeros elsewhere). */
   driverStats(): { readonly transactions: number; readonly conflicts: number };
+  /**
+   * Runs payout rules (one short transaction each), results by index: each pays out what
+   * its rule says is due, idempotently (the reference comes from the day, or from what was
+   * paid out before), so running them again, or from several processes, pays once.
+   */
+  runPayoutRules(rules: readonly PayoutRule[]): Promise<readonly PayoutRuleResult[]>;
+  /** A payee's statement for a period of whole UTC days: earned, fees, claimed, paid out, balances. */
+  statement(input: StatementInput): Promise<Statement>;
 }
 
 function checkOptions(options: ChannelLedgerOptions): ChannelContext & { clock: Clock; finalizeBatchChannels: number } {
@@ -170,11 +186,29 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
    * Returns the accounts a settlement of the state updates (the write's lock hints).
    */
   const verified = async (state: SignedState): Promise<WriteHints> => {
-    const id = toHex(asChannelId(state.channelId));
-    const row = (await driver.read('channel', () => ask({ kind: 'channels', ids: [id], lock: false }))).get(id);
-    if (row === undefined) throw new LedgerError('UNKNOWN_CHANNEL', `no channel ${id}`);
-    checkStateSignature(context, state, row.clientKey as PublicKey);
-    return { accounts: settlementAccounts(row, state.entries) };
+    const [outcome] = await verifiedAll([state]);
+    if (outcome?.error !== undefined) throw outcome.error;
+    return { accounts: outcome?.accounts ?? [] };
+  };
+
+  /** {@link verified} for a batch, in one read: each state's accounts, or why it is refused. */
+  const verifiedAll = async (
+    states: readonly SignedState[],
+  ): Promise<{ accounts: string[]; error: LedgerError | undefined }[]> => {
+    const ids = states.map((state) => toHex(asChannelId(state.channelId)));
+    const rows = await driver.read('channel', () => ask({ kind: 'channels', ids: [...new Set(ids)], lock: false }));
+    return states.map((state, index) => {
+      const row = rows.get(ids[index] as string);
+      if (row === undefined)
+        return { accounts: [], error: new LedgerError('UNKNOWN_CHANNEL', `no channel ${ids[index]}`) };
+      try {
+        checkStateSignature(context, state, row.clientKey as PublicKey);
+      } catch (error) {
+        if (!(error instanceof LedgerError)) throw error;
+        return { accounts: [], error };
+      }
+      return { accounts: settlementAccounts(row, state.entries), error: undefined };
+    });
   };
 
   const finalizeDueReport = async (): Promise<FinalizeReport> => {
@@ -220,6 +254,71 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
     async claim(state) {
       const hints = await verified(state);
       return driver.write('claim', () => claimTxn(state, clock()), hints);
+    },
+    async claimBatch(states) {
+      if (!Array.isArray(states)) throw new TypeError('claimBatch: expected an array of states');
+      if (states.length > claimBatchChannelsMax) {
+        throw new RangeError(`claimBatch: at most ${claimBatchChannelsMax} states`);
+      }
+      const ids = new Set<string>();
+      let entries = 0;
+      for (const state of states) {
+        const id = toHex(asChannelId(state.channelId));
+        if (ids.has(id)) throw new RangeError(`claimBatch: channel ${id} is named twice`);
+        ids.add(id);
+        entries += state.entries.length;
+      }
+      if (entries > entriesPerSettlementMax) {
+        throw new RangeError(`claimBatch: at most ${entriesPerSettlementMax} entries in all`);
+      }
+      if (states.length === 0) return [];
+      const checked = await verifiedAll(states);
+      const accounts = [...new Set(checked.flatMap((c) => c.accounts))];
+      const refused = checked.map((c) => c.error);
+      return driver.write('claimBatch', () => claimBatchTxn(states, refused, clock()), { accounts });
+    },
+    async finalizeExpired(channelIds): Promise<readonly ChannelOutcome[]> {
+      if (!Array.isArray(channelIds)) throw new TypeError('finalizeExpired: expected an array of channel ids');
+      if (channelIds.length > finalizeExpiredChannelsMax) {
+        throw new RangeError(`finalizeExpired: at most ${finalizeExpiredChannelsMax} channels`);
+      }
+      const checked = channelIds.map((id) => asChannelId(id));
+      if (checked.length === 0) return [];
+      return driver.write('finalizeExpired', () => finalizeExpiredTxn(checked, clock()));
+    },
+    async closingChannels(options = {}) {
+      const limit =
+        options.limit === undefined
+          ? closingChannelsPageMax
+          : assertInteger(options.limit, 1, closingChannelsPageMax, 'limit');
+      const after = options.after;
+      const rows = await driver.read('closingChannels', () =>
+        ask({ kind: 'closingChannels', nowMs: clock(), limit, after }),
+      );
+      const last = rows[rows.length - 1];
+      const next =
+        rows.length < limit || last === undefined ? undefined : { challengeEndsAtMs: last.dueAtMs, id: last.id };
+      return { channels: rows.map(channelOf), next };
+    },
+    async runPayoutRules(rules) {
+      if (!Array.isArray(rules)) throw new TypeError('runPayoutRules: expected an array of rules');
+      if (rules.length > payoutRulesMax) throw new RangeError(`runPayoutRules: at most ${payoutRulesMax} rules`);
+      const checked = rules.map(checkPayoutRule);
+      const results: PayoutRuleResult[] = [];
+      for (const rule of checked) {
+        const hints = { accounts: [payeeAccountId(toHex(rule.payee), rule.asset), externalAccountId(rule.asset)] };
+        try {
+          results.push(await driver.write('payoutRule', () => payoutRuleTxn(rule, clock()), hints));
+        } catch (error) {
+          if (!(error instanceof LedgerError)) throw error;
+          results.push({ status: 'failed', error });
+        }
+      }
+      return results;
+    },
+    async statement(input) {
+      const checked = checkStatementInput(input);
+      return driver.read('statement', () => statementTxn(checked, clock()));
     },
     async closeCooperative(state) {
       const hints = await verified(state);

@@ -11,9 +11,14 @@ export * from './account.js';
 export { auditLedger } from './audit/auditLedger.js';
 export * from './audit/auditReport.js';
 export type { FundPayerInput, MoneyMovement, PayoutInput } from './channel/funding.js';
+export { dayMs } from './channel/payeeDays.js';
+export type { PayoutRule, PayoutRuleResult } from './channel/payoutRules.js';
+export { type Statement, type StatementInput, statementDaysMax } from './channel/statement.js';
 export type {
   ChannelLedger,
+  ChannelOutcome,
   CloseKind,
+  ClosingPage,
   LedgerChannel,
   LedgerErrorCode,
   LedgerErrorLike,
@@ -31,6 +36,7 @@ export { isLedgerError, LedgerError } from './ledgerError.js';
 export * from './limits.js';
 export { type MemoryLedgerOptions, memoryLedger } from './memory/memoryLedger.js';
 export type {
+  ClosingCursor,
   DueCursor,
   LedgerDriver,
   StepEvent,

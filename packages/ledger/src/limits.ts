@@ -182,6 +182,21 @@ export const challengeWindowMsMax = 30 * 24 * 3_600_000;
 export const pendingTimeoutMsMax = 366 * 24 * 3_600_000;
 
 /**
+ * Most channels in one `claimBatch` call (one transaction). Their entries together are
+ * bounded by {@link entriesPerSettlementMax} as well.
+ */
+export const claimBatchChannelsMax = 1_024;
+
+/** Most channels in one `finalizeExpired` call (one transaction). */
+export const finalizeExpiredChannelsMax = 1_024;
+
+/** Most closing channels one `closingChannels` page returns. */
+export const closingChannelsPageMax = 1_000;
+
+/** Most payout rules one `runPayoutRules` call runs (one short transaction each). */
+export const payoutRulesMax = 1_024;
+
+/**
  * Rows read per page while scanning (balances, audit).
  *
  * @example

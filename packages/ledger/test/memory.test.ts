@@ -4,10 +4,12 @@ import { bankConformance } from './conformance/bankConformance.js';
 import { channelConformance } from './conformance/channelConformance.js';
 import { ledgerConformance } from './conformance/ledgerConformance.js';
 import { propertyConformance } from './conformance/propertyConformance.js';
+import { settlementConformance } from './conformance/settlementConformance.js';
 import { memoryAdapter } from './helpers/adapters.js';
 
 ledgerConformance(memoryAdapter);
 channelConformance(memoryAdapter);
+settlementConformance(memoryAdapter);
 auditConformance(memoryAdapter);
 bankConformance(memoryAdapter, { writers: 8, opsPerWriter: 60, readers: 2 });
 propertyConformance(memoryAdapter, 150);

@@ -4,10 +4,12 @@ import { bankConformance } from './conformance/bankConformance.js';
 import { channelConformance } from './conformance/channelConformance.js';
 import { ledgerConformance } from './conformance/ledgerConformance.js';
 import { propertyConformance } from './conformance/propertyConformance.js';
+import { settlementConformance } from './conformance/settlementConformance.js';
 import { postgresAdapter } from './helpers/adapters.js';
 
 ledgerConformance(postgresAdapter);
 channelConformance(postgresAdapter);
+settlementConformance(postgresAdapter);
 auditConformance(postgresAdapter);
 bankConformance(postgresAdapter, { writers: 8, opsPerWriter: 40, readers: 2 });
 propertyConformance(postgresAdapter, 15);

@@ -288,6 +288,8 @@ const clientMessages: ClientMessage[] = [
   { type: 'close', id: 3, channelId, seq: 3, cumulative: 501n, logHead: steps[1]!.head, signature: sig },
   { type: 'sync', id: 4, channelId },
   { type: 'log', id: 5, channelId, fromSeq: 1, limit: 100 },
+  { type: 'forceClose', id: 6, channelId, seq: 3, cumulative: 501n, logHead: steps[1]!.head, signature: sig },
+  { type: 'forceClose', id: 7, channelId, seq: 0, cumulative: 0n, logHead: logGenesis(domain, channelId) },
 ];
 const hubMessages: HubMessage[] = [
   { type: 'challenge', version: 1, networkId, hubId, hubKey, nonce: challenge },
@@ -301,6 +303,14 @@ const hubMessages: HubMessage[] = [
     vouchers: [{ seq: 3, cumulative: 501n, logHead: steps[1]!.head, entries: [entries[1]!], macs: [receipt.mac] }],
     more: false,
   },
+  {
+    type: 'closing',
+    id: 6,
+    channelId,
+    state: { ...state, status: 'closing' },
+    close: { by: 'client', seq: 3, cumulative: 501n, logHead: steps[1]!.head, endsAtMs: 1_700_003_600_000 },
+  },
+  { type: 'closed', channelId, state: { ...state, status: 'closed' }, seq: 3, cumulative: 501n, refund: 999_499n },
   // A reject of a pay frame: its id, channel and seq, and the hub's state.
   { type: 'reject', id: 8, channelId, seq: 5, code: 'SEQ_GAP', message: 'expected seq 4, got 5', state },
   // A reject of one entry of a voucher: its index too.

@@ -9,6 +9,7 @@ export * from './amount.js';
 export * from './bytes.js';
 export { compareKeys, readCanonical, type WireMap, type WireValue, writeCanonical } from './canonicalMsgpack.js';
 export * from './channel/client.js';
+export * from './channel/forceClose.js';
 export * from './channel/hub.js';
 export * from './channel/status.js';
 export * from './channelRequests.js';

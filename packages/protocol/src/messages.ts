@@ -90,6 +90,24 @@ const loggedVoucherFields = {
 /** One accepted voucher in a log page, with its entries and their receipt MACs. */
 export type LoggedVoucher = RecordOf<typeof loggedVoucherFields>;
 
+/** How a channel's close was started, as the ledger records it. */
+export const closeKinds = ['cooperative', 'client', 'hub', 'expiry'] as const;
+/** How a channel's close was started. */
+export type CloseKind = (typeof closeKinds)[number];
+
+const recordedCloseFields = {
+  /** Who started the close. */
+  by: required('by', oneOf(...closeKinds)),
+  /** The state the ledger holds for the close now (the newest submitted in the window). */
+  seq: required('seq', seq),
+  cumulative: required('cum', amount()),
+  logHead: required('head', logHead),
+  /** When the challenge window ends: from then on nothing replaces the state, and it is settled. */
+  endsAtMs: required('ends', timeMs),
+};
+/** A close as the ledger records it: who started it, the state it holds, when its window ends. */
+export type RecordedClose = RecordOf<typeof recordedCloseFields>;
+
 /** Every client-to-hub message's fields, by type. */
 const clientSchemas = {
   auth: {
@@ -127,6 +145,18 @@ const clientSchemas = {
     cumulative: required('cum', amount()),
     logHead: required('head', logHead),
     signature: required('sig', signature),
+  },
+  /**
+   * A unilateral close: the client's state (a voucher signature over seq, cumulative and
+   * log head; none for seq 0), recorded on the ledger, settled when the window ends.
+   */
+  forceClose: {
+    id: required('id', requestId),
+    channelId: required('ch', channelId),
+    seq: required('seq', seq),
+    cumulative: required('cum', amount()),
+    logHead: required('head', logHead),
+    signature: optional('sig', signature),
   },
   sync: {
     id: required('id', requestId),
@@ -166,6 +196,24 @@ const hubSchemas = {
     channelId: required('ch', channelId),
     vouchers: required('vouchers', arrayOf(record(loggedVoucherFields), 0, logVouchersPerPageMax)),
     more: required('more', boolean),
+  },
+  /**
+   * A close is recorded on the ledger (or its state replaced): the answer to `forceClose`
+   * (with its id), or a notice to the owner's connections (without).
+   */
+  closing: {
+    id: optional('id', requestId),
+    channelId: required('ch', channelId),
+    state: required('state', channelStateCodec),
+    close: required('close', record(recordedCloseFields)),
+  },
+  /** A notice: the channel was finalized on the ledger at (seq, cumulative); `refund` went back to the payer. */
+  closed: {
+    channelId: required('ch', channelId),
+    state: required('state', channelStateCodec),
+    seq: required('seq', seq),
+    cumulative: required('cum', amount()),
+    refund: required('refund', amount()),
   },
   reject: {
     id: optional('id', requestId),

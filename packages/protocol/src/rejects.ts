@@ -55,6 +55,10 @@ export const rejectCodes = {
     retry: false,
     description: "The close names a state other than the channel's latest accepted one.",
   },
+  UNKNOWN_STATE: {
+    retry: false,
+    description: 'The forced close names a state the hub never accepted on this channel, so it cannot be proven.',
+  },
 } as const satisfies Record<string, { retry: boolean; description: string }>;
 
 /** A reject code. */

@@ -9,6 +9,7 @@ import { LedgerError } from '../ledgerError.js';
 import { ask, type Txn } from '../store/txn.js';
 import { type FinalizeItem, finalizeTxn } from './finalize.js';
 import { lockChannelTxn } from './lockChannel.js';
+import { replacingProofTxn } from './newerState.js';
 import { claimedPoint, closePoint, proveState, samePoint, submittedPoint } from './proveState.js';
 import { storedResultTxn } from './settlementResult.js';
 
@@ -30,10 +31,12 @@ export function* closeCooperativeTxn(state: SignedState, nowMs: number): Txn<Set
     item = { row, target: held, entries, closeKind: 'cooperative' };
   } else if (nowMs >= row.dueAtMs) {
     throw new LedgerError('CHANNEL_NOT_OPEN', `channel ${row.id}: the challenge window is over`);
-  } else if (point.seq <= held.seq) {
+  } else if (recorded === undefined && point.seq <= held.seq) {
     throw new LedgerError('STALE_STATE', `seq ${point.seq} does not beat the state the ledger holds (seq ${held.seq})`);
   } else {
-    const proven = proveState(row, state);
+    // The client agreed to this state: during a unilateral close it may raise the recorded one (ADR 0107).
+    const proven =
+      recorded === undefined ? proveState(row, state) : yield* replacingProofTxn(row, state, recorded, 'hub');
     const evidence = {
       state: {
         channelId: row.id,

@@ -38,7 +38,7 @@ function finalizedRow(item: FinalizeItem, nowMs: number): ChannelRow {
     claimedEntryCount: target.entryCount,
     closeKind: recorded ? row.closeKind : item.closeKind,
     closeStartedAtMs: recorded ? row.closeStartedAtMs : expiry ? row.expiresAtMs : nowMs,
-    challengeEndsAtMs: recorded ? row.challengeEndsAtMs : expiry ? row.dueAtMs : nowMs,
+    challengeEndsAtMs: recorded ? row.challengeEndsAtMs : expiry ? Math.min(row.dueAtMs, nowMs) : nowMs,
     closeSeq: target.seq,
     closeCumulative: target.cumulative,
     closeLogHead: target.logHead,

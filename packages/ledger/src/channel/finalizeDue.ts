@@ -5,6 +5,7 @@
  */
 import type { SettlementResult } from '../channelLedger.js';
 import type { LedgerError } from '../ledgerError.js';
+import { entriesPerSettlementMax } from '../limits.js';
 import type { DueCursor } from '../store/txn.js';
 import { ask, type Txn } from '../store/txn.js';
 import { finalizeTxn } from './finalize.js';
@@ -20,9 +21,20 @@ export interface FinalizeBatch {
   readonly cursor: DueCursor | undefined;
 }
 
-/** Finalizes up to `limit` due channels after `after`. */
+/**
+ * Finalizes up to `limit` due channels after `after`, and no more entries of close evidence
+ * than {@link entriesPerSettlementMax} between them (at least one channel), so the work of
+ * one transaction is bounded whatever the closes recorded.
+ */
 export function* finalizeDueBatchTxn(nowMs: number, limit: number, after: DueCursor | undefined): Txn<FinalizeBatch> {
-  const rows = yield* ask({ kind: 'dueChannels', nowMs, limit, after });
+  const due = yield* ask({ kind: 'dueChannels', nowMs, limit, after });
+  let evidence = 0;
+  // A prefix: the running sum only grows.
+  const rows = due.filter((row, index) => {
+    evidence += (row.closeEntryCount ?? row.claimedEntryCount) - row.claimedEntryCount;
+    return index === 0 || evidence <= entriesPerSettlementMax;
+  });
+  const kept = rows.length;
   const last = rows[rows.length - 1];
   const cursor = last === undefined ? after : { dueAtMs: last.dueAtMs, id: last.id };
   const withEvidence = rows.filter((row) => (row.closeEntryCount ?? row.claimedEntryCount) > row.claimedEntryCount);
@@ -46,5 +58,6 @@ export function* finalizeDueBatchTxn(nowMs: number, limit: number, after: DueCur
     if (report.ok) finalized.push(report.result);
     else failed.push({ channelId: report.channelId, error: report.error });
   }
-  return { finalized, failed, seen: rows.length, cursor };
+  // A batch cut short by its entries counts as full: the next one resumes after its last channel.
+  return { finalized, failed, seen: kept < due.length ? limit : rows.length, cursor };
 }

@@ -12,10 +12,11 @@ import { postedTransfer, type TransferSpec } from '../engine/transferInput.js';
 import type { LedgerError } from '../ledgerError.js';
 import { referenceCharsMax } from '../limits.js';
 import { type AccountRow, accountOf } from '../store/rows.js';
-import type { Txn } from '../store/txn.js';
+import { ask, type Txn } from '../store/txn.js';
 import { transferCodes } from '../transfer.js';
 import { assertId, checkAmount, checkedAsset } from '../validate.js';
 import { externalAccountId, newAccountRow, payeeAccountId, payerAccountId } from './naming.js';
+import { dayOf } from './payeeDays.js';
 import { ledgerErrorOf } from './transferErrors.js';
 
 /**
@@ -111,6 +112,7 @@ function* moveTxn(
   account: string,
   ensure: readonly AccountRow[],
   nowMs: number,
+  paidOut = false,
 ): Txn<MovementOutcome> {
   yield* ensureAccountsTxn(ensure);
   const applied = yield* createTransfersTxn([spec], nowMs, true);
@@ -118,6 +120,10 @@ function* moveTxn(
   if (result === undefined || result.status === 'failed') {
     const code = result?.status === 'failed' ? result.code : 'LINKED_EVENT_FAILED';
     return { status: 'failed', error: ledgerErrorOf(code, spec.id) };
+  }
+  if (paidOut && result.status === 'created') {
+    const day = { accountId: account, day: dayOf(nowMs), gross: 0n, fee: 0n, net: 0n, paidOut: spec.amount as bigint };
+    yield* ask({ kind: 'write', writes: { payeeDaysAdd: [day] } });
   }
   const row = applied.accounts.get(account) as AccountRow;
   return { status: result.status, transferId: spec.id, accountId: account, available: accountOf(row).available };
@@ -158,5 +164,5 @@ export function* payoutTxn(input: PayoutInput, nowMs: number): Txn<MovementOutco
     memo: input.reference,
     linked: false,
   });
-  return yield* moveTxn(spec, payee, [newAccountRow(external, 'external', input.asset, nowMs)], nowMs);
+  return yield* moveTxn(spec, payee, [newAccountRow(external, 'external', input.asset, nowMs)], nowMs, true);
 }

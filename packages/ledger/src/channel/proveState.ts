@@ -35,6 +35,8 @@ export interface ProvenState {
   readonly voucher: Voucher;
   /** Entry rows at positions after the claimed state's. */
   readonly entries: readonly EntryRow[];
+  /** The log head after the first `headAtCount` entries (when asked for one within the entries). */
+  readonly headAt?: Uint8Array;
 }
 
 const invalid = (message: string, details?: string) =>
@@ -93,29 +95,45 @@ export function samePoint(a: Omit<ChannelPoint, 'entryCount'>, b: Omit<ChannelPo
 /**
  * Proves a state with a voucher beyond the claimed state: its entries (from the claimed
  * head on) hash to the signed head and sum to the signed increase, within the deposit.
- * The signature was checked by {@link checkStateSignature}.
+ * The signature was checked by {@link checkStateSignature}. With `headAtCount` (0 <
+ * headAtCount <= the entries), also returns the head after that many entries: whether the
+ * state extends another one (ADR 0107).
  */
-export function proveState(row: ChannelRow, state: SignedState): ProvenState {
+export function proveState(row: ChannelRow, state: SignedState, headAtCount?: number): ProvenState {
   const voucher = state.voucher as Voucher;
   const { entries } = state;
   if (entries.length === 0) throw invalid('a state beyond the claimed one needs its entries');
   if (entries.length > entriesPerSettlementMax) throw invalid(`more than ${entriesPerSettlementMax} entries`);
   let sum = 0n;
-  const rows: EntryRow[] = [];
+  const rows: EntryRow[] = new Array(entries.length);
+  // Hex names of the payees seen: a segment pays few payees, so hex once per payee, not per entry.
+  const hexOf = new Map<string, string>();
   let head: LogHead;
+  let headAt: Uint8Array | undefined;
   try {
     entries.forEach((entry, index) => {
       entryBytes(entry);
       sum += entry.amount;
-      rows.push({
+      const key = String.fromCharCode.apply(null, entry.payee as unknown as number[]);
+      let payee = hexOf.get(key);
+      if (payee === undefined) {
+        payee = toHex(entry.payee);
+        hexOf.set(key, payee);
+      }
+      rows[index] = {
         channelId: row.id,
         position: row.claimedEntryCount + index + 1,
-        payee: toHex(entry.payee),
+        payee,
         invoiceId: new Uint8Array(entry.invoiceId),
         amount: entry.amount,
-      });
+      };
     });
-    head = logHeadAfter(row.claimedLogHead as LogHead, entries);
+    if (headAtCount !== undefined && headAtCount > 0 && headAtCount <= entries.length) {
+      headAt = logHeadAfter(row.claimedLogHead as LogHead, entries.slice(0, headAtCount));
+      head = logHeadAfter(headAt as LogHead, entries.slice(headAtCount));
+    } else {
+      head = logHeadAfter(row.claimedLogHead as LogHead, entries);
+    }
   } catch (error) {
     throw invalid('malformed entry', (error as Error).message);
   }
@@ -130,5 +148,5 @@ export function proveState(row: ChannelRow, state: SignedState): ProvenState {
     logHead: new Uint8Array(voucher.logHead),
     entryCount: row.claimedEntryCount + entries.length,
   };
-  return { point, voucher, entries: rows };
+  return headAt === undefined ? { point, voucher, entries: rows } : { point, voucher, entries: rows, headAt };
 }

@@ -10,7 +10,7 @@ import { ensureAccountsTxn } from '../engine/createAccounts.js';
 import { createTransfersTxn } from '../engine/createTransfers.js';
 import { postedTransfer, type TransferSpec } from '../engine/transferInput.js';
 import type { LedgerError } from '../ledgerError.js';
-import type { AccountRow, ChannelRow, EntryRow, PayeeTotalRow } from '../store/rows.js';
+import type { AccountRow, ChannelRow, EntryRow, PayeeDayRow, PayeeTotalRow } from '../store/rows.js';
 import { ask, type Txn } from '../store/txn.js';
 import { transferCodes } from '../transfer.js';
 import { channelAsset } from './channelView.js';
@@ -25,6 +25,7 @@ import {
   refundTransferId,
   type SettlementName,
 } from './naming.js';
+import { dayOf, mergedDays } from './payeeDays.js';
 import { ledgerErrorOf } from './transferErrors.js';
 
 /** One payee's line of a settlement. */
@@ -136,6 +137,8 @@ export function* settleTxn(items: readonly SettleItem[], nowMs: number): Txn<Set
   const applied = specs.length === 0 ? undefined : yield* createTransfersTxn(specs, nowMs, false);
   const outcomes: SettleOutcome[] = [];
   const upserts: PayeeTotalRow[] = [];
+  const days: PayeeDayRow[] = [];
+  const day = dayOf(nowMs);
   let offset = 0;
   for (const plan of plans) {
     const results = applied?.results.slice(offset, offset + plan.chain.length) ?? [];
@@ -145,12 +148,19 @@ export function* settleTxn(items: readonly SettleItem[], nowMs: number): Txn<Set
       outcomes.push({ ok: false, error: ledgerErrorOf(failed.code, failed.id) });
       continue;
     }
+    const asset = channelAsset(plan.item.row);
+    const fresh = results.every((r) => r.status === 'created');
     for (const line of plan.lines) {
       const gross = (plan.previous.get(line.payeeHex) ?? 0n) + line.gross;
       upserts.push({ channelId: plan.item.row.id, payee: line.payeeHex, gross });
+      if (!fresh) continue;
+      const accountId = payeeAccountId(line.payeeHex, asset);
+      days.push({ accountId, day, gross: line.gross, fee: line.fee, net: line.net, paidOut: 0n });
     }
     outcomes.push({ ok: true, lines: plan.lines, refund: plan.refund });
   }
-  if (upserts.length > 0) yield* ask({ kind: 'write', writes: { payeeTotalsUpsert: upserts } });
+  if (upserts.length > 0) {
+    yield* ask({ kind: 'write', writes: { payeeTotalsUpsert: upserts, payeeDaysAdd: mergedDays(days) } });
+  }
   return outcomes;
 }

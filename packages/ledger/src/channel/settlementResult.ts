@@ -9,7 +9,7 @@ import type { ChannelRow } from '../store/rows.js';
 import { ask, type Txn } from '../store/txn.js';
 import { transferCodes } from '../transfer.js';
 import { channelOf } from './channelView.js';
-import { channelRef, type SettlementName, settlementPrefix } from './naming.js';
+import { type SettlementName, settlementPrefix } from './naming.js';
 import type { PayeeLine } from './settle.js';
 
 /** The result of a settlement of `row` that posted `lines` and `refund`. */
@@ -21,14 +21,15 @@ export function resultOf(row: ChannelRow, lines: readonly PayeeLine[], refund: b
   };
 }
 
-/** What settlement `settlement` of `row` posted, read from its transfers (empty if none). */
+/**
+ * What settlement `settlement` of `row` posted, read from its transfers (empty if none):
+ * an id-prefix range, so the cost is that settlement's transfers, not the channel's.
+ */
 export function* storedResultTxn(row: ChannelRow, settlement: SettlementName): Txn<SettlementResult> {
-  const transfers = yield* ask({ kind: 'transfersByRef', ref: channelRef(row.id) });
-  const prefix = settlementPrefix(row.id, settlement);
+  const transfers = yield* ask({ kind: 'transfersByPrefix', prefix: settlementPrefix(row.id, settlement) });
   const byPayee = new Map<string, { net: bigint; fee: bigint }>();
   let refund = 0n;
   for (const transfer of transfers) {
-    if (!transfer.id.startsWith(prefix)) continue;
     if (transfer.code === transferCodes.refund) {
       refund += transfer.amount;
       continue;

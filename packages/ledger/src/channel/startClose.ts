@@ -1,10 +1,10 @@
 /**
  * Unilateral close by the client or the hub. The first submission records its state and
- * opens the challenge window; inside the window a state with a higher seq replaces the
- * recorded one (the window does not restart), a lower or conflicting one is
- * `STALE_STATE`, and after it nothing changes any more: `finalizeDue` settles the recorded
- * state. An expired channel can still be closed until its grace ends, with the window
- * ending at `expiresAtMs + challengeWindowMs`.
+ * opens the challenge window; inside the window a newer state replaces the recorded one
+ * (one that extends it; a fork only when the hub submits it: newerState.ts, ADR 0107; the
+ * window does not restart), a stale one is `STALE_STATE`, and after it nothing changes any
+ * more: `finalizeDue` settles the recorded state. An expired channel can still be closed
+ * until its grace ends, with the window ending at `expiresAtMs + challengeWindowMs`.
  */
 import { toHex } from '@trickle/protocol';
 import type { SignedState } from '../channelLedger.js';
@@ -13,6 +13,7 @@ import type { ChannelRow } from '../store/rows.js';
 import { ask, type Txn, type WriteSet } from '../store/txn.js';
 import type { ChannelContext } from './context.js';
 import { lockChannelTxn } from './lockChannel.js';
+import { replacingProofTxn } from './newerState.js';
 import {
   type ChannelPoint,
   claimedPoint,
@@ -71,8 +72,7 @@ export function* startCloseTxn(
   if (recorded !== undefined) {
     if (samePoint(point, recorded)) return row;
     if (nowMs >= (row.challengeEndsAtMs as number)) throw notOpen(row, 'the challenge window is over');
-    if (point.seq <= recorded.seq) throw stale(point.seq, recorded.seq);
-    const proven = proveState(row, state);
+    const proven = yield* replacingProofTxn(row, state, recorded, by);
     const next = withCloseState(row, proven.point);
     const writes = closeEvidenceWrites(row, proven);
     yield* ask({ kind: 'write', writes: { channelsUpdate: [{ row: next, expectedVersion: row.version }], ...writes } });

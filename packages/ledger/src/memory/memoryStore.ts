@@ -9,6 +9,7 @@ import type {
   ChannelRow,
   EntryRow,
   FailureRow,
+  PayeeDayRow,
   PayeeTotalRow,
   StateRow,
   TransferRow,
@@ -28,6 +29,8 @@ export class MemoryStore {
   readonly states = new Map<string, readonly StateRow[]>();
   readonly entries = new Map<string, readonly EntryRow[]>();
   readonly payeeTotals = new Map<string, ReadonlyMap<string, bigint>>();
+  /** Payee day sums by `account id/day`. */
+  readonly payeeDays = new Map<string, PayeeDayRow>();
   /** Pending transfer id to the id of the post or void that resolved it. */
   private readonly resolutions = new Map<string, string>();
   private undo: Undo[] | undefined;
@@ -75,15 +78,38 @@ export class MemoryStore {
           .sort((a, b) => a.dueAtMs - b.dueAtMs || (a.id < b.id ? -1 : 1))
           .slice(0, request.limit);
       }
+      case 'closingChannels': {
+        const { after } = request;
+        const isAfter = (c: ChannelRow) =>
+          after === undefined ||
+          c.dueAtMs > after.challengeEndsAtMs ||
+          (c.dueAtMs === after.challengeEndsAtMs && c.id > after.id);
+        return [...this.channels.values()]
+          .filter((c) => c.finalizedAtMs === null && c.closeKind !== null && c.dueAtMs > request.nowMs && isAfter(c))
+          .sort((a, b) => a.dueAtMs - b.dueAtMs || (a.id < b.id ? -1 : 1))
+          .slice(0, request.limit);
+      }
       case 'entries':
         return new Map(
-          request.channels.map(({ channelId, afterPosition }) => [
+          request.channels.map(({ channelId, afterPosition, upToPosition }) => [
             channelId,
-            (this.entries.get(channelId) ?? []).filter((e) => e.position > afterPosition),
+            (this.entries.get(channelId) ?? []).filter(
+              (e) => e.position > afterPosition && (upToPosition === undefined || e.position <= upToPosition),
+            ),
           ]),
         );
       case 'states':
         return [...(this.states.get(request.channelId) ?? [])].sort((a, b) => a.seq - b.seq);
+      case 'stateAt':
+        return (this.states.get(request.channelId) ?? []).find((s) => s.seq === request.seq);
+      case 'transfersByPrefix':
+        return this.inOrder((t) => t.id.startsWith(request.prefix));
+      case 'payeeDays': {
+        const { accountId, fromDay, toDay } = request;
+        return [...this.payeeDays.values()]
+          .filter((d) => d.accountId === accountId && d.day >= fromDay && d.day < toDay)
+          .sort((a, b) => a.day - b.day);
+      }
       case 'payeeTotals':
         return new Map(request.channelIds.map((id) => [id, new Map(this.payeeTotals.get(id) ?? [])]));
       case 'transfersByRef':
@@ -187,13 +213,35 @@ export class MemoryStore {
       assert(!states.some((s) => s.seq === row.seq), `state ${row.seq} of ${row.channelId} exists`);
       this.set(this.states, row.channelId, [...states, row]);
     }
+    // One copy of a channel's entries per write, not per entry: a claim may carry 100,000.
+    const added = new Map<string, EntryRow[]>();
     for (const row of writes.entriesInsert ?? []) {
-      const entries = this.entries.get(row.channelId) ?? [];
+      let list = added.get(row.channelId);
+      if (list === undefined) {
+        list = [...(this.entries.get(row.channelId) ?? [])];
+        added.set(row.channelId, list);
+      }
+      const last = list[list.length - 1];
       assert(row.amount >= 1n, 'entry amount at least 1');
-      assert(!entries.some((e) => e.position === row.position), `entry ${row.position} of ${row.channelId} exists`);
-      this.set(this.entries, row.channelId, [...entries, row]);
+      assert(last === undefined || row.position > last.position, `entry ${row.position} of ${row.channelId} exists`);
+      list.push(row);
     }
+    for (const [channelId, list] of added) this.set(this.entries, channelId, list);
     for (const row of writes.payeeTotalsUpsert ?? []) upsertTotal(this, row);
+    for (const row of writes.payeeDaysAdd ?? []) {
+      const key = `${row.accountId}/${row.day}`;
+      const day = this.payeeDays.get(key);
+      assert(this.accounts.has(row.accountId), `account ${row.accountId} exists`);
+      const next = {
+        ...row,
+        gross: (day?.gross ?? 0n) + row.gross,
+        fee: (day?.fee ?? 0n) + row.fee,
+        net: (day?.net ?? 0n) + row.net,
+        paidOut: (day?.paidOut ?? 0n) + row.paidOut,
+      };
+      assert(next.net === next.gross - next.fee && next.fee <= next.gross, 'payee day: net = gross - fee');
+      this.set(this.payeeDays, key, next);
+    }
   }
 
   /** Upserts one payee total (used by {@link upsertTotal}). */

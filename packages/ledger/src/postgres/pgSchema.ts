@@ -128,4 +128,17 @@ CREATE TABLE channel_payee_totals (
   PRIMARY KEY (channel_id, payee)
 );
 `,
+  `
+CREATE INDEX channels_closing ON channels (due_at_ms, id) WHERE finalized_at_ms IS NULL AND close_kind IS NOT NULL;
+
+CREATE TABLE payee_days (
+  account_id text COLLATE "C" NOT NULL REFERENCES accounts (id),
+  day bigint NOT NULL CHECK (day >= 0),
+  gross bigint NOT NULL CHECK (gross >= 0),
+  fee bigint NOT NULL CHECK (fee >= 0 AND fee <= gross),
+  net bigint NOT NULL CHECK (net = gross - fee),
+  paid_out bigint NOT NULL CHECK (paid_out >= 0),
+  PRIMARY KEY (account_id, day)
+);
+`,
 ];

@@ -15,6 +15,8 @@ import {
   entryFromSql,
   failureFromSql,
   failureValues,
+  payeeDayFromSql,
+  prefixRange,
   type SqlRow,
   stateFromSql,
   transferFromSql,
@@ -158,17 +160,47 @@ export class PgStore {
         );
         return rows.map(channelFromSql);
       }
+      case 'closingChannels': {
+        const { after } = request;
+        const rows = await this.rows(
+          `SELECT * FROM channels WHERE finalized_at_ms IS NULL AND close_kind IS NOT NULL AND due_at_ms > $1
+           AND (due_at_ms, id) > ($2, $3) ORDER BY due_at_ms, id LIMIT $4`,
+          [request.nowMs, after?.challengeEndsAtMs ?? -1, after?.id ?? '', request.limit],
+        );
+        return rows.map(channelFromSql);
+      }
+      case 'stateAt': {
+        const [row] = await this.rows('SELECT * FROM channel_states WHERE channel_id = $1 AND seq = $2', [
+          request.channelId,
+          request.seq,
+        ]);
+        return row === undefined ? undefined : stateFromSql(row);
+      }
+      case 'transfersByPrefix': {
+        const { from, to } = prefixRange(request.prefix);
+        const rows = await this.rows('SELECT * FROM transfers WHERE id >= $1 AND id < $2 ORDER BY serial', [from, to]);
+        return rows.map(transferFromSql);
+      }
+      case 'payeeDays': {
+        const rows = await this.rows(
+          'SELECT * FROM payee_days WHERE account_id = $1 AND day >= $2 AND day < $3 ORDER BY day',
+          [request.accountId, request.fromDay, request.toDay],
+        );
+        return rows.map(payeeDayFromSql);
+      }
       case 'entries': {
         const query = unnest(
           [
             ['channel_id', 'text'],
             ['after_position', 'int8'],
+            ['up_to_position', 'int8'],
           ],
-          request.channels.map((c) => [c.channelId, c.afterPosition]),
+          request.channels.map((c) => [c.channelId, c.afterPosition, c.upToPosition ?? Number.MAX_SAFE_INTEGER]),
         );
         const rows = await this.rows(
-          `SELECT e.* FROM channel_entries e JOIN ${query.text} AS q (channel_id, after_position)
-           ON e.channel_id = q.channel_id AND e.position > q.after_position ORDER BY e.channel_id, e.position`,
+          `SELECT e.* FROM channel_entries e JOIN ${query.text} AS q (channel_id, after_position, up_to_position)
+           ON e.channel_id = q.channel_id AND e.position > q.after_position AND e.position <= q.up_to_position
+           ORDER BY e.channel_id, e.position`,
           query.values,
         );
         const out = new Map(request.channels.map((c) => [c.channelId, [] as ReturnType<typeof entryFromSql>[]]));
@@ -353,6 +385,21 @@ export class PgStore {
       ],
       (w.payeeTotalsUpsert ?? []).map((t) => [t.channelId, t.payee, t.gross]),
       ' ON CONFLICT (channel_id, payee) DO UPDATE SET gross = excluded.gross',
+    );
+    await this.insert(
+      'payee_days',
+      [
+        ['account_id', 'text'],
+        ['day', 'int8'],
+        ['gross', 'int8'],
+        ['fee', 'int8'],
+        ['net', 'int8'],
+        ['paid_out', 'int8'],
+      ],
+      (w.payeeDaysAdd ?? []).map((d) => [d.accountId, d.day, d.gross, d.fee, d.net, d.paidOut]),
+      ` ON CONFLICT (account_id, day) DO UPDATE SET gross = payee_days.gross + excluded.gross,
+        fee = payee_days.fee + excluded.fee, net = payee_days.net + excluded.net,
+        paid_out = payee_days.paid_out + excluded.paid_out`,
     );
   }
 }

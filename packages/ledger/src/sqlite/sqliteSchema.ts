@@ -128,4 +128,19 @@ CREATE TABLE channel_payee_totals (
   PRIMARY KEY (channel_id, payee)
 ) STRICT, WITHOUT ROWID;
 `,
+  `
+-- Closing channels by the end of their challenge window: what a hub watches (ADR 0107).
+CREATE INDEX channels_closing ON channels (due_at_ms, id) WHERE finalized_at_ms IS NULL AND close_kind IS NOT NULL;
+
+-- Each payee account's sums per UTC day, kept in the transactions that move the money: statements (ADR 0109).
+CREATE TABLE payee_days (
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  day INTEGER NOT NULL CHECK (day >= 0),
+  gross INTEGER NOT NULL CHECK (gross >= 0),
+  fee INTEGER NOT NULL CHECK (fee >= 0 AND fee <= gross),
+  net INTEGER NOT NULL CHECK (net = gross - fee),
+  paid_out INTEGER NOT NULL CHECK (paid_out >= 0),
+  PRIMARY KEY (account_id, day)
+) STRICT, WITHOUT ROWID;
+`,
 ];

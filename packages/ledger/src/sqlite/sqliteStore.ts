@@ -14,6 +14,8 @@ import {
   entryFromSql,
   failureFromSql,
   failureValues,
+  payeeDayFromSql,
+  prefixRange,
   type SqlRow,
   stateFromSql,
   transferFromSql,
@@ -42,8 +44,13 @@ const sql = {
   channels: inList('channels', 'id'),
   dueChannels: `SELECT * FROM channels WHERE finalized_at_ms IS NULL AND due_at_ms <= ?
     AND (due_at_ms, id) > (?, ?) ORDER BY due_at_ms, id LIMIT ?`,
-  entries: 'SELECT * FROM channel_entries WHERE channel_id = ? AND position > ? ORDER BY position',
+  closingChannels: `SELECT * FROM channels WHERE finalized_at_ms IS NULL AND close_kind IS NOT NULL AND due_at_ms > ?
+    AND (due_at_ms, id) > (?, ?) ORDER BY due_at_ms, id LIMIT ?`,
+  entries: 'SELECT * FROM channel_entries WHERE channel_id = ? AND position > ? AND position <= ? ORDER BY position',
   states: 'SELECT * FROM channel_states WHERE channel_id = ? ORDER BY seq',
+  stateAt: 'SELECT * FROM channel_states WHERE channel_id = ? AND seq = ?',
+  transfersByPrefix: 'SELECT * FROM transfers WHERE id >= ? AND id < ? ORDER BY serial',
+  payeeDays: 'SELECT * FROM payee_days WHERE account_id = ? AND day >= ? AND day < ? ORDER BY day',
   payeeTotals: 'SELECT payee, gross FROM channel_payee_totals WHERE channel_id = ?',
   transfersByRef: 'SELECT * FROM transfers WHERE ref = ? ORDER BY serial',
   accountTransfers: `SELECT * FROM transfers WHERE serial > ? AND (debit_account_id = ? OR credit_account_id = ?)
@@ -74,6 +81,9 @@ const sql = {
   insertEntry: 'INSERT INTO channel_entries (channel_id, position, payee, invoice_id, amount) VALUES (?, ?, ?, ?, ?)',
   upsertTotal: `INSERT INTO channel_payee_totals (channel_id, payee, gross) VALUES (?, ?, ?)
     ON CONFLICT (channel_id, payee) DO UPDATE SET gross = excluded.gross`,
+  addPayeeDay: `INSERT INTO payee_days (account_id, day, gross, fee, net, paid_out) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (account_id, day) DO UPDATE SET gross = gross + excluded.gross, fee = fee + excluded.fee,
+    net = net + excluded.net, paid_out = paid_out + excluded.paid_out`,
 } as const;
 
 /** Answers store requests on one connection. */
@@ -129,15 +139,32 @@ export class SqliteStore {
         const dueAtMs = after?.dueAtMs ?? -1;
         return this.all(sql.dueChannels, request.nowMs, dueAtMs, after?.id ?? '', request.limit).map(channelFromSql);
       }
+      case 'closingChannels': {
+        const { after } = request;
+        const endsAtMs = after?.challengeEndsAtMs ?? -1;
+        return this.all(sql.closingChannels, request.nowMs, endsAtMs, after?.id ?? '', request.limit).map(
+          channelFromSql,
+        );
+      }
       case 'entries':
         return new Map(
-          request.channels.map(({ channelId, afterPosition }) => [
+          request.channels.map(({ channelId, afterPosition, upToPosition }) => [
             channelId,
-            this.all(sql.entries, channelId, afterPosition).map(entryFromSql),
+            this.all(sql.entries, channelId, afterPosition, upToPosition ?? Number.MAX_SAFE_INTEGER).map(entryFromSql),
           ]),
         );
       case 'states':
         return this.all(sql.states, request.channelId).map(stateFromSql);
+      case 'stateAt': {
+        const [row] = this.all(sql.stateAt, request.channelId, request.seq);
+        return row === undefined ? undefined : stateFromSql(row);
+      }
+      case 'transfersByPrefix': {
+        const { from, to } = prefixRange(request.prefix);
+        return this.all(sql.transfersByPrefix, from, to).map(transferFromSql);
+      }
+      case 'payeeDays':
+        return this.all(sql.payeeDays, request.accountId, request.fromDay, request.toDay).map(payeeDayFromSql);
       case 'payeeTotals':
         return new Map(
           request.channelIds.map((id) => [
@@ -200,5 +227,8 @@ export class SqliteStore {
     for (const e of w.entriesInsert ?? [])
       this.run(sql.insertEntry, e.channelId, e.position, e.payee, e.invoiceId, e.amount);
     for (const t of w.payeeTotalsUpsert ?? []) this.run(sql.upsertTotal, t.channelId, t.payee, t.gross);
+    for (const d of w.payeeDaysAdd ?? []) {
+      this.run(sql.addPayeeDay, d.accountId, d.day, d.gross, d.fee, d.net, d.paidOut);
+    }
   }
 }

@@ -120,6 +120,20 @@ export interface PayeeTotalRow {
 }
 
 /**
+ * One payee account's sums for one UTC day (day = floor(ms / 86,400,000)): what payers'
+ * settled states paid it (gross), the hub's fee out of that, the net credited, and what
+ * was paid out. Kept in the transactions that move the money, for statements.
+ */
+export interface PayeeDayRow {
+  readonly accountId: string;
+  readonly day: number;
+  readonly gross: bigint;
+  readonly fee: bigint;
+  readonly net: bigint;
+  readonly paidOut: bigint;
+}
+
+/**
  * The public view of an account row.
  */
 export function accountOf(row: AccountRow): Account {

@@ -7,7 +7,7 @@
 import type { AccountKind } from '../account.js';
 import type { CloseKind } from '../channelLedger.js';
 import type { PendingStatus, TransferErrorCode, TransferKind } from '../transfer.js';
-import type { AccountRow, ChannelRow, EntryRow, FailureRow, StateRow, TransferRow } from './rows.js';
+import type { AccountRow, ChannelRow, EntryRow, FailureRow, PayeeDayRow, StateRow, TransferRow } from './rows.js';
 
 /** A row as a driver returns it. */
 export type SqlRow = Record<string, unknown>;
@@ -156,6 +156,27 @@ export function entryFromSql(r: SqlRow): EntryRow {
     invoiceId: bytes(r.invoice_id),
     amount: big(r.amount),
   };
+}
+
+/** A payee_days row. */
+export function payeeDayFromSql(r: SqlRow): PayeeDayRow {
+  return {
+    accountId: str(r.account_id),
+    day: num(r.day),
+    gross: big(r.gross),
+    fee: big(r.fee),
+    net: big(r.net),
+    paidOut: big(r.paid_out),
+  };
+}
+
+/**
+ * The bounds of an id-prefix range, `[prefix, end)`: ids are ASCII and compared bytewise
+ * (SQLite, PostgreSQL "C"), so every id that starts with `prefix` is in it and no other.
+ */
+export function prefixRange(prefix: string): { readonly from: string; readonly to: string } {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return { from: prefix, to: prefix.slice(0, -1) + String.fromCharCode(last + 1) };
 }
 
 /** The channel columns in order, for inserts and updates. */

@@ -9,7 +9,16 @@
  */
 
 import type { PendingStatus } from '../transfer.js';
-import type { AccountRow, ChannelRow, EntryRow, FailureRow, PayeeTotalRow, StateRow, TransferRow } from './rows.js';
+import type {
+  AccountRow,
+  ChannelRow,
+  EntryRow,
+  FailureRow,
+  PayeeDayRow,
+  PayeeTotalRow,
+  StateRow,
+  TransferRow,
+} from './rows.js';
 
 /**
  * Everything one write request changes; applied in the order of the fields.
@@ -35,6 +44,8 @@ export interface WriteSet {
   readonly statesInsert?: readonly StateRow[];
   readonly entriesInsert?: readonly EntryRow[];
   readonly payeeTotalsUpsert?: readonly PayeeTotalRow[];
+  /** Adds each row's sums to the stored row of its (account, day), creating it at zero first. */
+  readonly payeeDaysAdd?: readonly PayeeDayRow[];
 }
 
 /**
@@ -48,6 +59,20 @@ export interface WriteSet {
  */
 export interface DueCursor {
   readonly dueAtMs: number;
+  readonly id: string;
+}
+
+/**
+ * Where a scan of closing channels resumes: after this (challenge end, id).
+ *
+ * @example
+ * ```ts
+ * import type { ClosingCursor } from '@trickle/ledger';
+ * const after: ClosingCursor = { challengeEndsAtMs: 1_700_000_000_000, id: '00'.repeat(32) };
+ * ```
+ */
+export interface ClosingCursor {
+  readonly challengeEndsAtMs: number;
   readonly id: string;
 }
 
@@ -76,12 +101,32 @@ export type StoreRequest =
       readonly limit: number;
       readonly after: DueCursor | undefined;
     }
-  /** Each channel's entries after its `afterPosition`, in log order. */
+  /**
+   * Unfinalized channels with a close recorded whose challenge window is still open at
+   * `nowMs`, by (challengeEndsAtMs, id) after `after`; not locked (a watcher reads them).
+   */
+  | {
+      readonly kind: 'closingChannels';
+      readonly nowMs: number;
+      readonly limit: number;
+      readonly after: ClosingCursor | undefined;
+    }
+  /** Each channel's entries after its `afterPosition` (up to `upToPosition`, when given), in log order. */
   | {
       readonly kind: 'entries';
-      readonly channels: readonly { readonly channelId: string; readonly afterPosition: number }[];
+      readonly channels: readonly {
+        readonly channelId: string;
+        readonly afterPosition: number;
+        readonly upToPosition?: number;
+      }[];
     }
   | { readonly kind: 'states'; readonly channelId: string }
+  /** The signed state a channel's ledger holds at one seq, if any. */
+  | { readonly kind: 'stateAt'; readonly channelId: string; readonly seq: number }
+  /** Transfers whose id starts with `prefix`, in insertion order (an index range, not a scan). */
+  | { readonly kind: 'transfersByPrefix'; readonly prefix: string }
+  /** A payee account's daily sums for days in [fromDay, toDay), by day. */
+  | { readonly kind: 'payeeDays'; readonly accountId: string; readonly fromDay: number; readonly toDay: number }
   /** Each channel's claimed gross per payee (hex). */
   | { readonly kind: 'payeeTotals'; readonly channelIds: readonly string[] }
   | { readonly kind: 'transfersByRef'; readonly ref: string }
@@ -105,8 +150,12 @@ export interface StoreReplies {
   failures: ReadonlyMap<string, FailureRow>;
   channels: ReadonlyMap<string, ChannelRow>;
   dueChannels: readonly ChannelRow[];
+  closingChannels: readonly ChannelRow[];
   entries: ReadonlyMap<string, readonly EntryRow[]>;
   states: readonly StateRow[];
+  stateAt: StateRow | undefined;
+  transfersByPrefix: readonly TransferRow[];
+  payeeDays: readonly PayeeDayRow[];
   payeeTotals: ReadonlyMap<string, ReadonlyMap<string, bigint>>;
   transfersByRef: readonly TransferRow[];
   accountTransfers: readonly TransferRow[];

@@ -1,0 +1,89 @@
+/**
+ * The hub's side of a forced (unilateral) close, as a pure function: the client names a
+ * state it signed (a voucher signature over seq, cumulative and log head), the hub checks
+ * that it is one it accepted, so that it can prove it on the ledger, and marks the channel
+ * closing. The shell then records the close on the ledger, where the challenge window
+ * runs: the hub answers a stale state with its newer one, and the ledger settles whatever
+ * it holds when the window ends (docs/protocol.md 10.5).
+ */
+import { equalBytes } from '../bytes.js';
+import type { Domain } from '../domain.js';
+import type { LogHead, Signature } from '../ids.js';
+import { checkSignature, type Verifier } from '../keys.js';
+import { logGenesis } from '../log.js';
+import type { ClientMessageOf } from '../messages.js';
+import type { RejectCode } from '../rejects.js';
+import { voucherSigningBytes } from '../voucher.js';
+import type { HubChannel, Rejection } from './hub.js';
+import { channelStatus } from './status.js';
+
+/** A `forceClose` message without its type and id. */
+export type ForceCloseRequest = Omit<ClientMessageOf<'forceClose'>, 'type' | 'id'>;
+
+/** What {@link checkForceClose} needs besides the channel and the request. */
+export interface ForceCloseContext {
+  readonly domain: Domain;
+  readonly nowMs: number;
+  readonly verifier: Verifier;
+  /** The accepted state at an older seq (below the channel's latest), if the hub has it. */
+  acceptedAt(seq: number): { readonly cumulative: bigint; readonly logHead: LogHead } | undefined;
+}
+
+const signatureRejects: Record<'malformed' | 'highS' | 'invalid', RejectCode> = {
+  malformed: 'SIGNATURE_MALFORMED',
+  highS: 'SIGNATURE_HIGH_S',
+  invalid: 'SIGNATURE_INVALID',
+};
+
+/**
+ * Checks a forced close: the channel is not closed; the state is signed by the channel key
+ * (a voucher signature; seq 0 needs none and names the genesis state); and it is a state
+ * the hub accepted (the latest, or an older one `acceptedAt` knows). Returns the channel
+ * marked closing, or a `duplicate` for a channel that is closing already (the shell answers
+ * with the close it recorded), or a rejection: CHANNEL_CLOSED, SIGNATURE_*, UNKNOWN_STATE.
+ *
+ * @example
+ * ```ts
+ * import { checkForceClose } from '@trickle/protocol';
+ * declare const args: Parameters<typeof checkForceClose>;
+ * const outcome = checkForceClose(...args);
+ * if (outcome.kind === 'closing') console.log(outcome.channel.closingSinceMs);
+ * ```
+ */
+export function checkForceClose(
+  channel: HubChannel,
+  request: ForceCloseRequest,
+  context: ForceCloseContext,
+): { kind: 'closing'; channel: HubChannel } | { kind: 'duplicate' } | Rejection {
+  const status = channelStatus(channel, context.nowMs);
+  if (status === 'closed') return { kind: 'rejected', code: 'CHANNEL_CLOSED', message: 'the channel is closed' };
+  if (request.seq > 0) {
+    const signature = request.signature ?? (new Uint8Array(0) as Signature);
+    const bytes = voucherSigningBytes(context.domain, request);
+    const check = checkSignature(context.verifier, signature, bytes, channel.clientKey);
+    if (check !== 'valid') {
+      return { kind: 'rejected', code: signatureRejects[check], message: `forced close signature: ${check}` };
+    }
+  }
+  const accepted =
+    request.seq === 0
+      ? { cumulative: 0n, logHead: logGenesis(context.domain, channel.channelId) }
+      : request.seq === channel.seq
+        ? channel
+        : request.seq < channel.seq
+          ? context.acceptedAt(request.seq)
+          : undefined;
+  if (
+    accepted === undefined ||
+    accepted.cumulative !== request.cumulative ||
+    !equalBytes(accepted.logHead, request.logHead)
+  ) {
+    return {
+      kind: 'rejected',
+      code: 'UNKNOWN_STATE',
+      message: `seq ${request.seq} is not a state this hub accepted (its latest is seq ${channel.seq})`,
+    };
+  }
+  if (status === 'closing') return { kind: 'duplicate' };
+  return { kind: 'closing', channel: { ...channel, closingSinceMs: context.nowMs } };
+}
