@@ -64,7 +64,8 @@ export interface ChannelLifecycle {
   sendTopUp(deposit: string, signature: string): Promise<void>;
   close(): Promise<CloseResult>;
   sendClose(): Promise<CloseResult>;
-  completeClose(state: ChannelState): CloseResult;
+  /** Marks the channel closed and reports `closed`; `refund` when the ledger settled at another state than the hub's. */
+  completeClose(state: ChannelState, refund?: bigint): CloseResult;
 }
 
 /** Creates the lifecycle. Internal to createWallet. */
@@ -251,9 +252,9 @@ export function createChannelLifecycle(deps: ChannelLifecycleDeps): ChannelLifec
     return closeResult;
   }
 
-  function completeClose(hubState: ChannelState): CloseResult {
+  function completeClose(hubState: ChannelState, settledRefund?: bigint): CloseResult {
     const ch = state.record?.channel as ChannelRecord;
-    const refund = hubState.deposit - hubState.cumulative;
+    const refund = settledRefund ?? hubState.deposit - hubState.cumulative;
     setChannelRecord(state, { ...ch, status: 'closed', refund: refund.toString() });
     persistRecord().catch((error) => events.emit('error', error as Error));
     queue.failQueued(new WalletError('CHANNEL_CLOSED', 'the channel was closed'));

@@ -35,6 +35,7 @@ import { checkPolicy } from './policy.js';
 import { createResume } from './resume.js';
 import type { HistoryRecord } from './store/walletStore.js';
 import { defaultTransport } from './transport/defaultTransport.js';
+import { createUnilateral } from './unilateral.js';
 import { createVoucherReplies } from './voucherReplies.js';
 import {
   type CreateWalletOptions,
@@ -143,6 +144,16 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     request: <T extends HubMessage>(body: RequestBody) => session.request<T>(body),
     rearmBalanceLow: () => replies.rearmBalanceLow(),
   });
+  const unilateral = createUnilateral({
+    state,
+    writes,
+    events,
+    queue,
+    signer,
+    whenReady: () => session.whenReady(),
+    request: <T extends HubMessage>(body: RequestBody) => session.request<T>(body),
+    completeClose: (hubState, refund) => lifecycle.completeClose(hubState, refund),
+  });
   const resume = createResume({
     state,
     writes,
@@ -214,6 +225,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       },
       receipts: (message) => replies.onReceipts(message),
       payReject: (message) => replies.onPayReject(message),
+      notice: (message) => unilateral.onNotice(message),
       disconnected(code, reason, hadSession) {
         replies.clearSent();
         if (hadSession) events.emit('disconnected', { code, reason });
@@ -249,6 +261,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     pay: queue.pay,
     balance: () => balanceOf(state),
     close: lifecycle.close,
+    forceClose: unilateral.forceClose,
     history: () => replies.history().map(historyEntry),
     on: (event, listener) => events.on(event, listener),
     fetch: payingFetch,

@@ -48,6 +48,8 @@ export interface HubConnectionHandlers {
   receipts(message: HubMessageOf<'receipts'>): void;
   /** A `reject` that answers no pending request (a pay frame's, or a session-level one). */
   payReject(message: HubMessageOf<'reject'>): Promise<void>;
+  /** A `closing` or `closed` message the hub sent unasked (a notice about a channel). */
+  notice(message: HubMessageOf<'closing'> | HubMessageOf<'closed'>): void;
   /** The connection is gone; `hadSession` when it had been authenticated. */
   disconnected(code: number, reason: string, hadSession: boolean): void;
   /** A failure the session cannot recover from (wrong hub, refused authentication). */
@@ -191,17 +193,24 @@ export function createHubConnection(options: HubConnectionOptions): HubConnectio
         return onWelcome();
       case 'receipts':
         return handlers.receipts(message);
+      case 'closed':
+        return handlers.notice(message);
+      case 'closing':
+        if (message.id === undefined) return handlers.notice(message);
+        return answer(message.id, message);
       case 'state':
-      case 'logPage': {
-        const request = requests.get(message.id);
-        if (request === undefined) return;
-        requests.delete(message.id);
-        request.resolve(message);
-        return;
-      }
+      case 'logPage':
+        return answer(message.id, message);
       case 'reject':
         return onReject(message);
     }
+  }
+
+  function answer(id: number, message: HubMessage): void {
+    const request = requests.get(id);
+    if (request === undefined) return;
+    requests.delete(id);
+    request.resolve(message);
   }
 
   async function onChallenge(message: HubMessageOf<'challenge'>): Promise<void> {

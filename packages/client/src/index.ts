@@ -35,6 +35,7 @@ export {
 export { defaultTransport } from './transport/defaultTransport.js';
 export type { Connection, ConnectionHandlers, Transport } from './transport/transport.js';
 export { webSocketTransport } from './transport/webSocketTransport.js';
+export type { ForceCloseResult } from './unilateral.js';
 export {
   type Balance,
   type CloseResult,

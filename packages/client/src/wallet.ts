@@ -12,6 +12,7 @@ import type {
   PublicKey,
   RandomBytes,
   Receipt,
+  RecordedClose,
   SecretKey,
   Signer,
   Verifier,
@@ -20,6 +21,7 @@ import type { EntitlementCache } from './payingFetch.js';
 import type { SpendingPolicy } from './policy.js';
 import type { ChannelRecord, HistoryRecord, WalletStore } from './store/walletStore.js';
 import type { Transport } from './transport/transport.js';
+import type { ForceCloseResult } from './unilateral.js';
 
 /** Vouchers in flight (signed, sent, not acknowledged) at most. */
 export const inFlightVouchersMax = 64;
@@ -113,8 +115,13 @@ export interface WalletEvents {
   reconnected: { readonly attempts: number };
   /** The local state was replaced by (or rolled back to) the hub's. */
   resynced: { readonly from: number; readonly to: number };
-  /** The channel was closed. */
+  /** The channel was closed (finalized on the ledger: a close, expiry, or a forced close whose window ended). */
   closed: CloseResult;
+  /**
+   * A close is recorded on the ledger for the channel (this wallet's forced close, or the
+   * hub's answer to it with a newer state): it settles at `close` when `close.endsAtMs` comes.
+   */
+  closing: { readonly channelId: ChannelId; readonly close: RecordedClose; readonly state: ChannelState };
   /** A failure the wallet cannot recover from by itself (wrong hub, store failure). */
   error: Error;
 }
@@ -145,6 +152,20 @@ export interface Wallet {
   balance(): Balance | undefined;
   /** Closes the channel cooperatively once every payment is acknowledged; reports the refund. */
   close(): Promise<CloseResult>;
+  /**
+   * Closes the channel unilaterally, without the hub's agreement: once every payment is
+   * answered, the wallet's latest acknowledged state is recorded on the ledger, and it
+   * settles when the challenge window ends (the hub may answer with a newer state it holds;
+   * a `closing` event tells). The refund arrives with the `closed` event. Payments stop.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * wallet.on('closed', ({ refund }) => console.log(`refunded ${refund}`));
+   * const { close } = await wallet.forceClose();
+   * ```
+   */
+  forceClose(): Promise<ForceCloseResult>;
   /** Paid entries with their receipt tokens, oldest first (the most recent 10,000). */
   history(): readonly HistoryEntry[];
   /** Subscribes to an event; returns the unsubscribe function. */

@@ -11,6 +11,7 @@ import {
   type ClientMessageOf,
   channelIdOf,
   channelStateOf,
+  checkForceClose,
   checkSignature,
   closeChannel,
   type Domain,
@@ -22,7 +23,6 @@ import {
   type OpenPolicy,
   openChannel,
   openSigningBytes,
-  type PaymentEntry,
   type PublicKey,
   type RejectCode,
   receiptMacsFor,
@@ -31,12 +31,13 @@ import {
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import type { PaidInvoices } from './invoices.js';
-import { createLanes, type Lane, type PayMessage, serialize } from './lanes.js';
+import { type Lane, type Lanes, type PayMessage, serialize } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { MerchantRegistry } from './merchants.js';
 import { createPayBatches } from './payBatches.js';
 import type { Clock } from './ports.js';
 import { createRejects, Refusal, type Reply } from './refusal.js';
+import { closingAnswer, type HubSettlement } from './settlement/settlement.js';
 import type { ChannelStore } from './store/channelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 
@@ -45,6 +46,10 @@ export type { Reply } from './refusal.js';
 /** What the engine needs. */
 export interface ChannelEngineDeps {
   readonly domain: Domain;
+  /** The channels in memory (shared with the settlement). */
+  readonly lanes: Lanes;
+  /** The settlement: claims before a close, forced closes, unclaimed counts (read at call time). */
+  readonly settlement: () => HubSettlement;
   readonly clock: Clock;
   readonly store: ChannelStore;
   readonly commits: GroupCommit;
@@ -58,8 +63,6 @@ export interface ChannelEngineDeps {
   readonly verifier: Verifier;
   readonly openPolicy: OpenPolicy;
   readonly channelQueueFramesMax: number;
-  /** Idle closed channels kept in memory; older ones are read back from the store when asked about. */
-  readonly closedChannelsCachedMax: number;
   /** Most payment entries processed as one batch (one signature check, one commit). */
   readonly batchEntriesMax: number;
   /** Largest encoded logPage, in bytes (frameBytesMax less a margin). */
@@ -74,6 +77,13 @@ export interface ChannelEngine {
   open(clientKey: PublicKey, message: ClientMessageOf<'open'>): Promise<HubMessage>;
   topUp(clientKey: PublicKey, message: ClientMessageOf<'topUp'>): Promise<HubMessage>;
   close(clientKey: PublicKey, message: ClientMessageOf<'close'>): Promise<HubMessage>;
+  /** A payer's forced (unilateral) close: recorded on the ledger at its state; answered `closing`. */
+  forceClose(clientKey: PublicKey, message: ClientMessageOf<'forceClose'>): Promise<HubMessage>;
+  /**
+   * Changes a channel on its lane (after its queued work, memory caught up with disk): `change`
+   * returns the next channel, or undefined for no change; the change is durable when it resolves.
+   */
+  updateChannel(lane: Lane, change: (channel: HubChannel) => HubChannel | undefined): Promise<HubChannel | undefined>;
   sync(clientKey: PublicKey, message: ClientMessageOf<'sync'>): Promise<HubMessage>;
   log(clientKey: PublicKey, message: ClientMessageOf<'log'>): Promise<HubMessage>;
   /** Queues a pay frame; replies (receipts or reject) come through `reply` once durable. */
@@ -91,10 +101,13 @@ export interface ChannelEngine {
 
 /** Creates the engine. Internal to createHub. */
 export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
-  const lanes = createLanes({ closedChannelsCachedMax: deps.closedChannelsCachedMax });
-  const { domain, clock } = deps;
+  const { domain, clock, lanes } = deps;
   const { asReject, payReject } = createRejects(deps.onError);
-  const batches = createPayBatches({ ...deps, payReject });
+  const batches = createPayBatches({
+    ...deps,
+    payReject,
+    onAccepted: (lane, entries, nowMs) => deps.settlement().accepted(lane, entries, nowMs),
+  });
 
   /**
    * Store reads that bring a channel into memory, each settled once the work it leads to is
@@ -276,12 +289,57 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
               await writeChannel(lane, outcome.channel);
               channel = outcome.channel;
             }
-            await finalizeCooperative(channel);
+            try {
+              await deps.settlement().closeCooperative(lane, channel);
+            } catch (error) {
+              throw ledgerRefusal(error, stateOf(channel));
+            }
             const closed: HubChannel = { ...channel, closedAtMs: clock.nowMs() };
             await writeChannel(lane, closed);
             return { type: 'state', id: message.id, state: stateOf(closed) };
           }),
         );
+      });
+    },
+
+    forceClose(clientKey, message) {
+      return request(message.id, async () => {
+        return withOwnedLane(clientKey, message.channelId, (lane) =>
+          inLane(lane, async (): Promise<HubMessage> => {
+            const channel = lane.channel as HubChannel;
+            const { type: _type, id: _id, ...request } = message;
+            let accepted: { cumulative: bigint; logHead: HubChannel['logHead'] } | undefined;
+            if (request.seq > 0 && request.seq < channel.seq) {
+              const [stored] = await deps.store.vouchers(channel.channelId, request.seq, 1);
+              accepted = stored?.seq === request.seq ? stored : undefined;
+            }
+            const outcome = checkForceClose(channel, request, { ...context(), acceptedAt: () => accepted });
+            if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
+            if (outcome.kind === 'closing') await writeChannel(lane, outcome.channel);
+            const current = lane.channel as HubChannel;
+            const settlement = deps.settlement();
+            let close = outcome.kind === 'duplicate' ? await settlement.recordedClose(lane) : undefined;
+            if (close === undefined) {
+              try {
+                close = await settlement.forceClose(lane, request);
+              } catch (error) {
+                throw ledgerRefusal(error, stateOf(current));
+              }
+            }
+            return closingAnswer(message.id, lane.channel as HubChannel, close, clock.nowMs());
+          }),
+        );
+      });
+    },
+
+    updateChannel(lane, change) {
+      return inLane(lane, async () => {
+        const channel = lane.channel;
+        if (channel === undefined) return undefined;
+        const next = change(channel);
+        if (next === undefined) return undefined;
+        await writeChannel(lane, next);
+        return next;
       });
     },
 
@@ -311,6 +369,12 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
 
     pay(clientKey, frame, reply) {
       const lane = lanes.get(frame.channelId);
+      if (lane !== undefined && !deps.settlement().admits(lane)) {
+        // Backpressure: what is not claimed yet must fit one ledger operation (a close, a dispute's answer).
+        reply(payReject(frame, new Refusal('OVERLOADED', 'too much unclaimed on this channel; retry shortly')));
+        deps.settlement().kick();
+        return;
+      }
       if (lane?.channel === undefined || !equalBytes(lane.channel.clientKey, clientKey)) {
         // Not in memory: a finalized channel (answer with its state) or none of this key's.
         void withOwnedLane(clientKey, frame.channelId, (owned) => batches.enqueue(owned, frame, reply)).then(
@@ -341,33 +405,6 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return lanes.size;
     },
   };
-
-  /** Settles the channel on the ledger at its latest state: entries since the ledger's last claim. */
-  async function finalizeCooperative(channel: HubChannel): Promise<void> {
-    const ledgerChannel = await deps.ledger.channel(channel.channelId);
-    const claimedSeq = ledgerChannel?.claimed.seq ?? 0;
-    const entries: PaymentEntry[] = [];
-    for (let from = claimedSeq + 1; from <= channel.seq; from += 1024) {
-      for (const v of await deps.store.vouchers(channel.channelId, from, 1024)) {
-        for (const e of v.entries) entries.push({ payee: e.payee, invoiceId: e.invoiceId, amount: e.amount });
-      }
-    }
-    const voucher =
-      channel.seq === 0 || channel.signature === undefined
-        ? undefined
-        : {
-            channelId: channel.channelId,
-            seq: channel.seq,
-            cumulative: channel.cumulative,
-            logHead: channel.logHead,
-            signature: channel.signature,
-          };
-    try {
-      await deps.ledger.closeCooperative({ channelId: channel.channelId, voucher, entries });
-    } catch (error) {
-      throw ledgerRefusal(error, stateOf(channel));
-    }
-  }
 
   async function logPage(channel: HubChannel, message: ClientMessageOf<'log'>): Promise<HubMessage> {
     const stored = await deps.store.vouchers(channel.channelId, message.fromSeq, message.limit);

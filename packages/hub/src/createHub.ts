@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TrickleLedger } from '@trickle/ledger';
+import { entriesPerSettlementMax, type PayoutRule, type TrickleLedger } from '@trickle/ledger';
 import {
   type Asset,
   amountMax,
@@ -17,6 +17,7 @@ import {
   type Domain,
   frameBytesMax,
   type HubId,
+  type HubMessage,
   hubIdFromKey,
   type PublicKey,
   publicKeyOf,
@@ -30,11 +31,14 @@ import { HubError } from './errors.js';
 import { createGroupCommit } from './groupCommit.js';
 import { loadOrCreateHubKey } from './hubKey.js';
 import { createPaidInvoices } from './invoices.js';
+import { createLanes } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import { type HubLimits, invoiceSweepPageMax, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
+import { resolveSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';
+import { createSettlement, type HubSettlement, type Settlement } from './settlement/settlement.js';
 import type { ChannelStore } from './store/channelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 import { createHybridVerifier } from './verifier/hybridVerifier.js';
@@ -96,10 +100,18 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   /** Merchants to register at start (idempotent). Default none. */
   readonly merchants?: readonly MerchantRegistration[];
   /**
-   * Told about every failure a client is answered INTERNAL for (store or ledger I/O, bugs).
+   * Told about every failure a client is answered INTERNAL for (store or ledger I/O, bugs),
+   * and about failures of the settlement in the background.
    * Default: one line on stderr (`console.error`); messages never contain keys.
    */
   readonly onError?: (error: unknown, context: string) => void;
+  /** The settlement policy: when the hub claims while channels stay open. Defaults in `defaultSettlementPolicy`. */
+  readonly settlement?: Partial<SettlementPolicy>;
+  /**
+   * Merchants' payout rules, run every `settlement.payoutIntervalMs` by the scheduler
+   * (the ledger must run them: the default `TrickleLedger` does). Default none.
+   */
+  readonly payoutRules?: readonly PayoutRule[];
 }
 
 /** A running hub; `L` is the type of its ledger. */
@@ -151,6 +163,11 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
    * ```
    */
   accept(socket: HubSocket, remoteAddress?: string): boolean;
+  /**
+   * The settlement scheduler: claims by policy in the background, finalizes expired
+   * channels, answers stale closes; pause/resume, a run on demand, its backlog and last run.
+   */
+  readonly settlement: Settlement;
   /** Graceful shutdown: stop accepting, drain queued work, flush the store, close connections and files. */
   close(): Promise<void>;
 }
@@ -184,6 +201,13 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const assets = (options.assets ?? defaultAssets).map((a) => checkAsset(a.code, a.scale));
   if (assets.length === 0) throw new RangeError('createHub: assets must name at least one asset');
   const depositMax = assertAmount(options.depositMax ?? amountMax, 'depositMax');
+  const policy = resolveSettlementPolicy(options.settlement);
+  if (limits.unclaimedEntriesMax + limits.batchEntriesMax > entriesPerSettlementMax) {
+    throw new RangeError(
+      `createHub: limits.unclaimedEntriesMax + limits.batchEntriesMax must fit one ledger operation (${entriesPerSettlementMax})`,
+    );
+  }
+  const payoutRules = options.payoutRules ?? [];
   const lifetimeMsMin = options.channelLifetimeMsMin ?? 60_000;
   const lifetimeMsMax = options.channelLifetimeMsMax ?? 365 * 24 * 3_600_000;
   if (!(Number.isSafeInteger(lifetimeMsMin) && Number.isSafeInteger(lifetimeMsMax) && lifetimeMsMin <= lifetimeMsMax)) {
@@ -213,8 +237,21 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const ownsVerifier = options.verifier === undefined;
   const asyncVerifier =
     options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });
+  const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
+  const onError = options.onError ?? defaultOnError;
+  if (payoutRules.length > 0 && typeof (ledger as { runPayoutRules?: unknown }).runPayoutRules !== 'function') {
+    throw new TypeError('createHub: payoutRules need a ledger that runs them (runPayoutRules)');
+  }
+  const sessions = new Set<Session>();
+  const notify = (clientKey: PublicKey, message: HubMessage) => {
+    const keyId = Buffer.from(clientKey).toString('hex');
+    for (const session of sessions) if (session.keyId === keyId) session.notify(message);
+  };
+  let settlement!: HubSettlement;
   const engine = createChannelEngine({
     domain,
+    lanes,
+    settlement: () => settlement,
     clock,
     store,
     commits,
@@ -226,15 +263,28 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,
     batchEntriesMax: limits.batchEntriesMax,
-    closedChannelsCachedMax: limits.closedChannelsCachedMax,
     logPageBytesMax: frameBytesMax - 1024,
-    onError: options.onError ?? defaultOnError,
+    onError,
   });
+  settlement = createSettlement(
+    {
+      clock,
+      store,
+      ledger,
+      lanes,
+      policy,
+      payoutRules,
+      updateChannel: (lane, change) => engine.updateChannel(lane, change),
+      notify,
+      onError,
+    },
+    limits.unclaimedEntriesMax,
+  );
   await merchants.load();
   await engine.load();
+  await settlement.load();
   for (const registration of options.merchants ?? []) await merchants.register(registration);
 
-  const sessions = new Set<Session>();
   const perAddress = new Map<string, number>();
   const perKey = new Map<string, number>();
   let shuttingDown = false;
@@ -299,6 +349,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     wss?.handleUpgrade(request, socket, head, (ws) => startOn(ws, address));
   });
 
+  settlement.start();
   const heartbeat = setInterval(() => {
     const nowMs = clock.nowMs();
     for (const session of sessions) session.tick(nowMs);
@@ -317,7 +368,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       const before = clock.nowMs() - limits.invoiceSweepGraceMs;
       while (!shuttingDown && (await store.sweepInvoices(before, invoiceSweepPageMax)) === invoiceSweepPageMax) {}
     } catch (error) {
-      (options.onError ?? defaultOnError)(error, 'sweeping expired invoices');
+      onError(error, 'sweeping expired invoices');
     }
   }
 
@@ -338,6 +389,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       // Nothing is listening: give back what was opened, so a caller may try again.
       clearInterval(heartbeat);
       clearInterval(sweep);
+      await settlement.stop();
       wss?.close();
       await releaseOwned().catch(() => undefined);
       throw error;
@@ -352,6 +404,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     shuttingDown = true;
     clearInterval(heartbeat);
     clearInterval(sweep);
+    await settlement.stop();
     const serverClosed = new Promise<void>((resolve) =>
       server === undefined ? resolve() : server.close(() => resolve()),
     );
@@ -404,6 +457,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       startOn(socket, remoteAddress);
       return true;
     },
+    settlement,
     close() {
       closing ??= shutdown();
       return closing;

@@ -17,10 +17,13 @@ export * from './limits.js';
 export type { Merchant, MerchantRegistration } from './merchants.js';
 export { type Clock, systemClock, systemRandomBytes } from './ports.js';
 export { closeCodes, type HubSocket } from './session.js';
+export { defaultSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';
+export type { Settlement, SettlementBacklog, SettlementRun } from './settlement/settlement.js';
 export type {
   AcceptedVoucher,
   ChannelStore,
   ChannelWrite,
+  ClaimMark,
   MerchantRecord,
   StoredEntry,
   WriteOutcome,

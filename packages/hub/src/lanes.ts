@@ -9,7 +9,7 @@
  * from the store when it is asked about again: it is final, so the copy is exact). A lane
  * that never got a channel (a refused open) is dropped as soon as it is idle.
  */
-import type { ChannelId, ClientMessageOf, HubChannel } from '@trickle/protocol';
+import type { ChannelId, ClientMessageOf, HubChannel, RecordedClose } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
 import type { Reply } from './refusal.js';
 import type { AcceptedVoucher } from './store/channelStore.js';
@@ -21,6 +21,26 @@ export type PayMessage = Omit<ClientMessageOf<'pay'>, 'type'>;
 export interface QueuedFrame {
   readonly frame: PayMessage;
   readonly reply: Reply;
+}
+
+/**
+ * What the hub knows of a channel's settlement on the ledger: the claimed state, what is
+ * not claimed yet, and a close recorded there. Memory per channel is these few fields,
+ * never the entries: a claim or a close reads its segment from the store a page at a time.
+ */
+export interface LaneSettlement {
+  claimedSeq: number;
+  claimedCumulative: bigint;
+  /** Entries accepted after the claimed seq. */
+  unclaimedEntries: number;
+  /** When the oldest of them was accepted; undefined when everything is claimed. */
+  unclaimedSinceMs: number | undefined;
+  /** A close recorded on the ledger, once the hub knows of it. */
+  ledgerClose: RecordedClose | undefined;
+  /** Settlement work (claims, closes, answers) on the channel, one at a time, off the payment lane. */
+  tail: Promise<void>;
+  /** Pieces of settlement work queued or running. */
+  busy: number;
 }
 
 /** One channel in memory. */
@@ -43,6 +63,7 @@ export interface Lane {
   unsure: readonly AcceptedVoucher[] | undefined;
   /** Called by serialize when `pending` drops to 0: where the lanes decide whether to keep it. */
   readonly onIdle: () => void;
+  readonly settle: LaneSettlement;
 }
 
 /** The lanes by channel id. */
@@ -78,7 +99,8 @@ export function createLanes(options: LanesOptions): Lanes {
    * A lane is dropped only with nothing queued, scheduled or running. (`unsure` does not
    * hold a closed channel: reading it back from the store is what its next batch would do.)
    */
-  const isIdle = (lane: Lane) => lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled;
+  const isIdle = (lane: Lane) =>
+    lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled && lane.settle.busy === 0;
 
   function onIdle(lane: Lane): void {
     if (lanes.get(lane.key) !== lane || !isIdle(lane)) return;
@@ -117,6 +139,15 @@ export function createLanes(options: LanesOptions): Lanes {
           batchScheduled: false,
           unsure: undefined,
           onIdle: () => onIdle(created),
+          settle: {
+            claimedSeq: 0,
+            claimedCumulative: 0n,
+            unclaimedEntries: 0,
+            unclaimedSinceMs: undefined,
+            ledgerClose: undefined,
+            tail: Promise.resolve(),
+            busy: 0,
+          },
         };
         lanes.set(key, created);
         lane = created;
@@ -139,5 +170,18 @@ export function serialize<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
     if (lane.pending === 0) lane.onIdle();
   };
   lane.tail = run.then(done, done);
+  return run;
+}
+
+/** Runs settlement `work` on a channel after the settlement work queued before it (not its payments). */
+export function settleSerially<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+  const { settle } = lane;
+  settle.busy++;
+  const run = settle.tail.then(work);
+  const done = () => {
+    settle.busy--;
+    if (settle.busy === 0) lane.onIdle();
+  };
+  settle.tail = run.then(done, done);
   return run;
 }

@@ -96,6 +96,14 @@ export const invoiceSweepPageMax = 1_000;
  */
 export const paidInvoicesCachedMax = 65_536;
 
+/**
+ * Entries a channel may have accepted and not yet claimed on the ledger; beyond it its
+ * vouchers are refused `OVERLOADED` (retryable) until the settlement has claimed a page.
+ * It keeps every ledger operation on the channel (a close, the answer to a dispute) within
+ * the ledger's `entriesPerSettlementMax` (100,000) (settlement.ts, ADR 0211).
+ */
+export const unclaimedEntriesMax = 50_000;
+
 /** Every limit of the hub, all overridable through `createHub({ limits })`. */
 export interface HubLimits {
   readonly wsPayloadBytesMax: number;
@@ -120,6 +128,7 @@ export interface HubLimits {
   readonly invoiceSweepIntervalMs: number;
   readonly invoiceSweepGraceMs: number;
   readonly paidInvoicesCachedMax: number;
+  readonly unclaimedEntriesMax: number;
 }
 
 /**
@@ -154,6 +163,7 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   invoiceSweepIntervalMs,
   invoiceSweepGraceMs,
   paidInvoicesCachedMax,
+  unclaimedEntriesMax,
 });
 
 /**

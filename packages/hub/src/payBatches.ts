@@ -51,6 +51,8 @@ export interface PayBatchesDeps {
   readonly channelQueueFramesMax: number;
   readonly batchEntriesMax: number;
   readonly payReject: (frame: PayMessage, error: unknown, state?: ChannelState) => HubMessage;
+  /** Told of the entries accepted on a lane once they are durable (the settlement counts them as unclaimed). */
+  readonly onAccepted: (lane: Lane, entries: number, nowMs: number) => void;
 }
 
 /** The pay pipeline of the engine. */
@@ -182,7 +184,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     if (accepted.length > 0) {
       let written: WriteOutcome;
       try {
-        written = await deps.commits.write({ channel: after, vouchers: accepted });
+        written = await deps.commits.write({ channel: after, vouchers: accepted, acceptedAtMs: voucherContext.nowMs });
       } catch (error) {
         // Not acknowledged: it is not known to be durable. But a failed commit may have been
         // applied all the same (its reply lost with the connection): then memory would be
@@ -202,7 +204,12 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         return 'retry';
       }
       lane.channel = after;
-      for (const v of accepted) for (const e of v.entries) deps.invoices.add(e.payee, e.invoiceId);
+      let entries = 0;
+      for (const v of accepted) {
+        entries += v.entries.length;
+        for (const e of v.entries) deps.invoices.add(e.payee, e.invoiceId);
+      }
+      deps.onAccepted(lane, entries, voucherContext.nowMs);
     }
     // The state is only built when a reject carries it.
     let state: ChannelState | undefined;

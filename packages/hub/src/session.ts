@@ -93,6 +93,8 @@ export interface Session {
   tick(nowMs: number): void;
   /** Closes with `code` and `reason`. */
   close(code: number, reason: string): void;
+  /** Sends a message the client did not ask for (a notice about one of its channels). */
+  notify(message: HubMessage): void;
 }
 
 /** Starts a session on an accepted socket: sends the challenge and arms the auth timer. */
@@ -220,9 +222,11 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
           ? deps.engine.topUp(key, message)
           : message.type === 'close'
             ? deps.engine.close(key, message)
-            : message.type === 'sync'
-              ? deps.engine.sync(key, message)
-              : deps.engine.log(key, message);
+            : message.type === 'forceClose'
+              ? deps.engine.forceClose(key, message)
+              : message.type === 'sync'
+                ? deps.engine.sync(key, message)
+                : deps.engine.log(key, message);
     void work.then(send).finally(() => {
       requestsInFlight--;
     });
@@ -289,6 +293,7 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
       ws.ping();
     },
     close,
+    notify: send,
   };
 
   send({

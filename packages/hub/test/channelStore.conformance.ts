@@ -218,6 +218,55 @@ export function channelStoreConformance(
       expect(await store.sweepInvoices(10_000, 100)).toBe(4);
     });
 
+    it('keeps claim marks: unclaimed entries since the oldest acceptance, claims never moved back', async () => {
+      const channel = channelFixture('marks');
+      await store.commit([{ channel }]);
+      const mark = async () => (await store.claimMarks()).find((m) => m.claimedSeq >= 0 && m.channelId.length === 32);
+      expect(await mark()).toEqual({
+        channelId: channel.channelId,
+        claimedSeq: 0,
+        claimedCumulative: 0n,
+        unclaimedEntries: 0,
+        unclaimedSinceMs: undefined,
+      });
+      const v1 = voucherFixture(1, 3n, 2, 1_900_000_000_000, 'marks');
+      const v2 = voucherFixture(2, 6n, 3, 1_900_000_000_000, 'marks');
+      const v3 = voucherFixture(3, 7n, 1, 1_900_000_000_000, 'marks');
+      await store.commit([{ channel: { ...channel, seq: 1, cumulative: 3n }, vouchers: [v1], acceptedAtMs: 1_000 }]);
+      await store.commit([{ channel: { ...channel, seq: 2, cumulative: 6n }, vouchers: [v2], acceptedAtMs: 2_000 }]);
+      // A write without vouchers (a top-up) leaves the time alone.
+      await store.commit([{ channel: { ...channel, seq: 2, cumulative: 6n, deposit: 2_000_000n } }]);
+      expect(await mark()).toMatchObject({ unclaimedEntries: 5, unclaimedSinceMs: 1_000 });
+      await store.recordClaims([
+        { channelId: channel.channelId, claimedSeq: 1, claimedCumulative: 3n, unclaimedSinceMs: 1_500 },
+      ]);
+      expect(await mark()).toMatchObject({
+        claimedSeq: 1,
+        claimedCumulative: 3n,
+        unclaimedEntries: 3,
+        unclaimedSinceMs: 1_500,
+      });
+      await store.commit([{ channel: { ...channel, seq: 3, cumulative: 7n }, vouchers: [v3], acceptedAtMs: 3_000 }]);
+      await store.recordClaims([
+        { channelId: channel.channelId, claimedSeq: 3, claimedCumulative: 7n, unclaimedSinceMs: 9 },
+      ]);
+      // Everything claimed: no time, whatever was passed; a late record of an older claim moves nothing back.
+      await store.recordClaims([
+        { channelId: channel.channelId, claimedSeq: 2, claimedCumulative: 6n, unclaimedSinceMs: 9 },
+      ]);
+      await store.close();
+      store = await open();
+      expect(await mark()).toEqual({
+        channelId: channel.channelId,
+        claimedSeq: 3,
+        claimedCumulative: 7n,
+        unclaimedEntries: 0,
+        unclaimedSinceMs: undefined,
+      });
+      await store.commit([{ channel: { ...channel, seq: 3, cumulative: 7n, closingSinceMs: 4, closedAtMs: 5 } }]);
+      expect(await store.claimMarks()).toEqual([]);
+    });
+
     it('stores and replaces merchants', async () => {
       const merchant = {
         payeeId: bytes('m') as PayeeId,

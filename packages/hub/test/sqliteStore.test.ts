@@ -112,6 +112,16 @@ describe('sqliteChannelStore', () => {
     try {
       expect(await store.channel(channel.channelId)).toEqual(channel);
       expect(await store.vouchers(channel.channelId, 1, 10)).toEqual([v1, v2]);
+      // Nothing was claimed before claim marks existed: every entry counts as unclaimed.
+      expect(await store.claimMarks()).toEqual([
+        {
+          channelId: channel.channelId,
+          claimedSeq: 0,
+          claimedCumulative: 0n,
+          unclaimedEntries: 5,
+          unclaimedSinceMs: undefined,
+        },
+      ]);
       // The invoice index is filled with the invoices still live at the upgrade (v2's; v1's expired long ago).
       const replay = { ...voucherFixture(3, 9n, 1), entries: [v2.entries[0] as (typeof v2.entries)[number]] };
       expect(await store.commit([{ channel: { ...channel, seq: 3, cumulative: 9n }, vouchers: [replay] }])).toEqual([
@@ -126,7 +136,7 @@ describe('sqliteChannelStore', () => {
     const check = new Database(path, { readonly: true });
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
     expect(tables.map((t) => t.name).sort()).toEqual(['channels', 'invoices', 'merchants', 'vouchers']);
-    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
     check.close();
     // Opening again is a no-op.
     const again = sqliteChannelStore({ path });

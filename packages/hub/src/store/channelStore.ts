@@ -36,6 +36,34 @@ export interface AcceptedVoucher {
 export interface ChannelWrite {
   readonly channel: HubChannel;
   readonly vouchers?: readonly AcceptedVoucher[];
+  /**
+   * When the vouchers were accepted (Unix ms): the store keeps the oldest such time of the
+   * payments not yet claimed, for the settlement policy's maximum age after a restart.
+   */
+  readonly acceptedAtMs?: number;
+}
+
+/**
+ * How far a channel is settled on the ledger, as the hub last recorded it: the claimed
+ * state, and what is not claimed yet (entries, since when). The ledger is the authority;
+ * this is the hub's durable note of it, so that a restart need not ask the ledger about
+ * every channel.
+ *
+ * @example
+ * ```ts
+ * import type { ClaimMark } from '@trickle/hub';
+ * declare const mark: ClaimMark;
+ * const old = mark.unclaimedSinceMs !== undefined && Date.now() - mark.unclaimedSinceMs > 3_600_000;
+ * ```
+ */
+export interface ClaimMark {
+  readonly channelId: ChannelId;
+  readonly claimedSeq: number;
+  readonly claimedCumulative: bigint;
+  /** Entries of accepted vouchers after the claimed seq. */
+  readonly unclaimedEntries: number;
+  /** When the oldest payment not claimed yet was accepted; undefined when everything is claimed. */
+  readonly unclaimedSinceMs: number | undefined;
 }
 
 /** A registered merchant (payee). Only public facts: the MAC key is derived again at load. */
@@ -82,6 +110,20 @@ export interface ChannelStore {
   channel(channelId: ChannelId): Promise<HubChannel | undefined>;
   /** Every channel not finalized (closedAtMs unset): what the hub reloads on start. */
   openChannels(): Promise<HubChannel[]>;
+  /** The claim marks of every channel not finalized: what the hub reloads on start besides the channels. */
+  claimMarks(): Promise<ClaimMark[]>;
+  /**
+   * Records claims made on the ledger: each channel's claimed state (never moved back), and
+   * the oldest unclaimed time left, which applies only if vouchers beyond the claim exist.
+   */
+  recordClaims(
+    claims: readonly {
+      readonly channelId: ChannelId;
+      readonly claimedSeq: number;
+      readonly claimedCumulative: bigint;
+      readonly unclaimedSinceMs: number;
+    }[],
+  ): Promise<void>;
   /** Accepted vouchers of a channel with seq in [fromSeq, fromSeq + limit), in seq order. */
   vouchers(channelId: ChannelId, fromSeq: number, limit: number): Promise<AcceptedVoucher[]>;
   /**

@@ -11,9 +11,11 @@ import type { AcceptedVoucher, ChannelStore, ChannelWrite, StoredEntry, WriteOut
 import {
   bytesOf,
   type ChannelRow,
+  type ClaimMarkRow,
   channelColumns,
   channelFromRow,
   channelValues,
+  claimMarkFromRow,
   type MerchantRow,
   merchantFromRow,
   numberOf,
@@ -48,6 +50,9 @@ CREATE TABLE IF NOT EXISTS ${schema}.channels (
   closing_since_ms BIGINT,
   closed_at_ms BIGINT
 );
+ALTER TABLE ${schema}.channels ADD COLUMN IF NOT EXISTS claimed_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE ${schema}.channels ADD COLUMN IF NOT EXISTS claimed_cumulative BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE ${schema}.channels ADD COLUMN IF NOT EXISTS unclaimed_since_ms BIGINT;
 CREATE TABLE IF NOT EXISTS ${schema}.vouchers (
   channel_id BYTEA NOT NULL,
   seq BIGINT NOT NULL CHECK (seq >= 1),
@@ -155,12 +160,12 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) ON CONFLICT DO NOTHING RETURNING payee, invoice_id`;
   const unclaimInvoices = `DELETE FROM ${t('invoices')}
     WHERE (payee, invoice_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`;
-  const upsertChannel = `INSERT INTO ${t('channels')} (${channelColumns.join(', ')})
-    VALUES (${channelColumns.map((_, i) => `$${i + 1}`).join(', ')})
+  const upsertChannel = `INSERT INTO ${t('channels')} (${channelColumns.join(', ')}, unclaimed_since_ms)
+    VALUES (${channelColumns.map((_, i) => `$${i + 1}`).join(', ')}, $${channelColumns.length + 1})
     ON CONFLICT (channel_id) DO UPDATE SET ${channelColumns
       .slice(1)
       .map((c) => `${c} = EXCLUDED.${c}`)
-      .join(', ')}`;
+      .join(', ')}, unclaimed_since_ms = coalesce(${t('channels')}.unclaimed_since_ms, EXCLUDED.unclaimed_since_ms)`;
 
   /**
    * Claims the write's invoices in the unique index, then writes it; when an invoice is taken
@@ -200,7 +205,8 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         return { applied: false, paidInvoice: origins[taken] as { seq: number; entry: number } };
       }
     }
-    await client.query(upsertChannel, channelValues(write.channel).map(param));
+    const since = vouchers.length > 0 ? (write.acceptedAtMs ?? null) : null;
+    await client.query(upsertChannel, [...channelValues(write.channel).map(param), since]);
     if (vouchers.length === 0) return { applied: true };
     const id = param(write.channel.channelId);
     const vRows: unknown[] = [];
@@ -310,6 +316,32 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
           signature: bytesOf(row.signature) as Signature,
           entries: bySeq.get(numberOf(row.seq)) ?? [],
         }),
+      );
+    },
+    async claimMarks() {
+      const rows = await query<ClaimMarkRow>(
+        'claimMarks',
+        `SELECT c.channel_id, c.claimed_seq, c.claimed_cumulative, c.unclaimed_since_ms,
+           (SELECT count(*) FROM ${t('entries')} e WHERE e.channel_id = c.channel_id AND e.seq > c.claimed_seq)
+           AS unclaimed_entries
+         FROM ${t('channels')} c WHERE c.closed_at_ms IS NULL`,
+      );
+      return rows.map(claimMarkFromRow);
+    },
+    async recordClaims(claims) {
+      if (claims.length === 0) return;
+      await query(
+        'recordClaims',
+        `UPDATE ${t('channels')} AS c SET claimed_seq = v.seq, claimed_cumulative = v.cumulative,
+           unclaimed_since_ms = CASE WHEN c.seq > v.seq THEN v.since ELSE NULL END
+         FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v (channel_id, seq, cumulative, since)
+         WHERE c.channel_id = v.channel_id AND c.claimed_seq <= v.seq`,
+        [
+          claims.map((c) => param(c.channelId)),
+          claims.map((c) => c.claimedSeq),
+          claims.map((c) => c.claimedCumulative.toString()),
+          claims.map((c) => c.unclaimedSinceMs),
+        ],
       );
     },
     async sweepInvoices(expiredBeforeMs, limit) {

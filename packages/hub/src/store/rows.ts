@@ -1,6 +1,6 @@
 /** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
 import type { Asset, ChannelId, HubChannel, LogHead, PayeeId, PublicKey, Signature } from '@trickle/protocol';
-import type { MerchantRecord } from './channelStore.js';
+import type { ClaimMark, MerchantRecord } from './channelStore.js';
 
 /** A channel row as both SQL adapters name its columns. */
 export interface ChannelRow {
@@ -99,5 +99,25 @@ export function merchantFromRow(row: MerchantRow): MerchantRecord {
     assets: JSON.parse(row.assets) as Asset[],
     name: row.name,
     registeredAtMs: numberOf(row.registered_at_ms),
+  };
+}
+
+/** A claim mark as both SQL adapters select it. */
+export interface ClaimMarkRow {
+  channel_id: Uint8Array;
+  claimed_seq: number | bigint | string;
+  claimed_cumulative: number | bigint | string;
+  unclaimed_since_ms: number | bigint | string | null;
+  unclaimed_entries: number | bigint | string;
+}
+
+/** The claim mark a row holds. */
+export function claimMarkFromRow(row: ClaimMarkRow): ClaimMark {
+  return {
+    channelId: bytesOf(row.channel_id) as ChannelId,
+    claimedSeq: numberOf(row.claimed_seq),
+    claimedCumulative: BigInt(row.claimed_cumulative),
+    unclaimedEntries: numberOf(row.unclaimed_entries),
+    unclaimedSinceMs: row.unclaimed_since_ms === null ? undefined : numberOf(row.unclaimed_since_ms),
   };
 }

@@ -20,9 +20,11 @@ import { packEntries, unpackEntries } from './entryBlob.js';
 import {
   bytesOf,
   type ChannelRow,
+  type ClaimMarkRow,
   channelColumns,
   channelFromRow,
   channelValues,
+  claimMarkFromRow,
   type MerchantRow,
   merchantFromRow,
   numberOf,
@@ -48,12 +50,20 @@ const busyTimeoutMs = 5_000;
 
 /** The statements every write is made of, by index (the writer thread prepares the same list). */
 const writeSql = [
-  `INSERT OR REPLACE INTO channels (${channelColumns.join(', ')}) VALUES (${channelColumns.map(() => '?').join(', ')})`,
+  // An upsert of the channel's state that leaves the claim marks alone; the oldest unclaimed time is kept.
+  `INSERT INTO channels (${channelColumns.join(', ')}, unclaimed_since_ms)
+   VALUES (${channelColumns.map(() => '?').join(', ')}, ?)
+   ON CONFLICT (channel_id) DO UPDATE SET ${channelColumns
+     .slice(1)
+     .map((c) => `${c} = excluded.${c}`)
+     .join(', ')}, unclaimed_since_ms = coalesce(channels.unclaimed_since_ms, excluded.unclaimed_since_ms)`,
   'INSERT INTO vouchers (channel_id, seq, cumulative, log_head, signature, entries, expires_at_ms_max) VALUES (?, ?, ?, ?, ?, ?, ?)',
   'INSERT OR REPLACE INTO merchants (payee_id, public_key, assets, name, registered_at_ms) VALUES (?, ?, ?, ?, ?)',
   'INSERT INTO invoices (key, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING',
   'DELETE FROM invoices WHERE key = ?',
   'DELETE FROM invoices WHERE key IN (SELECT key FROM invoices WHERE expires_at_ms < ? ORDER BY expires_at_ms LIMIT ?)',
+  `UPDATE channels SET claimed_seq = ?, claimed_cumulative = ?, unclaimed_since_ms = CASE WHEN seq > ? THEN ? ELSE NULL END
+   WHERE channel_id = ? AND claimed_seq <= ?`,
 ] as const;
 const upsertChannelIndex = 0;
 const insertVoucherIndex = 1;
@@ -61,6 +71,7 @@ const upsertMerchantIndex = 2;
 const claimInvoiceIndex = 3;
 const unclaimInvoiceIndex = 4;
 const sweepInvoicesIndex = 5;
+const recordClaimIndex = 6;
 
 /** The runner the writer thread uses, built from the same source for commits run inline. */
 const runSqlGroups = new Function(`${sqlBatchSource}; return runSqlGroups;`)() as (
@@ -78,8 +89,9 @@ function commitGroups(writes: readonly ChannelWrite[]): {
   const groups: SqlGroup[] = [];
   const claimed: { seq: number; entry: number }[][] = [];
   for (const write of writes) {
+    const since = (write.vouchers?.length ?? 0) > 0 ? (write.acceptedAtMs ?? null) : null;
     const statements: SqlStatement[] = [
-      { statement: upsertChannelIndex, values: channelValues(write.channel) as SqlValue[] },
+      { statement: upsertChannelIndex, values: [...(channelValues(write.channel) as SqlValue[]), since] },
     ];
     const claims: SqlValue[][] = [];
     const origins: { seq: number; entry: number }[] = [];
@@ -148,6 +160,12 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     'SELECT seq, cumulative, log_head, signature, entries FROM vouchers WHERE channel_id = ? AND seq >= ? AND seq < ? ORDER BY seq',
   );
   const selectMerchants = db.prepare('SELECT * FROM merchants');
+  const selectClaimMarks = db.prepare(
+    `SELECT c.channel_id, c.claimed_seq, c.claimed_cumulative, c.unclaimed_since_ms,
+       (SELECT coalesce(sum(length(v.entries)), 0) FROM vouchers v WHERE v.channel_id = c.channel_id AND v.seq > c.claimed_seq) / 64
+       AS unclaimed_entries
+     FROM channels c WHERE c.closed_at_ms IS NULL`,
+  );
   const runInline = db.transaction((groups: readonly SqlGroup[]) =>
     runSqlGroups(
       inlineStatements,
@@ -235,6 +253,15 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
           }),
         );
       }),
+    claimMarks: () => guarded('claimMarks', () => (selectClaimMarks.all() as ClaimMarkRow[]).map(claimMarkFromRow)),
+    async recordClaims(claims) {
+      if (claims.length === 0) return;
+      const statements = claims.map((c) => ({
+        statement: recordClaimIndex,
+        values: [c.claimedSeq, c.claimedCumulative, c.claimedSeq, c.unclaimedSinceMs, c.channelId, c.claimedSeq],
+      }));
+      await write('recordClaims', () => [{ claims: [], statements }], false);
+    },
     async sweepInvoices(expiredBeforeMs, limit) {
       const statement = { statement: sweepInvoicesIndex, values: [expiredBeforeMs, limit] };
       return (await write('sweepInvoices', () => [{ claims: [], statements: [statement] }], false)).changes;

@@ -1,14 +1,14 @@
 /**
  * The SQLite channel store's tables, and the migrations: from the first layout (one row
  * per entry) to a voucher's entries in one blob (version 2, ADR 0206), then the unique
- * invoice index (version 3, ADR 0210).
+ * invoice index (version 3, ADR 0210), then the claim marks on channels (version 4, ADR 0211).
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
 import { packEntries, unpackEntries } from './entryBlob.js';
 
 /** `PRAGMA user_version` of the current layout. */
-export const schemaVersion = 3;
+export const schemaVersion = 4;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS channels (
@@ -23,7 +23,10 @@ CREATE TABLE IF NOT EXISTS channels (
   log_head BLOB NOT NULL CHECK (length(log_head) = 32),
   signature BLOB CHECK (signature IS NULL OR length(signature) = 64),
   closing_since_ms INTEGER,
-  closed_at_ms INTEGER
+  closed_at_ms INTEGER,
+  claimed_seq INTEGER NOT NULL DEFAULT 0 CHECK (claimed_seq >= 0),
+  claimed_cumulative INTEGER NOT NULL DEFAULT 0 CHECK (claimed_cumulative >= 0),
+  unclaimed_since_ms INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS channels_open ON channels (closed_at_ms) WHERE closed_at_ms IS NULL;
 CREATE TABLE IF NOT EXISTS vouchers (
@@ -80,6 +83,16 @@ export function migrate(db: Database.Database, nowMs: number): void {
     const hadVouchers = hasTable('vouchers');
     const hadInvoices = hasTable('invoices');
     const legacy = hasTable('entries');
+    if (hadVouchers) {
+      const columns = (db.prepare('PRAGMA table_info(channels)').all() as { name: string }[]).map((c) => c.name);
+      if (!columns.includes('claimed_seq')) {
+        db.exec('ALTER TABLE channels ADD COLUMN claimed_seq INTEGER NOT NULL DEFAULT 0 CHECK (claimed_seq >= 0)');
+        db.exec(
+          'ALTER TABLE channels ADD COLUMN claimed_cumulative INTEGER NOT NULL DEFAULT 0 CHECK (claimed_cumulative >= 0)',
+        );
+        db.exec('ALTER TABLE channels ADD COLUMN unclaimed_since_ms INTEGER');
+      }
+    }
     if (legacy) {
       const columns = (db.prepare('PRAGMA table_info(vouchers)').all() as { name: string }[]).map((c) => c.name);
       if (!columns.includes('entries')) {

@@ -188,6 +188,13 @@ export function crashableChannelStore(
     channel: read((id) => inner.channel(id)),
     openChannels: read(() => inner.openChannels()),
     vouchers: read((id, from, limit) => inner.vouchers(id, from, limit)),
+    claimMarks: read(() => inner.claimMarks()),
+    recordClaims: (claims) =>
+      queue.run<void>(
+        () => inner.recordClaims(claims),
+        () => new HubError('STORE_FAILED', 'simulated store failure'),
+        () => undefined,
+      ),
     sweepInvoices: read((before, limit) => inner.sweepInvoices(before, limit)),
     putMerchant: read((merchant) => inner.putMerchant(merchant)),
     merchants: read(() => inner.merchants()),

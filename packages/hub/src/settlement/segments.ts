@@ -1,0 +1,90 @@
+/**
+ * Reading a channel's log segment back from the store, a page at a time: the signed state
+ * the ledger is given for a claim, a close or an answer. A segment starts after the
+ * ledger's claimed seq and ends at an accepted voucher (whose signature the store kept),
+ * with at most `entriesMax` entries (at least one voucher), so memory and the ledger's work
+ * are bounded by a page, never by the channel's history (ADR 0105).
+ */
+import type { ChannelId, PaymentEntry } from '@trickle/protocol';
+import type { SignedState } from '../ledgerPort.js';
+import type { ChannelStore } from '../store/channelStore.js';
+
+/** Vouchers read per store call while a segment is gathered. */
+export const segmentVouchersPerReadMax = 256;
+
+/** A signed state the ledger can verify, and what it covers. */
+export interface Segment {
+  readonly state: SignedState;
+  /** The state's seq (the last voucher's). */
+  readonly seq: number;
+  readonly cumulative: bigint;
+  /** Entries in it. */
+  readonly entryCount: number;
+}
+
+/**
+ * The segment after `afterSeq` up to the voucher at `toSeq` at most, with at most
+ * `entriesMax` entries (always at least the first voucher); undefined when `afterSeq >= toSeq`.
+ */
+export async function readSegment(
+  store: ChannelStore,
+  channelId: ChannelId,
+  afterSeq: number,
+  toSeq: number,
+  entriesMax: number,
+): Promise<Segment | undefined> {
+  const entries: PaymentEntry[] = [];
+  let last: Awaited<ReturnType<ChannelStore['vouchers']>>[number] | undefined;
+  let from = afterSeq + 1;
+  while (from <= toSeq) {
+    const page = await store.vouchers(channelId, from, Math.min(segmentVouchersPerReadMax, toSeq - from + 1));
+    if (page.length === 0) break;
+    for (const voucher of page) {
+      if (last !== undefined && entries.length + voucher.entries.length > entriesMax)
+        return segmentOf(channelId, last, entries);
+      // A stored entry is a log entry plus its invoice's expiry: the ledger reads the log fields.
+      for (const entry of voucher.entries) entries.push(entry);
+      last = voucher;
+    }
+    from = (last?.seq ?? toSeq) + 1;
+  }
+  return last === undefined ? undefined : segmentOf(channelId, last, entries);
+}
+
+function segmentOf(
+  channelId: ChannelId,
+  last: Awaited<ReturnType<ChannelStore['vouchers']>>[number],
+  entries: PaymentEntry[],
+): Segment {
+  const voucher = {
+    channelId,
+    seq: last.seq,
+    cumulative: last.cumulative,
+    logHead: last.logHead,
+    signature: last.signature,
+  };
+  return {
+    state: { channelId, voucher, entries },
+    seq: last.seq,
+    cumulative: last.cumulative,
+    entryCount: entries.length,
+  };
+}
+
+/** How many entries the accepted vouchers after `afterSeq` up to `toSeq` carry (read a page at a time). */
+export async function countEntries(
+  store: ChannelStore,
+  channelId: ChannelId,
+  afterSeq: number,
+  toSeq: number,
+): Promise<number> {
+  let count = 0;
+  let from = afterSeq + 1;
+  while (from <= toSeq) {
+    const page = await store.vouchers(channelId, from, Math.min(segmentVouchersPerReadMax, toSeq - from + 1));
+    if (page.length === 0) break;
+    for (const voucher of page) count += voucher.entries.length;
+    from = (page[page.length - 1]?.seq ?? toSeq) + 1;
+  }
+  return count;
+}

@@ -1,0 +1,858 @@
+/**
+ * The hub's settlement: it claims what was paid on channels while they stay open, on the
+ * operator's policy, in the background and never on the payment path; it finalizes
+ * channels that expire and tells their wallets; it records a payer's forced close and
+ * answers a stale close with the hub's newer state inside the challenge window (also
+ * after a restart, by watching the ledger); it runs payout rules (ADR 0211, 0212).
+ *
+ * Each run of the scheduler: disputes, expiry, finalization, then (unless paused) policy
+ * claims in bounded ledger batches with a yield between them, then payouts. Per channel,
+ * settlement work runs one at a time (`settleSerially`), apart from its payments.
+ */
+
+import type { PayoutRule, PayoutRuleResult } from '@trickle/ledger';
+import {
+  assert,
+  type ChannelId,
+  type ChannelState,
+  channelStateOf,
+  type ForceCloseRequest,
+  type HubChannel,
+  type HubMessage,
+  type PublicKey,
+  type RecordedClose,
+  toHex,
+} from '@trickle/protocol';
+import type { Lane, Lanes } from '../lanes.js';
+import { settleSerially } from '../lanes.js';
+import type { ChannelLedger, LedgerChannel, SettlementResult } from '../ledgerPort.js';
+import type { Clock } from '../ports.js';
+import type { ChannelStore } from '../store/channelStore.js';
+import type { SettlementPolicy } from './policy.js';
+import { countEntries, readSegment, type Segment } from './segments.js';
+
+/**
+ * What one run of the scheduler did.
+ *
+ * @example
+ * ```ts
+ * declare const hub: import('@trickle/hub').Hub;
+ * const run = await hub.settlement.runOnce();
+ * console.log(`${run.claimed.channels} channels claimed, ${run.claimed.entries} entries, in ${run.durationMs} ms`);
+ * ```
+ */
+export interface SettlementRun {
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+  /** Claims made by policy, at expiry and before closes: channels, entries, and amounts per asset (`USD:6`). */
+  readonly claimed: {
+    readonly channels: number;
+    readonly entries: number;
+    readonly batches: number;
+    readonly amounts: Readonly<Record<string, bigint>>;
+  };
+  /** Channels the ledger refused in a claim (each left untouched), by error code. */
+  readonly refused: Readonly<Record<string, number>>;
+  /** Channels finalized: expired ones (at their claimed state) and due ones (window or grace over). */
+  readonly finalized: { readonly expired: number; readonly due: number };
+  /** Stale closes answered with a newer state, and answers the ledger refused as late. */
+  readonly disputes: { readonly answered: number; readonly late: number };
+  /** Payout rules run: paid, skipped, failed. */
+  readonly payouts: { readonly paid: number; readonly skipped: number; readonly failed: number };
+  /** Whether policy claims and payouts were paused. */
+  readonly paused: boolean;
+  /** Failures of the run (each also told to `onError`). */
+  readonly errors: number;
+}
+
+/**
+ * What is waiting to be settled now, read from memory.
+ *
+ * @example
+ * ```ts
+ * declare const hub: import('@trickle/hub').Hub;
+ * const { channels, amounts } = hub.settlement.backlog();
+ * console.log(`${channels} channels owe ${amounts['USD:6'] ?? 0n} minor units to merchants`);
+ * ```
+ */
+export interface SettlementBacklog {
+  /** Open channels with payments not claimed yet. */
+  readonly channels: number;
+  /** Entries not claimed yet, in all. */
+  readonly entries: number;
+  /** Unclaimed amounts per asset (`USD:6`): the hub's unsettled liability. */
+  readonly amounts: Readonly<Record<string, bigint>>;
+  /** When the oldest unclaimed payment was accepted (Unix ms), if any. */
+  readonly oldestUnclaimedAtMs: number | undefined;
+  /** Channels with a close under way (recorded on the ledger, or in progress). */
+  readonly closing: number;
+}
+
+/**
+ * The hub's settlement scheduler and operations, as `hub.settlement`.
+ *
+ * @example
+ * ```ts
+ * declare const hub: import('@trickle/hub').Hub;
+ * hub.settlement.pause(); // maintenance: no policy claims, no payouts
+ * hub.settlement.resume();
+ * await hub.settlement.claimNow(channelId); // everything paid on one channel, now
+ * declare const channelId: import('@trickle/protocol').ChannelId;
+ * ```
+ */
+export interface Settlement {
+  /** Runs the scheduler once now (or waits for the run under way and runs again); resolves with its figures. */
+  runOnce(): Promise<SettlementRun>;
+  /** Stops policy claims and payouts until `resume()`; expiry, disputes and finalization go on (they have deadlines). */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  /** What waits to be settled. */
+  backlog(): SettlementBacklog;
+  /** The figures of the last completed run, if any. */
+  readonly lastRun: SettlementRun | undefined;
+  /**
+   * Claims everything accepted on a channel now, in pages, whatever the policy; resolves
+   * with the claimed seq. Throws a `LedgerError` the ledger raised.
+   */
+  claimNow(channelId: ChannelId): Promise<number>;
+}
+
+/** What the engine hands the settlement to change a channel on its lane. */
+export type UpdateChannel = (
+  lane: Lane,
+  change: (channel: HubChannel) => HubChannel | undefined,
+) => Promise<HubChannel | undefined>;
+
+/** What the settlement needs. */
+export interface SettlementDeps {
+  readonly clock: Clock;
+  readonly store: ChannelStore;
+  readonly ledger: ChannelLedger;
+  readonly lanes: Lanes;
+  readonly policy: SettlementPolicy;
+  /** Payout rules, when the ledger runs them (`TrickleLedger.runPayoutRules`). */
+  readonly payoutRules: readonly PayoutRule[];
+  /** Persists a change of a channel (closing, closed) through its lane. */
+  readonly updateChannel: UpdateChannel;
+  /** Sends a message to the connections of a client key. */
+  readonly notify: (clientKey: PublicKey, message: HubMessage) => void;
+  readonly onError: (error: unknown, context: string) => void;
+}
+
+/** The settlement with the hooks the engine and createHub use. */
+export interface HubSettlement extends Settlement {
+  /** Reads the claim marks of the channels in memory (after the engine loaded them). */
+  load(): Promise<void>;
+  /** Starts the timer. */
+  start(): void;
+  /** Starts a run now unless one is under way (work became due: backpressure). */
+  kick(): void;
+  /** Stops the timer and waits for the run under way. */
+  stop(): Promise<void>;
+  /** Vouchers were accepted on the lane (after their commit): counts them as unclaimed. */
+  accepted(lane: Lane, entries: number, nowMs: number): void;
+  /** False when the lane's unclaimed entries reached `unclaimedEntriesMax`: its payments wait for a claim. */
+  admits(lane: Lane): boolean;
+  /** The ledger side of a cooperative close at the channel's latest state: claims pages, then closes the rest. */
+  closeCooperative(lane: Lane, channel: HubChannel): Promise<SettlementResult>;
+  /** Records a payer's forced close on the ledger at its state; the hub's answer follows in the background. */
+  forceClose(lane: Lane, request: ForceCloseRequest): Promise<RecordedClose>;
+  /** The close recorded on the ledger for a closing channel (from memory, or read from the ledger). */
+  recordedClose(lane: Lane): Promise<RecordedClose | undefined>;
+}
+
+const assetKey = (channel: { readonly asset: { readonly code: string; readonly scale: number } }) =>
+  `${channel.asset.code}:${channel.asset.scale}`;
+
+/** Ledger error codes that mean the hub's note of the claimed state is behind the ledger's. */
+const staleMarkCodes = new Set(['INVALID_STATE', 'STALE_STATE']);
+
+/** Lanes scanned between two yields to the event loop, so a scan of many channels never blocks payments. */
+const scanChunkLanes = 2_000;
+
+/** Closing-channel pages read from the ledger per run. */
+const closingPagesPerRunMax = 10;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : 'ERROR';
+}
+
+/** The recorded close of a ledger channel, as the wire carries it. */
+export function recordedCloseOf(channel: LedgerChannel): RecordedClose | undefined {
+  const close = channel.close;
+  if (close === undefined) return undefined;
+  return {
+    by: close.kind,
+    seq: close.state.seq,
+    cumulative: close.state.cumulative,
+    logHead: close.state.logHead,
+    endsAtMs: close.challengeEndsAtMs,
+  };
+}
+
+/** A mutable run report. */
+function newRun(startedAtMs: number, paused: boolean) {
+  return {
+    startedAtMs,
+    durationMs: 0,
+    claimed: { channels: 0, entries: 0, batches: 0, amounts: {} as Record<string, bigint> },
+    refused: {} as Record<string, number>,
+    finalized: { expired: 0, due: 0 },
+    disputes: { answered: 0, late: 0 },
+    payouts: { paid: 0, skipped: 0, failed: 0 },
+    paused,
+    errors: 0,
+  };
+}
+type Run = ReturnType<typeof newRun>;
+
+/** Creates the settlement. Internal to createHub. */
+export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: number): HubSettlement {
+  const { clock, store, ledger, lanes, policy } = deps;
+  let paused = policy.paused;
+  let lastRun: SettlementRun | undefined;
+  let running: Promise<SettlementRun> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let payoutsAtMs = Number.NEGATIVE_INFINITY;
+
+  const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
+  const report = (run: Run | undefined, error: unknown, context: string) => {
+    if (run !== undefined) run.errors++;
+    deps.onError(error, context);
+  };
+
+  // ---- claims -------------------------------------------------------------------------
+
+  /** Adopts what the ledger says was claimed, after a claim of `segment` (read when the channel was at `snapshotSeq`). */
+  function adoptClaim(
+    lane: Lane,
+    claimed: LedgerChannel['claimed'],
+    segment: Segment,
+    snapshot: { seq: number; atMs: number },
+  ) {
+    const settle = lane.settle;
+    if (claimed.seq <= settle.claimedSeq) return;
+    const channel = lane.channel as HubChannel;
+    settle.unclaimedEntries =
+      claimed.seq === segment.seq ? Math.max(0, settle.unclaimedEntries - segment.entryCount) : settle.unclaimedEntries;
+    settle.claimedSeq = claimed.seq;
+    settle.claimedCumulative = claimed.cumulative;
+    if (claimed.seq >= channel.seq) {
+      settle.unclaimedEntries = 0;
+      settle.unclaimedSinceMs = undefined;
+    } else if (segment.seq >= snapshot.seq) {
+      // Everything known when the segment was read is claimed: what is left came after.
+      settle.unclaimedSinceMs = snapshot.atMs;
+    }
+  }
+
+  /** Re-reads a channel's claimed state from the ledger (after a refusal that says the hub's note is behind). */
+  async function refreshMark(lane: Lane): Promise<LedgerChannel | undefined> {
+    const channel = lane.channel as HubChannel;
+    const held = await ledger.channel(channel.channelId);
+    if (held === undefined) return undefined;
+    const settle = lane.settle;
+    if (held.claimed.seq !== settle.claimedSeq) {
+      settle.claimedSeq = held.claimed.seq;
+      settle.claimedCumulative = held.claimed.cumulative;
+      settle.unclaimedEntries = await countEntries(store, channel.channelId, held.claimed.seq, channel.seq);
+      if (settle.unclaimedEntries === 0) settle.unclaimedSinceMs = undefined;
+      else settle.unclaimedSinceMs ??= clock.nowMs();
+      await store.recordClaims([
+        {
+          channelId: channel.channelId,
+          claimedSeq: held.claimed.seq,
+          claimedCumulative: held.claimed.cumulative,
+          unclaimedSinceMs: settle.unclaimedSinceMs ?? clock.nowMs(),
+        },
+      ]);
+    }
+    const close = recordedCloseOf(held);
+    if (close !== undefined) settle.ledgerClose = close;
+    return held;
+  }
+
+  /**
+   * Claims one page on each of `lanes` in one ledger batch; adopts and records what was
+   * claimed. Returns the lanes whose claim was refused, with the error.
+   */
+  async function claimPages(batch: readonly Lane[], run: Run | undefined): Promise<{ lane: Lane; error: unknown }[]> {
+    const pages: { lane: Lane; segment: Segment; snapshot: { seq: number; atMs: number } }[] = [];
+    let entries = 0;
+    for (const lane of batch) {
+      const channel = lane.channel as HubChannel;
+      const snapshot = { seq: channel.seq, atMs: clock.nowMs() };
+      const room = Math.min(policy.claimEntriesMax, policy.batchEntriesMax - entries);
+      if (room < 1) break;
+      const segment = await readSegment(store, channel.channelId, lane.settle.claimedSeq, snapshot.seq, room);
+      if (segment === undefined) continue;
+      if (pages.length > 0 && entries + segment.entryCount > policy.batchEntriesMax) break;
+      entries += segment.entryCount;
+      pages.push({ lane, segment, snapshot });
+    }
+    if (pages.length === 0) return [];
+    const outcomes = await ledger.claimBatch(pages.map((p) => p.segment.state));
+    const refused: { lane: Lane; error: unknown }[] = [];
+    const marks: Parameters<ChannelStore['recordClaims']>[0][number][] = [];
+    pages.forEach(({ lane, segment, snapshot }, i) => {
+      const outcome = outcomes[i];
+      assert(outcome !== undefined, 'the ledger answers every claim of a batch');
+      if (!outcome.ok) {
+        refused.push({ lane, error: outcome.error });
+        if (run !== undefined) run.refused[outcome.error.code] = (run.refused[outcome.error.code] ?? 0) + 1;
+        return;
+      }
+      const before = lane.settle.claimedCumulative;
+      adoptClaim(lane, outcome.result.channel.claimed, segment, snapshot);
+      const channel = lane.channel as HubChannel;
+      marks.push({
+        channelId: channel.channelId,
+        claimedSeq: lane.settle.claimedSeq,
+        claimedCumulative: lane.settle.claimedCumulative,
+        unclaimedSinceMs: lane.settle.unclaimedSinceMs ?? snapshot.atMs,
+      });
+      if (run !== undefined) {
+        run.claimed.channels++;
+        run.claimed.entries += segment.entryCount;
+        const key = assetKey(channel);
+        run.claimed.amounts[key] = (run.claimed.amounts[key] ?? 0n) + (lane.settle.claimedCumulative - before);
+      }
+    });
+    if (run !== undefined) run.claimed.batches++;
+    try {
+      await store.recordClaims(marks);
+    } catch (error) {
+      // The ledger holds the claims; a note that lags is caught up on the next refusal (refreshMark).
+      report(run, error, 'recording claims');
+    }
+    return refused;
+  }
+
+  /** Handles a lane whose claim the ledger refused: catch up with the ledger, learn a close. */
+  async function afterRefusal(lane: Lane, error: unknown, run: Run | undefined): Promise<void> {
+    const code = codeOf(error);
+    if (staleMarkCodes.has(code) || code === 'CHANNEL_NOT_OPEN') {
+      const held = await refreshMark(lane);
+      if (held !== undefined && (held.close !== undefined || held.finalizedAtMs !== undefined))
+        await learnClose(lane, held);
+      return;
+    }
+    if (code !== 'UNAVAILABLE') report(run, error, 'claiming a channel');
+  }
+
+  /** Claims a lane entirely, page after page (at most `claimEntriesMax` entries each), inside its settlement turn. */
+  async function claimAll(lane: Lane, run: Run | undefined): Promise<void> {
+    for (let attempt = 0; lane.settle.claimedSeq < (lane.channel as HubChannel).seq; attempt++) {
+      const before = lane.settle.claimedSeq;
+      const [refused] = await claimPages([lane], run);
+      if (refused !== undefined) {
+        if (attempt > 0 || !staleMarkCodes.has(codeOf(refused.error))) throw refused.error;
+        await refreshMark(lane);
+      } else if (lane.settle.claimedSeq === before) {
+        return;
+      }
+    }
+  }
+
+  // ---- the policy ---------------------------------------------------------------------
+
+  /** Why a lane is due for a claim now, or undefined; lower numbers first. */
+  function claimReason(lane: Lane, nowMs: number): number | undefined {
+    const channel = lane.channel;
+    const settle = lane.settle;
+    if (channel === undefined || settle.unclaimedEntries === 0 || channel.closingSinceMs !== undefined)
+      return undefined;
+    if (channel.closedAtMs !== undefined || settle.busy > 0) return undefined;
+    if (channel.expiresAtMs - nowMs <= policy.expiryMarginMs) return 0;
+    if (settle.unclaimedEntries >= policy.claimEntriesMax) return 1;
+    if (channel.cumulative - settle.claimedCumulative >= policy.unclaimedAmountMax) return 2;
+    if (settle.unclaimedSinceMs !== undefined && nowMs - settle.unclaimedSinceMs >= policy.unclaimedAgeMsMax) return 3;
+    return undefined;
+  }
+
+  /**
+   * One pass over the channels in memory (yielding every few thousand, so it never blocks
+   * payments): those expired, those whose recorded close has ended, and those the policy
+   * says to claim now, most urgent first (the liability cap adds the largest ones).
+   */
+  async function scan(nowMs: number): Promise<{ expired: Lane[]; ended: Lane[]; due: Lane[] }> {
+    const expired: Lane[] = [];
+    const ended: Lane[] = [];
+    const due: { lane: Lane; reason: number }[] = [];
+    const liable = new Map<string, { total: bigint; lanes: Lane[] }>();
+    let scanned = 0;
+    for (const lane of [...lanes.all()]) {
+      if (++scanned % scanChunkLanes === 0) await yieldToLoop();
+      const open = lane.channel;
+      if (open === undefined || open.closedAtMs !== undefined) continue;
+      const close = lane.settle.ledgerClose;
+      if (close !== undefined && close.endsAtMs <= nowMs) ended.push(lane);
+      if (open.closingSinceMs === undefined && nowMs >= open.expiresAtMs && lane.settle.busy === 0) {
+        expired.push(lane);
+        continue;
+      }
+      const reason = claimReason(lane, nowMs);
+      if (reason !== undefined) {
+        due.push({ lane, reason });
+        continue;
+      }
+      const channel = lane.channel;
+      if (policy.liabilityMax === undefined || channel === undefined || lane.settle.unclaimedEntries === 0) continue;
+      if (channel.closingSinceMs !== undefined || channel.closedAtMs !== undefined || lane.settle.busy > 0) continue;
+      const asset = liable.get(assetKey(channel)) ?? { total: 0n, lanes: [] };
+      asset.total += channel.cumulative - lane.settle.claimedCumulative;
+      asset.lanes.push(lane);
+      liable.set(assetKey(channel), asset);
+    }
+    // The cap counts what is already due as claimed: only the excess beyond it adds channels.
+    for (const [key, asset] of liable) {
+      let total = asset.total;
+      for (const { lane } of due) {
+        if (lane.channel !== undefined && assetKey(lane.channel) === key) {
+          total += lane.channel.cumulative - lane.settle.claimedCumulative;
+        }
+      }
+      const unclaimed = (lane: Lane) => (lane.channel as HubChannel).cumulative - lane.settle.claimedCumulative;
+      asset.lanes.sort((a, b) => (unclaimed(b) > unclaimed(a) ? 1 : unclaimed(b) < unclaimed(a) ? -1 : 0));
+      for (const lane of asset.lanes) {
+        if (total <= (policy.liabilityMax as bigint)) break;
+        due.push({ lane, reason: 4 });
+        total -= unclaimed(lane);
+      }
+    }
+    return { expired, ended, due: due.sort((a, b) => a.reason - b.reason).map((d) => d.lane) };
+  }
+
+  /** Claims what the policy says is due, in ledger batches, yielding between them. */
+  async function claimByPolicy(run: Run, due: readonly Lane[]): Promise<void> {
+    for (let start = 0; start < due.length && run.claimed.batches < policy.batchesPerRunMax; ) {
+      const batch = due.slice(start, start + policy.batchChannelsMax).filter((lane) => lane.settle.busy === 0);
+      start += policy.batchChannelsMax;
+      if (batch.length === 0) continue;
+      for (const lane of batch) lane.settle.busy++;
+      let refused: { lane: Lane; error: unknown }[] = [];
+      try {
+        refused = await claimPages(batch, run);
+      } catch (error) {
+        report(run, error, 'claiming a batch');
+      } finally {
+        for (const lane of batch) {
+          lane.settle.busy--;
+          if (lane.settle.busy === 0) lane.onIdle();
+        }
+      }
+      for (const { lane, error } of refused) {
+        await settleSerially(lane, () => afterRefusal(lane, error, run)).catch((e) =>
+          report(run, e, 'after a refusal'),
+        );
+      }
+      await yieldToLoop();
+    }
+  }
+
+  // ---- closes, disputes, expiry -------------------------------------------------------
+
+  /**
+   * What the ledger holds of a channel's close, adopted: the hub's channel marked closing
+   * (persisted) or closed; the owner told when that is news or when `always`.
+   */
+  async function learnClose(lane: Lane, held: LedgerChannel, always = false): Promise<void> {
+    const close = recordedCloseOf(held);
+    if (close !== undefined) lane.settle.ledgerClose = close;
+    if (held.finalizedAtMs !== undefined) {
+      await markClosed(lane, held, undefined);
+      return;
+    }
+    if (close === undefined) return;
+    const changed = await deps.updateChannel(lane, (channel) =>
+      channel.closingSinceMs === undefined && channel.closedAtMs === undefined
+        ? { ...channel, closingSinceMs: held.close?.startedAtMs ?? clock.nowMs() }
+        : undefined,
+    );
+    if (changed !== undefined || always) notifyClosing(lane, close);
+  }
+
+  function notifyClosing(lane: Lane, close: RecordedClose): void {
+    const channel = lane.channel as HubChannel;
+    deps.notify(channel.clientKey, { type: 'closing', channelId: channel.channelId, state: stateOf(channel), close });
+  }
+
+  /** The lane's channel marked closed (persisted) after the ledger finalized it; its owner told. */
+  async function markClosed(lane: Lane, held: LedgerChannel, result: SettlementResult | undefined): Promise<void> {
+    const nowMs = clock.nowMs();
+    const changed = await deps.updateChannel(lane, (channel) =>
+      channel.closedAtMs !== undefined
+        ? undefined
+        : { ...channel, closingSinceMs: channel.closingSinceMs ?? nowMs, closedAtMs: nowMs },
+    );
+    lane.settle.unclaimedEntries = 0;
+    lane.settle.unclaimedSinceMs = undefined;
+    if (changed === undefined) return;
+    const refund = result?.refund ?? held.deposit - held.claimed.cumulative;
+    deps.notify(changed.clientKey, {
+      type: 'closed',
+      channelId: changed.channelId,
+      state: stateOf(changed),
+      seq: held.claimed.seq,
+      cumulative: held.claimed.cumulative,
+      refund,
+    });
+  }
+
+  /** The hub's newest state as a signed state from the ledger's claimed state, if it beats the recorded close. */
+  async function answerOf(lane: Lane, held: LedgerChannel): Promise<Segment | undefined> {
+    const channel = lane.channel as HubChannel;
+    const close = held.close;
+    if (close === undefined || channel.seq === 0 || channel.seq <= held.claimed.seq) return undefined;
+    const same =
+      close.state.seq === channel.seq &&
+      close.state.cumulative === channel.cumulative &&
+      toHex(close.state.logHead) === toHex(channel.logHead);
+    if (same) return undefined;
+    // Every entry from the claimed state: the hub keeps at most unclaimedEntriesMax of them (backpressure).
+    return readSegment(store, channel.channelId, held.claimed.seq, channel.seq, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Answers a recorded close with the hub's newer state, if it has one; inside the lane's settlement turn. */
+  async function answer(lane: Lane, run: Run | undefined): Promise<void> {
+    const channel = lane.channel as HubChannel;
+    const held = await ledger.channel(channel.channelId);
+    if (held === undefined || held.finalizedAtMs !== undefined || held.close === undefined) {
+      if (held !== undefined) await learnClose(lane, held);
+      return;
+    }
+    const segment = await answerOf(lane, held);
+    if (segment === undefined) {
+      await learnClose(lane, held);
+      return;
+    }
+    try {
+      const answered = await ledger.startClose({ ...segment.state, by: 'hub' });
+      if (run !== undefined) run.disputes.answered++;
+      await learnClose(lane, answered, true);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === 'CHANNEL_NOT_OPEN') {
+        if (run !== undefined) run.disputes.late++;
+        deps.onError(error, `answering the close of channel ${toHex(channel.channelId)}: too late`);
+      } else if (code !== 'STALE_STATE') {
+        throw error;
+      }
+      const now = await ledger.channel(channel.channelId);
+      if (now !== undefined) await learnClose(lane, now);
+    }
+  }
+
+  /** Reads the closes recorded on the ledger and answers those of this hub's channels that are stale. */
+  async function watchDisputes(run: Run): Promise<void> {
+    let after: Awaited<ReturnType<ChannelLedger['closingChannels']>>['next'];
+    for (let page = 0; page < closingPagesPerRunMax; page++) {
+      const { channels, next } = await ledger.closingChannels(after === undefined ? {} : { after });
+      for (const held of channels) {
+        const lane = lanes.get(held.channelId);
+        const channel = lane?.channel;
+        if (lane === undefined || channel === undefined || channel.closedAtMs !== undefined) continue;
+        const known = lane.settle.ledgerClose;
+        const close = recordedCloseOf(held);
+        const seen =
+          known !== undefined &&
+          close !== undefined &&
+          known.seq === close.seq &&
+          known.cumulative === close.cumulative;
+        if (seen && channel.closingSinceMs !== undefined && (await answerOf(lane, held)) === undefined) continue;
+        await settleSerially(lane, () => answer(lane, run)).catch((error) => report(run, error, 'answering a close'));
+      }
+      if (next === undefined) return;
+      after = next;
+    }
+  }
+
+  /** Expired channels: claims what is left, then finalizes them at once; their wallets are told. */
+  async function finalizeExpired(run: Run, expired: readonly Lane[]): Promise<void> {
+    for (let start = 0; start < expired.length; start += policy.batchChannelsMax) {
+      const batch = expired.slice(start, start + policy.batchChannelsMax);
+      const ready: Lane[] = [];
+      for (const lane of batch) {
+        try {
+          await settleSerially(lane, () => claimAll(lane, run));
+          ready.push(lane);
+        } catch (error) {
+          await settleSerially(lane, () => afterRefusal(lane, error, run)).catch((e) => report(run, e, 'expiry'));
+        }
+      }
+      if (ready.length === 0) continue;
+      const outcomes = await ledger.finalizeExpired(ready.map((lane) => (lane.channel as HubChannel).channelId));
+      for (const [i, lane] of ready.entries()) {
+        const outcome = outcomes[i];
+        if (outcome?.ok === true) {
+          run.finalized.expired++;
+          await markClosed(lane, outcome.result.channel, outcome.result).catch((e) => report(run, e, 'expiry'));
+        } else if (outcome !== undefined) {
+          const held = await ledger.channel((lane.channel as HubChannel).channelId);
+          if (held !== undefined) await learnClose(lane, held).catch((e) => report(run, e, 'expiry'));
+        }
+      }
+      await yieldToLoop();
+    }
+  }
+
+  /** Channels the ledger holds as due (window or grace over): finalized; the hub's record follows. */
+  async function finalizeDue(run: Run, ended: readonly Lane[]): Promise<void> {
+    const results = await ledger.finalizeDue();
+    for (const result of results) {
+      const lane = lanes.get(result.channel.channelId);
+      if (lane?.channel === undefined) continue;
+      run.finalized.due++;
+      await markClosed(lane, result.channel, result).catch((e) => report(run, e, 'finalizing'));
+    }
+    // Closes whose window ended and that another process finalized: the hub's record catches up.
+    for (const lane of ended) {
+      const channel = lane.channel as HubChannel;
+      if (channel.closedAtMs !== undefined) continue;
+      const held = await ledger.channel(channel.channelId);
+      if (held?.finalizedAtMs !== undefined)
+        await markClosed(lane, held, undefined).catch((e) => report(run, e, 'finalizing'));
+    }
+  }
+
+  async function runPayouts(run: Run): Promise<void> {
+    const nowMs = clock.nowMs();
+    const runner = (
+      ledger as { runPayoutRules?: (rules: readonly PayoutRule[]) => Promise<readonly PayoutRuleResult[]> }
+    ).runPayoutRules;
+    if (deps.payoutRules.length === 0 || runner === undefined || nowMs - payoutsAtMs < policy.payoutIntervalMs) return;
+    payoutsAtMs = nowMs;
+    for (const result of await runner.call(ledger, deps.payoutRules)) {
+      if (result.status === 'paid') run.payouts.paid++;
+      else if (result.status === 'skipped') run.payouts.skipped++;
+      else run.payouts.failed++;
+    }
+  }
+
+  async function runNow(): Promise<SettlementRun> {
+    const run = newRun(clock.nowMs(), paused);
+    const started = performance.now();
+    const found = await scan(run.startedAtMs);
+    const steps: [string, (run: Run) => Promise<void>][] = [
+      ['watching closes', watchDisputes],
+      ['finalizing expired channels', (r) => finalizeExpired(r, found.expired)],
+      ['finalizing due channels', (r) => finalizeDue(r, found.ended)],
+    ];
+    if (!paused) {
+      steps.push(['claiming by policy', (r) => claimByPolicy(r, found.due)], ['running payout rules', runPayouts]);
+    }
+    for (const [context, step] of steps) {
+      if (stopped) break;
+      try {
+        await step(run);
+      } catch (error) {
+        report(run, error, context);
+      }
+    }
+    run.durationMs = Math.round(performance.now() - started);
+    lastRun = run;
+    return run;
+  }
+
+  function runOnce(): Promise<SettlementRun> {
+    if (running !== undefined) return running.then(() => runOnce());
+    running = runNow().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  return {
+    runOnce,
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+    },
+    get paused() {
+      return paused;
+    },
+    get lastRun() {
+      return lastRun;
+    },
+    backlog() {
+      let channels = 0;
+      let entries = 0;
+      let closing = 0;
+      let oldest: number | undefined;
+      const amounts: Record<string, bigint> = {};
+      for (const lane of lanes.all()) {
+        const channel = lane.channel;
+        if (channel === undefined || channel.closedAtMs !== undefined) continue;
+        if (channel.closingSinceMs !== undefined) closing++;
+        const settle = lane.settle;
+        if (settle.unclaimedEntries === 0) continue;
+        channels++;
+        entries += settle.unclaimedEntries;
+        const key = assetKey(channel);
+        amounts[key] = (amounts[key] ?? 0n) + (channel.cumulative - settle.claimedCumulative);
+        if (settle.unclaimedSinceMs !== undefined && (oldest === undefined || settle.unclaimedSinceMs < oldest)) {
+          oldest = settle.unclaimedSinceMs;
+        }
+      }
+      return { channels, entries, amounts, oldestUnclaimedAtMs: oldest, closing };
+    },
+    async claimNow(channelId) {
+      const lane = lanes.get(channelId);
+      if (lane?.channel === undefined)
+        throw new RangeError(`claimNow: channel ${toHex(channelId)} is not open on this hub`);
+      await settleSerially(lane, () => claimAll(lane, undefined));
+      return lane.settle.claimedSeq;
+    },
+    async load() {
+      for (const mark of await store.claimMarks()) {
+        const lane = lanes.get(mark.channelId);
+        if (lane?.channel === undefined) continue;
+        lane.settle.claimedSeq = mark.claimedSeq;
+        lane.settle.claimedCumulative = mark.claimedCumulative;
+        lane.settle.unclaimedEntries = mark.unclaimedEntries;
+        // A store of an older version does not know since when: now is the safe guess (claims no later than the policy says).
+        lane.settle.unclaimedSinceMs =
+          mark.unclaimedEntries === 0 ? undefined : (mark.unclaimedSinceMs ?? clock.nowMs());
+      }
+    },
+    kick() {
+      if (running === undefined && !stopped) void runOnce();
+    },
+    start() {
+      if (timer !== undefined || stopped) return;
+      timer = setInterval(() => {
+        if (running === undefined) void runOnce();
+      }, policy.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+    accepted(lane, entries, nowMs) {
+      const settle = lane.settle;
+      settle.unclaimedEntries += entries;
+      settle.unclaimedSinceMs ??= nowMs;
+    },
+    admits(lane) {
+      return lane.settle.unclaimedEntries < unclaimedEntriesMax;
+    },
+    closeCooperative(lane, channel) {
+      return settleSerially(lane, async () => {
+        for (let attempt = 0; ; attempt++) {
+          // Pages first, until what is left fits one close.
+          while (lane.settle.unclaimedEntries > policy.claimEntriesMax) {
+            const before = lane.settle.claimedSeq;
+            const [refused] = await claimPages([lane], undefined);
+            if (refused !== undefined) throw refused.error;
+            if (lane.settle.claimedSeq === before) break;
+          }
+          const segment = await readSegment(
+            store,
+            channel.channelId,
+            lane.settle.claimedSeq,
+            channel.seq,
+            Number.MAX_SAFE_INTEGER,
+          );
+          const state =
+            segment?.state ??
+            (channel.seq === 0 || channel.signature === undefined
+              ? { channelId: channel.channelId, voucher: undefined, entries: [] }
+              : {
+                  channelId: channel.channelId,
+                  voucher: {
+                    channelId: channel.channelId,
+                    seq: channel.seq,
+                    cumulative: channel.cumulative,
+                    logHead: channel.logHead,
+                    signature: channel.signature,
+                  },
+                  entries: [],
+                });
+          try {
+            const result = await ledger.closeCooperative(state);
+            lane.settle.claimedSeq = result.channel.claimed.seq;
+            lane.settle.claimedCumulative = result.channel.claimed.cumulative;
+            lane.settle.unclaimedEntries = 0;
+            lane.settle.unclaimedSinceMs = undefined;
+            return result;
+          } catch (error) {
+            if (attempt > 0 || !staleMarkCodes.has(codeOf(error))) throw error;
+            await refreshMark(lane);
+          }
+        }
+      });
+    },
+    forceClose(lane, request) {
+      const channel = lane.channel as HubChannel;
+      const recorded = settleSerially(lane, async () => {
+        for (let attempt = 0; ; attempt++) {
+          const claimedSeq = lane.settle.claimedSeq;
+          let state: Segment['state'] | undefined;
+          if (request.seq <= claimedSeq) state = { channelId: channel.channelId, voucher: undefined, entries: [] };
+          else {
+            const segment = await readSegment(
+              store,
+              channel.channelId,
+              claimedSeq,
+              request.seq,
+              Number.MAX_SAFE_INTEGER,
+            );
+            const signature = request.signature;
+            assert(
+              segment !== undefined && segment.seq === request.seq && signature !== undefined,
+              'an accepted state',
+            );
+            state = { ...segment.state, voucher: { ...request, channelId: channel.channelId, signature } };
+          }
+          try {
+            const held = await ledger.startClose({ ...state, by: 'client' });
+            const close = recordedCloseOf(held) as RecordedClose;
+            lane.settle.ledgerClose = close;
+            return close;
+          } catch (error) {
+            const code = codeOf(error);
+            if (code === 'STALE_STATE' || code === 'CHANNEL_NOT_OPEN') {
+              // A close is recorded already (or finalized): that one stands.
+              const held = await refreshMark(lane);
+              const close = held === undefined ? undefined : recordedCloseOf(held);
+              if (close !== undefined && held?.finalizedAtMs === undefined) return close;
+            }
+            if (attempt > 0 || !staleMarkCodes.has(code)) throw error;
+            await refreshMark(lane);
+          }
+        }
+      });
+      // The hub's own answer, off the request: a newer state replaces a stale one in the window.
+      void recorded
+        .then(
+          () => settleSerially(lane, () => answer(lane, undefined)),
+          () => undefined,
+        )
+        .catch((error) => deps.onError(error, 'answering a forced close'));
+      return recorded;
+    },
+    async recordedClose(lane) {
+      if (lane.settle.ledgerClose !== undefined) return lane.settle.ledgerClose;
+      const held = await ledger.channel((lane.channel as HubChannel).channelId);
+      const close = held === undefined ? undefined : recordedCloseOf(held);
+      if (close !== undefined) lane.settle.ledgerClose = close;
+      return close;
+    },
+  };
+}
+
+/** The channel state the `closing` answer carries. */
+export function closingAnswer(id: number, channel: HubChannel, close: RecordedClose, nowMs: number): HubMessage {
+  const state: ChannelState = channelStateOf(channel, nowMs);
+  return { type: 'closing', id, channelId: channel.channelId, state, close };
+}

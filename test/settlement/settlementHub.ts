@@ -1,0 +1,209 @@
+/**
+ * A hub for settlement tests on either backend: SQLite (the hub's default store and
+ * ledger in its data folder) or PostgreSQL (a store and a ledger in fresh, randomly named
+ * schemas, dropped after). A manual clock drives the hub and its ledger; `restart()` closes
+ * the hub and starts it again on the same data (a restart mid-window). Plus a raw payer
+ * that pays pre-signed vouchers of many entries each, resending what the hub asks to retry.
+ */
+import { createHub, type Hub, loadOrCreateHubKey, systemRandomBytes } from '../../packages/hub/src/index.js';
+import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
+import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
+import type { RawClient } from '../../packages/hub/test/rawClient.js';
+import type { TrickleLedger } from '../../packages/ledger/src/index.js';
+import { postgresLedger } from '../../packages/ledger/src/postgres.js';
+import { expectConserved } from '../../packages/ledger/test/helpers/conservation.js';
+import {
+  type ClientChannel,
+  type Domain,
+  type HubMessage,
+  hubIdFromKey,
+  type PaymentRequest,
+  preparePayment,
+  publicKeyOf,
+  type Signer,
+  signVoucher,
+} from '../../packages/protocol/src/index.js';
+import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import type { PayFrame } from '../hub/rawChannel.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** A clock tests move by hand. */
+export function manualClock(start = Date.now()) {
+  const clock = {
+    now: start,
+    nowMs: () => clock.now,
+    advance(ms: number) {
+      clock.now += ms;
+    },
+  };
+  return clock;
+}
+
+type HubOptions = Omit<Parameters<typeof createHub<TrickleLedger>>[0], 'dataDir' | 'networkId' | 'ledger' | 'store'>;
+
+/** A running hub on `backend`, its ledger, and how to restart or remove it. */
+export interface SettlementHub {
+  hub: Hub<TrickleLedger>;
+  readonly ledger: () => TrickleLedger;
+  readonly merchant: ReturnType<typeof testMerchant>;
+  /** Closes the hub (gracefully) and starts it again on the same data with the same options. */
+  restart(more?: Partial<HubOptions>): Promise<void>;
+  /** Closes the hub if running (for a test that keeps it down a while). */
+  stop(): Promise<void>;
+  start(more?: Partial<HubOptions>): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** Starts a hub on `backend` with a registered merchant. */
+export async function settlementHub(backend: Backend, options: HubOptions): Promise<SettlementHub> {
+  const dir = tempDir('trickle-settle-');
+  const schema = uniqueSchema('trickle_settle');
+  const closers: (() => Promise<void>)[] = [];
+  const domain: Domain = {
+    networkId,
+    hubId: hubIdFromKey(publicKeyOf(loadOrCreateHubKey(dir.path, systemRandomBytes))),
+  };
+  const clock = options.clock;
+  async function start(more: Partial<HubOptions> = {}): Promise<Hub<TrickleLedger>> {
+    if (backend === 'sqlite') return createHub<TrickleLedger>({ dataDir: dir.path, networkId, ...options, ...more });
+    const ledger = await postgresLedger({
+      connectionString: postgresUrl,
+      schema: `${schema}_ledger`,
+      domain,
+      feePpm: options.feePpm ?? 0,
+      ...(clock === undefined ? {} : { clock: () => clock.nowMs() }),
+    });
+    const store = await postgresChannelStore({ connectionString: postgresUrl, schema });
+    closers.push(
+      () => ledger.close(),
+      () => store.close(),
+    );
+    return createHub<TrickleLedger>({ dataDir: dir.path, networkId, ...options, ...more, ledger, store });
+  }
+  let hub: Hub<TrickleLedger> | undefined = await start();
+  const merchant = testMerchant(`settle ${backend}`, hub);
+  await hub.registerMerchant({ publicKey: merchant.publicKey });
+  const stop = async () => {
+    await hub?.close();
+    hub = undefined;
+    for (const close of closers.splice(0)) await close().catch(() => undefined);
+  };
+  const running: SettlementHub = {
+    get hub() {
+      if (hub === undefined) throw new Error('the hub is stopped');
+      return hub;
+    },
+    set hub(value) {
+      hub = value;
+    },
+    ledger: () => running.hub.ledger,
+    merchant,
+    stop,
+    async start(more = {}) {
+      hub = await start(more);
+    },
+    async restart(more = {}) {
+      await stop();
+      hub = await start(more);
+    },
+    async cleanup() {
+      await stop();
+      if (backend === 'postgres') {
+        await dropSchema(schema);
+        await dropSchema(`${schema}_ledger`);
+      }
+      dir.remove();
+    },
+  };
+  return running;
+}
+
+/** Conservation on one snapshot and the full audit: every unit paid out backed by a signature. */
+export async function expectSound(ledger: TrickleLedger): Promise<void> {
+  await expectConserved(ledger, { audit: true });
+}
+
+/** Funds a payer from outside, as an operator would. */
+export async function funded(
+  ledger: TrickleLedger,
+  label: string,
+  amount: bigint,
+): Promise<RawClient['signer']['publicKey']> {
+  const clientKey = publicKeyOf(testKey(label));
+  await ledger.fundPayer({
+    clientKey,
+    asset: { code: 'USD', scale: 6 },
+    amount,
+    reference: `settle-${label.replace(/[^A-Za-z0-9]/g, '_')}-${amount}`,
+  });
+  return clientKey;
+}
+
+/**
+ * Pre-signs `count` payments of `amount` each into vouchers of `perVoucher` entries, from
+ * `channel` on (the requests made by `merchant`, expiring an hour after `nowMs`).
+ */
+export function presign(
+  domain: Domain,
+  channel: ClientChannel,
+  signer: Signer,
+  merchant: ReturnType<typeof testMerchant>,
+  options: { count: number; amount: bigint; perVoucher: number; nowMs: number },
+): { frames: PayFrame[]; channel: ClientChannel } {
+  const frames: PayFrame[] = [];
+  let current = channel;
+  for (let done = 0; done < options.count; ) {
+    const n = Math.min(options.perVoucher, options.count - done);
+    const requests: PaymentRequest[] = [];
+    for (let i = 0; i < n; i++) requests.push(merchant.request(options.amount, options.nowMs + 3_600_000));
+    const prepared = preparePayment(domain, current, requests, options.nowMs);
+    const voucher = signVoucher(domain, prepared.voucher, signer);
+    frames.push({ type: 'pay', id: voucher.seq, ...voucher, entries: [...prepared.entries] });
+    current = prepared.channel;
+    done += n;
+  }
+  return { frames, channel: current };
+}
+
+/** Codes a raw payer resends after: the hub asks it to wait (and SEQ_GAPs behind such a refusal). */
+const retryLater = new Set(['OVERLOADED', 'RATE_LIMITED', 'SEQ_GAP']);
+
+/**
+ * Sends pre-signed frames with at most `window` in flight, waits for every receipt, and
+ * resends from the first frame the hub asked to retry. Throws on any other refusal.
+ */
+export async function payAll(client: RawClient, frames: readonly PayFrame[], window = 32): Promise<void> {
+  let next = 0;
+  let acked = 0;
+  let inFlight = 0;
+  const indexOf = new Map(frames.map((frame, i) => [frame.seq, i]));
+  /** Takes one answer; returns the index of a frame to resend from, if it asks for one. */
+  const take = async (): Promise<number | undefined> => {
+    const message: HubMessage = await client.next();
+    inFlight--;
+    if (message.type === 'receipts') {
+      acked = Math.max(acked, (indexOf.get(message.seq) ?? -1) + 1);
+      return undefined;
+    }
+    if (message.type !== 'reject' || message.seq === undefined) throw new Error(`unexpected ${message.type}`);
+    if (!retryLater.has(message.code)) throw new Error(`refused ${message.code}: ${message.message}`);
+    return indexOf.get(message.seq);
+  };
+  while (acked < frames.length) {
+    while (next < frames.length && inFlight < window) {
+      client.send(frames[next] as PayFrame);
+      next++;
+      inFlight++;
+    }
+    let from = await take();
+    if (from === undefined) continue;
+    // Everything in flight is answered first (receipts of earlier frames may still come), then resend.
+    while (inFlight > 0) {
+      const also = await take();
+      if (also !== undefined) from = Math.min(from, also);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    next = Math.max(acked, from);
+  }
+}
