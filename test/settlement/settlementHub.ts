@@ -5,12 +5,14 @@
  * the hub and starts it again on the same data (a restart mid-window). Plus a raw payer
  * that pays pre-signed vouchers of many entries each, resending what the hub asks to retry.
  */
+import { join } from 'node:path';
 import { createHub, type Hub, loadOrCreateHubKey, systemRandomBytes } from '../../packages/hub/src/index.js';
 import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
 import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
 import type { RawClient } from '../../packages/hub/test/rawClient.js';
 import type { TrickleLedger } from '../../packages/ledger/src/index.js';
 import { postgresLedger } from '../../packages/ledger/src/postgres.js';
+import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
 import { expectConserved } from '../../packages/ledger/test/helpers/conservation.js';
 import {
   type ClientChannel,
@@ -45,6 +47,10 @@ type HubOptions = Omit<Parameters<typeof createHub<TrickleLedger>>[0], 'dataDir'
 /** A running hub on `backend`, its ledger, and how to restart or remove it. */
 export interface SettlementHub {
   hub: Hub<TrickleLedger>;
+  /** The hub's data folder (its key, and on SQLite its store and ledger). */
+  readonly dataDir: string;
+  /** A ledger of its own on the hub's ledger storage (for a test to act while the hub is down); close it after. */
+  openLedger(): Promise<TrickleLedger>;
   readonly ledger: () => TrickleLedger;
   readonly merchant: ReturnType<typeof testMerchant>;
   /** Closes the hub (gracefully) and starts it again on the same data with the same options. */
@@ -65,15 +71,23 @@ export async function settlementHub(backend: Backend, options: HubOptions): Prom
     hubId: hubIdFromKey(publicKeyOf(loadOrCreateHubKey(dir.path, systemRandomBytes))),
   };
   const clock = options.clock;
-  async function start(more: Partial<HubOptions> = {}): Promise<Hub<TrickleLedger>> {
-    if (backend === 'sqlite') return createHub<TrickleLedger>({ dataDir: dir.path, networkId, ...options, ...more });
-    const ledger = await postgresLedger({
+  const clockOption = clock === undefined ? {} : { clock: () => clock.nowMs() };
+  async function openLedger(): Promise<TrickleLedger> {
+    if (backend === 'sqlite') {
+      const filename = join(dir.path, 'ledger.sqlite');
+      return sqliteLedger({ filename, domain, feePpm: options.feePpm ?? 0, ...clockOption });
+    }
+    return postgresLedger({
       connectionString: postgresUrl,
       schema: `${schema}_ledger`,
       domain,
       feePpm: options.feePpm ?? 0,
-      ...(clock === undefined ? {} : { clock: () => clock.nowMs() }),
+      ...clockOption,
     });
+  }
+  async function start(more: Partial<HubOptions> = {}): Promise<Hub<TrickleLedger>> {
+    if (backend === 'sqlite') return createHub<TrickleLedger>({ dataDir: dir.path, networkId, ...options, ...more });
+    const ledger = await openLedger();
     const store = await postgresChannelStore({ connectionString: postgresUrl, schema });
     closers.push(
       () => ledger.close(),
@@ -98,6 +112,8 @@ export async function settlementHub(backend: Backend, options: HubOptions): Prom
       hub = value;
     },
     ledger: () => running.hub.ledger,
+    dataDir: dir.path,
+    openLedger: () => openLedger(),
     merchant,
     stop,
     async start(more = {}) {

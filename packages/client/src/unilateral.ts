@@ -82,8 +82,7 @@ export function createUnilateral(deps: UnilateralDeps): Unilateral {
     if (ch.status === 'closed') throw new WalletError('CHANNEL_CLOSED', 'the channel is closed already');
     // Everything signed is answered first: the latest acknowledged state is then the latest signed one.
     await deps.queue.drained();
-    const current = state.record?.channel ?? ch;
-    const acked = pointFromRecord(current.acked);
+    const acked = state.acked ?? pointFromRecord((state.record?.channel ?? ch).acked);
     const body = { channelId: state.channel.channelId as ChannelId, ...acked };
     // A fresh signature over the same state (a voucher signature: what the ledger verifies).
     const signature =

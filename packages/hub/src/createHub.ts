@@ -419,6 +419,8 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     for (const session of sessions) session.close(closeCodes.goingAway, 'SHUTTING_DOWN');
     server?.closeAllConnections?.();
     await serverClosed;
+    // Answers started by requests of the drain (forced closes) finish before the ledger closes.
+    await settlement.stop();
     await commits.flush();
     await sweeping;
     wss?.close();

@@ -148,7 +148,7 @@ export interface HubSettlement extends Settlement {
   start(): void;
   /** Starts a run now unless one is under way (work became due: backpressure). */
   kick(): void;
-  /** Stops the timer and waits for the run under way. */
+  /** Stops the timer and waits for the run under way and the work started in the background (idempotent). */
   stop(): Promise<void>;
   /** Vouchers were accepted on the lane (after their commit): counts them as unclaimed. */
   accepted(lane: Lane, entries: number, nowMs: number): void;
@@ -219,6 +219,8 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let payoutsAtMs = Number.NEGATIVE_INFINITY;
+  /** Work started off a request (the answer to a forced close): awaited by stop(). */
+  const background = new Set<Promise<unknown>>();
 
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
   const report = (run: Run | undefined, error: unknown, context: string) => {
@@ -278,24 +280,31 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   }
 
   /**
-   * Claims one page on each of `lanes` in one ledger batch; adopts and records what was
-   * claimed. Returns the lanes whose claim was refused, with the error.
+   * Claims one page on each of the first lanes of `batch` that fit one ledger batch
+   * (`batchEntriesMax` entries in all); adopts and records what was claimed. Returns how many
+   * lanes it took, and those whose claim was refused, with the error.
    */
-  async function claimPages(batch: readonly Lane[], run: Run | undefined): Promise<{ lane: Lane; error: unknown }[]> {
+  async function claimPages(
+    batch: readonly Lane[],
+    run: Run | undefined,
+  ): Promise<{ taken: number; refused: { lane: Lane; error: unknown }[] }> {
     const pages: { lane: Lane; segment: Segment; snapshot: { seq: number; atMs: number } }[] = [];
     let entries = 0;
+    let taken = 0;
     for (const lane of batch) {
       const channel = lane.channel as HubChannel;
       const snapshot = { seq: channel.seq, atMs: clock.nowMs() };
       const room = Math.min(policy.claimEntriesMax, policy.batchEntriesMax - entries);
       if (room < 1) break;
+      // A page smaller than the policy's (the batch is nearly full) only if it fits whole: else next batch.
       const segment = await readSegment(store, channel.channelId, lane.settle.claimedSeq, snapshot.seq, room);
+      if (segment !== undefined && pages.length > 0 && entries + segment.entryCount > policy.batchEntriesMax) break;
+      taken++;
       if (segment === undefined) continue;
-      if (pages.length > 0 && entries + segment.entryCount > policy.batchEntriesMax) break;
       entries += segment.entryCount;
       pages.push({ lane, segment, snapshot });
     }
-    if (pages.length === 0) return [];
+    if (pages.length === 0) return { taken, refused: [] };
     const outcomes = await ledger.claimBatch(pages.map((p) => p.segment.state));
     const refused: { lane: Lane; error: unknown }[] = [];
     const marks: Parameters<ChannelStore['recordClaims']>[0][number][] = [];
@@ -330,7 +339,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       // The ledger holds the claims; a note that lags is caught up on the next refusal (refreshMark).
       report(run, error, 'recording claims');
     }
-    return refused;
+    return { taken, refused };
   }
 
   /** Handles a lane whose claim the ledger refused: catch up with the ledger, learn a close. */
@@ -349,7 +358,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   async function claimAll(lane: Lane, run: Run | undefined): Promise<void> {
     for (let attempt = 0; lane.settle.claimedSeq < (lane.channel as HubChannel).seq; attempt++) {
       const before = lane.settle.claimedSeq;
-      const [refused] = await claimPages([lane], run);
+      const [refused] = (await claimPages([lane], run)).refused;
       if (refused !== undefined) {
         if (attempt > 0 || !staleMarkCodes.has(codeOf(refused.error))) throw refused.error;
         await refreshMark(lane);
@@ -430,14 +439,20 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
 
   /** Claims what the policy says is due, in ledger batches, yielding between them. */
   async function claimByPolicy(run: Run, due: readonly Lane[]): Promise<void> {
-    for (let start = 0; start < due.length && run.claimed.batches < policy.batchesPerRunMax; ) {
-      const batch = due.slice(start, start + policy.batchChannelsMax).filter((lane) => lane.settle.busy === 0);
-      start += policy.batchChannelsMax;
-      if (batch.length === 0) continue;
+    let queue = due;
+    while (queue.length > 0 && run.claimed.batches < policy.batchesPerRunMax) {
+      // Lanes busy with other settlement work (a close, an answer) are left for a later run.
+      const batch = queue.slice(0, policy.batchChannelsMax).filter((lane) => lane.settle.busy === 0);
+      const rest = queue.slice(policy.batchChannelsMax);
+      if (batch.length === 0) {
+        queue = rest;
+        continue;
+      }
       for (const lane of batch) lane.settle.busy++;
       let refused: { lane: Lane; error: unknown }[] = [];
+      let taken = batch.length;
       try {
-        refused = await claimPages(batch, run);
+        ({ taken, refused } = await claimPages(batch, run));
       } catch (error) {
         report(run, error, 'claiming a batch');
       } finally {
@@ -451,6 +466,8 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
           report(run, e, 'after a refusal'),
         );
       }
+      // The lanes the batch had no room for come first in the next one.
+      queue = [...batch.slice(Math.max(1, taken)), ...rest];
       await yieldToLoop();
     }
   }
@@ -737,6 +754,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       clearInterval(timer);
       timer = undefined;
       await running?.catch(() => undefined);
+      while (background.size > 0) await Promise.all([...background]);
     },
     accepted(lane, entries, nowMs) {
       const settle = lane.settle;
@@ -752,7 +770,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
           // Pages first, until what is left fits one close.
           while (lane.settle.unclaimedEntries > policy.claimEntriesMax) {
             const before = lane.settle.claimedSeq;
-            const [refused] = await claimPages([lane], undefined);
+            const [refused] = (await claimPages([lane], undefined)).refused;
             if (refused !== undefined) throw refused.error;
             if (lane.settle.claimedSeq === before) break;
           }
