@@ -16,16 +16,19 @@ import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
 import { expectConserved } from '../../packages/ledger/test/helpers/conservation.js';
 import {
   type ClientChannel,
+  createPaymentRequest,
   type Domain,
   type HubMessage,
   hubIdFromKey,
+  type InvoiceId,
   type PaymentRequest,
   preparePayment,
   publicKeyOf,
+  resourceHash,
   type Signer,
   signVoucher,
 } from '../../packages/protocol/src/index.js';
-import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { networkId, tempDir, testKey, testMerchant, usd } from '../hub/fixtures.js';
 import type { PayFrame } from '../hub/rawChannel.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -169,10 +172,29 @@ export function presign(
 ): { frames: PayFrame[]; channel: ClientChannel } {
   const frames: PayFrame[] = [];
   let current = channel;
+  // One resource for all, invoice ids from a counter: a request costs its MAC, no more (many are made).
+  const resource = resourceHash('/settlement/test');
+  const salt = crypto.getRandomValues(new Uint8Array(8));
+  let counter = 0;
+  const request = (): PaymentRequest => {
+    const invoiceId = new Uint8Array(16);
+    invoiceId.set(salt);
+    new DataView(invoiceId.buffer).setUint32(12, counter++);
+    return createPaymentRequest(merchant.macKey, {
+      networkId: domain.networkId,
+      hubId: domain.hubId,
+      payee: merchant.payee,
+      invoiceId: invoiceId as InvoiceId,
+      asset: usd,
+      amount: options.amount,
+      expiresAtMs: options.nowMs + 3_600_000,
+      resource,
+    });
+  };
   for (let done = 0; done < options.count; ) {
     const n = Math.min(options.perVoucher, options.count - done);
     const requests: PaymentRequest[] = [];
-    for (let i = 0; i < n; i++) requests.push(merchant.request(options.amount, options.nowMs + 3_600_000));
+    for (let i = 0; i < n; i++) requests.push(request());
     const prepared = preparePayment(domain, current, requests, options.nowMs);
     const voucher = signVoucher(domain, prepared.voucher, signer);
     frames.push({ type: 'pay', id: voucher.seq, ...voucher, entries: [...prepared.entries] });
