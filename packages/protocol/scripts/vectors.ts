@@ -343,7 +343,7 @@ const [payFrame, syncFrame, openFrame, topUpFrame, welcomeFrame, stateFrame] = [
   'welcome',
   'state',
 ].map(frameOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
-const rejectFrame = hubFrames[5]!.frame;
+const rejectFrame = frameOf('reject');
 /** A frame a decoder of `side` refuses; for a client frame, the id the hub's reject echoes (section 7.3). */
 type Invalid = { name: string; side: 'client' | 'hub'; frame: Uint8Array; code: string; requestId?: number };
 const malformed = (side: 'client' | 'hub', name: string, frame: Uint8Array, requestId?: number): Invalid => ({
