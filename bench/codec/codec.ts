@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as current from '../../packages/protocol/src/index.js';
+import * as current from '@trickle/protocol';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, baseline: { type: 'string' } },

@@ -24,25 +24,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '../../packages/client/src/index.js';
-import { fileStore } from '../../packages/client/src/node.js';
-import {
-  createNodeCryptoVerifier,
-  createThreadPoolVerifier,
-  tinySecp256k1Verifier,
-} from '../../packages/hub/src/index.js';
-import {
-  type BenchHub,
-  payerKeys,
-  percentile,
-  presignedLoad,
-  randomBytes,
-  startBenchHub,
-  tinySigner,
-} from '../../packages/hub/test/benchHarness.js';
-import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
-import { hmac as nobleHmac } from '../../packages/protocol/node_modules/@noble/hashes/hmac.js';
-import { sha256 as nobleSha256 } from '../../packages/protocol/node_modules/@noble/hashes/sha2.js';
+import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '@trickle/client';
+import { fileStore } from '@trickle/client/node';
+import { createNodeCryptoVerifier, createThreadPoolVerifier, tinySecp256k1Verifier } from '@trickle/hub';
+import { sqliteLedger } from '@trickle/ledger/sqlite';
 import {
   createReceipt,
   createSecretKey,
@@ -51,7 +38,16 @@ import {
   hmacSha256,
   nobleVerifier,
   sha256,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import {
+  type BenchHub,
+  payerKeys,
+  percentile,
+  presignedLoad,
+  randomBytes,
+  startBenchHub,
+  tinySigner,
+} from './harness.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

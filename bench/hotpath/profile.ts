@@ -10,8 +10,8 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
-import { createWallet, memoryStore } from '../../packages/client/src/index.js';
-import { payerKeys, presignedLoad, startBenchHub } from '../../packages/hub/test/benchHarness.js';
+import { createWallet, memoryStore } from '@trickle/client';
+import { payerKeys, presignedLoad, startBenchHub } from './harness.js';
 import { profileReport } from './readProfile.js';
 
 const [workload = 'sequential', countText, outText] = process.argv.slice(2);

@@ -25,19 +25,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tinySecp256k1Verifier } from '../../packages/hub/src/verifier/tinySecp256k1Verifier.js';
+import { tinySecp256k1Verifier } from '@trickle/hub';
 import {
   type AuditReport,
   type ChannelLedgerOptions,
   challengeWindowMsDefault,
   type SettlementResult,
   type TrickleLedger,
-} from '../../packages/ledger/src/index.js';
-import { postgresLedger } from '../../packages/ledger/src/postgres.js';
-import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
-import { pgExec, pgUrl, randomSchema } from '../../packages/ledger/test/helpers/adapters.js';
-import { ClientChannel, client, domain, manualClock, payee, usd } from '../../packages/ledger/test/helpers/fixture.js';
-import { feeOf, type PayeeId, toHex, type Verifier } from '../../packages/protocol/src/index.js';
+} from '@trickle/ledger';
+import { postgresLedger } from '@trickle/ledger/postgres';
+import { sqliteLedger } from '@trickle/ledger/sqlite';
+import { feeOf, type PayeeId, toHex, type Verifier } from '@trickle/protocol';
+import {
+  ClientChannel,
+  client,
+  domain,
+  dropSchema,
+  manualClock,
+  payee,
+  postgresQuery,
+  postgresUrl,
+  uniqueSchema,
+  usd,
+} from '@trickle/testing/harness';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -151,11 +161,11 @@ const postgres: Adapter = {
   name: 'postgres',
   target: '>= 2,000/s',
   async open(options) {
-    const schema = randomSchema('bench_finalize');
-    const drop = () => pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    const schema = uniqueSchema('bench_finalize');
+    const drop = () => dropSchema(schema);
     let ledger: TrickleLedger;
     try {
-      ledger = await postgresLedger({ ...options, connectionString: pgUrl, schema });
+      ledger = await postgresLedger({ ...options, connectionString: postgresUrl, schema });
     } catch (error) {
       await drop();
       throw error;
@@ -177,7 +187,7 @@ async function reachable(): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      pgExec('SELECT 1'),
+      postgresQuery('SELECT 1'),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5_000);
       }),
@@ -355,7 +365,7 @@ console.log(
       ' + ',
     )}, of a pool of ${payeePool}), fee ${count(feePpm)} ppm. finalizeDue: ${batch} channels per transaction, closes started ` +
     'and signatures checked in setup (not timed). Baseline: closeCooperative per channel, each its own transaction, ' +
-    `signature check included (tiny-secp256k1). SQLite: temp file, WAL, synchronous = FULL. PostgreSQL: ${pgUrl.replace(
+    `signature check included (tiny-secp256k1). SQLite: temp file, WAL, synchronous = FULL. PostgreSQL: ${postgresUrl.replace(
       /\/\/[^@/]*@/,
       '//…@',
     )}, fresh schema, pool of 8.\n`,
@@ -367,7 +377,7 @@ const skipped: string[] = [];
 const adapters: Adapter[] = [sqlite];
 const unreachable = await reachable();
 if (unreachable === undefined) adapters.push(postgres);
-else skipped.push(`PostgreSQL skipped: ${pgUrl.replace(/\/\/[^@/]*@/, '//…@')} unreachable (${unreachable}).`);
+else skipped.push(`PostgreSQL skipped: ${postgresUrl.replace(/\/\/[^@/]*@/, '//…@')} unreachable (${unreachable}).`);
 
 let failed = false;
 for (const adapter of adapters) {

@@ -6,7 +6,6 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createWallet,
   memoryStore,
@@ -14,9 +13,9 @@ import {
   type Wallet,
   WalletError,
   type WalletEvents,
-} from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
+} from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
 import {
   decodeClientMessage,
   decodeHubMessage,
@@ -24,7 +23,8 @@ import {
   publicKeyOf,
   type Receipt,
   toHex,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 import { filteringTransport } from './filteringTransport.js';
 

@@ -4,16 +4,10 @@
  * WebSocket; the merchant checks the receipts.
  */
 import { createServer, type Server } from 'node:http';
+import { createHub, type Hub } from '@trickle/hub';
+import { checkReceiptMac, decodeReceipt, encodePaymentRequest, publicKeyOf, toHex } from '@trickle/protocol';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import {
-  checkReceiptMac,
-  decodeReceipt,
-  encodePaymentRequest,
-  publicKeyOf,
-  toHex,
-} from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 import { launchChromium } from '../support/chromium.js';
 
@@ -30,8 +24,8 @@ describe('the wallet in a real browser', () => {
     const bundle = await build({
       stdin: {
         contents:
-          "export { createWallet, indexedDbStore } from './packages/client/src/index.ts';\nexport { fromHex } from './packages/protocol/src/index.ts';",
-        resolveDir: new URL('../..', import.meta.url).pathname,
+          "export { createWallet, indexedDbStore } from '@trickle/client';\nexport { fromHex } from '@trickle/protocol';",
+        resolveDir: import.meta.dirname,
         loader: 'ts',
       },
       bundle: true,
@@ -73,7 +67,7 @@ describe('the wallet in a real browser', () => {
         async ({ url, networkId, secret, tokens }) => {
           const t = (
             globalThis as unknown as {
-              trickle: typeof import('../../packages/client/src/index.js') & { fromHex: (h: string) => Uint8Array };
+              trickle: typeof import('@trickle/client') & { fromHex: (h: string) => Uint8Array };
             }
           ).trickle;
           const wallet = await t.createWallet({

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 describe('browser bundle of @trickle/client', () => {
   it('contains no node: module and no ws', async () => {
     const result = await build({
-      entryPoints: [new URL('../../packages/client/src/index.ts', import.meta.url).pathname],
+      // As an application imports it: by name, resolved through the package's exports.
+      stdin: { contents: "export * from '@trickle/client';", resolveDir: import.meta.dirname, loader: 'ts' },
       bundle: true,
       platform: 'browser',
       format: 'esm',

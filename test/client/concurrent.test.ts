@@ -1,7 +1,7 @@
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { checkReceiptMac, publicKeyOf, toHex } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { checkReceiptMac, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('many concurrent payments on one wallet', () => {

@@ -2,10 +2,11 @@
  * One bad payment among several signed into one voucher: the hub names the entry in its
  * reject, the wallet fails that payment alone and signs the others again together.
  */
+
+import { createWallet, memoryStore, type Wallet, type WalletStore } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { publicKeyOf, RejectError } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet, type WalletStore } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { publicKeyOf, RejectError } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('a refused entry in a coalesced voucher', () => {

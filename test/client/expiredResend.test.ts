@@ -5,11 +5,12 @@
  * wallet must not roll back below the state the hub holds: the payment was made, its
  * receipt is in the hub's log, and the wallet's state (and its close) must match the hub's.
  */
+
+import { createWallet, memoryStore, type Transport, type Wallet } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { checkReceiptMac, publicKeyOf } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Transport, type Wallet } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { checkReceiptMac, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 /** A transport whose current connection can be made deaf (incoming frames dropped) and then cut. */

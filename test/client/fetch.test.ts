@@ -6,13 +6,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { createMerchant, type Merchant } from '@trickle/merchant';
+import { nodeHttpPaywall } from '@trickle/merchant/node-http';
+import { createSecretKey, publicKeyOf } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { nodeHttpPaywall } from '../../packages/merchant/src/adapters/nodeHttp.js';
-import { createMerchant, type Merchant } from '../../packages/merchant/src/index.js';
-import { createSecretKey, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, usd } from '../hub/fixtures.js';
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));

@@ -3,12 +3,13 @@
  * received, as often as fast-check likes), every payment ends with exactly one receipt,
  * nothing is charged twice, and the hub's state equals the wallet's.
  */
+
+import { createWallet, memoryStore, type Transport } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { createSecretKey, publicKeyOf, toHex } from '@trickle/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Transport } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { createSecretKey, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testMerchant } from '../hub/fixtures.js';
 
 let cutsDone = 0;

@@ -3,11 +3,12 @@
  * new wallet on the same file store resumes: it resends them, the hub charges each
  * exactly once, and both sides agree.
  */
+
+import { createWallet, type Wallet } from '@trickle/client';
+import { fileStore } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { publicKeyOf, type Receipt } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, type Wallet } from '../../packages/client/src/index.js';
-import { fileStore } from '../../packages/client/src/node.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { publicKeyOf, type Receipt } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('wallet restart with vouchers in flight', () => {

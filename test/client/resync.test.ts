@@ -4,11 +4,11 @@
  * paying from the hub's state: nothing is signed twice at one seq, nothing is lost.
  */
 import { copyFileSync } from 'node:fs';
+import { createWallet, type Wallet } from '@trickle/client';
+import { fileStore } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { checkReceiptMac, publicKeyOf } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, type Wallet } from '../../packages/client/src/index.js';
-import { fileStore } from '../../packages/client/src/node.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { checkReceiptMac, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('wallet restored from an old backup', () => {

@@ -4,10 +4,11 @@
  * amount" from the same starting deposit: the hub would move only the larger of the two,
  * while both calls report success.
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { publicKeyOf } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, ledgerBalance, networkId, tempDir, testKey } from '../hub/fixtures.js';
 
 describe('top-ups made at the same time', () => {

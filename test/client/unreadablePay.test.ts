@@ -3,11 +3,13 @@
  * `id` (protocol.md 7.3). The wallet matches it to its voucher by that id, fails the voucher's
  * payment with the reject's code instead of waiting forever, charges nothing, and pays on.
  */
+
+import { createWallet, memoryStore, type Transport, type Wallet } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { decodeClientMessage, publicKeyOf, RejectError } from '@trickle/protocol';
+import { token, withValue } from '@trickle/testing/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { decodeClientMessage, publicKeyOf, RejectError } from '../../packages/protocol/src/index.js';
-import { token, withValue } from '../../packages/protocol/test/rawMsgpack.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 import { filteringTransport } from './filteringTransport.js';
 

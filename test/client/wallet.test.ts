@@ -1,15 +1,9 @@
 /** The wallet's behaviour against a real hub: policy, typed errors before signing, events, top-up, close. */
+
+import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { createSigner, PaymentError, publicKeyOf, RejectError, type Signer, toHex } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, PolicyError, type Wallet, WalletError } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import {
-  createSigner,
-  PaymentError,
-  publicKeyOf,
-  RejectError,
-  type Signer,
-  toHex,
-} from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe('wallet', () => {

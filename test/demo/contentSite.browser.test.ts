@@ -6,11 +6,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ContentSite, startContentSite } from '@trickle/example-content-site/site';
+import { createHub, type Hub } from '@trickle/hub';
+import { createMerchant } from '@trickle/merchant';
+import { asset, createSecretKey, parseAmount, toHex } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ContentSite, startContentSite } from '../../examples/content-site/src/site.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { createMerchant } from '../../packages/merchant/src/index.js';
-import { asset, createSecretKey, parseAmount, toHex } from '../../packages/protocol/src/index.js';
 import { launchChromium, type TestBrowser } from '../support/chromium.js';
 
 const usd = asset('USD', 6);

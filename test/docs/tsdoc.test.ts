@@ -3,27 +3,26 @@
  * `@example` on each function and class, including constants that hold one (STYLE.md,
  * point 9). Types, interfaces and plain constants need the comment only.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
-/** Each package's public entry points (the main one and any subpath exports). */
-const entries: [string, string][] = [
-  ['protocol', 'packages/protocol/src/index.ts'],
-  ['merchant', 'packages/merchant/src/index.ts'],
-  ['merchant/node-http', 'packages/merchant/src/adapters/nodeHttp.ts'],
-  ['merchant/express', 'packages/merchant/src/adapters/express.ts'],
-  ['merchant/fastify', 'packages/merchant/src/adapters/fastify.ts'],
-  ['merchant/hono', 'packages/merchant/src/adapters/hono.ts'],
-  ['merchant/sqlite', 'packages/merchant/src/stores/sqliteInvoiceStore.ts'],
-  ['merchant/postgres', 'packages/merchant/src/stores/postgresInvoiceStore.ts'],
-  ['ledger', 'packages/ledger/src/index.ts'],
-  ['hub', 'packages/hub/src/index.ts'],
-  ['client', 'packages/client/src/index.ts'],
-  ['client/node', 'packages/client/src/node.ts'],
-  ['testing', 'packages/testing/src/index.ts'],
-];
+/**
+ * Each package's public entry points, read from its package.json `exports` (the main one
+ * and every subpath), so a new package or subpath is checked without being listed here.
+ */
+const entries: [string, string][] = readdirSync(join(root, 'packages')).flatMap((dir) => {
+  const manifest = join(root, 'packages', dir, 'package.json');
+  if (!existsSync(manifest)) return [];
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> };
+  return Object.entries(exports ?? {}).flatMap(([subpath, target]) =>
+    typeof target === 'string' && target.endsWith('.ts')
+      ? [[`${dir}${subpath.slice(1)}`, join('packages', dir, target)] as [string, string]]
+      : [],
+  );
+});
 
 /** Functions and classes need an example, and so do constants that hold a function. */
 function needsExample(symbol: ts.Symbol, declaration: ts.Declaration, checker: ts.TypeChecker): boolean {
@@ -109,6 +108,10 @@ function exampleErrors(name: string, entry: string, examples: { name: string; co
       .map((d) => `${files.get(file)!.name}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`),
   );
 }
+
+it('finds every package entry point', () => {
+  expect(entries.map(([name]) => name)).toEqual(expect.arrayContaining(['protocol', 'hub/sqlite', 'ledger/postgres']));
+});
 
 describe.each(entries)('@trickle/%s public API docs', (name, entry) => {
   const result = undocumented(join(root, entry));

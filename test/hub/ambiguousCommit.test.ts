@@ -6,14 +6,13 @@
  * and get its receipts; memory must not stay behind disk (which made every later commit
  * of the channel fail on the stored voucher's key, and every group commit it joined).
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { postgresChannelStore } from '@trickle/hub/postgres';
+import { publicKeyOf, signClose } from '@trickle/protocol';
+import { commitReplyEater, dropSchema, postgresUrl, rawClient, uniqueSchema } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
-import { commitReplyEater } from '../../packages/hub/test/commitReplyEater.js';
-import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
-import { rawClient } from '../../packages/hub/test/rawClient.js';
-import { publicKeyOf, signClose } from '../../packages/protocol/src/index.js';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { advance, frameFor, openRaw, syncState } from './rawChannel.js';
 

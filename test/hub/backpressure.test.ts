@@ -5,11 +5,12 @@
  * bound for one connection; a client that reads again gets every answer; and another
  * client pays throughout, unaffected.
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { type ChannelId, publicKeyOf, signTopUp } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { type ChannelId, publicKeyOf, signTopUp } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 const sendBufferedBytesHigh = 64 * 1024;

@@ -4,11 +4,12 @@
  * both copies land in one batch. Protocol 10.2 rule 2: the resend is a duplicate and gets
  * the same receipts again, once the voucher is durable; it is not a failure.
  */
+
+import { type ChannelStore, createHub, type Hub } from '@trickle/hub';
+import { sqliteChannelStore } from '@trickle/hub/sqlite';
+import { type ChannelId, type HubMessage, publicKeyOf } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChannelStore, createHub, type Hub } from '../../packages/hub/src/index.js';
-import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { type ChannelId, type HubMessage, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { frameFor, openRaw } from './rawChannel.js';
 

@@ -4,9 +4,8 @@
  * reject keys section 7.3 says they carry: every message type the hub sends, and each kind
  * of reject.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
+
+import { createHub, type Hub } from '@trickle/hub';
 import {
   type ClientChannel,
   decodeHubMessage,
@@ -16,8 +15,9 @@ import {
   type HubMessageOf,
   publicKeyOf,
   signTopUp,
-} from '../../packages/protocol/src/index.js';
-import { token, withValue } from '../../packages/protocol/test/rawMsgpack.js';
+} from '@trickle/protocol';
+import { type RawClient, rawClient, token, withValue } from '@trickle/testing/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { advance, frameFor, openRaw } from './rawChannel.js';
 

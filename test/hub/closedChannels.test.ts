@@ -6,9 +6,8 @@
  * pay or a top-up (a resent voucher included), its log with the original receipt MACs,
  * and the final state again for a resent open or close.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
+
+import { createHub, type Hub } from '@trickle/hub';
 import {
   type ChannelId,
   type ChannelState,
@@ -23,7 +22,9 @@ import {
   signOpenRequest,
   signTopUp,
   signVoucher,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fund, networkId, tempDir, testKey, testMerchant, usd } from './fixtures.js';
 
 const cachedMax = 2;

@@ -2,11 +2,12 @@
  * Top-up and close after a failed store write (nothing applied): memory follows disk, a
  * retry settles at the right state, and the ledger moves money once.
  */
+
+import { type ChannelStore, createHub, type Hub, HubError } from '@trickle/hub';
+import { sqliteChannelStore } from '@trickle/hub/sqlite';
+import { type HubChannel, publicKeyOf, signClose, signTopUp } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChannelStore, createHub, type Hub, HubError } from '../../packages/hub/src/index.js';
-import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { type HubChannel, publicKeyOf, signClose, signTopUp } from '../../packages/protocol/src/index.js';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { advance, frameFor, openRaw, syncState } from './rawChannel.js';
 

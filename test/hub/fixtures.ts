@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TrickleLedger } from '../../packages/ledger/src/index.js';
+import type { TrickleLedger } from '@trickle/ledger';
 import {
   asInvoiceId,
   asSecretKey,
@@ -18,7 +18,7 @@ import {
   type SecretKey,
   sha256,
   toHex,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
 
 /** A reproducible secret key from a label. */
 export function testKey(label: string): SecretKey {

@@ -3,12 +3,13 @@
  * floods. Each gets a typed reject (or close code), the connection's policy is applied,
  * and a wallet paying on another connection at the same time is unaffected.
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { frameBytesMax, type HubMessage, publicKeyOf, writeCanonical } from '@trickle/protocol';
+import { rawClient } from '@trickle/testing/harness';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { rawClient } from '../../packages/hub/test/rawClient.js';
-import { frameBytesMax, type HubMessage, publicKeyOf, writeCanonical } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 function rejectCode(message: HubMessage): string {
@@ -127,7 +128,7 @@ describe('hostile frames', () => {
   it('connections per key are capped', async () => {
     const clients = await Promise.all([1, 2, 3].map(() => rawClient(hub.url, testKey('many'))));
     const extra = await rawClient(hub.url, testKey('many'), false);
-    const { authSigningBytes } = await import('../../packages/protocol/src/index.js');
+    const { authSigningBytes } = await import('@trickle/protocol');
     extra.send({
       type: 'auth',
       clientKey: extra.signer.publicKey,

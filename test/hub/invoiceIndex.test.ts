@@ -3,19 +3,11 @@
  * (ADR 0210): two channels racing on one invoice, a replay after a restart (nothing was
  * loaded), and two hub processes sharing one PostgreSQL store and ledger each pay it once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ChannelStore,
-  createHub,
-  type Hub,
-  loadOrCreateHubKey,
-  systemRandomBytes,
-} from '../../packages/hub/src/index.js';
-import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
-import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import type { TrickleLedger } from '../../packages/ledger/src/index.js';
-import { postgresLedger } from '../../packages/ledger/src/postgres.js';
+
+import { type ChannelStore, createHub, type Hub, loadOrCreateHubKey, systemRandomBytes } from '@trickle/hub';
+import { postgresChannelStore } from '@trickle/hub/postgres';
+import type { TrickleLedger } from '@trickle/ledger';
+import { postgresLedger } from '@trickle/ledger/postgres';
 import {
   type ChannelState,
   type ClientChannel,
@@ -23,7 +15,9 @@ import {
   hubIdFromKey,
   type PaymentRequest,
   publicKeyOf,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import { dropSchema, postgresUrl, type RawClient, rawClient, uniqueSchema } from '@trickle/testing/harness';
+import { afterEach, describe, expect, it } from 'vitest';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { advance, frameFor, openRaw, syncState } from './rawChannel.js';
 

@@ -4,10 +4,11 @@
  * index, ADR 0210), so the client's resend of the same payment is accepted, not refused
  * INVOICE_ALREADY_PAID until the invoice expires.
  */
+
+import { type AsyncVerifier, asAsyncVerifier, createHub, type Hub } from '@trickle/hub';
+import { nobleVerifier, publicKeyOf } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AsyncVerifier, asAsyncVerifier, createHub, type Hub } from '../../packages/hub/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { nobleVerifier, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { frameFor, openRaw } from './rawChannel.js';
 

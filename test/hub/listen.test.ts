@@ -2,8 +2,8 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { createHub, HubError } from '@trickle/hub';
 import { describe, expect, it } from 'vitest';
-import { createHub, HubError } from '../../packages/hub/src/index.js';
 import { networkId, tempDir } from './fixtures.js';
 
 describe('createHub on a port in use', () => {

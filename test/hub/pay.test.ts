@@ -1,7 +1,7 @@
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { checkReceiptMac, decodeReceipt, encodeReceipt, publicKeyOf } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { checkReceiptMac, decodeReceipt, encodeReceipt, publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 describe('hub and wallet over a real socket', () => {

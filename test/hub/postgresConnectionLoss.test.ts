@@ -4,14 +4,19 @@
  * INTERNAL; the hub process itself must keep running. (pg emits the connection's 'error'
  * on a client checked out of the pool, where nothing listened: an uncaught exception.)
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { fromHex, type HubId, type PublicKey, publicKeyOf, toHex } from '@trickle/protocol';
+import {
+  commitReplyEater,
+  dropSchema,
+  type HubProcess,
+  postgresUrl,
+  rawClient,
+  spawnHub,
+  uniqueSchema,
+} from '@trickle/testing/harness';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWallet, type Wallet } from '../../packages/client/src/index.js';
-import { memoryStore } from '../../packages/client/src/store/memoryStore.js';
-import { commitReplyEater } from '../../packages/hub/test/commitReplyEater.js';
-import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
-import { rawClient } from '../../packages/hub/test/rawClient.js';
-import { type HubProcess, spawnHub } from '../../packages/hub/test/spawnHub.js';
-import { fromHex, type HubId, type PublicKey, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
 import { networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 describe('PostgreSQL connection lost during a commit', () => {

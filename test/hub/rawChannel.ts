@@ -1,5 +1,5 @@
 /** Driving a channel by hand over a {@link RawClient}: open, sign pay frames, sync. For hub tests. */
-import type { RawClient } from '../../packages/hub/test/rawClient.js';
+
 import {
   type ChannelState,
   type ClientChannel,
@@ -10,7 +10,8 @@ import {
   type Signer,
   signOpenRequest,
   signVoucher,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import type { RawClient } from '@trickle/testing/harness';
 import { usd } from './fixtures.js';
 
 /** A pay frame as the client sends it. */

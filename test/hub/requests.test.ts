@@ -1,10 +1,8 @@
 /** Channel requests over a real socket: idempotent open, top-up and close, refusals, log pages, graceful shutdown. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
-import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
+
+import { createWallet, memoryStore } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { postgresChannelStore } from '@trickle/hub/postgres';
 import {
   type ClientChannel,
   checkReceiptMac,
@@ -15,7 +13,9 @@ import {
   signOpenRequest,
   signTopUp,
   signVoucher,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import { dropSchema, postgresUrl, type RawClient, rawClient, uniqueSchema } from '@trickle/testing/harness';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fund, ledgerBalance, networkId, tempDir, testKey, testMerchant, usd } from './fixtures.js';
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));

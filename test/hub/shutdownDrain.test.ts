@@ -3,11 +3,12 @@
  * before the connection is closed, also a request about an evicted closed channel that is
  * still being read back from the store (its work is on no lane yet).
  */
+
+import { type ChannelStore, createHub, type Hub } from '@trickle/hub';
+import { sqliteChannelStore } from '@trickle/hub/sqlite';
+import { type HubMessage, publicKeyOf, signClose, signTopUp } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChannelStore, createHub, type Hub } from '../../packages/hub/src/index.js';
-import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { type HubMessage, publicKeyOf, signClose, signTopUp } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey } from './fixtures.js';
 import { openRaw } from './rawChannel.js';
 

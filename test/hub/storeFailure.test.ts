@@ -3,11 +3,12 @@
  * state does not move, the failure is reported, and the wallet's resend succeeds once the
  * store works again.
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { type ChannelStore, createHub, type Hub, HubError } from '@trickle/hub';
+import { sqliteChannelStore } from '@trickle/hub/sqlite';
+import { publicKeyOf } from '@trickle/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { type ChannelStore, createHub, type Hub, HubError } from '../../packages/hub/src/index.js';
-import { sqliteChannelStore } from '../../packages/hub/src/sqlite.js';
-import { publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 
 describe('channel store failure', () => {

@@ -3,10 +3,8 @@
  * cross-channel, cross-hub and high-S. Each is refused with its typed code and leaves the
  * channel's state unchanged.
  */
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
+
+import { createHub, type Hub } from '@trickle/hub';
 import {
   type ClientChannel,
   createSigner,
@@ -19,7 +17,10 @@ import {
   type Signature,
   sha256,
   signVoucher,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, networkId, tempDir, testKey, testMerchant } from './fixtures.js';
 import { advance, frameFor, openRaw, type PayFrame, syncState } from './rawChannel.js';
 

@@ -2,8 +2,8 @@
  * Channels shared by the multi-process tests: built deterministically, so every process
  * derives the same signed states.
  */
-import type { TrickleLedger } from '../../packages/ledger/src/index.js';
-import { ClientChannel, client, payee, usd } from '../../packages/ledger/test/helpers/fixture.js';
+import type { TrickleLedger } from '@trickle/ledger';
+import { ClientChannel, client, payee, usd } from '@trickle/testing/harness';
 
 export const setupAtMs = 1_700_000_000_000;
 export const runAtMs = setupAtMs + 3_600_000;

@@ -9,14 +9,19 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memoryLedger } from '@trickle/ledger';
+import { postgresLedger } from '@trickle/ledger/postgres';
+import { sqliteLedger } from '@trickle/ledger/sqlite';
+import {
+  bundleChild,
+  domain,
+  dropSchema,
+  expectConserved,
+  postgresUrl,
+  uniqueSchema,
+  usd,
+} from '@trickle/testing/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryLedger } from '../../packages/ledger/src/index.js';
-import { postgresLedger } from '../../packages/ledger/src/postgres.js';
-import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
-import { pgExec, pgUrl, randomSchema } from '../../packages/ledger/test/helpers/adapters.js';
-import { bundleChild } from '../../packages/ledger/test/helpers/bundleChild.js';
-import { expectConserved } from '../../packages/ledger/test/helpers/conservation.js';
-import { domain, usd } from '../../packages/ledger/test/helpers/fixture.js';
 import { channelCount, hubChannels, hubOptions, runAtMs, runHub, setUpHub, setupAtMs } from './hubScenario.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   rmSync(script, { force: true });
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
-  for (const schema of schemas) await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  for (const schema of schemas) await dropSchema(schema);
 });
 
 function worker(env: Record<string, string>): Promise<unknown> {
@@ -97,18 +102,18 @@ describe('one SQLite file, several writer processes', () => {
 
 describe('one PostgreSQL, several hub processes', () => {
   it('three hubs finalizing and closing the same channels settle each exactly once', async () => {
-    const schema = randomSchema('ledger_hubs');
+    const schema = uniqueSchema('ledger_hubs');
     schemas.push(schema);
     const setup = await postgresLedger({
       ...hubOptions,
       domain,
       clock: () => setupAtMs,
-      connectionString: pgUrl,
+      connectionString: postgresUrl,
       schema,
     });
     await setUpHub(setup);
     await setup.close();
-    const env = { LEDGER_ADAPTER: 'postgres', LEDGER_LOCATION: `${pgUrl}#${schema}`, WORKER_MODE: 'hub' };
+    const env = { LEDGER_ADAPTER: 'postgres', LEDGER_LOCATION: `${postgresUrl}#${schema}`, WORKER_MODE: 'hub' };
     const outputs = (await Promise.all([1, 2, 3].map((w) => worker({ ...env, WORKER_ID: String(w) })))) as {
       finalized: string[];
     }[];
@@ -119,7 +124,7 @@ describe('one PostgreSQL, several hub processes', () => {
       ...hubOptions,
       domain,
       clock: () => runAtMs,
-      connectionString: pgUrl,
+      connectionString: postgresUrl,
       schema,
     });
     let now = setupAtMs;

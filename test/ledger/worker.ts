@@ -2,11 +2,11 @@
  * One process of the multi-process tests: a bank writer or a hub finalizing channels,
  * against a SQLite file or a PostgreSQL schema shared with other processes. Prints JSON.
  */
-import type { TrickleLedger } from '../../packages/ledger/src/index.js';
-import { postgresLedger } from '../../packages/ledger/src/postgres.js';
-import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
-import { domain } from '../../packages/ledger/test/helpers/fixture.js';
-import { seededRandom } from '../../packages/ledger/test/helpers/random.js';
+import type { TrickleLedger } from '@trickle/ledger';
+import { postgresLedger } from '@trickle/ledger/postgres';
+import { sqliteLedger } from '@trickle/ledger/sqlite';
+import { seededRandom } from '@trickle/testing';
+import { domain } from '@trickle/testing/harness';
 import { hubOptions, runAtMs, runHub } from './hubScenario.js';
 
 const env = (name: string) => process.env[name] ?? '';
@@ -25,10 +25,10 @@ if (env('WORKER_MODE') === 'bank') {
   const random = seededRandom(worker);
   const submitted: { id: string; from: string; to: string; amount: string; status: string }[] = [];
   for (let op = 0; op < Number(env('WORKER_OPS')); op++) {
-    const from = `acct-${random.int(6)}`;
-    let to = `acct-${random.int(6)}`;
-    while (to === from) to = `acct-${random.int(6)}`;
-    const amount = BigInt(1 + random.int(300));
+    const from = `acct-${random.int(0, 5)}`;
+    let to = `acct-${random.int(0, 5)}`;
+    while (to === from) to = `acct-${random.int(0, 5)}`;
+    const amount = BigInt(1 + random.int(0, 299));
     const id = `p${worker}-${op}`;
     const [result] = await ledger.createTransfers([{ id, debitAccountId: from, creditAccountId: to, amount }]);
     submitted.push({ id, from, to, amount: amount.toString(), status: result?.status ?? 'none' });

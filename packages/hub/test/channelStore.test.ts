@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropSchema, memoryChannelData, memoryChannelStore, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import { postgresChannelStore } from '../src/store/postgresChannelStore.js';
 import { sqliteChannelStore } from '../src/store/sqliteChannelStore.js';
 import { channelStoreConformance } from './channelStore.conformance.js';
-import { dropSchema, postgresUrl, uniqueSchema } from './postgres.js';
 
 for (const writer of ['auto', 'inline', 'thread'] as const) {
   channelStoreConformance(`sqlite (writer ${writer})`, async () => {
@@ -22,4 +22,10 @@ channelStoreConformance('postgres', async () => {
     open: () => postgresChannelStore({ connectionString: postgresUrl, schema }),
     cleanup: () => dropSchema(schema),
   };
+});
+
+// The memory twin (in @trickle/testing) keeps the same promises; its data outlives a store, as a file does.
+channelStoreConformance('memory', async () => {
+  const data = memoryChannelData();
+  return { open: async () => memoryChannelStore({ data }), cleanup: async () => undefined };
 });

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { dropSchema, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dropSchema, postgresUrl, uniqueSchema } from './postgres.js';
 
 const hubPackage = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,9 +1,10 @@
 /** I/O failures are typed: `UNAVAILABLE`, with the driver's error as `cause`. */
+
+import { domain } from '@trickle/testing/harness';
 import { describe, expect, it } from 'vitest';
 import { LedgerError } from '../src/index.js';
 import { postgresLedger } from '../src/postgres.js';
 import { sqliteLedger } from '../src/sqlite.js';
-import { domain } from './helpers/fixture.js';
 
 describe('UNAVAILABLE', () => {
   it('PostgreSQL that cannot be reached', async () => {

@@ -14,6 +14,7 @@ import {
   readTrickleOffer,
   type TricklePaymentRequirements,
 } from '@trickle/protocol';
+import { manualClock } from '@trickle/testing/harness';
 import { describe, expect, it } from 'vitest';
 import {
   createMemoryInvoiceStore,
@@ -25,7 +26,7 @@ import {
   type PaywallDecision,
   type VerifiedPayment,
 } from '../src/index.js';
-import { hubUrl, manualClock, merchantFixture, networkId, testKey, usd } from './fixture.js';
+import { hubUrl, merchantFixture, networkId, testKey, usd } from './fixture.js';
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   createRequestFacts('GET', `https://shop.test${path}`, headers);

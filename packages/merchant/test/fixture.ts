@@ -22,6 +22,7 @@ import {
   type SecretKey,
   sha256,
 } from '@trickle/protocol';
+import { counterRandom, manualClock } from '@trickle/testing/harness';
 import { createMerchant, type Merchant, type MerchantConfig } from '../src/index.js';
 
 /** A secret key derived from a label: the same in every run. */
@@ -29,39 +30,10 @@ export function testKey(label: string): SecretKey {
   return asSecretKey(sha256(new TextEncoder().encode(`trickle merchant test key ${label}`)));
 }
 
-/** Deterministic "randomness": different bytes on every call. */
-export function counterRandom(seed = 0): (length: number) => Uint8Array {
-  let counter = seed;
-  return (length) => {
-    const out = new Uint8Array(length);
-    for (let offset = 0; offset < length; offset += 32) {
-      const block = sha256(new Uint8Array(new Uint32Array([counter++, seed]).buffer));
-      out.set(block.subarray(0, Math.min(32, length - offset)), offset);
-    }
-    return out;
-  };
-}
-
 export const usd = asset('USD', 6);
 export const networkId = 7;
 export const hubUrl = 'ws://127.0.0.1:1/hub';
 export const startMs = 1_800_000_000_000;
-
-/** A clock the test moves by hand. */
-export interface ManualClock {
-  nowMs(): number;
-  advance(ms: number): void;
-}
-
-export function manualClock(start = startMs): ManualClock {
-  let now = start;
-  return {
-    nowMs: () => now,
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 /** The hub side: derives the key it shares with a merchant from its own secret, as the hub does. */
 export function fakeHub(merchantKey: PublicKey) {
@@ -92,7 +64,7 @@ export function fakeHub(merchantKey: PublicKey) {
 }
 
 export function merchantFixture(overrides: Partial<MerchantConfig> = {}) {
-  const clock = manualClock();
+  const clock = manualClock(startMs);
   const merchantSecret = testKey('merchant');
   const hub = fakeHub(publicKeyOf(merchantSecret));
   const merchant: Merchant = createMerchant({

@@ -39,9 +39,10 @@ import {
   TrickleError,
   timeMsMax,
 } from '@trickle/protocol';
+import { counterRandom } from '@trickle/testing/harness';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { counterRandom, merchantFixture, testKey } from './fixture.js';
+import { merchantFixture, testKey } from './fixture.js';
 
 /** Base64 of UTF-8 text, as x402 headers are. */
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');

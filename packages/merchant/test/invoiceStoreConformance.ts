@@ -3,9 +3,10 @@
  * the promises the merchant relies on, asserted the same way against each.
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
+import { type ManualClock, manualClock } from '@trickle/testing/harness';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type InvoiceStore, invoiceKey } from '../src/index.js';
-import { type ManualClock, manualClock, startMs } from './fixture.js';
+import { startMs } from './fixture.js';
 
 /** A store under test, opened on a clock the suite moves; `close` releases it. */
 export interface OpenedStore {
@@ -22,7 +23,7 @@ const invoiceOf = (n: number) => new Uint8Array(16).fill(n) as InvoiceId;
 export function invoiceStoreConformance(name: string, open: OpenStore): void {
   describe(`InvoiceStore conformance: ${name}`, () => {
     const opened: OpenedStore[] = [];
-    const fresh = async (clock = manualClock()) => {
+    const fresh = async (clock = manualClock(startMs)) => {
       const store = await open(clock);
       opened.push(store);
       return { store: store.store, clock };

@@ -2,45 +2,46 @@
  * The PostgreSQL invoice store on the local server (a fresh schema per store, dropped after):
  * the conformance suite, a restart, real processes racing, and two merchants sharing it.
  */
-import { randomBytes } from 'node:crypto';
 import { http402Headers, type PaymentRequired, readTrickleOffer } from '@trickle/protocol';
-import pg from 'pg';
+import {
+  counterRandom,
+  dropSchema,
+  manualClock,
+  postgresQuery,
+  postgresUrl,
+  uniqueSchema,
+} from '@trickle/testing/harness';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPaywall, createRequestFacts, type PaywallDecision } from '../src/index.js';
 import { type PostgresInvoiceStore, postgresInvoiceStore } from '../src/stores/postgresInvoiceStore.js';
-import { counterRandom, manualClock, merchantFixture } from './fixture.js';
+import { merchantFixture } from './fixture.js';
 import { invoiceStoreConformance } from './invoiceStoreConformance.js';
 import { raceProcesses } from './multiProcess.js';
 
-const pgUrl = process.env.TRICKLE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schemas: string[] = [];
 const stores: PostgresInvoiceStore[] = [];
 const freshSchema = () => {
-  const schema = `merchant_test_${randomBytes(6).toString('hex')}`;
+  const schema = uniqueSchema('merchant_test');
   schemas.push(schema);
   return schema;
 };
 const open = async (options: Partial<Parameters<typeof postgresInvoiceStore>[0]> = {}) => {
-  const store = await postgresInvoiceStore({ connectionString: pgUrl, poolSize: 8, ...options });
+  const store = await postgresInvoiceStore({ connectionString: postgresUrl, poolSize: 8, ...options });
   stores.push(store);
   return store;
 };
-async function pgQuery(sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: pgUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
-  for (const schema of schemas) await pgQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  for (const schema of schemas) await dropSchema(schema);
 });
 
 invoiceStoreConformance('postgres', async (clock) => {
-  const store = await postgresInvoiceStore({ connectionString: pgUrl, schema: freshSchema(), poolSize: 8, clock });
+  const store = await postgresInvoiceStore({
+    connectionString: postgresUrl,
+    schema: freshSchema(),
+    poolSize: 8,
+    clock,
+  });
   return { store, close: () => store.close() };
 });
 
@@ -64,7 +65,7 @@ describe('postgresInvoiceStore', () => {
       expect(await store.markUsed(`invoice-${i}`, clock.nowMs() + 100)).toBe('marked');
       clock.advance(1);
     }
-    const { rows } = await pgQuery(`SELECT count(*)::int AS n FROM ${schema}.trickle_used_invoices`);
+    const { rows } = await postgresQuery(`SELECT count(*)::int AS n FROM ${schema}.trickle_used_invoices`);
     expect(rows[0].n).toBeGreaterThanOrEqual(100);
     expect(rows[0].n).toBeLessThanOrEqual(101);
   });
@@ -73,14 +74,16 @@ describe('postgresInvoiceStore', () => {
     await expect(
       postgresInvoiceStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: freshSchema() }),
     ).rejects.toMatchObject({ name: 'MerchantError', code: 'INVOICE_STORE_UNAVAILABLE' });
-    await expect(postgresInvoiceStore({ connectionString: pgUrl, schema: 'Bad-Schema' })).rejects.toThrow(RangeError);
-    await expect(postgresInvoiceStore({ connectionString: pgUrl, poolSize: 0 })).rejects.toThrow(/poolSize/);
+    await expect(postgresInvoiceStore({ connectionString: postgresUrl, schema: 'Bad-Schema' })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(postgresInvoiceStore({ connectionString: postgresUrl, poolSize: 0 })).rejects.toThrow(/poolSize/);
   });
 
   it('lets exactly one of three real processes redeem each invoice', async () => {
     const schema = freshSchema();
     const keys = 300;
-    const results = await raceProcesses('postgres', `${pgUrl}#${schema}`, 3, keys);
+    const results = await raceProcesses('postgres', `${postgresUrl}#${schema}`, 3, keys);
     for (let i = 0; i < keys; i++) {
       expect(results.map((r) => r[i]).filter((r) => r === 'marked')).toHaveLength(1);
     }

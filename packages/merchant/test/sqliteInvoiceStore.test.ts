@@ -7,11 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http402Headers, type PaymentRequired, readTrickleOffer } from '@trickle/protocol';
+import { counterRandom, manualClock } from '@trickle/testing/harness';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPaywall, createRequestFacts, MerchantError, type PaywallDecision } from '../src/index.js';
 import { type SqliteInvoiceStore, sqliteInvoiceStore } from '../src/stores/sqliteInvoiceStore.js';
-import { counterRandom, manualClock, merchantFixture } from './fixture.js';
+import { merchantFixture, startMs } from './fixture.js';
 import { invoiceStoreConformance } from './invoiceStoreConformance.js';
 import { raceProcesses } from './multiProcess.js';
 
@@ -37,7 +38,7 @@ invoiceStoreConformance('sqlite', async (clock) => {
 describe('sqliteInvoiceStore', () => {
   it('still refuses a redeemed invoice after a restart (a new store on the same file)', async () => {
     const path = freshPath();
-    const clock = manualClock();
+    const clock = manualClock(startMs);
     const before = open({ path, clock });
     expect(await before.markUsed('payee:invoice', clock.nowMs() + 60_000)).toBe('marked');
     await before.close();

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { canonical, cat, rawMap, token, twice, withPairs, withValue } from '@trickle/testing/harness';
 import {
   type Asset,
   asInvoiceId,
@@ -45,7 +46,6 @@ import {
   writeCanonical,
 } from '../src/index.js';
 import { testKey } from '../test/helpers.js';
-import { canonical, cat, rawMap, token, twice, withPairs, withValue } from '../test/rawMsgpack.js';
 import { hex, toJson } from '../test/vectorJson.js';
 
 const out = join(import.meta.dirname, '..', 'test', 'vectors');

@@ -1,8 +1,8 @@
+import { canonical, cat, rawArray, rawMap, token, twice, withPairs, withValue } from '@trickle/testing/harness';
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { clientMessage, hubMessage } from '../test/arbitraries.js';
-import { canonical, cat, rawArray, rawMap, token, twice, withPairs, withValue } from '../test/rawMsgpack.js';
 import {
   type ClientMessage,
   decodeClientMessage,

@@ -4,10 +4,10 @@
  * (kind, channel, payee or seq, expected and actual).
  */
 import { feeOf, toHex } from '@trickle/protocol';
+import { ClientChannel, client, domain, manualClock, payee, usd } from '@trickle/testing/harness';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditMismatch, TrickleLedger } from '../../src/index.js';
 import type { Adapter, TestStore } from '../helpers/adapters.js';
-import { ClientChannel, client, domain, manualClock, payee, usd } from '../helpers/fixture.js';
 
 export function auditConformance(makeAdapter: () => Adapter): void {
   const adapter = makeAdapter();

@@ -4,11 +4,10 @@
  * once, payouts. Conservation is checked after every step, the full audit after each test.
  */
 import { settle, toHex } from '@trickle/protocol';
+import { ClientChannel, client, domain, expectConserved, manualClock, payee, usd } from '@trickle/testing/harness';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerErrorCode, SignedState, TrickleLedger } from '../../src/index.js';
 import type { Adapter, TestStore } from '../helpers/adapters.js';
-import { expectConserved } from '../helpers/conservation.js';
-import { ClientChannel, client, domain, manualClock, payee, usd } from '../helpers/fixture.js';
 
 const windowMs = 60_000;
 const lifetimeMs = 3_600_000;

@@ -4,11 +4,10 @@
  * overflow, history, misuse, exact amounts and durability across a reopen.
  */
 import { amountMax } from '@trickle/protocol';
+import { domain, eur, expectConserved, manualClock, usd } from '@trickle/testing/harness';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PostedTransferInput, TransferResult, TrickleLedger } from '../../src/index.js';
 import type { Adapter, TestStore } from '../helpers/adapters.js';
-import { expectConserved } from '../helpers/conservation.js';
-import { domain, eur, manualClock, usd } from '../helpers/fixture.js';
 
 const statuses = (results: TransferResult[]) => results.map((r) => (r.status === 'failed' ? r.code : r.status));
 

@@ -5,12 +5,11 @@
  * memory twin's for the same command (differential testing); the audit passes at the end.
  */
 import { amountMax } from '@trickle/protocol';
+import { domain, expectConserved, manualClock, usd } from '@trickle/testing/harness';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLedger, type TransferInput, type TrickleLedger } from '../../src/index.js';
 import type { Adapter } from '../helpers/adapters.js';
-import { expectConserved } from '../helpers/conservation.js';
-import { domain, manualClock, usd } from '../helpers/fixture.js';
 
 const accounts = ['world', 'a0', 'a1', 'a2'];
 

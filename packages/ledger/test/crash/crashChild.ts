@@ -7,10 +7,11 @@
  * LEDGER_ADAPTER=sqlite|postgres LEDGER_LOCATION=<file | url#schema> LEDGER_SCENARIO=<name>
  * LEDGER_KILL_AT=<n, 0 for none> node --import tsx crashChild.ts
  */
+
+import { domain } from '@trickle/testing/harness';
 import type { StepEvent, TrickleLedger } from '../../src/index.js';
 import { postgresLedger } from '../../src/postgres.js';
 import { sqliteLedger } from '../../src/sqlite.js';
-import { domain } from '../helpers/fixture.js';
 import { runAtMs, scenarioOptions, scenarios } from './scenarios.js';
 
 const env = (name: string) => {

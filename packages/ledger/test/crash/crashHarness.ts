@@ -11,14 +11,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleChild, domain, dropSchema, expectConserved, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Account, memoryLedger, type TrickleLedger } from '../../src/index.js';
 import { postgresLedger } from '../../src/postgres.js';
 import { sqliteLedger } from '../../src/sqlite.js';
-import { pgExec, pgUrl, randomSchema } from '../helpers/adapters.js';
-import { bundleChild } from '../helpers/bundleChild.js';
-import { expectConserved } from '../helpers/conservation.js';
-import { domain } from '../helpers/fixture.js';
 import { runAtMs, type Scenario, scenarioOptions, scenarios, setupAtMs } from './scenarios.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,9 +95,9 @@ function postgresFixture(): Fixture {
   };
   return {
     async fresh(scenario) {
-      const schema = randomSchema('ledger_crash');
+      const schema = uniqueSchema('ledger_crash');
       schemas.push(schema);
-      const location = `${pgUrl}#${schema}`;
+      const location = `${postgresUrl}#${schema}`;
       const ledger = await open(location, () => setupAtMs);
       await scenario.setup(ledger);
       await ledger.close();
@@ -108,7 +105,7 @@ function postgresFixture(): Fixture {
     },
     open,
     async cleanup() {
-      for (const schema of schemas) await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      for (const schema of schemas) await dropSchema(schema);
     },
   };
 }

@@ -2,8 +2,9 @@
  * The crash scenarios, deterministic so that the parent (setup and the memory twin) and
  * the child process (the run that gets killed) build the very same signed states.
  */
+
+import { ClientChannel, client, payee, usd } from '@trickle/testing/harness';
 import type { TrickleLedger } from '../../src/index.js';
-import { ClientChannel, client, payee, usd } from '../helpers/fixture.js';
 
 /** The clock at setup, and when the scenario runs (every window has ended by then). */
 export const setupAtMs = 1_700_000_000_000;

@@ -3,12 +3,11 @@
  * a new PostgreSQL schema with a random name, dropped in `cleanup`), a way to reopen the
  * same store (a restart), and direct tampering with stored rows for the audit tests.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropSchema, postgresQuery, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import {
   type ChannelLedgerOptions,
   type MemoryLedgerOptions,
@@ -19,9 +18,6 @@ import {
 import type { MemoryStore } from '../../src/memory/memoryStore.js';
 import { postgresLedger } from '../../src/postgres.js';
 import { sqliteLedger } from '../../src/sqlite.js';
-
-/** PostgreSQL for tests: override with TRICKLE_PG_URL. */
-export const pgUrl = process.env.TRICKLE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Options a test passes when it opens a ledger. */
 export type OpenOptions = ChannelLedgerOptions & { readonly onStep?: StepHook };
@@ -159,22 +155,6 @@ export function sqliteAdapter(): Adapter {
   };
 }
 
-/** A random schema name for one PostgreSQL ledger. */
-export function randomSchema(prefix = 'ledger_test'): string {
-  return `${prefix}_${randomBytes(6).toString('hex')}`;
-}
-
-/** Runs one statement on the test database. */
-export async function pgExec(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: pgUrl });
-  await client.connect();
-  try {
-    return await client.query(sql, params);
-  } finally {
-    await client.end();
-  }
-}
-
 /** PostgreSQL, one fresh schema per ledger, all dropped in `cleanup`. */
 export function postgresAdapter(): Adapter {
   const schemas: string[] = [];
@@ -182,31 +162,39 @@ export function postgresAdapter(): Adapter {
   return {
     name: 'postgres',
     async open(options) {
-      const schema = randomSchema();
+      const schema = uniqueSchema('ledger_test');
       schemas.push(schema);
       const open = async (more: Partial<OpenOptions> = {}) => {
-        const ledger = await postgresLedger({ ...options, ...more, connectionString: pgUrl, schema, poolSize: 8 });
+        const ledger = await postgresLedger({
+          ...options,
+          ...more,
+          connectionString: postgresUrl,
+          schema,
+          poolSize: 8,
+        });
         ledgers.push(ledger);
         return ledger;
       };
       const ledger = await open();
       return {
         ledger,
-        location: `${pgUrl}#${schema}`,
+        location: `${postgresUrl}#${schema}`,
         reopen: open,
         tamper: {
           async transferAmount(id, delta) {
-            await pgExec(`UPDATE ${schema}.transfers SET amount = amount + $1 WHERE id = $2`, [delta.toString(), id]);
-          },
-          async entryAmount(channelHex, position, amount) {
-            await pgExec(`UPDATE ${schema}.channel_entries SET amount = $1 WHERE channel_id = $2 AND position = $3`, [
-              amount.toString(),
-              channelHex,
-              position,
+            await postgresQuery(`UPDATE ${schema}.transfers SET amount = amount + $1 WHERE id = $2`, [
+              delta.toString(),
+              id,
             ]);
           },
+          async entryAmount(channelHex, position, amount) {
+            await postgresQuery(
+              `UPDATE ${schema}.channel_entries SET amount = $1 WHERE channel_id = $2 AND position = $3`,
+              [amount.toString(), channelHex, position],
+            );
+          },
           async signature(channelHex, seq) {
-            await pgExec(
+            await postgresQuery(
               `UPDATE ${schema}.channel_states SET signature = overlay(signature placing
                  set_byte(substring(signature from 11 for 1), 0, get_byte(signature, 10) # 1) from 11 for 1)
                WHERE channel_id = $1 AND seq = $2`,
@@ -218,7 +206,7 @@ export function postgresAdapter(): Adapter {
     },
     async cleanup() {
       await Promise.all(ledgers.map((l) => l.close().catch(() => undefined)));
-      for (const schema of schemas) await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      for (const schema of schemas) await dropSchema(schema);
     },
   };
 }

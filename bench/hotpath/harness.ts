@@ -5,7 +5,7 @@
  * signed and encoded before the clock starts, so the client side costs a socket write
  * per payment and the figure is the hub's.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,9 +42,9 @@ import {
   toHex,
   voucherSigningBytes,
 } from '@trickle/protocol';
+import { type HubProcess, spawnHub } from '@trickle/testing/harness';
 import * as tiny from 'tiny-secp256k1';
 import WebSocket from 'ws';
-import { type HubProcess, spawnHub } from './spawnHub.js';
 
 export const networkId = 1;
 export const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
@@ -74,6 +74,12 @@ export interface BenchHubOptions {
   readonly root?: string;
 }
 
+/** Where a checkout keeps its hub-process helper: the test kit now, the hub's tests before. */
+function baselineSpawnHub(root: string): string {
+  const kit = join(root, 'packages/testing/src/harness/spawnHub.ts');
+  return existsSync(kit) ? kit : join(root, 'packages/hub/test/spawnHub.ts');
+}
+
 /** Starts a hub process with one merchant and funded payers. */
 export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
@@ -83,7 +89,7 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     options.root === undefined
       ? spawnHub
       : (
-          (await import(pathToFileURL(join(options.root, 'packages/hub/test/spawnHub.ts')).href)) as {
+          (await import(pathToFileURL(baselineSpawnHub(options.root)).href)) as {
             spawnHub: typeof spawnHub;
           }
         ).spawnHub;

@@ -5,6 +5,12 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
  * A TCP proxy in front of PostgreSQL that, when armed, lets the next COMMIT through to the
  * server, waits for the server's answer (the commit is done), and then cuts the
  * connection instead of passing the answer on.
+ *
+ * @example
+ * ```ts
+ * import { commitReplyEater, postgresUrl } from '@trickle/testing/harness';
+ * const proxy = commitReplyEater(new URL(postgresUrl));
+ * ```
  */
 export function commitReplyEater(target: URL) {
   const sockets = new Set<Socket>();

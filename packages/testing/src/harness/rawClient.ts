@@ -14,6 +14,7 @@ import {
 } from '@trickle/protocol';
 import WebSocket from 'ws';
 
+/** A connection that sends exactly what it is given and keeps every frame it receives. */
 export interface RawClient {
   readonly ws: WebSocket;
   readonly signer: Signer;
@@ -34,7 +35,19 @@ export interface RawClient {
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-/** Connects and waits for the challenge; authenticates unless `authenticate` is false. `autoPong: false` plays a dead peer. */
+/**
+ * Connects and waits for the challenge; authenticates unless `authenticate` is false.
+ * `autoPong: false` plays a dead peer.
+ *
+ * @example
+ * ```ts
+ * import { rawClient, testKey } from '@trickle/testing/harness';
+ * const raw = await rawClient('ws://127.0.0.1:8787', testKey('payer'));
+ * raw.sendBytes(new Uint8Array([0xc1])); // a byte msgpack never uses
+ * const reply = await raw.next(); // a typed reject
+ * raw.close();
+ * ```
+ */
 export async function rawClient(
   url: string,
   key: SecretKey,

@@ -3,9 +3,17 @@
  * a uint 32 for 5, a str 8 for a short key, keys out of order, a key twice), so that tests
  * and the negative vectors can say exactly which bytes a decoder must refuse.
  */
-import { readCanonical, type WireMap, type WireValue, writeCanonical } from '../src/index.js';
+import { readCanonical, type WireMap, type WireValue, writeCanonical } from '@trickle/protocol';
 
-/** Concatenates byte strings. */
+/**
+ * Concatenates byte strings.
+ *
+ * @example
+ * ```ts
+ * import { cat } from '@trickle/testing/harness';
+ * cat([0x92], new Uint8Array([1, 2])); // a fixarray of two positive fixints
+ * ```
+ */
 export function cat(...parts: (Uint8Array | number[])[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -21,10 +29,26 @@ function be(value: bigint, width: number): number[] {
   return Array.from({ length: width }, (_, i) => Number((value >> BigInt(8 * (width - 1 - i))) & 0xffn));
 }
 
-/** The canonical encoding of a value. */
+/**
+ * The canonical encoding of a value.
+ *
+ * @example
+ * ```ts
+ * import { canonical } from '@trickle/testing/harness';
+ * canonical({ a: 1 }); // 81 a1 61 01
+ * ```
+ */
 export const canonical = (value: WireValue): Uint8Array => writeCanonical(value);
 
-/** Explicit-width and non-canonical tokens. */
+/**
+ * Explicit-width and non-canonical tokens: what a canonical writer never produces.
+ *
+ * @example
+ * ```ts
+ * import { token } from '@trickle/testing/harness';
+ * token.u32(5); // ce 00 00 00 05, where canonical is 05
+ * ```
+ */
 export const token = {
   u8: (n: number) => cat([0xcc], be(BigInt(n), 1)),
   u16: (n: number) => cat([0xcd], be(BigInt(n), 2)),
@@ -59,17 +83,34 @@ export const token = {
 const header = (fix: number, type16: number, count: number) =>
   count < 16 ? [fix | count] : [type16, ...be(BigInt(count), 2)];
 
-/** A map from raw key and value bytes, in the given order, with its shortest (or the given) header. */
+/**
+ * A map from raw key and value bytes, in the given order, with its shortest (or the given) header.
+ *
+ * @example
+ * ```ts
+ * import { canonical, rawMap } from '@trickle/testing/harness';
+ * rawMap([[canonical('b'), canonical(1)], [canonical('a'), canonical(2)]]); // keys out of order
+ * ```
+ */
 export function rawMap(pairs: [Uint8Array, Uint8Array][], mapHeader?: Uint8Array): Uint8Array {
   return cat(mapHeader ?? header(0x80, 0xde, pairs.length), ...pairs.flat());
 }
 
-/** An array from raw items, with its shortest (or the given) header. */
+/**
+ * An array from raw items, with its shortest (or the given) header.
+ *
+ * @example
+ * ```ts
+ * import { rawArray, token } from '@trickle/testing/harness';
+ * rawArray([token.u8(1)], new Uint8Array([0xdc, 0, 1])); // an array 16 header for one item
+ * ```
+ */
 export function rawArray(items: Uint8Array[], arrayHeader?: Uint8Array): Uint8Array {
   return cat(arrayHeader ?? header(0x90, 0xdc, items.length), ...items);
 }
 
-type Path = readonly (string | number)[];
+/** Where a value sits in a frame: map keys and array indexes from the top. */
+export type Path = readonly (string | number)[];
 
 /** The pairs of a decoded map as raw bytes, in canonical order. */
 function rawPairs(map: WireMap): [Uint8Array, Uint8Array][] {
@@ -92,12 +133,30 @@ function rebuild(value: WireValue, path: Path, edit: (value: WireValue) => Uint8
   );
 }
 
-/** `frame` (canonical) with the value at `path` replaced by `raw` bytes. */
+/**
+ * `frame` (canonical) with the value at `path` replaced by `raw` bytes.
+ *
+ * @example
+ * ```ts
+ * import { canonical, token, withValue } from '@trickle/testing/harness';
+ * const frame = canonical({ type: 'ping', id: 5 });
+ * withValue(frame, ['id'], token.u32(5)); // the same message in a non-canonical width
+ * ```
+ */
 export function withValue(frame: Uint8Array, path: Path, raw: Uint8Array): Uint8Array {
   return rebuild(readCanonical(frame, 'test'), path, () => raw);
 }
 
-/** `frame` with the map at `path` rewritten from its canonical pairs by `edit` (reorder, duplicate, add). */
+/**
+ * `frame` with the map at `path` rewritten from its canonical pairs by `edit` (reorder, duplicate, add).
+ *
+ * @example
+ * ```ts
+ * import { canonical, withPairs } from '@trickle/testing/harness';
+ * const frame = canonical({ type: 'ping', id: 5 });
+ * withPairs(frame, [], (pairs) => [...pairs, pairs[0]!]); // a key twice
+ * ```
+ */
 export function withPairs(
   frame: Uint8Array,
   path: Path,
@@ -106,7 +165,17 @@ export function withPairs(
   return rebuild(readCanonical(frame, 'test'), path, (map) => rawMap(edit(rawPairs(map as WireMap))));
 }
 
-/** For {@link withPairs}: the pairs with `key` given a second time (with `value`), right before its first pair. */
+/**
+ * For {@link withPairs}: the pairs with `key` given a second time (with `value`), right
+ * before its first pair.
+ *
+ * @example
+ * ```ts
+ * import { canonical, twice, withPairs } from '@trickle/testing/harness';
+ * const frame = canonical({ type: 'ping', id: 5 });
+ * withPairs(frame, [], twice('id', canonical(6))); // id twice: a strict decoder refuses it
+ * ```
+ */
 export function twice(key: string, value: Uint8Array) {
   return (pairs: [Uint8Array, Uint8Array][]): [Uint8Array, Uint8Array][] => {
     const keyBytes = canonical(key).join();

@@ -1,0 +1,64 @@
+/**
+ * A hub in its own process, for crash and multi-process tests and benchmarks; started by
+ * {@link spawnHub}, which passes the config as JSON in `argv[2]`. Prints one JSON line
+ * `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it down gracefully;
+ * SIGKILL is what the tests use to crash it. The ledger is the hub's default (SQLite in the
+ * data folder), so funding is durable and idempotent across restarts.
+ */
+import { asAsyncVerifier, createHub } from '@trickle/hub';
+import { postgresChannelStore } from '@trickle/hub/postgres';
+import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
+import type { HubProcessConfig } from './spawnHub.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as HubProcessConfig;
+const hub = await createHub({
+  dataDir: config.dataDir,
+  networkId: config.networkId,
+  port: config.port ?? 0,
+  ...(config.limits === undefined ? {} : { limits: config.limits }),
+  ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
+  ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
+});
+for (const key of config.merchants ?? []) await hub.registerMerchant({ publicKey: key });
+for (const { clientKey, amount } of config.fund ?? []) {
+  // Idempotent by reference: a restarted hub funds nothing twice.
+  await hub.ledger.fundPayer({
+    clientKey: fromHex(clientKey, 33) as PublicKey,
+    asset: { code: 'USD', scale: 6 },
+    amount: BigInt(amount),
+    reference: `test-${clientKey.slice(0, 16)}`,
+  });
+}
+let profiler: (() => Promise<void>) | undefined;
+if (config.cpuProfile !== undefined) {
+  const path = config.cpuProfile;
+  profiler = await startProfiler(path);
+  // SIGUSR2 restarts the profile: the workload's measured phase only, without its set-up.
+  process.on('SIGUSR2', () => {
+    void profiler?.().then(async () => {
+      profiler = await startProfiler(path);
+    });
+  });
+}
+process.stdout.write(
+  `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey) })}\n`,
+);
+process.on('SIGTERM', () => {
+  void (profiler?.() ?? Promise.resolve()).then(() => hub.close()).then(() => process.exit(0));
+});
+
+/** Starts the V8 sampling profiler; the returned function stops it and writes the profile. */
+async function startProfiler(path: string): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+  };
+}

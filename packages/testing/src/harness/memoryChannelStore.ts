@@ -1,0 +1,217 @@
+/**
+ * The memory twin of the hub's channel store: the `ChannelStore` port over plain maps, with
+ * the invariants the SQLite and PostgreSQL adapters enforce by constraints (a commit that
+ * breaks one writes nothing), the unique invoice index, and paging. It runs the same
+ * conformance suite as they do. What it holds lives in a {@link MemoryChannelData}, which
+ * outlives the store: open a second store on it to play a restart, or two at once to play
+ * two hub processes on one database.
+ */
+import type { AcceptedVoucher, ChannelStore, MerchantRecord, StoredEntry, WriteOutcome } from '@trickle/hub';
+import { HubError } from '@trickle/hub';
+import { amountMax, type ChannelId, type HubChannel, toHex } from '@trickle/protocol';
+
+/** What a memory channel store holds: its "database". Create one with {@link memoryChannelData}. */
+export interface MemoryChannelData {
+  readonly channels: Map<string, HubChannel>;
+  /** Per channel (hex id), its accepted vouchers by seq. */
+  readonly vouchers: Map<string, Map<number, AcceptedVoucher>>;
+  /** Paid invoices (payee hex + invoice hex) and when each expires. */
+  readonly invoices: Map<string, number>;
+  /** The invoices by expiry, earliest first (a binary heap; entries already forgotten are skipped). */
+  readonly expiries: [number, string][];
+  readonly merchants: Map<string, MerchantRecord>;
+}
+
+/**
+ * An empty store's data.
+ *
+ * @example
+ * ```ts
+ * import { memoryChannelData, memoryChannelStore } from '@trickle/testing/harness';
+ * const data = memoryChannelData();
+ * const first = memoryChannelStore({ data });
+ * await first.close();
+ * const afterRestart = memoryChannelStore({ data }); // sees everything the first committed
+ * ```
+ */
+export function memoryChannelData(): MemoryChannelData {
+  return { channels: new Map(), vouchers: new Map(), invoices: new Map(), expiries: [], merchants: new Map() };
+}
+
+/** Options of {@link memoryChannelStore}. */
+export interface MemoryChannelStoreOptions {
+  /** The data to open. Default: a new, empty one. */
+  readonly data?: MemoryChannelData;
+}
+
+/**
+ * A `ChannelStore` in memory. Every value is copied in and out, so a caller that changes
+ * what it passed or got changes nothing stored.
+ *
+ * @example
+ * ```ts
+ * import { createHub } from '@trickle/hub';
+ * import { memoryLedger } from '@trickle/ledger';
+ * import { memoryChannelStore } from '@trickle/testing/harness';
+ * declare const ledger: Awaited<ReturnType<typeof memoryLedger>>;
+ * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, store: memoryChannelStore(), ledger });
+ * ```
+ */
+export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): ChannelStore {
+  const data = options.data ?? memoryChannelData();
+  let closed = false;
+
+  /** Runs `fn` as the store's one atomic step; a throw becomes `STORE_FAILED` and nothing of it stays. */
+  function step<T>(what: string, fn: () => T): Promise<T> {
+    try {
+      if (closed) throw new Error('the store is closed');
+      return Promise.resolve(fn());
+    } catch (cause) {
+      return Promise.reject(new HubError('STORE_FAILED', `memory channel store: ${what} failed`, { cause }));
+    }
+  }
+
+  return {
+    name: 'memory',
+    commit: (writes) =>
+      step('commit', () => {
+        // Check everything first, so that a refused commit leaves nothing behind.
+        const claimed = new Set<string>();
+        const outcomes: WriteOutcome[] = writes.map((write) => {
+          checkChannel(write.channel);
+          const id = toHex(write.channel.channelId);
+          const keys: string[] = [];
+          for (const voucher of write.vouchers ?? []) {
+            checkVoucher(voucher);
+            if (data.vouchers.get(id)?.has(voucher.seq)) throw new Error(`voucher ${voucher.seq} exists`);
+            for (const [entry, stored] of voucher.entries.entries()) {
+              const key = invoiceKey(stored);
+              if (data.invoices.has(key) || claimed.has(key) || keys.includes(key)) {
+                return { applied: false, paidInvoice: { seq: voucher.seq, entry } };
+              }
+              keys.push(key);
+            }
+          }
+          for (const key of keys) claimed.add(key);
+          return { applied: true };
+        });
+        writes.forEach((write, i) => {
+          if (!outcomes[i]?.applied) return;
+          const id = toHex(write.channel.channelId);
+          data.channels.set(id, structuredClone(write.channel));
+          for (const voucher of write.vouchers ?? []) {
+            const vouchers = data.vouchers.get(id) ?? new Map<number, AcceptedVoucher>();
+            data.vouchers.set(id, vouchers);
+            vouchers.set(voucher.seq, structuredClone(voucher));
+            for (const entry of voucher.entries) {
+              const key = invoiceKey(entry);
+              data.invoices.set(key, entry.expiresAtMs);
+              heapPush(data.expiries, [entry.expiresAtMs, key]);
+            }
+          }
+        });
+        return outcomes;
+      }),
+    channel: (channelId: ChannelId) =>
+      step('channel', () => {
+        const channel = data.channels.get(toHex(channelId));
+        return channel === undefined ? undefined : structuredClone(channel);
+      }),
+    openChannels: () =>
+      step('openChannels', () =>
+        [...data.channels.values()].filter((c) => c.closedAtMs === undefined).map((c) => structuredClone(c)),
+      ),
+    vouchers: (channelId, fromSeq, limit) =>
+      step('vouchers', () => {
+        const vouchers = data.vouchers.get(toHex(channelId));
+        const out: AcceptedVoucher[] = [];
+        for (let seq = fromSeq; vouchers !== undefined && seq < fromSeq + limit; seq++) {
+          const voucher = vouchers.get(seq);
+          if (voucher === undefined) break;
+          out.push(structuredClone(voucher));
+        }
+        return out;
+      }),
+    sweepInvoices: (expiredBeforeMs, limit) =>
+      step('sweepInvoices', () => {
+        let forgotten = 0;
+        while (forgotten < limit && data.expiries.length > 0 && (data.expiries[0]?.[0] ?? 0) < expiredBeforeMs) {
+          const [expiresAtMs, key] = heapPop(data.expiries);
+          // Skip heap entries of invoices forgotten before (or paid again since, with a later expiry).
+          if (data.invoices.get(key) !== expiresAtMs) continue;
+          data.invoices.delete(key);
+          forgotten++;
+        }
+        return forgotten;
+      }),
+    putMerchant: (merchant) =>
+      step('putMerchant', () => {
+        data.merchants.set(toHex(merchant.payeeId), structuredClone(merchant));
+      }),
+    merchants: () => step('merchants', () => [...data.merchants.values()].map((m) => structuredClone(m))),
+    async close() {
+      closed = true;
+    },
+  };
+}
+
+function invoiceKey(entry: StoredEntry): string {
+  return `${toHex(entry.payee)}${toHex(entry.invoiceId)}`;
+}
+
+/** The constraints the SQL adapters declare on a channel row. */
+function checkChannel(channel: HubChannel): void {
+  if (channel.channelId.length !== 32 || channel.clientKey.length !== 33 || channel.logHead.length !== 32) {
+    throw new RangeError('channel: wrong byte lengths');
+  }
+  if (!Number.isSafeInteger(channel.seq) || channel.seq < 0) throw new RangeError('channel seq: 0 or more');
+  if (channel.deposit < 0n || channel.deposit > amountMax) throw new RangeError('channel deposit: 0..2^63-1');
+  if (channel.cumulative < 0n || channel.cumulative > channel.deposit) {
+    throw new RangeError('channel cumulative: 0..deposit');
+  }
+  if (channel.signature !== undefined && channel.signature.length !== 64) throw new RangeError('signature: 64 bytes');
+}
+
+/** The constraints the SQL adapters declare on a voucher row and its entries. */
+function checkVoucher(voucher: AcceptedVoucher): void {
+  if (!Number.isSafeInteger(voucher.seq) || voucher.seq < 1) throw new RangeError('voucher seq: 1 or more');
+  if (voucher.cumulative < 0n || voucher.cumulative > amountMax) throw new RangeError('voucher cumulative: 0..2^63-1');
+  if (voucher.logHead.length !== 32 || voucher.signature.length !== 64)
+    throw new RangeError('voucher: wrong byte lengths');
+  for (const entry of voucher.entries) {
+    if (entry.payee.length !== 32 || entry.invoiceId.length !== 16) throw new RangeError('entry: wrong byte lengths');
+    if (entry.amount < 1n || entry.amount > amountMax) throw new RangeError('entry amount: 1..2^63-1');
+    if (!Number.isSafeInteger(entry.expiresAtMs) || entry.expiresAtMs < 0) throw new RangeError('entry expiresAtMs');
+  }
+}
+
+function heapPush(heap: [number, string][], item: [number, string]): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if ((heap[parent] as [number, string])[0] <= item[0]) break;
+    heap[i] = heap[parent] as [number, string];
+    i = parent;
+  }
+  heap[i] = item;
+}
+
+function heapPop(heap: [number, string][]): [number, string] {
+  const top = heap[0] as [number, string];
+  const last = heap.pop() as [number, string];
+  if (heap.length === 0) return top;
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    if (left >= heap.length) break;
+    const right = left + 1;
+    const child =
+      right < heap.length && (heap[right] as [number, string])[0] < (heap[left] as [number, string])[0] ? right : left;
+    if ((heap[child] as [number, string])[0] >= last[0]) break;
+    heap[i] = heap[child] as [number, string];
+    i = child;
+  }
+  heap[i] = last;
+  return top;
+}

@@ -1,0 +1,78 @@
+/** Starts a hub in a child process (hubProcess) and waits for its address. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** What the hub process is started with. */
+export interface HubProcessConfig {
+  /** The hub's data folder (key, channel store, ledger). */
+  readonly dataDir: string;
+  readonly networkId: number;
+  /** Default 0: the OS chooses (read it from {@link HubProcess.port}). */
+  readonly port?: number;
+  /** Merchants to register at start: hex public keys. */
+  readonly merchants?: readonly string[];
+  /** Payers to fund on the hub's ledger: hex public key and an amount in USD minor units (decimal string). */
+  readonly fund?: readonly { readonly clientKey: string; readonly amount: string }[];
+  /** Verify with noble instead of the hub's default verifiers. */
+  readonly verifier?: 'noble';
+  /** Overrides of the hub's limits. */
+  readonly limits?: Record<string, number>;
+  /** Write a CPU profile to this file: from SIGUSR2 (or from listening, without one) to SIGTERM. */
+  readonly cpuProfile?: string;
+  /** Keep channels in PostgreSQL instead of the default SQLite file. */
+  readonly postgres?: { readonly connectionString: string; readonly schema: string };
+}
+
+/** A running hub process. */
+export interface HubProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  /** Hex. */
+  readonly hubId: string;
+  /** Hex. */
+  readonly publicKey: string;
+  /** Resolves with the exit code or signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+// From source (the workspace) the script is TypeScript, run through tsx; built, it is JavaScript.
+const fromSource = import.meta.url.endsWith('.ts');
+const script = fileURLToPath(new URL(fromSource ? './hubProcess.ts' : './hubProcess.js', import.meta.url));
+
+/**
+ * Starts a hub process and resolves once it listens; it fails with the child's stderr if
+ * the child exits first. Kill it with `child.kill('SIGKILL')` (a crash) or SIGTERM (a
+ * graceful stop), then await `exited`.
+ *
+ * @example
+ * ```ts
+ * import { spawnHub } from '@trickle/testing/harness';
+ * const hub = await spawnHub({ dataDir: '/tmp/hub-1', networkId: 1 });
+ * hub.child.kill('SIGKILL');
+ * await hub.exited;
+ * ```
+ */
+export async function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
+  const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), script, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const end = out.indexOf('\n');
+      if (end !== -1) resolve(out.slice(0, end));
+    });
+    void exited.then(({ code }) => reject(new Error(`hub process exited (${code}) before listening:\n${stderr}`)));
+  });
+  const info = JSON.parse(line) as { url: string; port: number; hubId: string; publicKey: string };
+  return { child, exited, ...info };
+}
