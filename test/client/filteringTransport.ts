@@ -1,6 +1,6 @@
 /** A `ws` transport whose frames pass through filters: for tests that drop, hold or garble frames. */
-import type { Connection, Transport } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
+import type { Connection, Transport } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
 
 /** What each frame becomes: other bytes, or `undefined` to drop it. */
 export interface FrameFilters {

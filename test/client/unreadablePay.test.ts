@@ -4,8 +4,7 @@
  * payment with the reject's code instead of waiting forever, charges nothing, and pays on.
  */
 
-import { createWallet, memoryStore, type Transport, type Wallet } from '@trickle/client';
-import { wsTransport } from '@trickle/client/node';
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
 import { createHub, type Hub } from '@trickle/hub';
 import { decodeClientMessage, publicKeyOf, RejectError } from '@trickle/protocol';
 import { token, withValue } from '@trickle/testing/harness';
