@@ -3,7 +3,7 @@
  * derives the same signed states.
  */
 import type { TrickleLedger } from '@trickle/ledger';
-import { ClientChannel, client, payee, usd } from '@trickle/testing/harness';
+import { ClientChannel, client, payee, usd } from '@trickle/testing/fixtures';
 
 export const setupAtMs = 1_700_000_000_000;
 export const runAtMs = setupAtMs + 3_600_000;

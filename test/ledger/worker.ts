@@ -5,8 +5,7 @@
 import type { TrickleLedger } from '@trickle/ledger';
 import { postgresLedger } from '@trickle/ledger/postgres';
 import { sqliteLedger } from '@trickle/ledger/sqlite';
-import { seededRandom } from '@trickle/testing';
-import { domain } from '@trickle/testing/harness';
+import { domain, seededRandom } from '@trickle/testing/fixtures';
 import { hubOptions, runAtMs, runHub } from './hubScenario.js';
 
 const env = (name: string) => process.env[name] ?? '';

@@ -8,7 +8,7 @@
  * LEDGER_KILL_AT=<n, 0 for none> node --import tsx crashChild.ts
  */
 
-import { domain } from '@trickle/testing/harness';
+import { domain } from '@trickle/testing/fixtures';
 import type { StepEvent, TrickleLedger } from '../../src/index.js';
 import { postgresLedger } from '../../src/postgres.js';
 import { sqliteLedger } from '../../src/sqlite.js';

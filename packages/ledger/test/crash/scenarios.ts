@@ -3,7 +3,7 @@
  * the child process (the run that gets killed) build the very same signed states.
  */
 
-import { ClientChannel, client, payee, usd } from '@trickle/testing/harness';
+import { ClientChannel, client, payee, usd } from '@trickle/testing/fixtures';
 import type { TrickleLedger } from '../../src/index.js';
 
 /** The clock at setup, and when the scenario runs (every window has ended by then). */
