@@ -6,11 +6,12 @@
  * too late: the ledger refuses the answer and the stale state settles. A forced close by
  * the wallet, and expiry, finalize by themselves and the wallet is told.
  */
+
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { challengeWindowMsDefault, type SignedState } from '@trickle/ledger';
+import type { ClientChannel, HubMessage, HubMessageOf, PaymentEntry } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { challengeWindowMsDefault, type SignedState } from '../../packages/ledger/src/index.js';
-import type { ClientChannel, HubMessage, HubMessageOf, PaymentEntry } from '../../packages/protocol/src/index.js';
 import { networkId, testKey, usd } from '../hub/fixtures.js';
 import { openRaw, type PayFrame } from '../hub/rawChannel.js';
 import {

@@ -5,9 +5,10 @@
  * close, then closed cooperatively. Conservation and the audit hold; on SQLite and
  * PostgreSQL. (The 1,000,000-payment figure is a benchmark: bench/settlement.)
  */
+
+import { feeOf, signClose } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { feeOf, signClose } from '../../packages/protocol/src/index.js';
 import { testKey } from '../hub/fixtures.js';
 import { openRaw } from '../hub/rawChannel.js';
 import {

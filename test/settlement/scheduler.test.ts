@@ -5,11 +5,12 @@
  * resume, its figures; claims mixed with payments, top-ups and a close with conservation
  * and the audit after every step; payout rules run idempotently and statements per day.
  */
+
+import type { SettlementPolicy } from '@trickle/hub';
+import { dayMs, type PayoutRule } from '@trickle/ledger';
+import { type ClientChannel, signClose, signTopUp } from '@trickle/protocol';
+import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SettlementPolicy } from '../../packages/hub/src/index.js';
-import { type RawClient, rawClient } from '../../packages/hub/test/rawClient.js';
-import { dayMs, type PayoutRule } from '../../packages/ledger/src/index.js';
-import { type ClientChannel, signClose, signTopUp } from '../../packages/protocol/src/index.js';
 import { testKey, usd } from '../hub/fixtures.js';
 import { openRaw } from '../hub/rawChannel.js';
 import {

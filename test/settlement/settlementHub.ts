@@ -6,14 +6,11 @@
  * that pays pre-signed vouchers of many entries each, resending what the hub asks to retry.
  */
 import { join } from 'node:path';
-import { createHub, type Hub, loadOrCreateHubKey, systemRandomBytes } from '../../packages/hub/src/index.js';
-import { postgresChannelStore } from '../../packages/hub/src/postgres.js';
-import { dropSchema, postgresUrl, uniqueSchema } from '../../packages/hub/test/postgres.js';
-import type { RawClient } from '../../packages/hub/test/rawClient.js';
-import type { TrickleLedger } from '../../packages/ledger/src/index.js';
-import { postgresLedger } from '../../packages/ledger/src/postgres.js';
-import { sqliteLedger } from '../../packages/ledger/src/sqlite.js';
-import { expectConserved } from '../../packages/ledger/test/helpers/conservation.js';
+import { createHub, type Hub, loadOrCreateHubKey, systemRandomBytes } from '@trickle/hub';
+import { postgresChannelStore } from '@trickle/hub/postgres';
+import type { TrickleLedger } from '@trickle/ledger';
+import { postgresLedger } from '@trickle/ledger/postgres';
+import { sqliteLedger } from '@trickle/ledger/sqlite';
 import {
   type ClientChannel,
   createPaymentRequest,
@@ -27,7 +24,8 @@ import {
   resourceHash,
   type Signer,
   signVoucher,
-} from '../../packages/protocol/src/index.js';
+} from '@trickle/protocol';
+import { dropSchema, expectConserved, postgresUrl, type RawClient, uniqueSchema } from '@trickle/testing/harness';
 import { networkId, tempDir, testKey, testMerchant, usd } from '../hub/fixtures.js';
 import type { PayFrame } from '../hub/rawChannel.js';
 

@@ -6,11 +6,10 @@
  * state wins, forks, late answers); payout rules and statements.
  */
 import { settle, signVoucher, toHex, type Voucher } from '@trickle/protocol';
+import { ClientChannel, client, domain, expectConserved, manualClock, payee, usd } from '@trickle/testing/harness';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dayMs, type LedgerErrorCode, type TrickleLedger } from '../../src/index.js';
 import type { Adapter, TestStore } from '../helpers/adapters.js';
-import { expectConserved } from '../helpers/conservation.js';
-import { ClientChannel, client, domain, manualClock, payee, usd } from '../helpers/fixture.js';
 
 const windowMs = 60_000;
 const lifetimeMs = 3_600_000;

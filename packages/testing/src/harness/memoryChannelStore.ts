@@ -6,7 +6,7 @@
  * outlives the store: open a second store on it to play a restart, or two at once to play
  * two hub processes on one database.
  */
-import type { AcceptedVoucher, ChannelStore, MerchantRecord, StoredEntry, WriteOutcome } from '@trickle/hub';
+import type { AcceptedVoucher, ChannelStore, ClaimMark, MerchantRecord, StoredEntry, WriteOutcome } from '@trickle/hub';
 import { HubError } from '@trickle/hub';
 import { amountMax, type ChannelId, type HubChannel, toHex } from '@trickle/protocol';
 
@@ -20,6 +20,8 @@ export interface MemoryChannelData {
   /** The invoices by expiry, earliest first (a binary heap; entries already forgotten are skipped). */
   readonly expiries: [number, string][];
   readonly merchants: Map<string, MerchantRecord>;
+  /** Per channel (hex id): what the ledger has claimed of it, and since when payments wait for a claim. */
+  readonly claims: Map<string, Omit<ClaimMark, 'channelId' | 'unclaimedEntries'>>;
 }
 
 /**
@@ -35,7 +37,14 @@ export interface MemoryChannelData {
  * ```
  */
 export function memoryChannelData(): MemoryChannelData {
-  return { channels: new Map(), vouchers: new Map(), invoices: new Map(), expiries: [], merchants: new Map() };
+  return {
+    channels: new Map(),
+    vouchers: new Map(),
+    invoices: new Map(),
+    expiries: [],
+    merchants: new Map(),
+    claims: new Map(),
+  };
 }
 
 /** Options of {@link memoryChannelStore}. */
@@ -99,6 +108,10 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
           if (!outcomes[i]?.applied) return;
           const id = toHex(write.channel.channelId);
           data.channels.set(id, structuredClone(write.channel));
+          // The oldest acceptance not claimed yet is kept; a write without vouchers (a top-up) leaves it alone.
+          const claim = data.claims.get(id) ?? { claimedSeq: 0, claimedCumulative: 0n, unclaimedSinceMs: undefined };
+          const since = (write.vouchers?.length ?? 0) > 0 ? write.acceptedAtMs : undefined;
+          data.claims.set(id, { ...claim, unclaimedSinceMs: claim.unclaimedSinceMs ?? since });
           for (const voucher of write.vouchers ?? []) {
             const vouchers = data.vouchers.get(id) ?? new Map<number, AcceptedVoucher>();
             data.vouchers.set(id, vouchers);
@@ -121,6 +134,33 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
       step('openChannels', () =>
         [...data.channels.values()].filter((c) => c.closedAtMs === undefined).map((c) => structuredClone(c)),
       ),
+    claimMarks: () =>
+      step('claimMarks', () =>
+        [...data.channels.entries()].flatMap(([id, channel]): ClaimMark[] => {
+          if (channel.closedAtMs !== undefined) return [];
+          const claim = data.claims.get(id) ?? { claimedSeq: 0, claimedCumulative: 0n, unclaimedSinceMs: undefined };
+          let unclaimedEntries = 0;
+          for (let seq = claim.claimedSeq + 1; seq <= channel.seq; seq++) {
+            unclaimedEntries += data.vouchers.get(id)?.get(seq)?.entries.length ?? 0;
+          }
+          return [{ channelId: structuredClone(channel.channelId), ...claim, unclaimedEntries }];
+        }),
+      ),
+    recordClaims: (claims) =>
+      step('recordClaims', () => {
+        for (const claim of claims) {
+          const id = toHex(claim.channelId);
+          const channel = data.channels.get(id);
+          const before = data.claims.get(id);
+          // A late record of an older claim moves nothing back.
+          if (channel === undefined || (before !== undefined && before.claimedSeq > claim.claimedSeq)) continue;
+          data.claims.set(id, {
+            claimedSeq: claim.claimedSeq,
+            claimedCumulative: claim.claimedCumulative,
+            unclaimedSinceMs: channel.seq > claim.claimedSeq ? claim.unclaimedSinceMs : undefined,
+          });
+        }
+      }),
     vouchers: (channelId, fromSeq, limit) =>
       step('vouchers', () => {
         const vouchers = data.vouchers.get(toHex(channelId));
