@@ -1,56 +1,67 @@
 /**
- * `createWallet`: the payer's wallet. One channel at one hub; `pay()` calls queued in the
+ * `createWallet`: the payer's wallet. One channel at one hub; `pay()` calls made in the
  * same tick are coalesced into one signed voucher; vouchers are pipelined (a bounded
  * window in flight); everything signed is persisted before it is sent; after a
  * disconnect the wallet reconnects with backoff, resyncs with the hub and resends what
  * was not acknowledged. The same code runs in Node and browsers (see transport/).
  *
- * The parts: walletState.ts (shared state and records), walletWrites.ts (ordered store
- * writes), paymentQueue.ts (admission and the signing pump), voucherReplies.ts (vouchers
- * on the wire and their answers), resume.ts (resync after a reconnect),
- * channelLifecycle.ts (open, top up, close), hubConnection.ts (the session).
+ * Every decision is made by protocol's pure `stepWallet` (ADR 0220); this file checks the
+ * caller's arguments, builds the machine's configuration and starts the shell loop
+ * (walletLoop.ts) that feeds the machine and carries out its effects.
  */
 import {
   assertAmount,
-  type ChannelId,
+  asset as checkAsset,
+  checkPolicy,
   createSigner,
   encodeReceipt,
   fromHex,
   type HubId,
-  type HubMessage,
+  historyReceipt,
+  initialWalletState,
   nobleVerifier,
   type PaymentRequest,
   type RandomBytes,
   type Receipt,
   type Signer,
+  toHex,
+  walletBalance,
+  walletConnected,
+  walletHubId,
 } from '@trickle/protocol';
-import { createChannelLifecycle } from './channelLifecycle.js';
 import { createEmitter } from './emitter.js';
-import { WalletError } from './errors.js';
-import { hex as toHex } from './hex.js';
-import { createHubConnection, type HubConnection, type RequestBody } from './hubConnection.js';
 import { createPayingFetch } from './payingFetch.js';
-import { createPaymentQueue } from './paymentQueue.js';
-import { checkPolicy } from './policy.js';
-import { createResume } from './resume.js';
-import type { HistoryRecord } from './store/walletStore.js';
+import type { PayOptions } from './payOptions.js';
 import { defaultTransport } from './transport/defaultTransport.js';
-import { createUnilateral } from './unilateral.js';
-import { createVoucherReplies } from './voucherReplies.js';
 import {
+  type Balance,
+  type CloseResult,
   type CreateWalletOptions,
+  channelLifetimeMs,
   type HistoryEntry,
   inFlightVouchersMax,
+  type OpenChannelParameters,
   queuedPaymentsMax,
   reconnectDelayMsMax,
   reconnectDelayMsMin,
   type Wallet,
   type WalletEvents,
 } from './wallet.js';
-import { balanceOf, currentRecord, walletStateOf } from './walletState.js';
-import { createWalletWrites } from './walletWrites.js';
+import { createWalletLoop } from './walletLoop.js';
 
 const defaultRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+
+/** An AbortSignal, or anything shaped like one (another realm's, a polyfill's). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as AbortSignal;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
+}
 
 /**
  * Creates a wallet, loads its store and starts connecting to the hub.
@@ -65,7 +76,8 @@ const defaultRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new U
  *   store: memoryStore(),
  *   policy: { paymentMax: 10_000n },
  * });
- * await wallet.openChannel({ deposit: 5_000_000n });
+ * wallet.on('unreachable', ({ attempts, retryInMs }) => console.log(`hub unreachable (${attempts}), retry in ${retryInMs} ms`));
+ * await wallet.openChannel({ deposit: 5_000_000n, signal: AbortSignal.timeout(30_000) });
  * ```
  */
 export async function createWallet(options: CreateWalletOptions): Promise<Wallet> {
@@ -91,161 +103,104 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   if (balanceLowAt !== undefined) assertAmount(balanceLowAt, 'balanceLowAt');
   const transport = options.transport ?? (await defaultTransport());
   const events = createEmitter<WalletEvents>();
-
-  const stored = await store.load();
   const pinnedHubId: HubId | undefined =
     hub.hubId === undefined ? undefined : typeof hub.hubId === 'string' ? (fromHex(hub.hubId, 32) as HubId) : hub.hubId;
-  if (stored?.record !== undefined) {
-    if (stored.record.networkId !== hub.networkId)
-      throw new WalletError('HUB_MISMATCH', 'the store belongs to another network');
-    if (pinnedHubId !== undefined && stored.record.hubId !== toHex(pinnedHubId)) {
-      throw new WalletError('HUB_MISMATCH', 'the store belongs to another hub');
-    }
-  }
-  const state = walletStateOf(stored);
-  const writes = createWalletWrites(store, (error) => events.emit('error', error));
 
-  // The parts call each other only after creation: the arrows below resolve at call time.
-  const queue = createPaymentQueue({
+  const stored = await store.load();
+  const state = initialWalletState(
+    {
+      networkId: hub.networkId,
+      ...(pinnedHubId === undefined ? {} : { hubId: pinnedHubId }),
+      clientKey: signer.publicKey,
+      verifier: options.verifier ?? nobleVerifier,
+      policy,
+      ...(balanceLowAt === undefined ? {} : { balanceLowAt }),
+      inFlightVouchersMax: options.inFlightVouchersMax ?? inFlightVouchersMax,
+      queuedPaymentsMax: options.queuedPaymentsMax ?? queuedPaymentsMax,
+      reconnectDelayMsMin: options.reconnectDelayMsMin ?? reconnectDelayMsMin,
+      reconnectDelayMsMax: options.reconnectDelayMsMax ?? reconnectDelayMsMax,
+    },
+    stored,
+  );
+  const loop = createWalletLoop({
     state,
-    writes,
-    signer,
-    policy,
-    clock,
-    windowMax: options.inFlightVouchersMax ?? inFlightVouchersMax,
-    queueMax: options.queuedPaymentsMax ?? queuedPaymentsMax,
-    ready: () => session.ready,
-    send: (voucher) => replies.send(voucher),
-    onError: (error) => events.emit('error', error),
-  });
-  const replies = createVoucherReplies({
-    state,
-    writes,
-    events,
-    queue,
-    clock,
-    balanceLowAt,
-    authenticated: () => session.authenticated,
-    ready: () => session.ready,
-    nextId: () => session.nextId(),
-    sendFrame: (message) => session.send(message),
-    drop: (reason) => session.drop(reason),
-    resyncWith: (hubState, resend, orphans, failRest) => resume.resyncWith(hubState, resend, orphans, failRest),
-  });
-  const lifecycle = createChannelLifecycle({
-    state,
-    writes,
-    events,
-    queue,
-    signer,
-    randomBytes,
-    clock,
-    whenReady: () => session.whenReady(),
-    request: <T extends HubMessage>(body: RequestBody) => session.request<T>(body),
-    rearmBalanceLow: () => replies.rearmBalanceLow(),
-  });
-  const unilateral = createUnilateral({
-    state,
-    writes,
-    events,
-    queue,
-    signer,
-    whenReady: () => session.whenReady(),
-    request: <T extends HubMessage>(body: RequestBody) => session.request<T>(body),
-    completeClose: (hubState, refund) => lifecycle.completeClose(hubState, refund),
-  });
-  const resume = createResume({
-    state,
-    writes,
-    events,
-    queue,
-    replies,
-    publicKey: signer.publicKey,
-    verifier: options.verifier ?? nobleVerifier,
-    request: <T extends HubMessage>(body: RequestBody) => session.request<T>(body),
-    lifecycle,
-  });
-
-  async function stop(): Promise<void> {
-    if (state.stopped) return;
-    state.stopped = true;
-    replies.stop();
-    const error = new WalletError('STOPPED', 'the wallet was stopped');
-    session.stop(error);
-    queue.failQueued(error);
-    const unacknowledged = new WalletError(
-      'STOPPED',
-      'the wallet was stopped before the hub acknowledged this payment; its signed voucher is saved and is resent on the next start, so it may still be charged',
-    );
-    for (const v of state.pending) for (const job of v.jobs) if (job !== undefined) queue.fail(job, unacknowledged);
-    if (writes.hasStaged) await writes.persist({}).catch(() => undefined);
-    await writes.settled();
-    await store.close();
-  }
-
-  function historyEntry(h: HistoryRecord): HistoryEntry {
-    const d = state.domain as NonNullable<typeof state.domain>;
-    const receipt = encodeReceipt({
-      networkId: d.networkId,
-      hubId: d.hubId,
-      channelId: fromHex(h.channelId, 32) as ChannelId,
-      seq: h.seq,
-      payee: fromHex(h.payee, 32) as PaymentRequest['payee'],
-      invoiceId: fromHex(h.invoiceId, 16) as PaymentRequest['invoiceId'],
-      asset: (state.channel ?? { asset: state.record?.channel?.asset ?? { code: 'USD', scale: 6 } }).asset,
-      amount: BigInt(h.amount),
-      mac: fromHex(h.mac, 32) as Receipt['mac'],
-    });
-    return { ...h, receipt };
-  }
-
-  const session: HubConnection = createHubConnection({
     transport,
     url: hub.url,
-    networkId: hub.networkId,
-    expectedHubId: () => pinnedHubId ?? state.domain?.hubId,
+    store,
+    history: stored?.history ?? [],
     signer,
+    clock,
     randomBytes,
-    reconnectDelayMsMin: options.reconnectDelayMsMin ?? reconnectDelayMsMin,
-    reconnectDelayMsMax: options.reconnectDelayMsMax ?? reconnectDelayMsMax,
-    handlers: {
-      async identified(hubId) {
-        if (state.domain === undefined) {
-          // First contact: pin the hub in the store before authenticating to it.
-          state.domain = { networkId: hub.networkId, hubId };
-          state.record = currentRecord(state);
-          await writes.persist({ record: state.record });
-        }
-        return state.domain;
-      },
-      resume: (outstanding) => resume.resume(outstanding),
-      ready(reconnected, attempts) {
-        if (reconnected) events.emit('reconnected', { attempts });
-        queue.schedulePump();
-      },
-      receipts: (message) => replies.onReceipts(message),
-      payReject: (message) => replies.onPayReject(message),
-      notice: (message) => unilateral.onNotice(message),
-      disconnected(code, reason, hadSession) {
-        replies.clearSent();
-        if (hadSession) events.emit('disconnected', { code, reason });
-      },
-      fatal(error) {
-        state.fatal = error;
-        queue.failQueued(error);
-        for (const v of state.pending) for (const job of v.jobs) if (job !== undefined) queue.fail(job, error);
-        events.emit('error', error);
-      },
-      error: (error) => events.emit('error', error),
-    },
+    events,
   });
+  loop.feed({ type: 'start' });
+
+  function pay(request: PaymentRequest | string, payOptions?: PayOptions): Promise<Receipt> {
+    if (payOptions !== undefined && (typeof payOptions !== 'object' || payOptions === null)) {
+      return Promise.reject(new TypeError('pay: options must be an object'));
+    }
+    const signal = payOptions?.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      return Promise.reject(new TypeError('pay: options.signal must be an AbortSignal'));
+    }
+    return loop.call<Receipt>(
+      (call) => ({
+        type: 'pay',
+        call,
+        request,
+        ...(signal?.aborted === true ? { aborted: { reason: signal.reason } } : {}),
+      }),
+      signal,
+    );
+  }
+
+  async function openChannel(parameters: OpenChannelParameters): Promise<Balance> {
+    if (typeof parameters !== 'object' || parameters === null) throw new TypeError('openChannel: parameters required');
+    const deposit = assertAmount(parameters.deposit, 'openChannel: deposit');
+    if (deposit < 1n) throw new RangeError('openChannel: deposit must be at least 1');
+    const unitAsset = checkAsset(parameters.asset?.code ?? 'USD', parameters.asset?.scale ?? 6);
+    const lifetimeMs = parameters.lifetimeMs ?? channelLifetimeMs;
+    if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs < 1)
+      throw new RangeError('openChannel: lifetimeMs must be a positive integer');
+    const signal = parameters.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw new TypeError('openChannel: signal must be an AbortSignal');
+    }
+    const nonce = randomBytes(16);
+    return loop.call<Balance>(
+      (call) => ({
+        type: 'openChannel',
+        call,
+        deposit,
+        asset: unitAsset,
+        lifetimeMs,
+        nonce,
+        ...(signal?.aborted === true ? { aborted: { reason: signal.reason } } : {}),
+      }),
+      signal,
+    );
+  }
+
+  async function topUp(parameters: { readonly amount: bigint }): Promise<Balance> {
+    const amount = assertAmount(parameters?.amount, 'topUp: amount');
+    if (amount < 1n) throw new RangeError('topUp: amount must be at least 1');
+    return loop.call<Balance>((call) => ({ type: 'topUp', call, amount }));
+  }
+
+  function historyEntries(): HistoryEntry[] {
+    const current = loop.state;
+    return loop.history().map((record) => {
+      const receipt = historyReceipt(current, record);
+      return { ...record, receipt: receipt === undefined ? '' : encodeReceipt(receipt) };
+    });
+  }
 
   const payingFetch = createPayingFetch(
-    { pay: queue.pay },
+    { pay },
     {
       networkId: hub.networkId,
       hubId: () => {
-        const id = pinnedHubId ?? state.domain?.hubId;
+        const id = walletHubId(loop.state);
         return id === undefined ? undefined : toHex(id);
       },
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -256,18 +211,17 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
 
   return {
     publicKey: signer.publicKey,
-    openChannel: lifecycle.openChannel,
-    topUp: lifecycle.topUp,
-    pay: queue.pay,
-    balance: () => balanceOf(state),
-    close: lifecycle.close,
-    forceClose: unilateral.forceClose,
-    history: () => replies.history().map(historyEntry),
+    openChannel,
+    topUp,
+    pay,
+    balance: () => walletBalance(loop.state),
+    close: () => loop.call<CloseResult>((call) => ({ type: 'close', call })),
+    history: historyEntries,
     on: (event, listener) => events.on(event, listener),
     fetch: payingFetch,
     get connected() {
-      return session.ready;
+      return walletConnected(loop.state);
     },
-    stop,
+    stop: () => loop.call<undefined>((call) => ({ type: 'stop', call })).then(() => undefined),
   };
 }

@@ -22,7 +22,7 @@ import {
   toHex,
   trickleOffersOf,
 } from '@trickle/protocol';
-import type { PayOptions } from './wallet.js';
+import type { PayOptions } from './payOptions.js';
 
 /** What paying fetch needs of a wallet. */
 export interface PayingWallet {

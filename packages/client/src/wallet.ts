@@ -5,38 +5,36 @@
 
 import type {
   Asset,
-  ChannelId,
-  ChannelState,
+  Balance,
+  CloseResult,
+  HistoryRecord,
   HubId,
   PaymentRequest,
   PublicKey,
   RandomBytes,
   Receipt,
-  RecordedClose,
   SecretKey,
   Signer,
+  SpendingPolicy,
   Verifier,
+  WalletEvents,
 } from '@trickle/protocol';
 import type { EntitlementCache } from './payingFetch.js';
-import type { SpendingPolicy } from './policy.js';
-import type { ChannelRecord, HistoryRecord, WalletStore } from './store/walletStore.js';
+import type { PayOptions } from './payOptions.js';
+import type { WalletStore } from './store/walletStore.js';
 import type { Transport } from './transport/transport.js';
-import type { ForceCloseResult } from './unilateral.js';
 
-/** Vouchers in flight (signed, sent, not acknowledged) at most. */
-export const inFlightVouchersMax = 64;
-/** Payments waiting to be signed at most; beyond it pay() fails with QUEUE_FULL. */
-export const queuedPaymentsMax = 100_000;
-/** First reconnect delay, in ms (doubled per failed attempt, with jitter). */
-export const reconnectDelayMsMin = 100;
-/** Longest reconnect delay, in ms. */
-export const reconnectDelayMsMax = 10_000;
-/** Delay before resending vouchers and requests the hub asked to retry (rate limited, overloaded), in ms. */
-export const resendDelayMs = 50;
-/** Times one payment is re-signed after its voucher was refused for another payment's fault. */
-export const paymentAttemptsMax = 4;
-/** Default channel lifetime from its open, in ms (30 days). */
-export const channelLifetimeMs = 30 * 24 * 3_600_000;
+export type { Balance, CloseResult, WalletEvents } from '@trickle/protocol';
+export {
+  channelLifetimeMs,
+  inFlightVouchersMax,
+  paymentAttemptsMax,
+  queuedPaymentsMax,
+  reconnectDelayMsMax,
+  reconnectDelayMsMin,
+  resendDelayMs,
+} from '@trickle/protocol';
+export type { PayOptions } from './payOptions.js';
 
 /** Where the hub is and who it must be. */
 export interface HubAddress {
@@ -81,56 +79,23 @@ export interface CreateWalletOptions {
   readonly entitlements?: EntitlementCache;
 }
 
-/** The wallet's balance. */
-export interface Balance {
-  readonly channelId: ChannelId;
-  readonly asset: Asset;
-  readonly status: ChannelRecord['status'];
-  /** Total deposited. */
-  readonly deposit: bigint;
-  /** Signed so far (acknowledged or in flight). */
-  readonly spent: bigint;
-  /** Acknowledged by the hub. */
-  readonly acknowledged: bigint;
-  /** deposit - spent: what can still be paid. */
-  readonly available: bigint;
-}
-
-/** What close() reports. */
-export interface CloseResult {
-  /** deposit - cumulative, returned to the payer's ledger account. */
-  readonly refund: bigint;
-  readonly state: ChannelState;
-}
-
-/** The wallet's events and their payloads. */
-export interface WalletEvents {
-  /** One payment was acknowledged. */
-  receipt: Receipt;
-  /** The available balance fell below `balanceLowAt`. */
-  balanceLow: { readonly available: bigint; readonly threshold: bigint };
-  /** The connection was lost (the wallet reconnects by itself). */
-  disconnected: { readonly code: number; readonly reason: string };
-  /** Connected and resynced again after a disconnect. */
-  reconnected: { readonly attempts: number };
-  /** The local state was replaced by (or rolled back to) the hub's. */
-  resynced: { readonly from: number; readonly to: number };
-  /** The channel was closed (finalized on the ledger: a close, expiry, or a forced close whose window ended). */
-  closed: CloseResult;
-  /**
-   * A close is recorded on the ledger for the channel (this wallet's forced close, or the
-   * hub's answer to it with a newer state): it settles at `close` when `close.endsAtMs` comes.
-   */
-  closing: { readonly channelId: ChannelId; readonly close: RecordedClose; readonly state: ChannelState };
-  /** A failure the wallet cannot recover from by itself (wrong hub, store failure). */
-  error: Error;
-}
-
 /** A running wallet. */
 export interface Wallet {
   /** The payer's public key. */
   readonly publicKey: PublicKey;
-  /** Opens a channel with `deposit` minor units. Resolves once the hub has made it durable. */
+  /**
+   * Opens a channel with `deposit` minor units. Resolves once the hub has made it durable.
+   * It waits for the hub (across reconnects; an `unreachable` event says why it waits);
+   * `parameters.signal` stops the wait, as pay()'s does: before the open was signed it
+   * rejects with `WalletError('ABORTED')` and nothing was opened; after, with
+   * `WalletError('ABORTED_AFTER_SIGNING')` while the open completes (see balance()).
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * const balance = await wallet.openChannel({ deposit: 500_000n, signal: AbortSignal.timeout(10_000) });
+   * ```
+   */
   openChannel(parameters: OpenChannelParameters): Promise<Balance>;
   /** Raises the deposit by `amount`. */
   topUp(parameters: { readonly amount: bigint }): Promise<Balance>;
@@ -152,20 +117,6 @@ export interface Wallet {
   balance(): Balance | undefined;
   /** Closes the channel cooperatively once every payment is acknowledged; reports the refund. */
   close(): Promise<CloseResult>;
-  /**
-   * Closes the channel unilaterally, without the hub's agreement: once every payment is
-   * answered, the wallet's latest acknowledged state is recorded on the ledger, and it
-   * settles when the challenge window ends (the hub may answer with a newer state it holds;
-   * a `closing` event tells). The refund arrives with the `closed` event. Payments stop.
-   *
-   * @example
-   * ```ts
-   * declare const wallet: import('@trickle/client').Wallet;
-   * wallet.on('closed', ({ refund }) => console.log(`refunded ${refund}`));
-   * const { close } = await wallet.forceClose();
-   * ```
-   */
-  forceClose(): Promise<ForceCloseResult>;
   /** Paid entries with their receipt tokens, oldest first (the most recent 10,000). */
   history(): readonly HistoryEntry[];
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -184,41 +135,6 @@ export interface Wallet {
   stop(): Promise<void>;
 }
 
-/**
- * Options of {@link Wallet.pay}.
- *
- * @example
- * ```ts
- * import { WalletError, type PayOptions } from '@trickle/client';
- * declare const wallet: import('@trickle/client').Wallet;
- * declare const token: string;
- * const options: PayOptions = { signal: AbortSignal.timeout(5_000) };
- * try {
- *   await wallet.pay(token, options);
- * } catch (error) {
- *   if (error instanceof WalletError && error.code === 'ABORTED') {
- *     // Never signed: nothing was or will be charged; paying again is safe.
- *   } else if (error instanceof WalletError && error.code === 'ABORTED_AFTER_SIGNING') {
- *     // Signed: it is still delivered; its receipt comes as a `receipt` event and in history().
- *   }
- * }
- * ```
- */
-export interface PayOptions {
-  /**
-   * Stops waiting for the receipt. Aborted before the payment was signed into a voucher
-   * (still queued, for example while the hub is unreachable; or already aborted when
-   * pay() is called): the payment is removed, nothing is signed or charged, and pay()
-   * rejects with `WalletError('ABORTED')`. Aborted after it was signed: the voucher is
-   * kept and sent until the hub answers, so the money is committed; pay() rejects with
-   * `WalletError('ABORTED_AFTER_SIGNING')` and the receipt still arrives as a `receipt`
-   * event and in history(). A payment whose voucher was refused and that waits to be
-   * signed again counts as signed. The error's `cause` is the signal's reason. For a
-   * timeout, pass `AbortSignal.timeout(ms)`.
-   */
-  readonly signal?: AbortSignal;
-}
-
 /** One paid entry, as {@link Wallet.history} returns it. */
 export interface HistoryEntry extends HistoryRecord {
   /** The receipt as a token for the merchant (protocol's encodeReceipt). */
@@ -233,4 +149,12 @@ export interface OpenChannelParameters {
   readonly asset?: Asset;
   /** Lifetime from now, in ms. Default {@link channelLifetimeMs} (30 days). */
   readonly lifetimeMs?: number;
+  /**
+   * Stops waiting. Aborted before the open request was signed (for example while the hub
+   * is unreachable): nothing is signed or opened, and openChannel() rejects with
+   * `WalletError('ABORTED')`. Aborted after: the signed open is saved and sent until the
+   * hub answers, so the channel opens all the same; openChannel() rejects with
+   * `WalletError('ABORTED_AFTER_SIGNING')`. For a time limit, `AbortSignal.timeout(ms)`.
+   */
+  readonly signal?: AbortSignal;
 }

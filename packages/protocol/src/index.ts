@@ -29,3 +29,4 @@ export * from './receipt.js';
 export * from './rejects.js';
 export * from './settlement.js';
 export * from './voucher.js';
+export * from './wallet/index.js';

@@ -1,0 +1,81 @@
+/**
+ * The wallet's public shapes that its machine produces: balances, close results, events,
+ * and the configuration the machine runs with. `@trickle/client` re-exports the first three.
+ */
+import type { Asset } from '../amount.js';
+import type { ChannelId, HubId, PublicKey } from '../ids.js';
+import type { Verifier } from '../keys.js';
+import type { ChannelState } from '../messages.js';
+import type { Receipt } from '../receipt.js';
+import type { SpendingPolicy } from './policy.js';
+import type { ChannelRecordStatus } from './records.js';
+
+/** The wallet's balance. */
+export interface Balance {
+  readonly channelId: ChannelId;
+  readonly asset: Asset;
+  readonly status: ChannelRecordStatus;
+  /** Total deposited. */
+  readonly deposit: bigint;
+  /** Signed so far (acknowledged or in flight). */
+  readonly spent: bigint;
+  /** Acknowledged by the hub. */
+  readonly acknowledged: bigint;
+  /** deposit - spent: what can still be paid. */
+  readonly available: bigint;
+}
+
+/** What close() reports. */
+export interface CloseResult {
+  /** deposit - cumulative, returned to the payer's ledger account. */
+  readonly refund: bigint;
+  readonly state: ChannelState;
+}
+
+/** The wallet's events and their payloads. */
+export interface WalletEvents {
+  /** One payment was acknowledged. */
+  receipt: Receipt;
+  /** The available balance fell below `balanceLowAt`. */
+  balanceLow: { readonly available: bigint; readonly threshold: bigint };
+  /** The connection was lost (the wallet reconnects by itself). */
+  disconnected: { readonly code: number; readonly reason: string };
+  /** Connected and resynced again after a disconnect. */
+  reconnected: { readonly attempts: number };
+  /**
+   * An attempt to reach the hub failed before the hub welcomed the wallet (a wrong URL,
+   * the hub down, a refused connection): `attempts` in a row so far, the transport's close
+   * code and reason, and the delay until the next attempt. The wallet keeps trying.
+   */
+  unreachable: {
+    readonly attempts: number;
+    readonly code: number;
+    readonly reason: string;
+    readonly retryInMs: number;
+  };
+  /** The local state was replaced by (or rolled back to) the hub's. */
+  resynced: { readonly from: number; readonly to: number };
+  /** The channel was closed. */
+  closed: CloseResult;
+  /** A failure the wallet cannot recover from by itself (wrong hub, store failure). */
+  error: Error;
+}
+
+/** What the wallet's machine runs with: fixed for a wallet's life. */
+export interface WalletConfig {
+  /** The network every signature is bound to. */
+  readonly networkId: number;
+  /** The hub id to insist on, when the caller named one. */
+  readonly hubId?: HubId;
+  /** The payer's public key. */
+  readonly clientKey: PublicKey;
+  /** Checks the hub's reported states before they are adopted (a pure function). */
+  readonly verifier: Verifier;
+  readonly policy: SpendingPolicy;
+  /** Emit `balanceLow` below this many minor units. */
+  readonly balanceLowAt?: bigint;
+  readonly inFlightVouchersMax: number;
+  readonly queuedPaymentsMax: number;
+  readonly reconnectDelayMsMin: number;
+  readonly reconnectDelayMsMax: number;
+}
