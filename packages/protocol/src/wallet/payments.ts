@@ -9,7 +9,7 @@
  */
 import { assertAmount } from '../amount.js';
 import { equalBytes, toHex } from '../bytes.js';
-import { type ClientChannel, PaymentError } from '../channel/client.js';
+import { PaymentError } from '../channel/client.js';
 import type { Domain } from '../domain.js';
 import { invoiceMapKey } from '../mapKey.js';
 import { decodePaymentRequest, type PaymentRequest } from '../paymentRequest.js';
@@ -21,7 +21,7 @@ import { PersistentQueue } from './persistentQueue.js';
 import { capsPayees, enforcePolicy } from './policy.js';
 import { WalletError } from './walletErrors.js';
 import { paymentAttemptsMax } from './walletLimits.js';
-import { clientChannelOf, type Payment, type PaymentBook, type WalletState } from './walletState.js';
+import { type Payment, type PaymentBook, signedPoint, type WalletChannel, type WalletState } from './walletState.js';
 
 /** The book with `amount` (negative to remove) counted as queued for `payment`'s payee. */
 function counted(state: WalletState, book: PaymentBook, payment: Payment, amount: bigint): PaymentBook {
@@ -67,7 +67,6 @@ export function admitPayment(
       payeeId: toHex(request.payee),
       invoiceKey: invoiceMapKey(request.payee, request.invoiceId),
       attempts: 0,
-      queued: true,
       solo: false,
     };
     checkAdmission(state, payment, nowMs);
@@ -108,15 +107,14 @@ function checkAdmission(state: WalletState, payment: Payment, nowMs: number): vo
   if (payments.invoices.has(payment.invoiceKey)) {
     throw new RejectError('INVOICE_ALREADY_PAID', 'this invoice is being paid already');
   }
-  const signed = clientChannelOf(channel);
-  checkRequest(domain, signed, request, signed.cumulative + payments.queuedTotal, nowMs);
+  checkRequest(domain, channel, request, signedPoint(channel).cumulative + payments.queuedTotal, nowMs);
 }
 
 /**
  * preparePayment's refusals, checked per payment before it is queued (without hashing:
  * the voucher is built later): a bad request fails alone, before anything is signed.
  */
-function checkRequest(d: Domain, ch: ClientChannel, request: PaymentRequest, committed: bigint, nowMs: number): void {
+function checkRequest(d: Domain, ch: WalletChannel, request: PaymentRequest, committed: bigint, nowMs: number): void {
   const amount = assertAmount(request.amount, 'pay: amount');
   if (amount < 1n) throw new RangeError('pay: amount must be at least 1');
   if (nowMs >= ch.expiresAtMs) throw new PaymentError('CHANNEL_EXPIRED', 'the channel has expired');
@@ -138,9 +136,14 @@ function checkRequest(d: Domain, ch: ClientChannel, request: PaymentRequest, com
   }
 }
 
+/** True when `payment` waits in the queue, never signed (not even being signed now). */
+function neverSigned(state: WalletState, payment: Payment): boolean {
+  return payment.attempts === 0 && !(state.pump.batch?.signing?.ids.includes(payment.id) ?? false);
+}
+
 /** A payment's caller aborted: never signed, it leaves the queue; signed, only the caller is let go. */
 export function abortPayment(state: WalletState, payment: Payment, reason: unknown, out: Out): WalletState {
-  if (!(payment.queued && payment.attempts === 0)) {
+  if (!neverSigned(state, payment)) {
     out.push({
       type: 'reject',
       call: payment.id,
@@ -161,7 +164,7 @@ export function abortPayment(state: WalletState, payment: Payment, reason: unkno
   const holes = book.queue.length - book.queuedCount;
   if (holes * 2 >= book.queue.length) {
     const byId = book.byId;
-    book = { ...book, queue: book.queue.filter((id) => byId.get(id)?.queued === true) };
+    book = { ...book, queue: book.queue.filter((id) => byId.has(id)) };
   }
   out.push({ type: 'reject', call: payment.id, error: abortedError(reason) });
   return { ...state, payments: book };
@@ -180,6 +183,27 @@ export function settlePayment(state: WalletState, id: number, receipt: Receipt, 
   if (payment === undefined) return state;
   out.push({ type: 'resolve', call: id, value: receipt });
   return { ...state, payments: forget(state.payments, payment) };
+}
+
+/** Resolves each payment of `ids` with its receipt (those answered already are skipped). */
+export function settlePayments(
+  state: WalletState,
+  ids: readonly (number | undefined)[],
+  receipts: readonly Receipt[],
+  out: Out,
+): WalletState {
+  const book = state.payments;
+  let { byId, invoices } = book;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id === undefined) continue;
+    const payment = byId.get(id);
+    if (payment === undefined) continue;
+    out.push({ type: 'resolve', call: id, value: receipts[i] });
+    byId = byId.delete(id);
+    if (invoices.get(payment.invoiceKey) === id) invoices = invoices.delete(payment.invoiceKey);
+  }
+  return { ...state, payments: { ...book, byId, invoices } };
 }
 
 /** Fails a payment that is not queued (signed, or being signed or recovered). */
@@ -203,7 +227,7 @@ export function failQueued(state: WalletState, error: unknown, out: Out): Wallet
   if (book.queue.length === 0) return state;
   for (const id of book.queue.toArray()) {
     const payment = book.byId.get(id);
-    if (payment === undefined || !payment.queued) continue;
+    if (payment === undefined) continue;
     out.push({ type: 'reject', call: id, error });
     book = forget(book, payment);
   }
@@ -243,9 +267,7 @@ export function requeuePayments(state: WalletState, ids: readonly number[], out:
       );
       continue;
     }
-    const queued = { ...payment, queued: true };
-    const book = counted(next, next.payments, queued, payment.request.amount);
-    next = { ...next, payments: { ...book, byId: book.byId.set(id, queued) } };
+    next = { ...next, payments: counted(next, next.payments, payment, payment.request.amount) };
     again.push(id);
   }
   const book = next.payments;

@@ -68,14 +68,13 @@ function takeGroup(state: WalletState): { state: WalletState; group: Payment[] }
     const id = book.queue.peek();
     if (id === undefined) break;
     const payment = book.byId.get(id);
-    if (payment === undefined || !payment.queued) {
+    if (payment === undefined) {
       book = { ...book, queue: book.queue.shift() };
       continue;
     }
     if (payment.solo && group.length > 0) break;
-    const taken = { ...payment, queued: false };
-    book = { ...book, queue: book.queue.shift(), queuedCount: book.queuedCount - 1, byId: book.byId.set(id, taken) };
-    group.push(taken);
+    book = { ...book, queue: book.queue.shift(), queuedCount: book.queuedCount - 1 };
+    group.push(payment);
     if (payment.solo) break;
   }
   return { state: { ...state, payments: book }, group };
@@ -85,7 +84,7 @@ function takeGroup(state: WalletState): { state: WalletState; group: Payment[] }
 function putBackSolo(state: WalletState, group: readonly Payment[]): WalletState {
   const ids = group.map((p) => p.id);
   let byId = state.payments.byId;
-  for (const payment of group) byId = byId.set(payment.id, { ...payment, queued: true, solo: true });
+  for (const payment of group) byId = byId.set(payment.id, { ...payment, solo: true });
   const book = state.payments;
   return {
     ...state,

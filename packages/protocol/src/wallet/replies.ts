@@ -16,7 +16,7 @@ import {
   livePayments,
   markSolo,
   requeuePayments,
-  settlePayment,
+  settlePayments,
   unspend,
 } from './payments.js';
 import type { KillFollowUp } from './purposes.js';
@@ -101,12 +101,8 @@ export function onReceipts(
     type: 'stage',
     change: { record: walletRecordOf(next), removePending: [voucher.seq], addHistory: records },
   });
-  for (let i = 0; i < receipts.length; i++) {
-    const receipt = receipts[i] as Receipt;
-    const id = voucher.payments[i];
-    if (id !== undefined) next = settlePayment(next, id, receipt, out);
-    emit(out, 'receipt', receipt);
-  }
+  next = settlePayments(next, voucher.payments, receipts, out);
+  for (const receipt of receipts) emit(out, 'receipt', receipt);
   return checkBalanceLow(next, out);
 }
 

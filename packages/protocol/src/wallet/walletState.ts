@@ -36,10 +36,11 @@ export interface Payment {
   readonly payeeId: string;
   /** Payee and invoice, one character per byte: the key of the invoices being paid. */
   readonly invoiceKey: string;
-  /** Times signed into a voucher. */
+  /**
+   * Times signed into a voucher. A payment never signed is in the queue, or in the group
+   * being signed (derived: no flag says which).
+   */
   readonly attempts: number;
-  /** Waiting in the queue to be signed (else it is in a voucher, or being recovered). */
-  readonly queued: boolean;
   /** Must be signed in a voucher of its own (its coalesced voucher was refused without naming the entry). */
   readonly solo: boolean;
 }
@@ -47,7 +48,10 @@ export interface Payment {
 /** The payments between pay() and their answer. */
 export interface PaymentBook {
   readonly byId: PersistentMap<number, Payment>;
-  /** Ids waiting to be signed, in order; an id no longer queued (an aborted payment) is a hole the pump skips. */
+  /**
+   * Ids waiting to be signed, in order. An id is in the queue at most once; one no longer in
+   * `byId` (an aborted payment) is a hole the pump skips.
+   */
   readonly queue: PersistentQueue<number>;
   /** Payments really queued (the queue's length without its holes). */
   readonly queuedCount: number;
