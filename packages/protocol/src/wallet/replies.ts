@@ -133,6 +133,12 @@ export function onPayReject(state: WalletState, message: HubMessageOf<'reject'>,
   if (rejectCodes[message.code].retry) {
     const resend = new Set(taken.channel.resend);
     resend.add(voucher.serial);
+    // A gap: the hub lacks an earlier voucher (refused for a while, or its answer lost). Resend
+    // every unacknowledged one before it too, in order, or this one would be refused for ever.
+    if (message.code === 'SEQ_GAP') {
+      for (const v of taken.channel.pending)
+        if (v.seq < voucher.seq && v.seq > taken.channel.acked.seq) resend.add(v.serial);
+    }
     const marked = withChannel(next, { ...taken.channel, resend });
     if (marked.resendArmed) return marked;
     out.push({ type: 'setTimer', timer: 'resend', delayMs: resendDelayMs });

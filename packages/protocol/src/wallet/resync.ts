@@ -77,7 +77,8 @@ export function resyncWith(
     resend: new Set(),
   });
   const recovery: Recovery = {
-    nextSeq: Math.max(1, channel.acked.seq + 1),
+    // From the oldest voucher not acknowledged (one whose receipts were lost may be older than `acked`).
+    nextSeq: Math.max(1, Math.min(channel.acked.seq + 1, dead[0]?.seq ?? Number.MAX_SAFE_INTEGER)),
     toSeq: hubState.seq,
     pages: 0,
     jobs,

@@ -255,10 +255,15 @@ export interface WalletState {
   readonly nextSerial: number;
 }
 
-/** The position this wallet last signed: its newest pending voucher's, or the acknowledged one. */
+/**
+ * The position this wallet last signed: its newest pending voucher's, or the acknowledged
+ * one when that is later (a lost `receipts` frame leaves an older voucher pending, to be
+ * answered after the next resend, while newer ones are acknowledged).
+ */
 export function signedPoint(channel: WalletChannel): Point {
   const pending = channel.pending;
-  return pending.length === 0 ? channel.acked : (pending[pending.length - 1] as LiveVoucher);
+  const newest = pending[pending.length - 1];
+  return newest === undefined || newest.seq < channel.acked.seq ? channel.acked : newest;
 }
 
 /** The protocol's client channel at the signed state (what vouchers are built on). */
