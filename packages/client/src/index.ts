@@ -35,12 +35,12 @@ export {
 export { defaultTransport } from './transport/defaultTransport.js';
 export type { Connection, ConnectionHandlers, Transport } from './transport/transport.js';
 export { webSocketTransport } from './transport/webSocketTransport.js';
-export type { ForceCloseResult } from './unilateral.js';
 export {
   type Balance,
   type CloseResult,
   type CreateWalletOptions,
   channelLifetimeMs,
+  type ForceCloseResult,
   type HistoryEntry,
   type HubAddress,
   inFlightVouchersMax,

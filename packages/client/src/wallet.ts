@@ -7,6 +7,7 @@ import type {
   Asset,
   Balance,
   CloseResult,
+  ForceCloseResult,
   HistoryRecord,
   HubId,
   PaymentRequest,
@@ -24,7 +25,7 @@ import type { PayOptions } from './payOptions.js';
 import type { WalletStore } from './store/walletStore.js';
 import type { Transport } from './transport/transport.js';
 
-export type { Balance, CloseResult, WalletEvents } from '@trickle/protocol';
+export type { Balance, CloseResult, ForceCloseResult, WalletEvents } from '@trickle/protocol';
 export {
   channelLifetimeMs,
   inFlightVouchersMax,
@@ -117,6 +118,20 @@ export interface Wallet {
   balance(): Balance | undefined;
   /** Closes the channel cooperatively once every payment is acknowledged; reports the refund. */
   close(): Promise<CloseResult>;
+  /**
+   * Closes the channel unilaterally, without the hub's agreement: once every payment is
+   * answered, the wallet's latest acknowledged state is recorded on the ledger, and it
+   * settles when the challenge window ends (the hub may answer with a newer state it holds;
+   * a `closing` event tells). The refund arrives with the `closed` event. Payments stop.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * wallet.on('closed', ({ refund }) => console.log(`refunded ${refund}`));
+   * const { close } = await wallet.forceClose();
+   * ```
+   */
+  forceClose(): Promise<ForceCloseResult>;
   /** Paid entries with their receipt tokens, oldest first (the most recent 10,000). */
   history(): readonly HistoryEntry[];
   /** Subscribes to an event; returns the unsubscribe function. */

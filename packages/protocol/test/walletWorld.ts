@@ -137,6 +137,9 @@ class HubModel {
         const more = last !== undefined && this.log.some((v) => v.seq > last.seq);
         return [{ type: 'logPage', id: message.id, channelId: message.channelId, vouchers, more }];
       }
+      case 'forceClose':
+        // Not modelled here (the settlement tests drive it against a real hub and ledger).
+        return [reject(message.id, 'CHANNEL_CLOSED', 'forced closes are not modelled')];
       case 'pay': {
         if (this.channel === undefined) return [reject(message.id, 'UNKNOWN_CHANNEL', 'no channel')];
         const { type: _pay, id, ...frame } = message;

@@ -44,6 +44,7 @@ export {
   type Batch,
   type Calls,
   type CloseRun,
+  type ForceCloseRun,
   type HubRequest,
   initialWalletState,
   type Link,
@@ -63,7 +64,7 @@ export {
   type WalletChannel,
   type WalletState,
 } from './walletState.js';
-export type { Balance, CloseResult, WalletConfig, WalletEvents } from './walletTypes.js';
+export type { Balance, CloseResult, ForceCloseResult, WalletConfig, WalletEvents } from './walletTypes.js';
 export {
   historyReceipt,
   type WalletStatus,

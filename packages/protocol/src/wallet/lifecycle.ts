@@ -502,9 +502,11 @@ export function completeClose(
   state: WalletState,
   hubState: ChannelState,
   out: Out,
+  settledRefund?: bigint,
 ): { state: WalletState; result: CloseResult } {
   const channel = state.channel;
-  const refund = hubState.deposit - hubState.cumulative;
+  // The ledger's refund when it settled at another state than the hub's (a forced close).
+  const refund = settledRefund ?? hubState.deposit - hubState.cumulative;
   const result: CloseResult = { refund, state: hubState };
   if (channel === undefined) return { state, result };
   let next = withChannel(state, { ...channel, status: 'closed', refund: refund.toString() });

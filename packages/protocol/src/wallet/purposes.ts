@@ -3,7 +3,7 @@
  * with the result, so the machine knows what to do next without keeping callbacks.
  */
 import type { Asset } from '../amount.js';
-import type { ChannelState } from '../messages.js';
+import type { ChannelState, HubMessageOf } from '../messages.js';
 import type { Point } from './records.js';
 import type { Recovery } from './walletState.js';
 
@@ -25,7 +25,9 @@ export type SignPurpose =
   /** A top-up to the new total `deposit`. */
   | { readonly kind: 'topUp'; readonly deposit: bigint }
   /** A close at `point`. */
-  | { readonly kind: 'close'; readonly point: Point };
+  | { readonly kind: 'close'; readonly point: Point }
+  /** A forced close at the acknowledged `point` (a voucher signature, what the ledger verifies). */
+  | { readonly kind: 'forceClose'; readonly point: Point };
 
 /** What follows a refused voucher once the change dropping it is written. */
 export interface KillFollowUp {
@@ -67,5 +69,9 @@ export type WritePurpose =
   | { readonly kind: 'killed'; readonly followUp: KillFollowUp }
   /** The hub's state adopted; then recover the receipts. */
   | { readonly kind: 'adopted'; readonly recovery: Recovery }
+  /** The channel marked closing for a forced close; then send it. */
+  | { readonly kind: 'forceClosing' }
+  /** The channel marked closing after the hub's notice; then tell the listeners. */
+  | { readonly kind: 'noticeClosing'; readonly notice: HubMessageOf<'closing'> }
   /** Nothing follows, and a failure is not reported (its caller fails anyway). */
   | { readonly kind: 'quiet' };

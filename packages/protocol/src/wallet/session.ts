@@ -33,6 +33,7 @@ import { failPayment, failQueued, failUnsigned } from './payments.js';
 import type { WritePurpose } from './purposes.js';
 import { issueRequest, markRetry, outstandingTypes, takeRequest, takeRequests } from './requests.js';
 import { logFailed, logPageAnswered, resyncWith } from './resync.js';
+import { advanceForceClose, failForceClose, forceCloseAnswered, requestForceClose } from './unilateral.js';
 import { WalletError } from './walletErrors.js';
 import { resendDelayMs } from './walletLimits.js';
 import type { HubRequest, Link, Recovery, RequestType, WaitingCall, WalletState } from './walletState.js';
@@ -236,6 +237,8 @@ function runWhenReady(state: WalletState, call: WaitingCall, nowMs: number, out:
       return queueTopUp(state, call.call, call.amount, out);
     case 'close':
       return advanceClose(requestClose(state, call.call, out), out);
+    case 'forceClose':
+      return advanceForceClose(requestForceClose(state, call.call, out), out);
   }
 }
 
@@ -264,14 +267,15 @@ export function resumeFailed(state: WalletState, finished: readonly Recovery[], 
 /** An answer (`state` or `logPage`) to a request: handled by the stage that asked. */
 export function onAnswer(
   state: WalletState,
-  message: HubMessageOf<'state'> | HubMessageOf<'logPage'>,
+  message: HubMessageOf<'state'> | HubMessageOf<'logPage'> | (HubMessageOf<'closing'> & { readonly id: number }),
   nowMs: number,
   out: Out,
 ): WalletState {
   const request = state.requests.byId.get(message.id);
   if (request === undefined) return state;
   const type = request.message.type;
-  if ((type === 'log') !== (message.type === 'logPage')) {
+  const expected = type === 'log' ? 'logPage' : type === 'forceClose' ? 'closing' : 'state';
+  if (message.type !== expected) {
     // The hub answered with the wrong message: it broke the protocol. Ask again on a new connection.
     out.push({ type: 'disconnect', code: 1002, reason: 'unexpected answer from hub' });
     return state;
@@ -281,6 +285,7 @@ export function onAnswer(
     const result = logPageAnswered(next, message, nowMs, out);
     return recoveriesFinished(result.state, result.finished, nowMs, out);
   }
+  if (message.type === 'closing') return forceCloseAnswered(next, message, out);
   switch (type) {
     case 'open':
       return openAnswered(next, message.state, out);
@@ -291,6 +296,7 @@ export function onAnswer(
     case 'sync':
       return syncAnswered(next, message.state, nowMs, out);
     case 'log':
+    case 'forceClose':
       return next;
   }
 }
@@ -331,6 +337,8 @@ function requestFailed(state: WalletState, request: HubRequest, error: Error, no
       return topUpRefused(state, error, out);
     case 'close':
       return failClose(state, error, out);
+    case 'forceClose':
+      return failForceClose(state, error, out);
     case 'sync':
       return syncRefused(state, error, nowMs, out);
     case 'log': {
@@ -479,6 +487,7 @@ export function stop(state: WalletState, call: number, nowMs: number, out: Out):
   for (const turn of next.calls.topUps) if (turn.kind === 'call') out.push({ type: 'reject', call: turn.call, error });
   next = { ...next, calls: { ...next.calls, topUps: [] } };
   next = failClose(next, error, out);
+  next = failForceClose(next, error, out);
   const open = next.calls.open;
   if (open?.call !== undefined) out.push({ type: 'reject', call: open.call, error });
   next = { ...next, calls: { ...next.calls, open: undefined } };

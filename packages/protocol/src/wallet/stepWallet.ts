@@ -53,6 +53,14 @@ import {
   stop,
   whenReady,
 } from './session.js';
+import {
+  advanceForceClose,
+  failForceClose,
+  forceCloseSigned,
+  forceClosingWritten,
+  noticeClosingWritten,
+  onNotice,
+} from './unilateral.js';
 import type { WalletInput, WalletStep } from './walletIo.js';
 import type { WalletState } from './walletState.js';
 
@@ -102,6 +110,8 @@ function apply(state: WalletState, input: WalletInput, out: Out): WalletState {
       return whenReady(state, { type: 'topUp', call: input.call, amount: input.amount }, nowMs, out);
     case 'close':
       return whenReady(state, { type: 'close', call: input.call }, nowMs, out);
+    case 'forceClose':
+      return whenReady(state, { type: 'forceClose', call: input.call }, nowMs, out);
     case 'stop':
       return stop(state, input.call, nowMs, out);
     case 'connected':
@@ -143,7 +153,7 @@ function unreachable(value: never): never {
 
 /** What every step leaves behind: a close that can go on, the pump armed when it has work. */
 function followUp(state: WalletState, out: Out): WalletState {
-  const next = advanceClose(state, out);
+  const next = advanceForceClose(advanceClose(state, out), out);
   if (!pumpWanted(next)) return next;
   out.push({ type: 'setTimer', timer: 'pump', delayMs: 0 });
   return { ...next, pump: { ...next.pump, scheduled: true } };
@@ -169,6 +179,12 @@ function onFrame(state: WalletState, message: HubMessage, nowMs: number, out: Ou
     case 'state':
     case 'logPage':
       return onAnswer(state, message, nowMs, out);
+    case 'closing':
+      // The answer to this wallet's forced close, or a notice (no id).
+      if (message.id !== undefined) return onAnswer(state, { ...message, id: message.id }, nowMs, out);
+      return onNotice(state, message, out);
+    case 'closed':
+      return onNotice(state, message, out);
     case 'reject':
       // A reject names a request by its id, or a pay frame (by its seq, or by its id alone
       // when the hub could not read the frame); the ids never overlap.
@@ -199,6 +215,10 @@ function onWritten(state: WalletState, purpose: WritePurpose, nowMs: number, out
       return toppedUpWritten(state, out);
     case 'closing':
       return closingWritten(state, out);
+    case 'forceClosing':
+      return forceClosingWritten(state, out);
+    case 'noticeClosing':
+      return noticeClosingWritten(state, purpose.notice, out);
     case 'killed':
       return afterDrop(state, purpose.followUp, out);
     case 'adopted': {
@@ -239,6 +259,11 @@ function onWriteFailed(
       return toppedUpWriteFailed(state, error, out);
     case 'closing':
       return failClose(state, error, out);
+    case 'forceClosing':
+      return failForceClose(state, error, out);
+    case 'noticeClosing':
+      report(out, error);
+      return state;
     case 'closed':
       report(out, error);
       return state;
@@ -267,6 +292,8 @@ function onSigned(state: WalletState, purpose: SignPurpose, signature: Signature
       return topUpSigned(state, purpose.deposit, signature, out);
     case 'close':
       return closeSigned(state, purpose.point, signature, out);
+    case 'forceClose':
+      return forceCloseSigned(state, purpose.point, signature, out);
   }
   return unreachable(purpose);
 }
@@ -283,6 +310,8 @@ function onSignFailed(state: WalletState, purpose: SignPurpose, error: unknown, 
       return topUpFailed(state, error, out);
     case 'close':
       return failClose(state, error, out);
+    case 'forceClose':
+      return failForceClose(state, error, out);
   }
   return unreachable(purpose);
 }

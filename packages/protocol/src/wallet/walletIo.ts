@@ -12,7 +12,7 @@ import type { Receipt } from '../receipt.js';
 import type { SignPurpose, WritePurpose } from './purposes.js';
 import type { WalletChange } from './records.js';
 import type { WalletState } from './walletState.js';
-import type { Balance, CloseResult, WalletEvents } from './walletTypes.js';
+import type { Balance, CloseResult, ForceCloseResult, WalletEvents } from './walletTypes.js';
 
 /** The wallet's timers: one of each at most is armed at a time. */
 export type WalletTimer =
@@ -52,6 +52,8 @@ export type WalletInputBody =
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }
   /** A close() call. */
   | { readonly type: 'close'; readonly call: number }
+  /** A forceClose() call. */
+  | { readonly type: 'forceClose'; readonly call: number }
   /** A stop() call. */
   | { readonly type: 'stop'; readonly call: number }
   /** The connection opened. */
@@ -77,7 +79,7 @@ export type WalletInputBody =
 export type WalletInput = WalletInputBody & { readonly nowMs: number };
 
 /** What a resolved call gets. */
-export type CallResult = Receipt | Balance | CloseResult | undefined;
+export type CallResult = Receipt | Balance | CloseResult | ForceCloseResult | undefined;
 
 /** An event effect, typed by event name. */
 export type EmitEffect = {

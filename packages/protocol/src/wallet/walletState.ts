@@ -117,7 +117,7 @@ export interface WalletChannel {
 export type LinkPhase = 'idle' | 'connecting' | 'authenticating' | 'resuming' | 'ready';
 
 /** The request types a wallet sends (everything but `auth` and `pay`). */
-export type RequestType = 'open' | 'topUp' | 'close' | 'sync' | 'log';
+export type RequestType = 'open' | 'topUp' | 'close' | 'forceClose' | 'sync' | 'log';
 
 /** A request as it goes on the wire. */
 export type RequestMessage = Extract<ClientMessage, { type: RequestType }>;
@@ -163,7 +163,8 @@ export type WaitingCall =
       readonly nonce: Uint8Array;
     }
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }
-  | { readonly type: 'close'; readonly call: number };
+  | { readonly type: 'close'; readonly call: number }
+  | { readonly type: 'forceClose'; readonly call: number };
 
 /** An open in progress: its call (absent when resumed after a reconnect or restart) and stage. */
 export interface OpenRun {
@@ -186,12 +187,21 @@ export interface CloseRun {
   readonly stage: 'draining' | 'signing' | 'writing' | 'requesting';
 }
 
+/** A forced close in progress: the calls waiting on it, its stage, and the acknowledged state it closes at. */
+export interface ForceCloseRun {
+  readonly calls: readonly number[];
+  readonly stage: 'draining' | 'signing' | 'writing' | 'requesting';
+  readonly point?: Point;
+  readonly signature?: Signature;
+}
+
 /** The user calls in progress. */
 export interface Calls {
   readonly waitingReady: readonly WaitingCall[];
   readonly open: OpenRun | undefined;
   readonly topUps: readonly TopUpTurn[];
   readonly close: CloseRun | undefined;
+  readonly forceClose: ForceCloseRun | undefined;
 }
 
 /** A batch of vouchers being signed (one signature at a time) and then written. */
@@ -391,7 +401,7 @@ export function initialWalletState(config: WalletConfig, stored: StoredWallet | 
     },
     link: { phase: 'idle', generation: 0, opened: false, attempts: 0, wasReady: false, reconnectArmed: false },
     requests: { nextId: 1, byId: new Map(), retryArmed: false },
-    calls: { waitingReady: [], open: undefined, topUps: [], close: undefined },
+    calls: { waitingReady: [], open: undefined, topUps: [], close: undefined, forceClose: undefined },
     pump: { scheduled: false, batch: undefined },
     recoveries: [],
     resendArmed: false,

@@ -5,7 +5,7 @@
 import type { Asset } from '../amount.js';
 import type { ChannelId, HubId, PublicKey } from '../ids.js';
 import type { Verifier } from '../keys.js';
-import type { ChannelState } from '../messages.js';
+import type { ChannelState, RecordedClose } from '../messages.js';
 import type { Receipt } from '../receipt.js';
 import type { SpendingPolicy } from './policy.js';
 import type { ChannelRecordStatus } from './records.js';
@@ -32,6 +32,22 @@ export interface CloseResult {
   readonly state: ChannelState;
 }
 
+/**
+ * What a forced close answers: the close the ledger holds now, and the hub's state.
+ *
+ * @example
+ * ```ts
+ * declare const wallet: import('@trickle/client').Wallet;
+ * const { close } = await wallet.forceClose();
+ * console.log(`settles at seq ${close.seq} when the window ends, at ${new Date(close.endsAtMs).toISOString()}`);
+ * ```
+ */
+export interface ForceCloseResult {
+  /** The state recorded (the hub may answer with a newer one it holds: a `closing` event says so). */
+  readonly close: RecordedClose;
+  readonly state: ChannelState;
+}
+
 /** The wallet's events and their payloads. */
 export interface WalletEvents {
   /** One payment was acknowledged. */
@@ -55,8 +71,13 @@ export interface WalletEvents {
   };
   /** The local state was replaced by (or rolled back to) the hub's. */
   resynced: { readonly from: number; readonly to: number };
-  /** The channel was closed. */
+  /** The channel was closed (finalized on the ledger: a close, expiry, or a forced close whose window ended). */
   closed: CloseResult;
+  /**
+   * A close is recorded on the ledger for the channel (this wallet's forced close, or the
+   * hub's answer to it with a newer state): it settles at `close` when `close.endsAtMs` comes.
+   */
+  closing: { readonly channelId: ChannelId; readonly close: RecordedClose; readonly state: ChannelState };
   /** A failure the wallet cannot recover from by itself (wrong hub, store failure). */
   error: Error;
 }
