@@ -9,10 +9,12 @@
  * from the store when it is asked about again: it is final, so the copy is exact). A lane
  * that never got a channel (a refused open) is dropped as soon as it is idle.
  */
-import type { ChannelId, ClientMessageOf, HubChannel, RecordedClose } from '@trickle/protocol';
+import type { ChannelId, ClientMessageOf, HubChannel, HubMessage, RecordedClose } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
-import type { Reply } from './refusal.js';
 import type { AcceptedVoucher } from './store/channelStore.js';
+
+/** Where the engine sends what it has to say about a message. */
+export type Reply = (message: HubMessage) => void;
 
 /** A decoded `pay` frame without its type: the voucher, its entries, and the id its reject echoes. */
 export type PayMessage = Omit<ClientMessageOf<'pay'>, 'type'>;

@@ -3,10 +3,9 @@
  * what a message asks, and INTERNAL (retryable, nothing changed) for everything else.
  */
 import type { ChannelId, ChannelState, HubMessage, RejectCode } from '@trickle/protocol';
-import type { PayMessage } from './lanes.js';
+import type { PayMessage, Reply } from './lanes.js';
 
-/** Where the engine sends what it has to say about a message. */
-export type Reply = (message: HubMessage) => void;
+export type { Reply } from './lanes.js';
 
 /** A refusal to send as a `reject`. */
 export class Refusal extends Error {

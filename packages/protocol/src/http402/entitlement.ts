@@ -12,8 +12,6 @@ import {
   type Signature,
 } from '../ids.js';
 import { checkSignature, type Signer, type Verifier } from '../keys.js';
-import { paymentRequestBytesLength } from '../paymentRequest.js';
-import { receiptBytesLength } from '../receipt.js';
 import { Http402Error } from './errors.js';
 import { isToken, malformed, token } from './json.js';
 import { entitlementCookieName, entitlementsPerRequestMax } from './names.js';
@@ -48,11 +46,6 @@ export const entitlementBytesLength = 13 + 32 + 32 + 16 + 32 + 8 + 8;
 
 /** Length of an entitlement token: unpadded base64url of the signed bytes then the signature. */
 export const entitlementTokenChars = Math.ceil(((entitlementBytesLength + byteSizes.signature) * 4) / 3);
-
-/** Length of a payment request token: unpadded base64url of its bytes then its MAC. */
-export const paymentRequestTokenChars = Math.ceil(((paymentRequestBytesLength + byteSizes.mac) * 4) / 3);
-/** Length of a receipt token: unpadded base64url of its bytes then its MAC. */
-export const receiptTokenChars = Math.ceil(((receiptBytesLength + byteSizes.mac) * 4) / 3);
 
 /**
  * The exact bytes an entitlement's signature covers (141 bytes).

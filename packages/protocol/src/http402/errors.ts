@@ -1,5 +1,4 @@
 import { TrickleError } from '../errors.js';
-import type { PaymentRequired, SettlementResponse } from './types.js';
 
 /** Codes of {@link Http402Error}. */
 export type Http402ErrorCode =
@@ -35,7 +34,7 @@ export class Http402Error extends TrickleError {
 /**
  * Why a merchant answered a request that carried a payment or an entitlement with `402`:
  * the closed list, with whether paying a fresh invoice (the one in the same `402`) can help.
- * Sent as `error` in {@link PaymentRequired} and `errorReason` in {@link SettlementResponse}.
+ * Sent as `error` in `PaymentRequired` and `errorReason` in `SettlementResponse`.
  */
 export const paymentRefusalCodes = {
   MALFORMED_PAYMENT: {

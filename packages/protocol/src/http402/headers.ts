@@ -1,6 +1,5 @@
 import { textCharsMax } from '../limits.js';
 import { encodeReceipt, type Receipt } from '../receipt.js';
-import { paymentRequestTokenChars, receiptTokenChars } from './entitlement.js';
 import { Http402Error } from './errors.js';
 import {
   checkVersion,
@@ -25,6 +24,7 @@ import {
   x402Version,
 } from './names.js';
 import { readTrickleOffer, trickleOffersOf } from './offers.js';
+import { paymentRequestTokenChars, receiptTokenChars } from './tokens.js';
 import type {
   PaymentRequired,
   ResourceInfo,

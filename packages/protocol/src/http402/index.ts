@@ -21,4 +21,5 @@ export * from './errors.js';
 export * from './headers.js';
 export * from './names.js';
 export * from './offers.js';
+export * from './tokens.js';
 export * from './types.js';

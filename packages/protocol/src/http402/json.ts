@@ -3,9 +3,9 @@
  */
 import { base64, utf8 } from '@scure/base';
 import { amountMax, assetCodeCharsMax, assetScaleMax, textCharsMax, timeMsMax } from '../limits.js';
-import { paymentRequestTokenChars } from './entitlement.js';
 import { Http402Error } from './errors.js';
 import { nameCharsMax, resourceCharsMax, trickleScheme, urlCharsMax, x402Version } from './names.js';
+import { paymentRequestTokenChars } from './tokens.js';
 import type {
   PaymentRequirements,
   ResourceInfo,

@@ -1,5 +1,3 @@
-import type { PaymentRequired, SettlementResponse, TricklePaymentPayload } from './types.js';
-
 /** The x402 protocol version whose message shapes Trickle's HTTP wire follows. */
 export const x402Version = 2;
 
@@ -11,11 +9,11 @@ export const trickleScheme = 'trickle';
  * spellings x402 v2 uses, and the one Trickle adds for entitlements.
  */
 export const http402Headers = {
-  /** Server to client, on `402`: base64 JSON {@link PaymentRequired}. */
+  /** Server to client, on `402`: base64 JSON `PaymentRequired`. */
   paymentRequired: 'PAYMENT-REQUIRED',
-  /** Client to server, on the paid retry: base64 JSON {@link TricklePaymentPayload}. */
+  /** Client to server, on the paid retry: base64 JSON `TricklePaymentPayload`. */
   paymentSignature: 'PAYMENT-SIGNATURE',
-  /** Server to client: base64 JSON {@link SettlementResponse} (success or refusal). */
+  /** Server to client: base64 JSON `SettlementResponse` (success or refusal). */
   paymentResponse: 'PAYMENT-RESPONSE',
   /** Both ways: entitlement tokens (server: the one just issued; client: up to {@link entitlementsPerRequestMax}). */
   entitlement: 'TRICKLE-ENTITLEMENT',
