@@ -37,8 +37,9 @@ export interface CloseResult {
  *
  * @example
  * ```ts
- * declare const wallet: import('@trickle/client').Wallet;
- * const { close } = await wallet.forceClose();
+ * import type { ForceCloseResult } from '@trickle/protocol';
+ * declare const result: ForceCloseResult; // what wallet.forceClose() resolves to
+ * const { close } = result;
  * console.log(`settles at seq ${close.seq} when the window ends, at ${new Date(close.endsAtMs).toISOString()}`);
  * ```
  */
