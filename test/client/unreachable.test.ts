@@ -4,10 +4,10 @@
  * with nothing opened; once the hub is there, the same wallet connects and opens.
  */
 import { createServer } from 'node:net';
+import { createWallet, memoryStore, type Wallet, type WalletEvents } from '@trickle/client';
+import { createHub, type Hub } from '@trickle/hub';
+import { publicKeyOf } from '@trickle/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWallet, memoryStore, type Wallet, type WalletEvents } from '../../packages/client/src/index.js';
-import { createHub, type Hub } from '../../packages/hub/src/index.js';
-import { publicKeyOf } from '../../packages/protocol/src/index.js';
 import { fund, networkId, tempDir, testKey } from '../hub/fixtures.js';
 
 /** A port nothing listens on (taken from the OS, then given back). */
