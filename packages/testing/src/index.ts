@@ -23,6 +23,25 @@ export {
   type SimNetwork,
   type SimTransport,
 } from './faults/simNetwork.js';
+export { type AttackHubOptions, attackHub, type HubAttackReport } from './hostile/attackHub.js';
+export { type CodecFuzzReport, fuzzCodec } from './hostile/fuzzCodec.js';
+export {
+  type HostileFrame,
+  type HostileFramesOptions,
+  hostileFrames,
+  hostileMutations,
+  sampleClientMessages,
+} from './hostile/hostileFrames.js';
+export {
+  blobAs,
+  floatAs,
+  type HostileValue,
+  intAs,
+  RawBytes,
+  RawMap,
+  uintAs,
+  writeHostile,
+} from './hostile/rawMsgpack.js';
 export {
   checkConservation,
   createStoreWatch,
