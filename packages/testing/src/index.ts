@@ -24,6 +24,13 @@ export {
   type SimTransport,
 } from './faults/simNetwork.js';
 export { type AttackHubOptions, attackHub, type HubAttackReport } from './hostile/attackHub.js';
+export {
+  badSignatureFlood,
+  churnConnections,
+  type FloodReport,
+  type FloodSource,
+  openIdleSockets,
+} from './hostile/floodHub.js';
 export { type CodecFuzzReport, fuzzCodec } from './hostile/fuzzCodec.js';
 export {
   type HostileFrame,
@@ -32,6 +39,14 @@ export {
   hostileMutations,
   sampleClientMessages,
 } from './hostile/hostileFrames.js';
+export {
+  type AttackMerchantOptions,
+  attackMerchant,
+  type HostileHeaderCase,
+  type HostileHeadersOptions,
+  hostilePaymentHeaders,
+  type MerchantAttackReport,
+} from './hostile/hostileHeaders.js';
 export {
   blobAs,
   floatAs,
