@@ -14,7 +14,12 @@ const cases = 4;
  * Seeds that once found a bug, replayed on every run. Each names the fix. (Seeds of the
  * runs in CI are also fixed, so a failure there replays with the command it prints.)
  */
-const regressionSeeds: readonly number[] = [];
+const regressionSeeds: readonly number[] = [
+  // A wallet restarted while opening resends the open; closing it before the hub answered
+  // threw a TypeError (wallet.close() read the close of a channel still opening): now
+  // WalletError NO_CHANNEL, and the simulation counts any untyped error as a violation.
+  434,
+];
 
 function explain(report: SimulationReport): string {
   return `${report.violations.map((v) => `${v.invariant}: ${v.message}`).join('\n')}\nreplay: ${report.replay}`;

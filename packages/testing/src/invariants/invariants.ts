@@ -5,7 +5,7 @@
  */
 import type { ChannelStore } from '@trickle/hub';
 import type { Account } from '@trickle/ledger';
-import { type ChannelId, decodeClientMessage, type Receipt, toHex } from '@trickle/protocol';
+import { type ChannelId, decodeClientMessage, decodeHubMessage, type Receipt, toHex } from '@trickle/protocol';
 
 /** One broken invariant: which, and the facts. */
 export interface Violation {
@@ -60,27 +60,51 @@ interface SignedPoint {
 }
 
 /**
- * Watches the frames clients send and reports any two different states signed for the same
- * channel and seq (a `pay` and a `close` included): an honest wallet never signs two, so a
- * hub could never choose between them.
+ * Watches the frames of a session both ways and reports a wallet that signs two different
+ * states (a `pay` or a `close`) for one channel and seq, except where the protocol allows it:
+ * after the hub refused one entry of the first for good (`reject` with `entry`: the invoice
+ * was paid or expired, the payee or request is unknown), the wallet signs the same seq again
+ * without that entry. A second state at a seq the hub acknowledged, or at one it never
+ * refused that way, would let a hub choose between two signed states.
  *
  * @example
  * ```ts
  * import { createVoucherWatch } from '@trickle/testing';
  * const watch = createVoucherWatch();
- * // network.onSend = (frame) => { if (frame.from === 'client') watch.observe(frame.bytes); };
+ * // network.onSend = (frame) => (frame.from === 'client' ? watch.observe(frame.bytes) : watch.observeHub(frame.bytes));
  * watch.violations; // [] while every wallet is honest
  * ```
  */
 export function createVoucherWatch() {
-  const signed = new Map<string, SignedPoint>();
+  /** Every state signed at a channel and seq (a resend of any of them is not a new signature). */
+  const signed = new Map<string, SignedPoint[]>();
+  const acknowledged = new Set<string>();
+  const refusedEntry = new Set<string>();
   const violations: Violation[] = [];
   let vouchers = 0;
+  let resigned = 0;
   return {
     violations,
-    /** Signed vouchers seen (distinct channel and seq). */
+    /** Distinct signed states seen. */
     get vouchers() {
       return vouchers;
+    },
+    /** States signed again at a seq after the hub refused an entry of the earlier one. */
+    get resigned() {
+      return resigned;
+    },
+    /** Reads one hub frame: receipts acknowledge a seq, an entry's refusal allows signing it again. */
+    observeHub(bytes: Uint8Array): void {
+      let message: ReturnType<typeof decodeHubMessage>;
+      try {
+        message = decodeHubMessage(bytes);
+      } catch {
+        return;
+      }
+      if (message.type === 'receipts') acknowledged.add(`${toHex(message.channelId)}/${message.seq}`);
+      if (message.type === 'reject' && message.channelId !== undefined && message.seq !== undefined) {
+        if (message.entry !== undefined) refusedEntry.add(`${toHex(message.channelId)}/${message.seq}`);
+      }
     },
     /** Reads one client frame; frames that do not decode are ignored (the hub refuses them). */
     observe(bytes: Uint8Array): void {
@@ -96,14 +120,23 @@ export function createVoucherWatch() {
       const point = { cumulative: message.cumulative, logHead: toHex(message.logHead) };
       const before = signed.get(key);
       if (before === undefined) {
-        signed.set(key, point);
+        signed.set(key, [point]);
         vouchers++;
-      } else if (before.cumulative !== point.cumulative || before.logHead !== point.logHead) {
-        violations.push({
-          invariant: 'voucher-conflict',
-          message: `two states signed for channel ${key}: cumulative ${before.cumulative} and ${point.cumulative}`,
-        });
+        return;
       }
+      if (before.some((p) => p.cumulative === point.cumulative && p.logHead === point.logHead)) return; // a resend
+      const first = before[0] as SignedPoint;
+      if (!acknowledged.has(key) && refusedEntry.has(key)) {
+        refusedEntry.delete(key);
+        before.push(point);
+        vouchers++;
+        resigned++;
+        return;
+      }
+      violations.push({
+        invariant: 'voucher-conflict',
+        message: `two states signed for channel ${key} (cumulative ${first.cumulative} and ${point.cumulative}) ${acknowledged.has(key) ? 'after the hub acknowledged the first' : 'without a refusal of the first'}`,
+      });
     },
   };
 }

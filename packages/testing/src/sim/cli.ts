@@ -1,7 +1,8 @@
 /**
  * `pnpm sim`: runs seeded simulations and prints one line per failing seed with the command
  * that replays it. `--seeds N` (default 100) from `--from S` (default 1); `--seed S` for one
- * run with its event log; `--duration-ms`, `--wallets` as in {@link simulate}.
+ * run with its event log (`--frames` adds every frame); `--replays` makes 5% of payments
+ * pay a recent invoice again; `--short-invoices` makes invoices expire after 5 s; `--duration-ms`, `--wallets` as in {@link simulate}.
  */
 import { parseArgs } from 'node:util';
 import { simulate } from './simulate.js';
@@ -14,6 +15,9 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string' },
     wallets: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    frames: { type: 'boolean', default: false },
+    replays: { type: 'boolean', default: false },
+    'short-invoices': { type: 'boolean', default: false },
   },
 });
 const integer = (text: string | undefined, name: string) => {
@@ -40,6 +44,11 @@ for (let seed = from; seed < from + count; seed++) {
     ...(durationMs === undefined ? {} : { durationMs }),
     ...(wallets === undefined ? {} : { wallets }),
     ...(verbose ? { log: (line: string) => console.log(`  ${line}`) } : {}),
+    traceFrames: values.frames,
+    faults: {
+      ...(values.replays ? { replayShare: 0.05 } : {}),
+      ...(values['short-invoices'] ? { invoiceTtlMs: 5_000 } : {}),
+    },
   });
   steps += report.steps;
   payments += report.payments.attempted;

@@ -15,6 +15,13 @@ export interface FaultPlan {
   readonly walletCrashes: number;
   /** Connections cut by the network. */
   readonly cuts: number;
+  /**
+   * Share of payments (0..1) that pay a recent invoice again, as a confused or hostile payer
+   * would: the hub must refuse all but one (`INVOICE_ALREADY_PAID`). Default 0 (`pnpm sim --replays`: 0.05).
+   */
+  readonly replayShare: number;
+  /** Lifetime of the merchants' invoices, in ms. Default 300,000 (`pnpm sim --short-invoices`: 5,000, so they expire while processes are down). */
+  readonly invoiceTtlMs: number;
 }
 
 /** Overrides of a plan: any part, any field. */
@@ -26,6 +33,8 @@ export interface FaultPlanOverrides {
   readonly hubCrashes?: number;
   readonly walletCrashes?: number;
   readonly cuts?: number;
+  readonly replayShare?: number;
+  readonly invoiceTtlMs?: number;
 }
 
 /**
@@ -60,6 +69,8 @@ export function drawFaultPlan(random: SeededRandom, overrides: FaultPlanOverride
     hubCrashes: overrides.hubCrashes ?? random.int(0, 2),
     walletCrashes: overrides.walletCrashes ?? random.int(0, 2),
     cuts: overrides.cuts ?? random.int(0, 4),
+    replayShare: overrides.replayShare ?? 0,
+    invoiceTtlMs: overrides.invoiceTtlMs ?? 300_000,
   };
 }
 

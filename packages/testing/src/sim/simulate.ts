@@ -20,14 +20,17 @@ import {
   type ChannelId,
   createSecretKey,
   createTricklePaymentPayload,
+  decodeClientMessage,
+  decodeHubMessage,
   hubIdFromKey,
   publicKeyOf,
   type Receipt,
   type SecretKey,
+  TrickleError,
   toHex,
 } from '@trickle/protocol';
 import { type Crashable, crashableChannelStore, crashableLedger, crashableWalletStore } from '../faults/crashable.js';
-import { createSimNetwork, type NetworkStats, type SimTransport } from '../faults/simNetwork.js';
+import { createSimNetwork, type NetworkStats, type SentFrame, type SimTransport } from '../faults/simNetwork.js';
 import { checkConservation, createStoreWatch, createVoucherWatch, type Violation } from '../invariants/invariants.js';
 import { drawFaultPlan, type FaultPlan, type FaultPlanOverrides, healFaults } from './faultPlan.js';
 import { type SeededRandom, seededRandom } from './random.js';
@@ -44,6 +47,8 @@ export interface SimulationOptions {
   readonly faults?: FaultPlanOverrides;
   /** Told one line per notable event (payments, crashes, violations). */
   readonly log?: (line: string) => void;
+  /** Also log every frame sent (its type, and for a reject its code). Default false. */
+  readonly traceFrames?: boolean;
 }
 
 /** What a run did and found. */
@@ -83,6 +88,39 @@ const startMs = 1_767_225_600_000;
 /** Simulated time the heal phase may take before a stuck payment or close is a violation, in ms. */
 const healMsMax = 120_000;
 const funding = 1_000_000_000n;
+
+/**
+ * The code of an error a wallet API rejected with; a violation when it is not a typed error
+ * (a TrickleError subclass, or a titled TypeError/RangeError the workload would have caused).
+ */
+function codeOf(error: unknown, fail: (found: readonly Violation[]) => void, what: string): string {
+  if (error instanceof TrickleError) return error.code;
+  fail([{ invariant: 'untyped-error', message: `${what} failed with ${String(error)}` }]);
+  return 'UNTYPED';
+}
+
+/** One line about a frame, for traces. */
+function describeFrame(frame: SentFrame): string {
+  try {
+    if (frame.from === 'client') {
+      const m = decodeClientMessage(frame.bytes);
+      const detail = 'seq' in m ? ` seq ${m.seq}` : '';
+      return `${frame.client} -> hub ${m.type}${'id' in m ? ` #${m.id}` : ''}${detail}`;
+    }
+    const m = decodeHubMessage(frame.bytes);
+    const detail =
+      m.type === 'reject'
+        ? ` ${m.code}${m.seq === undefined ? '' : ` seq ${m.seq}`}`
+        : m.type === 'state'
+          ? ` ${m.state.status} seq ${m.state.seq}`
+          : m.type === 'receipts'
+            ? ` seq ${m.seq}`
+            : '';
+    return `hub -> ${frame.client} ${m.type}${'id' in m && m.id !== undefined ? ` #${m.id}` : ''}${detail}`;
+  } catch {
+    return `${frame.from} ${frame.client}: ${frame.bytes.length} bytes that do not decode`;
+  }
+}
 
 /** One payment as the workload made it. */
 interface PaymentRecord {
@@ -163,6 +201,8 @@ async function run(
   network.onSend = (frame) => {
     trace.update(`${Date.now()} ${frame.from} ${frame.client} `).update(frame.bytes);
     if (frame.from === 'client') voucherWatch.observe(frame.bytes);
+    else voucherWatch.observeHub(frame.bytes);
+    if (options.traceFrames === true) log(`${Date.now() - startMs} ${describeFrame(frame)}`);
   };
 
   const hubSecret = loadOrCreateHubKey(dir, bytesOf(keys));
@@ -185,6 +225,8 @@ async function run(
       asset: usd,
       clock: clockPort,
       randomBytes: bytesOf(work),
+      // Short lifetimes in some runs, so invoices expire while hubs and wallets are down.
+      invoiceTtlMs: plan.invoiceTtlMs,
     }),
   );
 
@@ -336,11 +378,25 @@ async function run(
 
   // The workload: each wallet opens a channel, pays in bursts, tops up, sometimes closes.
   let invoiceCounter = 0;
+  /** Recent offers: a few payments pay one of them again (another wallet's, or their own). */
+  const recentOffers: {
+    merchant: Merchant;
+    resource: string;
+    amount: bigint;
+    offer: ReturnType<Merchant['createOffer']>;
+  }[] = [];
   function pay(node: WalletNode, wallet: Wallet): void {
-    const merchant = work.pick(merchants);
-    const amount = BigInt(work.int(1, 5_000));
-    const resource = `GET /item/${++invoiceCounter}`;
-    const offer = merchant.createOffer({ resource, amount });
+    let merchant = work.pick(merchants);
+    let amount = BigInt(work.int(1, 5_000));
+    let resource = `GET /item/${++invoiceCounter}`;
+    let offer: ReturnType<Merchant['createOffer']>;
+    if (recentOffers.length > 0 && work.chance(plan.replayShare)) {
+      ({ merchant, resource, amount, offer } = work.pick(recentOffers));
+    } else {
+      offer = merchant.createOffer({ resource, amount });
+      recentOffers.push({ merchant, resource, amount, offer });
+      if (recentOffers.length > 16) recentOffers.shift();
+    }
     const record: PaymentRecord = { wallet: node.index, generation: node.generation, state: 'pending' };
     payments.push(record);
     report.payments.attempted++;
@@ -362,7 +418,8 @@ async function run(
         }
         const redeemed = await merchant.redeemPayment(check.payment);
         if (!redeemed.ok) {
-          fail([{ invariant: 'receipt-refused', message: `merchant could not redeem: ${redeemed.reason}` }]);
+          // The hub pays an invoice once: a second receipt for one invoice is a double charge.
+          fail([{ invariant: 'receipt-refused', message: `merchant could not redeem a receipt: ${redeemed.reason}` }]);
           return;
         }
         report.payments.delivered++;
@@ -371,7 +428,7 @@ async function run(
       },
       (error: unknown) => {
         if (record.state === 'pending') record.state = 'failed';
-        refused((error as { code?: string }).code ?? 'UNKNOWN');
+        refused(codeOf(error, fail, 'pay'));
       },
     );
   }
@@ -389,11 +446,12 @@ async function run(
         (opened) => {
           node.busy = false;
           report.channels.opened++;
+          log(`${Date.now() - startMs} ${node.name} opened ${toHex(opened.channelId).slice(0, 12)}`);
           watchChannel(node, opened.channelId);
         },
         (error: unknown) => {
           node.busy = false;
-          refused(`open:${(error as { code?: string }).code ?? 'UNKNOWN'}`);
+          refused(`open:${codeOf(error, fail, 'openChannel')}`);
         },
       );
       return;
@@ -411,7 +469,7 @@ async function run(
         },
         (error: unknown) => {
           node.busy = false;
-          refused(`topUp:${(error as { code?: string }).code ?? 'UNKNOWN'}`);
+          refused(`topUp:${codeOf(error, fail, 'topUp')}`);
         },
       );
     } else {
@@ -422,14 +480,19 @@ async function run(
   function closeChannel(node: WalletNode, wallet: Wallet): void {
     node.busy = true;
     const generation = node.generation;
+    log(
+      `${Date.now() - startMs} ${node.name} closes ${toHex(wallet.balance()?.channelId ?? new Uint8Array()).slice(0, 12)}`,
+    );
     node.closing = wallet.close().then(
       () => {
+        log(`${Date.now() - startMs} ${node.name} closed`);
         report.channels.closed++;
         if (node.generation === generation) node.busy = false;
       },
       (error: unknown) => {
         if (node.generation === generation) node.busy = false;
-        refused(`close:${(error as { code?: string }).code ?? 'UNKNOWN'}`);
+        log(`${Date.now() - startMs} ${node.name} close failed: ${String(error)}`);
+        refused(`close:${codeOf(error, fail, 'close')}`);
       },
     );
   }
@@ -497,7 +560,7 @@ async function run(
   const healEnd = Date.now() + healMsMax;
   const settled = () =>
     hub !== undefined &&
-    nodes.every((n) => n.wallet?.connected === true && !n.busy) &&
+    nodes.every((n) => n.wallet?.connected === true && !n.busy && n.wallet.balance()?.status !== 'opening') &&
     payments.every((p) => p.state !== 'pending');
   await stepUntil(healEnd, settled);
   if (violations.length === 0 && !settled()) {
@@ -533,6 +596,10 @@ async function run(
         const booked = await ledger.channel(channelId);
         if (durable === undefined) continue; // an open the hub never made durable
         if (durable.closedAtMs === undefined || booked?.finalizedAtMs === undefined) {
+          const balance = node.wallet?.balance();
+          log(
+            `unsettled ${key.slice(0, 12)} of ${node.name}: hub seq ${durable.seq} closing ${durable.closingSinceMs} closed ${durable.closedAtMs}; wallet now on ${toHex(balance?.channelId ?? new Uint8Array()).slice(0, 12)} (${balance?.status})`,
+          );
           fail([
             {
               invariant: 'settled-once',
@@ -563,7 +630,7 @@ async function run(
     fail(checkConservation(await ledger.balances(), { moneyIn, moneyOut: 0n }));
   }
 
-  const replay = `pnpm sim --seed ${seed}${options.durationMs === undefined ? '' : ` --duration-ms ${options.durationMs}`}${options.wallets === undefined ? '' : ` --wallets ${options.wallets}`}`;
+  const replay = `pnpm sim --seed ${seed}${plan.replayShare > 0 ? ' --replays' : ''}${plan.invoiceTtlMs < 300_000 ? ' --short-invoices' : ''}${options.durationMs === undefined ? '' : ` --duration-ms ${options.durationMs}`}${options.wallets === undefined ? '' : ` --wallets ${options.wallets}`}`;
   return {
     seed,
     ok: violations.length === 0,

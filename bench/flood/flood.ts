@@ -1,0 +1,199 @@
+/**
+ * Floods against a hub in its own process, and what an honest wallet sees meanwhile: its
+ * payments' p50 and p99 (each one a pay() through the hub, made durable before the receipt)
+ * in calm, with idle authenticated sockets held open, under connection churn, and under a
+ * flood of invalid signatures; plus the hub's resident memory per idle socket. The attacks
+ * run in a second child process (`--attacker`), so the wallet's measurements share no
+ * event loop with them. Reports timings; asserts none (the CI test is
+ * packages/testing/test/flood.test.ts).
+ *
+ * Reproduce: node --import tsx bench/flood/flood.ts [--quick] [--sockets <n>] [--payments <n>] [--concurrency <n>]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createWallet, memoryStore } from '../../packages/client/src/index.js';
+import { wsTransport } from '../../packages/client/src/node.js';
+import { spawnHub } from '../../packages/hub/test/spawnHub.js';
+import { createMerchant } from '../../packages/merchant/src/index.js';
+import { createSecretKey, fromHex, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
+import { badSignatureFlood, churnConnections, openIdleSockets } from '../../packages/testing/src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    sockets: { type: 'string' },
+    payments: { type: 'string' },
+    concurrency: { type: 'string', default: '16' },
+    attacker: { type: 'string' },
+    url: { type: 'string' },
+  },
+});
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+/** Loopback addresses to spread `count` sockets over, under the hub's 64 per address. */
+const addressesFor = (count: number) =>
+  Array.from({ length: Math.ceil(count / 60) + 1 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 2}`);
+
+if (values.attacker !== undefined) {
+  await attacker(values.attacker, values.url as string);
+} else {
+  await main();
+}
+
+/** The attacker process: runs one flood until SIGTERM, then prints its report. */
+async function attacker(kind: string, url: string): Promise<void> {
+  const stop = new AbortController();
+  process.on('SIGTERM', () => stop.abort());
+  const concurrency = Number(values.concurrency);
+  if (kind === 'idle') {
+    const count = Number(values.sockets);
+    const idle = await openIdleSockets({ url, localAddresses: addressesFor(count) }, count, { authenticate: true });
+    process.stdout.write(`ready ${JSON.stringify(idle.report)}\n`);
+    await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
+    idle.close();
+    process.exit(0);
+  }
+  const source = { url, localAddresses: addressesFor(concurrency * 4) };
+  process.stdout.write('ready {}\n');
+  const report =
+    kind === 'churn'
+      ? await churnConnections(source, concurrency, stop.signal)
+      : await badSignatureFlood(source, concurrency, stop.signal);
+  process.stdout.write(`done ${JSON.stringify(report)}\n`);
+  process.exit(0);
+}
+
+interface Attacker {
+  readonly child: ChildProcess;
+  readonly ready: Promise<string>;
+  readonly done: Promise<string>;
+}
+
+function startAttacker(kind: string, url: string, extra: string[] = []): Attacker {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--attacker', kind, '--url', url, ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  const lines: ((line: string) => void)[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (let end = out.indexOf('\n'); end !== -1; end = out.indexOf('\n')) {
+      const line = out.slice(0, end);
+      out = out.slice(end + 1);
+      lines.shift()?.(line);
+    }
+  });
+  const next = () => new Promise<string>((resolve) => lines.push(resolve));
+  const ready = next();
+  const done = ready.then(() => next());
+  return { child, ready, done };
+}
+
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+
+async function main(): Promise<void> {
+  const sockets = Number(values.sockets ?? (values.quick ? 300 : 2_000));
+  const payments = Number(values.payments ?? (values.quick ? 100 : 500));
+  const dir = mkdtempSync(join(tmpdir(), 'trickle-flood-'));
+  const merchantKey = createSecretKey(random);
+  const payer = createSecretKey(random);
+  const hub = await spawnHub({
+    dataDir: dir,
+    networkId: 5,
+    port: 0,
+    merchants: [toHex(publicKeyOf(merchantKey))],
+    fund: [{ clientKey: toHex(publicKeyOf(payer)), amount: '100000000' }],
+    ledger: 'default',
+  });
+  const pid = hub.child.pid as number;
+  try {
+    const merchant = createMerchant({
+      secretKey: merchantKey,
+      hub: { publicKey: fromHex(hub.publicKey, 33) as never, url: hub.url, networkId: 5 },
+      asset: { code: 'USD', scale: 6 },
+    });
+    const wallet = await createWallet({
+      key: payer,
+      hub: { url: hub.url, networkId: 5 },
+      store: memoryStore(),
+      transport: wsTransport(),
+    });
+    await wallet.openChannel({ deposit: 50_000_000n });
+    let n = 0;
+    const measure = async (count: number) => {
+      const times: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const request = merchant.createOffer({ resource: `GET /flood/${n++}`, amount: 1n }).request;
+        const start = performance.now();
+        await wallet.pay(request);
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
+    };
+    await measure(50); // warm up
+    const rows: { phase: string; p50: number; p99: number; note: string }[] = [];
+    const calm = await measure(payments);
+    rows.push({ phase: 'calm', ...calm, note: '' });
+
+    const rssBefore = rssBytes(pid);
+    const idle = startAttacker('idle', hub.url, ['--sockets', String(sockets)]);
+    const idleReport = JSON.parse((await idle.ready).slice('ready '.length)) as { connections: number };
+    const rssAfter = rssBytes(pid);
+    const perSocket = (rssAfter - rssBefore) / Math.max(1, idleReport.connections);
+    rows.push({
+      phase: `${idleReport.connections} idle authenticated sockets`,
+      ...(await measure(payments)),
+      note: `hub RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssAfter / 2 ** 20).toFixed(1)} MiB, ${(perSocket / 1024).toFixed(1)} KiB per socket`,
+    });
+    idle.child.kill('SIGTERM');
+    await new Promise((resolve) => idle.child.once('exit', resolve));
+
+    for (const kind of ['churn', 'badsig'] as const) {
+      const flood = startAttacker(kind, hub.url, ['--concurrency', values.concurrency as string]);
+      await flood.ready;
+      const measured = await measure(payments);
+      flood.child.kill('SIGTERM');
+      const report = JSON.parse((await flood.done).slice('done '.length)) as { connections: number; frames: number };
+      rows.push({
+        phase:
+          kind === 'churn'
+            ? `connection churn, ${values.concurrency} at a time`
+            : `invalid auth signatures, ${values.concurrency} at a time`,
+        ...measured,
+        note:
+          kind === 'churn'
+            ? `${report.connections} connections opened and dropped`
+            : `${report.frames} invalid signatures checked and refused`,
+      });
+    }
+    rows.push({ phase: 'calm again', ...(await measure(payments)), note: '' });
+    await wallet.stop();
+
+    console.log(
+      `# Floods against a hub process (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${payments} payments per phase)\n`,
+    );
+    console.log('| phase | honest p50 | honest p99 | p99 / calm p99 | |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const row of rows) {
+      console.log(
+        `| ${row.phase} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms | ${(row.p99 / calm.p99).toFixed(2)}x | ${row.note} |`,
+      );
+    }
+  } finally {
+    hub.child.kill('SIGTERM');
+    await hub.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
