@@ -10,17 +10,11 @@
  * Reproduce: node --import tsx bench/flood/flood.ts [--quick] [--sockets <n>] [--payments <n>] [--concurrency <n>]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createWallet, memoryStore } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { spawnHub } from '../../packages/hub/test/spawnHub.js';
-import { createMerchant } from '../../packages/merchant/src/index.js';
-import { createSecretKey, fromHex, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
 import { badSignatureFlood, churnConnections, openIdleSockets } from '../../packages/testing/src/index.js';
+import { startPayingHub } from '../support/payingHub.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +26,6 @@ const { values } = parseArgs({
     url: { type: 'string' },
   },
 });
-const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 /** Loopback addresses to spread `count` sockets over, under the hub's 64 per address. */
 const addressesFor = (count: number) =>
   Array.from({ length: Math.ceil(count / 60) + 1 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 2}`);
@@ -94,49 +87,21 @@ function startAttacker(kind: string, url: string, extra: string[] = []): Attacke
   return { child, ready, done };
 }
 
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) * 1024;
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
-
-const quantile = (sorted: readonly number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 
 async function main(): Promise<void> {
   const sockets = Number(values.sockets ?? (values.quick ? 300 : 2_000));
   const payments = Number(values.payments ?? (values.quick ? 100 : 500));
-  const dir = mkdtempSync(join(tmpdir(), 'trickle-flood-'));
-  const merchantKey = createSecretKey(random);
-  const payer = createSecretKey(random);
-  const hub = await spawnHub({
-    dataDir: dir,
-    networkId: 5,
-    port: 0,
-    merchants: [toHex(publicKeyOf(merchantKey))],
-    fund: [{ clientKey: toHex(publicKeyOf(payer)), amount: '100000000' }],
-    ledger: 'default',
-  });
-  const pid = hub.child.pid as number;
+  const target = await startPayingHub(100_000_000n);
+  const url = target.hub.url;
   try {
-    const merchant = createMerchant({
-      secretKey: merchantKey,
-      hub: { publicKey: fromHex(hub.publicKey, 33) as never, url: hub.url, networkId: 5 },
-      asset: { code: 'USD', scale: 6 },
-    });
-    const wallet = await createWallet({
-      key: payer,
-      hub: { url: hub.url, networkId: 5 },
-      store: memoryStore(),
-      transport: wsTransport(),
-    });
-    await wallet.openChannel({ deposit: 50_000_000n });
-    let n = 0;
     const measure = async (count: number) => {
       const times: number[] = [];
       for (let i = 0; i < count; i++) {
-        const request = merchant.createOffer({ resource: `GET /flood/${n++}`, amount: 1n }).request;
         const start = performance.now();
-        await wallet.pay(request);
+        await target.pay();
         times.push(performance.now() - start);
       }
       times.sort((a, b) => a - b);
@@ -147,21 +112,21 @@ async function main(): Promise<void> {
     const calm = await measure(payments);
     rows.push({ phase: 'calm', ...calm, note: '' });
 
-    const rssBefore = rssBytes(pid);
-    const idle = startAttacker('idle', hub.url, ['--sockets', String(sockets)]);
+    const rssBefore = target.rssMiB();
+    const idle = startAttacker('idle', url, ['--sockets', String(sockets)]);
     const idleReport = JSON.parse((await idle.ready).slice('ready '.length)) as { connections: number };
-    const rssAfter = rssBytes(pid);
-    const perSocket = (rssAfter - rssBefore) / Math.max(1, idleReport.connections);
+    const rssAfter = target.rssMiB();
+    const perSocketKiB = ((rssAfter - rssBefore) * 1024) / Math.max(1, idleReport.connections);
     rows.push({
       phase: `${idleReport.connections} idle authenticated sockets`,
       ...(await measure(payments)),
-      note: `hub RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssAfter / 2 ** 20).toFixed(1)} MiB, ${(perSocket / 1024).toFixed(1)} KiB per socket`,
+      note: `hub RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MiB, ${perSocketKiB.toFixed(1)} KiB per socket`,
     });
     idle.child.kill('SIGTERM');
     await new Promise((resolve) => idle.child.once('exit', resolve));
 
     for (const kind of ['churn', 'badsig'] as const) {
-      const flood = startAttacker(kind, hub.url, ['--concurrency', values.concurrency as string]);
+      const flood = startAttacker(kind, url, ['--concurrency', values.concurrency as string]);
       await flood.ready;
       const measured = await measure(payments);
       flood.child.kill('SIGTERM');
@@ -179,7 +144,6 @@ async function main(): Promise<void> {
       });
     }
     rows.push({ phase: 'calm again', ...(await measure(payments)), note: '' });
-    await wallet.stop();
 
     console.log(
       `# Floods against a hub process (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${payments} payments per phase)\n`,
@@ -192,8 +156,6 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    hub.child.kill('SIGTERM');
-    await hub.exited;
-    rmSync(dir, { recursive: true, force: true });
+    await target.close();
   }
 }

@@ -6,16 +6,10 @@
  *
  * Reproduce: node --import tsx bench/hostile/hostile.ts [--quick] [--codec <n>] [--frames <n>] [--seed <n>]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createWallet, memoryStore } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { spawnHub } from '../../packages/hub/test/spawnHub.js';
-import { createMerchant } from '../../packages/merchant/src/index.js';
-import { createSecretKey, fromHex, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
 import { attackHub, fuzzCodec } from '../../packages/testing/src/index.js';
+import { startPayingHub } from '../support/payingHub.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,10 +22,6 @@ const { values } = parseArgs({
 const seed = Number(values.seed);
 const codecCount = Number(values.codec ?? (values.quick ? 10_000 : 200_000));
 const frameCount = Number(values.frames ?? (values.quick ? 500 : 5_000));
-const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
 console.log(
   `# Hostile frames (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, seed ${seed})\n`,
 );
@@ -43,56 +33,30 @@ console.log(
   `codec: ${codec.tried} frames (${grammar} grammar mutations, ${bytes} byte-level) in ${((performance.now() - started) / 1000).toFixed(1)} s; ${codec.invalidRefused}/${codec.invalid} invalid refused with their code; ${codec.accepted} byte-level mutations still valid frames, all canonical; faults (crashes, other exceptions, wrong codes, accepted invalid, non-canonical): ${codec.faults.length}`,
 );
 
-const dir = mkdtempSync(join(tmpdir(), 'trickle-hostile-'));
-const merchantKey = createSecretKey(random);
-const payer = createSecretKey(random);
-const hub = await spawnHub({
-  dataDir: dir,
-  networkId: 5,
-  port: 0,
-  merchants: [toHex(publicKeyOf(merchantKey))],
-  fund: [{ clientKey: toHex(publicKeyOf(payer)), amount: '100000000' }],
-  ledger: 'default',
-});
-const pid = hub.child.pid as number;
+let paid = 0;
+const target = await startPayingHub(10_000_000n);
 try {
-  const merchant = createMerchant({
-    secretKey: merchantKey,
-    hub: { publicKey: fromHex(hub.publicKey, 33) as never, url: hub.url, networkId: 5 },
-    asset: { code: 'USD', scale: 6 },
-  });
-  const wallet = await createWallet({
-    key: payer,
-    hub: { url: hub.url, networkId: 5 },
-    store: memoryStore(),
-    transport: wsTransport(),
-  });
-  await wallet.openChannel({ deposit: 10_000_000n });
-  let paid = 0;
-  const rssBefore = rssMiB(pid);
+  const rssBefore = target.rssMiB();
   let rssPeak = rssBefore;
   const t = performance.now();
   const report = await attackHub({
-    url: hub.url,
+    url: target.hub.url,
     seed,
     count: frameCount,
     probeEvery: 100,
     probe: async () => {
-      await wallet.pay(merchant.createOffer({ resource: `GET /probe/${paid}`, amount: 1n }).request);
+      await target.pay();
       paid++;
-      rssPeak = Math.max(rssPeak, rssMiB(pid));
+      rssPeak = Math.max(rssPeak, target.rssMiB());
     },
   });
   const seconds = (performance.now() - t) / 1000;
-  const alive = hub.child.exitCode === null;
+  const alive = target.hub.child.exitCode === null;
   console.log(
-    `live hub: ${report.tried} frames in ${seconds.toFixed(1)} s over ${report.connections} connections; ${report.invalidRejected}/${report.invalid} invalid answered with their typed reject; ${paid}/${report.probes} honest payments went through; hub ${alive ? 'up' : 'DOWN'}; hub RSS ${rssBefore.toFixed(1)} MiB before, ${rssPeak.toFixed(1)} MiB at most, ${rssMiB(pid).toFixed(1)} MiB after; faults: ${report.faults.length}`,
+    `live hub: ${report.tried} frames in ${seconds.toFixed(1)} s over ${report.connections} connections; ${report.invalidRejected}/${report.invalid} invalid answered with their typed reject; ${paid}/${report.probes} honest payments went through; hub ${alive ? 'up' : 'DOWN'}; hub RSS ${rssBefore.toFixed(1)} MiB before, ${rssPeak.toFixed(1)} MiB at most, ${target.rssMiB().toFixed(1)} MiB after; faults: ${report.faults.length}`,
   );
   console.log(`answers: ${JSON.stringify(report.answers)}; closes by the hub: ${JSON.stringify(report.closes)}`);
   for (const fault of report.faults.slice(0, 20)) console.log(`FAULT ${fault.mutation}: ${fault.problem}`);
-  await wallet.stop();
 } finally {
-  hub.child.kill('SIGTERM');
-  await hub.exited;
-  rmSync(dir, { recursive: true, force: true });
+  await target.close();
 }

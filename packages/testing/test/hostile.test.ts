@@ -2,18 +2,9 @@
  * Hostile frames in CI: grammar-aware and byte-level mutations of every client message type
  * against the codec, and against a live hub while an honest wallet keeps paying through it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createWallet, memoryStore, type Wallet } from '@trickle/client';
-import { wsTransport } from '@trickle/client/node';
-import { createHub, type Hub } from '@trickle/hub';
-import { createMerchant, type Merchant } from '@trickle/merchant';
-import { createSecretKey, publicKeyOf } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attackHub, fuzzCodec, hostileMutations } from '../src/index.js';
-
-const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+import { type PayingHub, startPayingHub } from './payingHub.js';
 
 describe('hostile frames against the codec', () => {
   it('refuses every invalid frame with its code, never throws anything else, accepts only canonical frames', () => {
@@ -29,56 +20,24 @@ describe('hostile frames against the codec', () => {
 });
 
 describe('hostile frames against a live hub', () => {
-  let dir: string;
-  let hub: Hub;
-  let wallet: Wallet;
-  let merchant: Merchant;
+  let target: PayingHub;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'trickle-hostile-'));
-    hub = await createHub({ dataDir: dir, networkId: 9 });
-    const merchantKey = createSecretKey(random);
-    await hub.registerMerchant({ publicKey: publicKeyOf(merchantKey), name: 'shop' });
-    merchant = createMerchant({
-      secretKey: merchantKey,
-      hub: { publicKey: hub.publicKey, url: hub.url, networkId: 9 },
-      asset: { code: 'USD', scale: 6 },
-    });
-    const payer = createSecretKey(random);
-    await hub.ledger.fundPayer({
-      clientKey: publicKeyOf(payer),
-      asset: { code: 'USD', scale: 6 },
-      amount: 1_000_000n,
-      reference: 'hostile-test',
-    });
-    wallet = await createWallet({
-      key: payer,
-      hub: { url: hub.url, networkId: 9 },
-      store: memoryStore(),
-      transport: wsTransport(),
-    });
-    await wallet.openChannel({ deposit: 500_000n });
+    target = await startPayingHub(9);
   });
   afterAll(async () => {
-    await wallet?.stop();
-    await hub?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await target?.close();
   });
 
   it('answers every invalid frame with its typed reject and keeps serving an honest wallet', {
     timeout: 120_000,
   }, async () => {
-    let paid = 0;
     const heapBefore = process.memoryUsage().heapUsed;
     const report = await attackHub({
-      url: hub.url,
+      url: target.hub.url,
       seed: 7,
       count: 1_500,
       probeEvery: 100,
-      probe: async () => {
-        const offer = merchant.createOffer({ resource: `GET /probe/${paid}`, amount: 10n });
-        await wallet.pay(offer.request);
-        paid++;
-      },
+      probe: () => target.pay(),
     });
     const heapAfter = process.memoryUsage().heapUsed;
     console.log(
@@ -86,10 +45,10 @@ describe('hostile frames against a live hub', () => {
     );
     expect(report.faults).toEqual([]);
     expect(report.invalidRejected).toBe(report.invalid);
-    expect(paid).toBe(report.probes);
-    expect(paid).toBeGreaterThanOrEqual(15);
+    expect(target.paid).toBe(report.probes);
+    expect(target.paid).toBeGreaterThanOrEqual(15);
     // Nothing of the attack stays: its connections are gone, no channel was made.
-    await expect.poll(() => hub.connectionCount, { timeout: 10_000 }).toBe(1);
-    expect(hub.channelCount).toBe(1);
+    await expect.poll(() => target.hub.connectionCount, { timeout: 10_000 }).toBe(1);
+    expect(target.hub.channelCount).toBe(1);
   });
 });
