@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { badSignatureFlood, churnConnections, openIdleSockets } from '../../packages/testing/src/index.js';
+import { badSignatureFlood, churnConnections, openIdleSockets } from '@trickle/testing';
 import { startPayingHub } from '../support/payingHub.js';
 
 const { values } = parseArgs({

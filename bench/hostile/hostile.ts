@@ -8,7 +8,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { attackHub, fuzzCodec } from '../../packages/testing/src/index.js';
+import { attackHub, fuzzCodec } from '@trickle/testing';
 import { startPayingHub } from '../support/payingHub.js';
 
 const { values } = parseArgs({

@@ -6,11 +6,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWallet, memoryStore, type Wallet } from '../../packages/client/src/index.js';
-import { wsTransport } from '../../packages/client/src/node.js';
-import { type HubProcess, spawnHub } from '../../packages/hub/test/spawnHub.js';
-import { createMerchant, type Merchant } from '../../packages/merchant/src/index.js';
-import { createSecretKey, fromHex, publicKeyOf, toHex } from '../../packages/protocol/src/index.js';
+import { createWallet, memoryStore, type Wallet } from '@trickle/client';
+import { wsTransport } from '@trickle/client/node';
+import { createMerchant, type Merchant } from '@trickle/merchant';
+import { createSecretKey, fromHex, publicKeyOf, toHex } from '@trickle/protocol';
+import { type HubProcess, spawnHub } from '@trickle/testing/harness';
 
 /** The hub process, the merchant and the wallet. */
 export interface PayingHub {
@@ -38,7 +38,6 @@ export async function startPayingHub(deposit: bigint): Promise<PayingHub> {
     port: 0,
     merchants: [toHex(publicKeyOf(merchantKey))],
     fund: [{ clientKey: toHex(publicKeyOf(payer)), amount: (deposit * 2n).toString() }],
-    ledger: 'default',
   });
   const merchant = createMerchant({
     secretKey: merchantKey,

@@ -2,10 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHub } from '@trickle/hub';
+import { decodeHubMessage, type HubMessage } from '@trickle/protocol';
+import { createSimNetwork, seededRandom } from '@trickle/testing';
 import { expect, it } from 'vitest';
-import { createHub } from '../../packages/hub/src/index.js';
-import { decodeHubMessage, type HubMessage } from '../../packages/protocol/src/index.js';
-import { createSimNetwork, seededRandom } from '../../packages/testing/src/index.js';
 
 it('runs a session on an accepted socket and refuses one over connectionsMax with 1013', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-accept-'));
