@@ -26,7 +26,7 @@ import {
 } from '@trickle/protocol';
 import { WebSocketServer } from 'ws';
 import { createChannelEngine } from './channelEngine.js';
-import { defaultLedger, defaultStore } from './embeddedDefaults.js';
+import { defaultLedger, defaultStore, lockDefaultDataDir } from './embeddedDefaults.js';
 import { HubError } from './errors.js';
 import { createGroupCommit } from './groupCommit.js';
 import { loadOrCreateHubKey } from './hubKey.js';
@@ -218,18 +218,27 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const hubKey = publicKeyOf(hubSecret);
   const domain: Domain = { networkId, hubId: hubIdFromKey(hubKey) };
   const ownsLedger = options.ledger === undefined;
-  const inlineVerifier = options.inlineVerifier ?? tinySecp256k1Verifier;
-  // Without options.ledger, L is its default, TrickleLedger: the cast states that.
-  const ledger: L =
-    options.ledger ??
-    ((await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier)) as unknown as L);
   const ownsStore = options.store === undefined;
-  const store =
-    options.store ??
-    (await defaultStore(options.dataDir).catch(async (error: unknown) => {
-      if (ownsLedger) await ledger.close().catch(() => undefined);
-      throw error;
-    }));
+  // A SQLite default in the folder: the folder is this process's alone (ADR 0230).
+  const dataDirLock = ownsLedger || ownsStore ? await lockDefaultDataDir(options.dataDir) : undefined;
+  const inlineVerifier = options.inlineVerifier ?? tinySecp256k1Verifier;
+  let ledger: L;
+  let store: ChannelStore;
+  try {
+    // Without options.ledger, L is its default, TrickleLedger: the cast states that.
+    ledger =
+      options.ledger ??
+      ((await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier)) as unknown as L);
+    store =
+      options.store ??
+      (await defaultStore(options.dataDir).catch(async (error: unknown) => {
+        if (ownsLedger) await ledger.close().catch(() => undefined);
+        throw error;
+      }));
+  } catch (error) {
+    dataDirLock?.release();
+    throw error;
+  }
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
   const invoices = createPaidInvoices(limits.paidInvoicesCachedMax);
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
@@ -429,9 +438,13 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
 
   /** Closes what this hub opened itself (not what the caller passed in). */
   async function releaseOwned(): Promise<void> {
-    if (ownsStore) await store.close();
-    if (ownsVerifier) await asyncVerifier.close?.();
-    if (ownsLedger) await ledger.close();
+    try {
+      if (ownsStore) await store.close();
+      if (ownsVerifier) await asyncVerifier.close?.();
+      if (ownsLedger) await ledger.close();
+    } finally {
+      dataDirLock?.release();
+    }
   }
 
   return {

@@ -53,6 +53,20 @@ export async function defaultStore(dataDir: string): Promise<ChannelStore> {
   return sqlite.sqliteChannelStore({ path: join(dataDir, storeFileName) });
 }
 
+/**
+ * Takes the data folder for this process (ADR 0230): the hub does whenever it keeps a
+ * SQLite default there, so two hubs never write one file.
+ */
+export async function lockDefaultDataDir(dataDir: string): Promise<{ release(): void }> {
+  let sqlite: typeof import('./sqlite.js');
+  try {
+    sqlite = await import('./sqlite.js');
+  } catch (cause) {
+    throw new HubError('STORE_FAILED', missingDriver(cause, 'the data-folder lock', 'store'), { cause });
+  }
+  return sqlite.lockDataDir(dataDir);
+}
+
 /** Says what to do when the SQLite driver is not installed; otherwise what failed. */
 function missingDriver(cause: unknown, what: string, option: string): string {
   const code = (cause as { code?: unknown } | null)?.code;

@@ -10,7 +10,9 @@ export type HubErrorCode =
   /** The server could not listen. */
   | 'LISTEN_FAILED'
   /** The ledger failed for a reason other than a business rule. */
-  | 'LEDGER_FAILED';
+  | 'LEDGER_FAILED'
+  /** Another hub process holds the data folder (ADR 0230). */
+  | 'DATA_DIR_LOCKED';
 
 /**
  * An I/O failure inside the hub.
