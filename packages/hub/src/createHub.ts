@@ -220,7 +220,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const ownsLedger = options.ledger === undefined;
   const ownsStore = options.store === undefined;
   // A SQLite default in the folder: the folder is this process's alone (ADR 0230).
-  const dataDirLock = ownsLedger || ownsStore ? await lockDefaultDataDir(options.dataDir) : undefined;
+  const dataDirLock = ownsLedger || ownsStore ? await lockDefaultDataDir(options.dataDir, ownsLedger) : undefined;
   const inlineVerifier = options.inlineVerifier ?? tinySecp256k1Verifier;
   let ledger: L;
   let store: ChannelStore;

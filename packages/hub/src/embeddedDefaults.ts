@@ -55,14 +55,17 @@ export async function defaultStore(dataDir: string): Promise<ChannelStore> {
 
 /**
  * Takes the data folder for this process (ADR 0230): the hub does whenever it keeps a
- * SQLite default there, so two hubs never write one file.
+ * SQLite default there, so two hubs never write one file. Without better-sqlite3 it says
+ * which default needs it, as opening that default would.
  */
-export async function lockDefaultDataDir(dataDir: string): Promise<{ release(): void }> {
+export async function lockDefaultDataDir(dataDir: string, ownsLedger: boolean): Promise<{ release(): void }> {
   let sqlite: typeof import('./sqlite.js');
   try {
     sqlite = await import('./sqlite.js');
   } catch (cause) {
-    throw new HubError('STORE_FAILED', missingDriver(cause, 'the data-folder lock', 'store'), { cause });
+    throw ownsLedger
+      ? new HubError('LEDGER_FAILED', missingDriver(cause, 'the default ledger', 'ledger'), { cause })
+      : new HubError('STORE_FAILED', missingDriver(cause, 'the default channel store', 'store'), { cause });
   }
   return sqlite.lockDataDir(dataDir);
 }
