@@ -1,12 +1,14 @@
 /**
  * The examples run as their READMEs say, as child processes: the paid API pays per call
- * and closes its channel; the embedded hub serves, takes three paid calls and exits.
+ * and closes its channel; the embedded hub serves, takes three paid calls and exits. Every
+ * example answers a port in use with one line, no stack trace.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -26,6 +28,16 @@ describe('examples', () => {
     expect(output).toMatch(/closed +refund 0\.47976 USD/);
   }, 150_000);
 
+  // The README's `--calls 5000 --concurrency 64` in small: a deposit that holds exactly the
+  // calls (200 x 0.0001 = 0.02) used to leave nothing for the batch call after them.
+  it('paid-api: a deposit of exactly the calls grows to cover the batch call too', () => {
+    const args = ['--calls', '200', '--concurrency', '64', '--deposit', '0.02'];
+    const output = run(['--filter', '@trickle/example-paid-api', 'start', ...args]);
+    expect(output).toMatch(/channel 0\.02024 USD for 200 calls and one batch call/);
+    expect(output).toMatch(/paid +0\.02024 USD in total/);
+    expect(output).toMatch(/closed +refund 0 USD/);
+  }, 150_000);
+
   it('embedded-hub: the API and the hub in one process take three paid calls', () => {
     const data = mkdtempSync(join(tmpdir(), 'trickle-embedded-'));
     try {
@@ -36,4 +48,51 @@ describe('examples', () => {
       rmSync(data, { recursive: true, force: true });
     }
   }, 150_000);
+});
+
+describe('a port in use', () => {
+  let busy: Server;
+  let port = 0;
+  beforeAll(async () => {
+    busy = createServer();
+    await new Promise<void>((ready) => busy.listen(0, '127.0.0.1', ready));
+    port = (busy.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((done) => busy.close(() => done())));
+
+  it.each([
+    ['embedded-hub', '--port', 'examples/embedded-hub/src/server.ts', /try --port or --hub-port/],
+    ['embedded-hub', '--hub-port', 'examples/embedded-hub/src/server.ts', /try --port or --hub-port/],
+    ['paid-api', '--api-port', 'examples/paid-api/src/main.ts', /try --hub-port or --api-port/],
+    ['paid-api', '--hub-port', 'examples/paid-api/src/main.ts', /try --hub-port or --api-port/],
+    ['demo', '--site-port', 'examples/content-site/src/demo.ts', /try --site-port or --hub-port/],
+    ['demo', '--hub-port', 'examples/content-site/src/demo.ts', /try --site-port or --hub-port/],
+    [
+      'attack-your-merchant',
+      '--site-port',
+      'examples/attack-your-merchant/src/main.ts',
+      /try --hub-port or --site-port/,
+    ],
+  ])(
+    '%s %s <busy>: one line naming the port, exit 1',
+    (_name, flag, file, hint) => {
+      const data = mkdtempSync(join(tmpdir(), 'trickle-busy-'));
+      try {
+        const args = [file, flag, String(port), ...(/demo|embedded/.test(file) ? ['--data', data] : [])];
+        const result = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        const lines = result.stderr.split('\n').filter((text) => text.trim() !== '');
+        expect(result.status, result.stderr).toBe(1);
+        expect(lines, result.stderr).toHaveLength(1);
+        expect(lines[0]).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+        expect(lines[0]).toMatch(hint);
+      } finally {
+        rmSync(data, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 });

@@ -15,10 +15,19 @@ import { startArticleServer } from './server.js';
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
+/** Where the deployment listens; 0 (the default) lets the system pick a free port. */
+export interface DeploymentPorts {
+  readonly hubPort?: number;
+  readonly sitePort?: number;
+}
+
 /** Starts the hub, the server and the wallet; `stop` ends them and removes the data. */
-export async function startDeployment(networkId = 1): Promise<Deployment & { stop(): Promise<void> }> {
+export async function startDeployment(
+  networkId = 1,
+  ports: DeploymentPorts = {},
+): Promise<Deployment & { stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-attack-'));
-  const hub = await createHub({ dataDir: dir, networkId });
+  const hub = await createHub({ dataDir: dir, networkId, port: ports.hubPort ?? 0 });
   const merchantKey = createSecretKey(random);
   await hub.registerMerchant({ publicKey: publicKeyOf(merchantKey), name: 'articles' });
   const merchant = createMerchant({
@@ -26,7 +35,11 @@ export async function startDeployment(networkId = 1): Promise<Deployment & { sto
     hub: { publicKey: hub.publicKey, url: hub.url, networkId },
     asset: { code: 'USD', scale: 6 },
   });
-  const { server, baseUrl } = await startArticleServer(merchant);
+  const { server, baseUrl } = await startArticleServer(merchant, ports.sitePort ?? 0).catch(async (error: unknown) => {
+    await hub.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const payer = createSecretKey(random);
   await hub.ledger.fundPayer({
     clientKey: publicKeyOf(payer),

@@ -3,16 +3,30 @@
  * server and an honest wallet, runs the attacks and prints what they found. Point
  * `attackDeployment` at your own staging hub and server to run the same against them.
  * Options: `--frames <n>` hostile frames (default 5,000), `--headers <n>` hostile header sets
- * (default 2,000).
+ * (default 2,000), `--hub-port` and `--site-port` (default 0: free ports the system picks).
  */
 import { parseArgs } from 'node:util';
+import { TrickleError } from '@trickle/protocol';
 import { attackDeployment } from './attack.js';
 import { startDeployment } from './deployment.js';
 
 const { values } = parseArgs({
-  options: { frames: { type: 'string', default: '5000' }, headers: { type: 'string', default: '2000' } },
+  options: {
+    frames: { type: 'string', default: '5000' },
+    headers: { type: 'string', default: '2000' },
+    'hub-port': { type: 'string', default: '0' },
+    'site-port': { type: 'string', default: '0' },
+  },
 });
-const deployment = await startDeployment();
+const deployment = await startDeployment(1, {
+  hubPort: Number(values['hub-port']),
+  sitePort: Number(values['site-port']),
+}).catch((error: unknown) => {
+  // A port in use is one line; a bug keeps its stack.
+  if (!(error instanceof TrickleError && error.code === 'LISTEN_FAILED')) throw error;
+  console.error(`attack-your-merchant failed: ${error.shortMessage} (try --hub-port or --site-port)`);
+  process.exit(1);
+});
 const report = await attackDeployment(deployment, { frames: Number(values.frames), headers: Number(values.headers) });
 console.log(
   `hub:      ${report.hub.tried} hostile frames, ${report.hub.invalidRejected}/${report.hub.invalid} invalid ones rejected with their code, ${report.hub.connections} connections, faults ${report.hub.faults.length}`,

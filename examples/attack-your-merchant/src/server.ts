@@ -5,9 +5,13 @@
 import { createServer, type Server } from 'node:http';
 import type { Merchant } from '@trickle/merchant';
 import { nodeHttpPaywall } from '@trickle/merchant/node-http';
+import { TrickleError } from '@trickle/protocol';
 
-/** Starts the server on 127.0.0.1 and a free port; resolves with it and its base URL. */
-export async function startArticleServer(merchant: Merchant): Promise<{ server: Server; baseUrl: string }> {
+/**
+ * Starts the server on 127.0.0.1 (port 0: one the system picks); resolves with it and its
+ * base URL, or rejects with `TrickleError` `LISTEN_FAILED` when the port is taken.
+ */
+export async function startArticleServer(merchant: Merchant, port = 0): Promise<{ server: Server; baseUrl: string }> {
   const paywall = nodeHttpPaywall(merchant, { price: '0.001' });
   const server = createServer(async (req, res) => {
     if (!req.url?.startsWith('/articles/')) {
@@ -17,8 +21,14 @@ export async function startArticleServer(merchant: Merchant): Promise<{ server: 
     if (!(await paywall(req, res))) return; // the 402 has been sent
     res.writeHead(200, { 'content-type': 'text/plain' }).end(`the article at ${req.url}\n`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause: NodeJS.ErrnoException) => {
+      const why = cause.code === 'EADDRINUSE' ? ': the port is in use' : '';
+      reject(new TrickleError('LISTEN_FAILED', `cannot listen on 127.0.0.1:${port}${why}`, { cause }));
+    });
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { server, baseUrl: `http://127.0.0.1:${port}` };
+  const bound = typeof address === 'object' && address !== null ? address.port : 0;
+  return { server, baseUrl: `http://127.0.0.1:${bound}` };
 }

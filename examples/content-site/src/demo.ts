@@ -40,12 +40,15 @@ const { values } = parseArgs({
   options: {
     once: { type: 'boolean', default: false },
     data: { type: 'string', default: '.data/demo' },
-    'site-port': { type: 'string', default: '3000' },
-    'hub-port': { type: 'string', default: '8787' },
+    'site-port': { type: 'string' },
+    'hub-port': { type: 'string' },
     fresh: { type: 'boolean', default: false },
   },
 });
 const once = values.once === true;
+// Given ports are used with or without --once; without them --once takes free ports.
+const sitePort = Number(values['site-port'] ?? (once ? 0 : 3000));
+const hubPort = Number(values['hub-port'] ?? (once ? 0 : 8787));
 const dataDir = resolve(values.data ?? '.data/demo');
 const show = (units: bigint) => formatAmount(units, usd, { withCode: true });
 const short = (bytes: Uint8Array) => `${toHex(bytes).slice(0, 12)}…`;
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
     dataDir,
     networkId,
     ledger,
-    port: once ? 0 : Number(values['hub-port']),
+    port: hubPort,
     assets: [usd],
   });
 
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
     await ledger.fundPayer({ clientKey: clientKey as never, asset: usd, amount: faucetUnits, reference });
     return faucetUnits;
   };
-  const site = await startContentSite({ merchant, faucet, port: once ? 0 : Number(values['site-port']) });
+  const site = await startContentSite({ merchant, faucet, port: sitePort });
 
   line('data', relative(process.cwd(), dataDir) || '.');
   line('ledger', `SQLite, ${relative(process.cwd(), join(dataDir, 'ledger.sqlite'))}, hub fee ${feePpm / 10_000}%`);

@@ -5,6 +5,9 @@
  *
  *   pnpm --filter @trickle/example-embedded-hub start             # serve until Ctrl-C
  *   pnpm --filter @trickle/example-embedded-hub start --once   # serve, make three paid calls, exit
+ *
+ * `--port` (the API, default 3001) and `--hub-port` (default 8788) choose the ports; with
+ * `--once` they default to 0, free ports the system picks. A port in use is one line.
  */
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -14,7 +17,7 @@ import { wsTransport } from '@trickle/client/node';
 import { createHub, loadOrCreateKeyFile, systemRandomBytes } from '@trickle/hub';
 import { createMerchant } from '@trickle/merchant';
 import { expressPaywall } from '@trickle/merchant/express';
-import { asset, createSecretKey, formatAmount, publicKeyOf, toHex } from '@trickle/protocol';
+import { asset, createSecretKey, formatAmount, publicKeyOf, TrickleError, toHex } from '@trickle/protocol';
 import express from 'express';
 
 const usd = asset('USD', 6);
@@ -29,15 +32,18 @@ const { values } = parseArgs({
   options: {
     once: { type: 'boolean', default: false },
     data: { type: 'string', default: '.data/embedded-hub' },
-    port: { type: 'string', default: '3001' },
+    port: { type: 'string' },
+    'hub-port': { type: 'string' },
   },
 });
 const once = values.once === true;
+const apiPort = Number(values.port ?? (once ? 0 : 3001));
+const hubPort = Number(values['hub-port'] ?? (once ? 0 : 8788));
 const dataDir = resolve(values.data ?? '.data/embedded-hub');
 
 async function main(): Promise<void> {
   // The hub in this process: its key, channel store and ledger live in the data folder.
-  const hub = await createHub({ dataDir, networkId, assets: [usd], port: once ? 0 : 8788 });
+  const hub = await createHub({ dataDir, networkId, assets: [usd], port: hubPort });
   // The API is the hub's merchant, with a key of its own beside the hub's.
   const merchant = createMerchant({
     secretKey: loadOrCreateKeyFile(join(dataDir, 'merchant.key'), systemRandomBytes),
@@ -50,8 +56,17 @@ async function main(): Promise<void> {
   app.get('/v1/fortune', expressPaywall(merchant, { price: '0.0005', entitlement: false }), (_req, res) => {
     res.json({ fortune: fortunes[Math.floor(Math.random() * fortunes.length)] });
   });
-  const server = app.listen(once ? 0 : Number(values.port), '127.0.0.1');
-  await new Promise<void>((ready) => server.once('listening', ready));
+  const server = app.listen(apiPort, '127.0.0.1');
+  try {
+    await new Promise<void>((ready, fail) => {
+      server.once('listening', ready);
+      server.once('error', fail);
+    });
+  } catch (cause) {
+    await hub.close();
+    const why = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ': the port is in use' : '';
+    throw new TrickleError('LISTEN_FAILED', `cannot listen on 127.0.0.1:${apiPort}${why}`, { cause });
+  }
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   console.log(`API ${apiUrl}/v1/fortune (0.0005 USD a call), hub ${hub.url}, one process`);
 
@@ -88,6 +103,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A port in use (or another expected failure) is one line; a bug keeps its stack.
+  const hint = error instanceof TrickleError && error.code === 'LISTEN_FAILED' ? ' (try --port or --hub-port)' : '';
+  console.error(
+    `embedded-hub failed: ${error instanceof TrickleError ? `${error.shortMessage}${hint}` : error instanceof Error ? error.stack : String(error)}`,
+  );
   process.exit(1);
 });

@@ -4,7 +4,7 @@
  */
 import type { Merchant } from '@trickle/merchant';
 import { fastifyPaywall } from '@trickle/merchant/fastify';
-import { formatAmount } from '@trickle/protocol';
+import { formatAmount, parseAmount } from '@trickle/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 /** Where a place is: a made-up but stable answer, so the example needs no data set. */
@@ -15,6 +15,12 @@ function locate(place: string): { place: string; lat: number; lon: number } {
   const lon = ((Math.imul(hash, 2654435761) >>> 0) % 360_000) / 1000 - 180;
   return { place, lat, lon };
 }
+
+/** The price of one `GET /v1/locate` call, in USD. */
+export const callPrice = '0.0001';
+
+/** The price of each place in a `GET /v1/locate-batch` call, in USD. */
+export const batchPlacePrice = '0.00008';
 
 /** Most places in one batch call. */
 export const batchPlacesMax = 50;
@@ -27,7 +33,7 @@ export async function createApi(merchant: Merchant): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.get(
     '/v1/locate',
-    { preHandler: fastifyPaywall(merchant, { price: '0.0001', entitlement: false, description: 'One lookup' }) },
+    { preHandler: fastifyPaywall(merchant, { price: callPrice, entitlement: false, description: 'One lookup' }) },
     async (request) => locate(String((request.query as { place?: string }).place ?? '')),
   );
   app.get(
@@ -37,7 +43,9 @@ export async function createApi(merchant: Merchant): Promise<FastifyInstance> {
         // A computed price: 80 micro-dollars per place, refused above the batch limit.
         price: (facts) => {
           const count = (facts.url.searchParams.get('places') ?? '').split(',').filter(Boolean).length;
-          return count === 0 || count > batchPlacesMax ? null : formatAmount(BigInt(count) * 80n, merchant.asset);
+          return count === 0 || count > batchPlacesMax
+            ? null
+            : formatAmount(BigInt(count) * parseAmount(batchPlacePrice, merchant.asset), merchant.asset);
         },
         entitlement: false,
         description: 'A batch of lookups, priced per place',

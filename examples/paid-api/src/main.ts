@@ -3,7 +3,11 @@
  * temporary folder, the API as a merchant, and a client that calls it 1,000 times through
  * `wallet.fetch`, then prints what it paid and how long it took.
  *
- *   pnpm --filter @trickle/example-paid-api start [-- --calls 1000 --concurrency 16]
+ *   pnpm --filter @trickle/example-paid-api start [--calls 1000] [--concurrency 16] [--deposit 0.5]
+ *     [--hub-port 0] [--api-port 0]
+ *
+ * The channel holds at least `--deposit` and always enough for every call and the batch
+ * call after them, so any `--calls` works. Ports default to 0 (the system picks free ones).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,17 +17,29 @@ import { createWallet, memoryStore } from '@trickle/client';
 import { wsTransport } from '@trickle/client/node';
 import { createHub } from '@trickle/hub';
 import { createMerchant } from '@trickle/merchant';
-import { asset, createSecretKey, formatAmount, publicKeyOf, toHex } from '@trickle/protocol';
-import { createApi } from './api.js';
+import { asset, createSecretKey, formatAmount, parseAmount, publicKeyOf, TrickleError, toHex } from '@trickle/protocol';
+import { batchPlacePrice, callPrice, createApi } from './api.js';
 
 const usd = asset('USD', 6);
 const networkId = 2;
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '16' } },
+  options: {
+    calls: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '16' },
+    deposit: { type: 'string', default: '0.5' },
+    'hub-port': { type: 'string', default: '0' },
+    'api-port': { type: 'string', default: '0' },
+  },
 });
 const calls = Number(values.calls);
 const concurrency = Number(values.concurrency);
+const batchPlaces = ['lisbon', 'oslo', 'quito'];
+// Every call, then the batch call: the channel must hold all of them, whatever --calls says.
+const neededUnits =
+  BigInt(calls) * parseAmount(callPrice, usd) + BigInt(batchPlaces.length) * parseAmount(batchPlacePrice, usd);
+const requestedUnits = parseAmount(values.deposit ?? '0.5', usd);
+const depositUnits = requestedUnits > neededUnits ? requestedUnits : neededUnits;
 const show = (units: bigint) => formatAmount(units, usd, { withCode: true });
 
 function percentile(sorted: number[], p: number): number {
@@ -32,7 +48,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'trickle-paid-api-'));
-  const hub = await createHub({ dataDir, networkId, assets: [usd], feePpm: 10_000 });
+  const hub = await createHub({ dataDir, networkId, assets: [usd], feePpm: 10_000, port: Number(values['hub-port']) });
   const merchant = createMerchant({
     secretKey: createSecretKey(randomBytes),
     hub: { publicKey: hub.publicKey, url: hub.url, networkId },
@@ -40,15 +56,18 @@ async function main(): Promise<void> {
   });
   await hub.registerMerchant({ publicKey: merchant.publicKey, name: 'Geocoder API' });
   const api = await createApi(merchant);
-  const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+  const apiUrl = await api.listen({ host: '127.0.0.1', port: Number(values['api-port']) }).catch((cause: unknown) => {
+    const why = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ': the port is in use' : '';
+    throw new TrickleError('LISTEN_FAILED', `cannot listen on 127.0.0.1:${values['api-port']}${why}`, { cause });
+  });
   console.log(`hub ${hub.url}   api ${apiUrl}`);
 
-  // The caller: $1.00 on the ledger, a $0.50 channel, 1,000 calls.
+  // The caller: twice the deposit on the ledger, a channel that covers every call.
   const key = createSecretKey(randomBytes);
   await hub.ledger.fundPayer({
     clientKey: publicKeyOf(key),
     asset: usd,
-    amount: 1_000_000n,
+    amount: 2n * depositUnits,
     reference: `paid-api-${toHex(publicKeyOf(key))}`,
   });
   const wallet = await createWallet({
@@ -57,7 +76,8 @@ async function main(): Promise<void> {
     store: memoryStore(),
     transport: wsTransport(),
   });
-  await wallet.openChannel({ deposit: 500_000n, asset: usd });
+  await wallet.openChannel({ deposit: depositUnits, asset: usd });
+  console.log(`channel ${show(depositUnits)} for ${calls.toLocaleString('en')} calls and one batch call`);
 
   const latenciesMs: number[] = [];
   let next = 0;
@@ -75,8 +95,9 @@ async function main(): Promise<void> {
     }),
   );
   const elapsedMs = performance.now() - started;
-  const batch = await wallet.fetch(`${apiUrl}/v1/locate-batch?places=lisbon,oslo,quito`);
-  const batchPlaces = (await batch.json()) as unknown[];
+  const batch = await wallet.fetch(`${apiUrl}/v1/locate-batch?places=${batchPlaces.join(',')}`);
+  if (!batch.ok) throw new Error(`batch call: ${batch.status}`);
+  const located = (await batch.json()) as unknown[];
 
   const balance = wallet.balance()!;
   const vouchers = new Set(wallet.history().map((h) => h.seq)).size;
@@ -87,7 +108,7 @@ ${calls.toLocaleString('en')} calls at 0.0001 USD, ${concurrency} at a time
   took        ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round((calls / elapsedMs) * 1000).toLocaleString('en')} calls/s
   latency     p50 ${percentile(latenciesMs, 50).toFixed(2)} ms, p99 ${percentile(latenciesMs, 99).toFixed(2)} ms (request, 402, payment, paid retry)
   signatures  ${vouchers.toLocaleString('en')} vouchers covered ${(calls + 1).toLocaleString('en')} payments
-  batch       ${batchPlaces.length} places for ${show(3n * 80n)}
+  batch       ${located.length} places for ${show(BigInt(located.length) * parseAmount(batchPlacePrice, usd))}
   balance     ${show(balance.available)} left in the channel`);
 
   const closed = await wallet.close();
@@ -99,6 +120,10 @@ ${calls.toLocaleString('en')} calls at 0.0001 USD, ${concurrency} at a time
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A port in use (or another expected failure) is one line; a bug keeps its stack.
+  const hint = error instanceof TrickleError && error.code === 'LISTEN_FAILED' ? ' (try --hub-port or --api-port)' : '';
+  console.error(
+    `paid-api failed: ${error instanceof TrickleError ? `${error.shortMessage}${hint}` : error instanceof Error ? error.stack : String(error)}`,
+  );
   process.exit(1);
 });
