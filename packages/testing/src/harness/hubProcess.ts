@@ -3,14 +3,29 @@
  * {@link spawnHub}, which passes the config as JSON in `argv[2]`. Prints one JSON line
  * `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it down gracefully;
  * SIGKILL is what the tests use to crash it. The ledger is the hub's default (SQLite in the
- * data folder), so funding is durable and idempotent across restarts.
+ * data folder), or PostgreSQL with `postgres.ledgerSchema`; funding is durable and
+ * idempotent across restarts and processes.
  */
-import { asAsyncVerifier, createHub } from '@trickle/hub';
+import { asAsyncVerifier, createHub, loadOrCreateHubKey, systemRandomBytes } from '@trickle/hub';
 import { postgresChannelStore } from '@trickle/hub/postgres';
-import { fromHex, nobleVerifier, type PublicKey, toHex } from '@trickle/protocol';
+import { postgresLedger } from '@trickle/ledger/postgres';
+import { fromHex, hubIdFromKey, nobleVerifier, type PublicKey, publicKeyOf, toHex } from '@trickle/protocol';
 import type { HubProcessConfig } from './spawnHub.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as HubProcessConfig;
+const pgLedger = config.postgres?.ledgerSchema;
+const ledger =
+  config.postgres === undefined || pgLedger === undefined
+    ? undefined
+    : await postgresLedger({
+        connectionString: config.postgres.connectionString,
+        schema: pgLedger,
+        domain: {
+          networkId: config.networkId,
+          hubId: hubIdFromKey(publicKeyOf(loadOrCreateHubKey(config.dataDir, systemRandomBytes))),
+        },
+        feePpm: 0,
+      });
 const hub = await createHub({
   dataDir: config.dataDir,
   networkId: config.networkId,
@@ -18,6 +33,7 @@ const hub = await createHub({
   ...(config.limits === undefined ? {} : { limits: config.limits }),
   ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
   ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
+  ...(ledger === undefined ? {} : { ledger }),
 });
 for (const key of config.merchants ?? []) await hub.registerMerchant({ publicKey: key });
 for (const { clientKey, amount } of config.fund ?? []) {
@@ -44,7 +60,10 @@ process.stdout.write(
   `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey) })}\n`,
 );
 process.on('SIGTERM', () => {
-  void (profiler?.() ?? Promise.resolve()).then(() => hub.close()).then(() => process.exit(0));
+  void (profiler?.() ?? Promise.resolve())
+    .then(() => hub.close())
+    .then(() => ledger?.close())
+    .then(() => process.exit(0));
 });
 
 /** Starts the V8 sampling profiler; the returned function stops it and writes the profile. */

@@ -19,8 +19,12 @@ export interface HubProcessConfig {
   readonly limits?: Record<string, number>;
   /** Write a CPU profile to this file: from SIGUSR2 (or from listening, without one) to SIGTERM. */
   readonly cpuProfile?: string;
-  /** Keep channels in PostgreSQL instead of the default SQLite file. */
-  readonly postgres?: { readonly connectionString: string; readonly schema: string };
+  /**
+   * Keep channels in PostgreSQL instead of the default SQLite file; with `ledgerSchema` the
+   * ledger too (`postgresLedger`), so several processes sharing `dataDir` (its `hub.key`)
+   * are one hub on one database.
+   */
+  readonly postgres?: { readonly connectionString: string; readonly schema: string; readonly ledgerSchema?: string };
 }
 
 /** A running hub process. */
