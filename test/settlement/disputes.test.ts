@@ -8,8 +8,8 @@
  */
 
 import { createWallet, memoryStore, type Wallet } from '@trickle/client';
-import { challengeWindowMsDefault, type SignedState } from '@trickle/ledger';
-import type { ClientChannel, HubMessage, HubMessageOf, PaymentEntry } from '@trickle/protocol';
+import { challengeWindowMsDefault } from '@trickle/ledger';
+import type { ClientChannel, HubMessage, HubMessageOf } from '@trickle/protocol';
 import { type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { networkId, testKey, usd } from '../hub/fixtures.js';
@@ -23,17 +23,10 @@ import {
   presign,
   type SettlementHub,
   settlementHub,
+  stateAt,
 } from './settlementHub.js';
 
 const windowMs = challengeWindowMsDefault;
-
-/** The signed state at frame `upTo` (1-based), with every entry from the start: what the ledger needs (nothing claimed). */
-function stateAt(frames: readonly PayFrame[], upTo: number): SignedState {
-  const frame = frames[upTo - 1] as PayFrame;
-  const entries: PaymentEntry[] = frames.slice(0, upTo).flatMap((f) => f.entries);
-  const { channelId, seq, cumulative, logHead, signature } = frame;
-  return { channelId, voucher: { channelId, seq, cumulative, logHead, signature }, entries };
-}
 
 /** The next message of a type, skipping others. */
 async function nextOf<T extends HubMessage['type']>(

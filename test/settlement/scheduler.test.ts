@@ -22,6 +22,7 @@ import {
   presign,
   type SettlementHub,
   settlementHub,
+  stateAt,
 } from './settlementHub.js';
 
 const quiet: Partial<SettlementPolicy> = {
@@ -52,7 +53,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('the settlement scheduler on %s',
     channels.set(name, channel);
     return channel;
   }
-  /** Pays `count` payments of `amount` on a channel, `perVoucher` per voucher. */
+  /** Pays `count` payments of `amount` on a channel, `perVoucher` per voucher; returns the frames sent. */
   async function pay(name: string, count: number, amount: bigint, perVoucher = 10) {
     const from = channels.get(name) as ClientChannel;
     const { frames, channel } = presign(client.domain, from, client.signer, s.merchant, {
@@ -63,6 +64,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('the settlement scheduler on %s',
     });
     await payAll(client, frames);
     channels.set(name, channel);
+    return frames;
   }
   const claimed = async (name: string) =>
     (await s.hub.ledger.channel((channels.get(name) as ClientChannel).channelId))?.claimed;
@@ -176,6 +178,50 @@ describe.each<Backend>(['sqlite', 'postgres'])('the settlement scheduler on %s',
     expect((await claimed('p'))?.cumulative).toBe(1_200n);
   });
 
+  it('claims a batch with a failing channel in it: the others are claimed, the refused one is caught up', async () => {
+    await start();
+    await open('a');
+    await open('gone');
+    await open('c');
+    await pay('a', 2, 600n);
+    const goneFrames = await pay('gone', 3, 500n, 1);
+    await pay('c', 3, 400n);
+    // Another process on the same ledger settled one channel at an earlier state (a claim at or
+    // below a settled state is answered as done; one beyond it is refused).
+    const gone = channels.get('gone') as ClientChannel;
+    await s.hub.ledger.closeCooperative(stateAt(goneFrames, 2));
+    expect(s.hub.channel(gone.channelId)?.status).toBe('open');
+    const run = await s.hub.settlement.runOnce();
+    // One ledger batch of three claims: two claimed, one refused, by index.
+    expect(run.claimed).toMatchObject({ channels: 2, batches: 1, amounts: { 'USD:6': 2_400n } });
+    expect(run.refused).toEqual({ CHANNEL_NOT_OPEN: 1 });
+    expect(await claimed('a')).toMatchObject({ seq: 1, cumulative: 1_200n });
+    expect(await claimed('c')).toMatchObject({ seq: 1, cumulative: 1_200n });
+    // The hub learns the close from the refusal and tells the payer; the channel leaves the backlog.
+    expect(s.hub.channel(gone.channelId)?.status).toBe('closed');
+    const told = await client.next();
+    expect(told).toMatchObject({ type: 'closed', seq: 2, cumulative: 1_000n });
+    expect(s.hub.settlement.backlog()).toMatchObject({ channels: 0, entries: 0 });
+    await expectSound(s.hub.ledger);
+    const again = await s.hub.settlement.runOnce();
+    expect(again).toMatchObject({ claimed: { channels: 0 }, refused: {}, errors: 0 });
+  });
+
+  it('paused, it still finalizes an expired channel (expiry has a deadline)', async () => {
+    await start({ paused: true });
+    const channel = await open('expires', 10_000n);
+    await pay('expires', 4, 250n);
+    clock.advance(channel.expiresAtMs - clock.now);
+    const run = await s.hub.settlement.runOnce();
+    expect(run).toMatchObject({ paused: true, finalized: { expired: 1 }, claimed: { channels: 1, entries: 4 } });
+    const held = await s.hub.ledger.channel(channel.channelId);
+    expect(held).toMatchObject({ claimed: { seq: 1, cumulative: 1_000n }, close: { kind: 'expiry' } });
+    expect(held?.finalizedAtMs).toBeDefined();
+    expect(s.hub.channel(channel.channelId)?.status).toBe('closed');
+    expect(s.hub.settlement.backlog()).toMatchObject({ channels: 0, closing: 0 });
+    await expectSound(s.hub.ledger);
+  });
+
   it('claims mixed with payments, top-ups and a close keep conservation and the audit', async () => {
     await start({ unclaimedAmountMax: 100n });
     const step = async () => {
@@ -246,5 +292,44 @@ describe.each<Backend>(['sqlite', 'postgres'])('the settlement scheduler on %s',
       ['2026-12-02', 4_900n],
     ]);
     await expectSound(ledger);
+  });
+  it('runs an above-an-amount payout rule when the balance reaches it, once per balance', async () => {
+    const rules = (payee: Uint8Array): PayoutRule[] => [
+      { payee: payee as never, asset: usd, when: { above: 10_000n } },
+    ];
+    await start({ unclaimedAmountMax: 1n, payoutIntervalMs: 1 });
+    const payee = s.merchant.payee;
+    await s.restart({ payoutRules: rules(payee) });
+    client = await rawClient(s.hub.url, testKey(`scheduler ${backend} ${labels}`));
+    await open('big');
+    await pay('big', 1, 5_000n);
+    // 4,900 after the 2% fee: below the amount.
+    const below = await s.hub.settlement.runOnce();
+    expect(below.payouts).toEqual({ paid: 0, skipped: 1, failed: 0 });
+    expect((await s.hub.ledger.payeeAccount(payee, usd))?.balance).toBe(4_900n);
+    await pay('big', 1, 6_000n);
+    clock.advance(1);
+    const reached = await s.hub.settlement.runOnce();
+    expect(reached.payouts).toEqual({ paid: 1, skipped: 0, failed: 0 });
+    expect((await s.hub.ledger.payeeAccount(payee, usd))?.balance).toBe(0n);
+    // A restart and another run over the same balance pay nothing twice.
+    await s.restart({ payoutRules: rules(payee) });
+    clock.advance(1);
+    const after = await s.hub.settlement.runOnce();
+    expect(after.payouts).toEqual({ paid: 0, skipped: 1, failed: 0 });
+    const statement = await s.hub.ledger.statement({
+      payee,
+      asset: usd,
+      fromMs: clock.now - dayMs,
+      toMs: clock.now + 1,
+    });
+    expect(statement).toMatchObject({
+      earned: 11_000n,
+      fees: 220n,
+      claimed: 10_780n,
+      paidOut: 10_780n,
+      closingBalance: 0n,
+    });
+    await expectSound(s.hub.ledger);
   });
 });

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { createHub, type Hub, loadOrCreateHubKey, systemRandomBytes } from '@trickle/hub';
 import { postgresChannelStore } from '@trickle/hub/postgres';
-import type { TrickleLedger } from '@trickle/ledger';
+import type { SignedState, TrickleLedger } from '@trickle/ledger';
 import { postgresLedger } from '@trickle/ledger/postgres';
 import { sqliteLedger } from '@trickle/ledger/sqlite';
 import {
@@ -18,6 +18,7 @@ import {
   type HubMessage,
   hubIdFromKey,
   type InvoiceId,
+  type PaymentEntry,
   type PaymentRequest,
   preparePayment,
   publicKeyOf,
@@ -242,4 +243,12 @@ export async function payAll(client: RawClient, frames: readonly PayFrame[], win
     await new Promise((resolve) => setTimeout(resolve, 20));
     next = Math.max(acked, from);
   }
+}
+
+/** The signed state at frame `upTo` (1-based), with every entry from the start: what the ledger needs (nothing claimed). */
+export function stateAt(frames: readonly PayFrame[], upTo: number): SignedState {
+  const frame = frames[upTo - 1] as PayFrame;
+  const entries: PaymentEntry[] = frames.slice(0, upTo).flatMap((f) => f.entries);
+  const { channelId, seq, cumulative, logHead, signature } = frame;
+  return { channelId, voucher: { channelId, seq, cumulative, logHead, signature }, entries };
 }
