@@ -8,11 +8,9 @@ import {
   type PaymentRequest,
   preparePayment,
   type Signer,
-  signOpenRequest,
   signVoucher,
 } from '@trickle/protocol';
-import type { RawClient } from '@trickle/testing/harness';
-import { usd } from './fixtures.js';
+import { openRawChannel, type RawClient } from '@trickle/testing/harness';
 
 /** A pay frame as the client sends it. */
 export type PayFrame = ClientMessageOf<'pay'>;
@@ -34,18 +32,7 @@ export function advance(channel: ClientChannel, frame: PayFrame): ClientChannel 
 }
 
 /** Opens a channel with `deposit` (USD, an hour to expiry) and returns it as the client holds it. */
-export async function openRaw(client: RawClient, deposit: bigint): Promise<ClientChannel> {
-  const open = signOpenRequest(
-    client.domain,
-    { nonce: crypto.getRandomValues(new Uint8Array(16)), asset: usd, deposit, expiresAtMs: Date.now() + 3_600_000 },
-    client.signer,
-  );
-  client.send({ type: 'open', id: 1, ...open, asset: usd, deposit });
-  const answer = await client.next();
-  if (answer.type !== 'state') throw new Error(`open failed: ${answer.type}`);
-  const { channelId, asset, expiresAtMs, seq, cumulative, logHead } = answer.state;
-  return { channelId, asset, deposit: answer.state.deposit, expiresAtMs, seq, cumulative, logHead };
-}
+export const openRaw = (client: RawClient, deposit: bigint): Promise<ClientChannel> => openRawChannel(client, deposit);
 
 /** The hub's state of `channel`, asked with a sync. */
 export async function syncState(

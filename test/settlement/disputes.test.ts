@@ -10,7 +10,7 @@
 import { createWallet, memoryStore, type Wallet } from '@trickle/client';
 import { challengeWindowMsDefault } from '@trickle/ledger';
 import type { ClientChannel, HubMessage, HubMessageOf } from '@trickle/protocol';
-import { type RawClient, rawClient } from '@trickle/testing/harness';
+import { payFrames, type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { networkId, testKey, usd } from '../hub/fixtures.js';
 import { openRaw, type PayFrame } from '../hub/rawChannel.js';
@@ -19,7 +19,6 @@ import {
   expectSound,
   funded,
   manualClock,
-  payAll,
   presign,
   type SettlementHub,
   settlementHub,
@@ -64,7 +63,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('disputes on %s', (backend) => {
       perVoucher: 2,
       nowMs: clock.now,
     });
-    await payAll(client, frames);
+    await payFrames(client, frames);
     return { frames, channel, opened };
   }
 

@@ -7,19 +7,11 @@
  */
 
 import { feeOf, signClose } from '@trickle/protocol';
-import { type RawClient, rawClient } from '@trickle/testing/harness';
+import { payFrames, type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testKey } from '../hub/fixtures.js';
 import { openRaw } from '../hub/rawChannel.js';
-import {
-  type Backend,
-  expectSound,
-  funded,
-  payAll,
-  presign,
-  type SettlementHub,
-  settlementHub,
-} from './settlementHub.js';
+import { type Backend, expectSound, funded, presign, type SettlementHub, settlementHub } from './settlementHub.js';
 
 const payments = 100_100;
 const price = 3n;
@@ -46,7 +38,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('a channel of 100,100 payments on
       perVoucher: 128,
       nowMs: Date.now(),
     });
-    await payAll(client, frames);
+    await payFrames(client, frames);
     expect(hub.channel(channel.channelId)?.cumulative).toBe(BigInt(payments) * price);
 
     const close = signClose(client.domain, channel, client.signer);

@@ -9,7 +9,7 @@
 import type { SettlementPolicy } from '@trickle/hub';
 import { dayMs, type PayoutRule } from '@trickle/ledger';
 import { type ClientChannel, signClose, signTopUp } from '@trickle/protocol';
-import { type RawClient, rawClient } from '@trickle/testing/harness';
+import { payFrames, type RawClient, rawClient } from '@trickle/testing/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testKey, usd } from '../hub/fixtures.js';
 import { openRaw } from '../hub/rawChannel.js';
@@ -18,7 +18,6 @@ import {
   expectSound,
   funded,
   manualClock,
-  payAll,
   presign,
   type SettlementHub,
   settlementHub,
@@ -62,7 +61,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('the settlement scheduler on %s',
       perVoucher,
       nowMs: clock.now,
     });
-    await payAll(client, frames);
+    await payFrames(client, frames);
     channels.set(name, channel);
     return frames;
   }

@@ -13,21 +13,22 @@ import { postgresLedger } from '@trickle/ledger/postgres';
 import { sqliteLedger } from '@trickle/ledger/sqlite';
 import {
   type ClientChannel,
-  createPaymentRequest,
   type Domain,
-  type HubMessage,
   hubIdFromKey,
-  type InvoiceId,
   type PaymentEntry,
-  type PaymentRequest,
-  preparePayment,
   publicKeyOf,
-  resourceHash,
   type Signer,
-  signVoucher,
 } from '@trickle/protocol';
-import { dropSchema, expectConserved, postgresUrl, type RawClient, uniqueSchema } from '@trickle/testing/harness';
-import { networkId, tempDir, testKey, testMerchant, usd } from '../hub/fixtures.js';
+import {
+  dropSchema,
+  expectConserved,
+  type PresignOptions,
+  postgresUrl,
+  presignPayments,
+  type RawClient,
+  uniqueSchema,
+} from '@trickle/testing/harness';
+import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
 import type { PayFrame } from '../hub/rawChannel.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -160,89 +161,18 @@ export async function funded(
 
 /**
  * Pre-signs `count` payments of `amount` each into vouchers of `perVoucher` entries, from
- * `channel` on (the requests made by `merchant`, expiring an hour after `nowMs`).
+ * `channel` on (the requests made by `merchant`, expiring an hour after `nowMs`), all at once.
  */
 export function presign(
   domain: Domain,
   channel: ClientChannel,
   signer: Signer,
   merchant: ReturnType<typeof testMerchant>,
-  options: { count: number; amount: bigint; perVoucher: number; nowMs: number },
+  options: PresignOptions,
 ): { frames: PayFrame[]; channel: ClientChannel } {
-  const frames: PayFrame[] = [];
-  let current = channel;
-  // One resource for all, invoice ids from a counter: a request costs its MAC, no more (many are made).
-  const resource = resourceHash('/settlement/test');
-  const salt = crypto.getRandomValues(new Uint8Array(8));
-  let counter = 0;
-  const request = (): PaymentRequest => {
-    const invoiceId = new Uint8Array(16);
-    invoiceId.set(salt);
-    new DataView(invoiceId.buffer).setUint32(12, counter++);
-    return createPaymentRequest(merchant.macKey, {
-      networkId: domain.networkId,
-      hubId: domain.hubId,
-      payee: merchant.payee,
-      invoiceId: invoiceId as InvoiceId,
-      asset: usd,
-      amount: options.amount,
-      expiresAtMs: options.nowMs + 3_600_000,
-      resource,
-    });
-  };
-  for (let done = 0; done < options.count; ) {
-    const n = Math.min(options.perVoucher, options.count - done);
-    const requests: PaymentRequest[] = [];
-    for (let i = 0; i < n; i++) requests.push(request());
-    const prepared = preparePayment(domain, current, requests, options.nowMs);
-    const voucher = signVoucher(domain, prepared.voucher, signer);
-    frames.push({ type: 'pay', id: voucher.seq, ...voucher, entries: [...prepared.entries] });
-    current = prepared.channel;
-    done += n;
-  }
-  return { frames, channel: current };
-}
-
-/** Codes a raw payer resends after: the hub asks it to wait (and SEQ_GAPs behind such a refusal). */
-const retryLater = new Set(['OVERLOADED', 'RATE_LIMITED', 'SEQ_GAP']);
-
-/**
- * Sends pre-signed frames with at most `window` in flight, waits for every receipt, and
- * resends from the first frame the hub asked to retry. Throws on any other refusal.
- */
-export async function payAll(client: RawClient, frames: readonly PayFrame[], window = 32): Promise<void> {
-  let next = 0;
-  let acked = 0;
-  let inFlight = 0;
-  const indexOf = new Map(frames.map((frame, i) => [frame.seq, i]));
-  /** Takes one answer; returns the index of a frame to resend from, if it asks for one. */
-  const take = async (): Promise<number | undefined> => {
-    const message: HubMessage = await client.next();
-    inFlight--;
-    if (message.type === 'receipts') {
-      acked = Math.max(acked, (indexOf.get(message.seq) ?? -1) + 1);
-      return undefined;
-    }
-    if (message.type !== 'reject' || message.seq === undefined) throw new Error(`unexpected ${message.type}`);
-    if (!retryLater.has(message.code)) throw new Error(`refused ${message.code}: ${message.message}`);
-    return indexOf.get(message.seq);
-  };
-  while (acked < frames.length) {
-    while (next < frames.length && inFlight < window) {
-      client.send(frames[next] as PayFrame);
-      next++;
-      inFlight++;
-    }
-    let from = await take();
-    if (from === undefined) continue;
-    // Everything in flight is answered first (receipts of earlier frames may still come), then resend.
-    while (inFlight > 0) {
-      const also = await take();
-      if (also !== undefined) from = Math.min(from, also);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    next = Math.max(acked, from);
-  }
+  const presigned = presignPayments(domain, channel, signer, merchant, options);
+  const frames = [...presigned.frames];
+  return { frames, channel: presigned.channel };
 }
 
 /** The signed state at frame `upTo` (1-based), with every entry from the start: what the ledger needs (nothing claimed). */

@@ -4,7 +4,8 @@
  * given, a hub in a child process, a PostgreSQL harness (a fresh schema per run), a proxy
  * that loses one COMMIT's reply, a byte-level msgpack writer for non-canonical frames,
  * deterministic keys and a payer's channel made by hand, a manual clock, conservation
- * checks, and a memory twin of the hub's channel store. Node only.
+ * checks, a memory twin of the hub's channel store, and many payments presigned cheaply with
+ * a raw payer that sends them. Node only.
  *
  * @packageDocumentation
  */
@@ -32,7 +33,17 @@ export {
   memoryChannelStore,
 } from './harness/memoryChannelStore.js';
 export { dropSchema, postgresQuery, postgresUrl, uniqueSchema } from './harness/postgres.js';
+export {
+  openRawChannel,
+  type Presigned,
+  type PresignedFrame,
+  type PresignMerchant,
+  type PresignOptions,
+  payFrames,
+  presignPayments,
+} from './harness/presigned.js';
 export { type RawClient, rawClient } from './harness/rawClient.js';
+export { type HubProcess, type HubProcessConfig, type HubProcessStats, spawnHub } from './harness/spawnHub.js';
 export {
   canonical,
   cat,
@@ -43,5 +54,4 @@ export {
   twice,
   withPairs,
   withValue,
-} from './harness/rawMsgpack.js';
-export { type HubProcess, type HubProcessConfig, spawnHub } from './harness/spawnHub.js';
+} from './rawMsgpack.js';

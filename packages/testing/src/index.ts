@@ -48,6 +48,12 @@ export {
   type MerchantAttackReport,
 } from './hostile/hostileHeaders.js';
 export {
+  checkConservation,
+  createStoreWatch,
+  createVoucherWatch,
+  type Violation,
+} from './invariants/invariants.js';
+export {
   blobAs,
   floatAs,
   type HostileValue,
@@ -56,13 +62,7 @@ export {
   RawMap,
   uintAs,
   writeHostile,
-} from './hostile/rawMsgpack.js';
-export {
-  checkConservation,
-  createStoreWatch,
-  createVoucherWatch,
-  type Violation,
-} from './invariants/invariants.js';
+} from './rawMsgpack.js';
 export { drawFaultPlan, type FaultPlan, type FaultPlanOverrides, healFaults } from './sim/faultPlan.js';
 export { type SeededRandom, seededRandom } from './sim/random.js';
 export { type SimulationOptions, type SimulationReport, simulate } from './sim/simulate.js';

@@ -2,9 +2,10 @@
  * A hub in its own process, for crash and multi-process tests and benchmarks; started by
  * {@link spawnHub}, which passes the config as JSON in `argv[2]`. Prints one JSON line
  * `{ url, port, hubId, publicKey }` once listening; SIGTERM shuts it down gracefully;
- * SIGKILL is what the tests use to crash it. The ledger is the hub's default (SQLite in the
- * data folder), or PostgreSQL with `postgres.ledgerSchema`; funding is durable and
- * idempotent across restarts and processes.
+ * SIGKILL is what the tests use to crash it; SIGUSR1 prints one JSON line of figures
+ * (`HubProcessStats`). The ledger is the hub's default (SQLite in the data folder), or
+ * PostgreSQL with `postgres.ledgerSchema`; funding is durable and idempotent across
+ * restarts and processes.
  */
 import { asAsyncVerifier, createHub, loadOrCreateHubKey, systemRandomBytes } from '@trickle/hub';
 import { postgresChannelStore } from '@trickle/hub/postgres';
@@ -24,12 +25,21 @@ const ledger =
           networkId: config.networkId,
           hubId: hubIdFromKey(publicKeyOf(loadOrCreateHubKey(config.dataDir, systemRandomBytes))),
         },
-        feePpm: 0,
+        feePpm: config.feePpm ?? 0,
       });
+const amountKnobs = new Set(['unclaimedAmountMax', 'liabilityMax']);
+const settlement =
+  config.settlement === undefined
+    ? undefined
+    : Object.fromEntries(
+        Object.entries(config.settlement).map(([k, v]) => [k, amountKnobs.has(k) ? BigInt(v as string) : v]),
+      );
 const hub = await createHub({
   dataDir: config.dataDir,
   networkId: config.networkId,
   port: config.port ?? 0,
+  ...(settlement === undefined ? {} : { settlement }),
+  ...(config.feePpm === undefined ? {} : { feePpm: config.feePpm }),
   ...(config.limits === undefined ? {} : { limits: config.limits }),
   ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
   ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
@@ -59,6 +69,14 @@ if (config.cpuProfile !== undefined) {
 process.stdout.write(
   `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey) })}\n`,
 );
+process.on('SIGUSR1', () => {
+  // With --expose-gc (e.g. in NODE_OPTIONS), the heap figures are of live objects only.
+  (globalThis as { gc?: () => void }).gc?.();
+  const stats = { backlog: hub.settlement.backlog(), lastRun: hub.settlement.lastRun, memory: process.memoryUsage() };
+  process.stdout.write(
+    `${JSON.stringify({ stats }, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
+  );
+});
 process.on('SIGTERM', () => {
   void (profiler?.() ?? Promise.resolve())
     .then(() => hub.close())

@@ -20,11 +20,30 @@ export interface HubProcessConfig {
   /** Write a CPU profile to this file: from SIGUSR2 (or from listening, without one) to SIGTERM. */
   readonly cpuProfile?: string;
   /**
+   * The settlement policy (`createHub({ settlement })`); amounts (`unclaimedAmountMax`,
+   * `liabilityMax`) as decimal strings.
+   */
+  readonly settlement?: Record<string, number | string | boolean>;
+  /** The hub fee of the ledger, in parts per million. Default 0. */
+  readonly feePpm?: number;
+  /**
    * Keep channels in PostgreSQL instead of the default SQLite file; with `ledgerSchema` the
    * ledger too (`postgresLedger`), so several processes sharing `dataDir` (its `hub.key`)
    * are one hub on one database.
    */
   readonly postgres?: { readonly connectionString: string; readonly schema: string; readonly ledgerSchema?: string };
+}
+
+/**
+ * What a hub process prints on SIGUSR1, one JSON line: its settlement's backlog and last
+ * run (amounts as decimal strings), and its memory (`process.memoryUsage()`).
+ */
+export interface HubProcessStats {
+  readonly stats: {
+    readonly backlog: unknown;
+    readonly lastRun: unknown;
+    readonly memory: NodeJS.MemoryUsage;
+  };
 }
 
 /** A running hub process. */
@@ -38,6 +57,8 @@ export interface HubProcess {
   readonly publicKey: string;
   /** Resolves with the exit code or signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Asks the process for its figures (SIGUSR1) and resolves with the line it prints. */
+  stats(): Promise<HubProcessStats['stats']>;
 }
 
 // From source (the workspace) the script is TypeScript, run through tsx; built, it is JavaScript.
@@ -68,15 +89,30 @@ export async function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  const waiting: ((stats: HubProcessStats['stats']) => void)[] = [];
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
+    let first = true;
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const end = out.indexOf('\n');
-      if (end !== -1) resolve(out.slice(0, end));
+      for (let end = out.indexOf('\n'); end !== -1; end = out.indexOf('\n')) {
+        const text = out.slice(0, end);
+        out = out.slice(end + 1);
+        if (first) {
+          first = false;
+          resolve(text);
+        } else if (text.startsWith('{"stats"')) {
+          waiting.shift()?.((JSON.parse(text) as HubProcessStats).stats);
+        }
+      }
     });
     void exited.then(({ code }) => reject(new Error(`hub process exited (${code}) before listening:\n${stderr}`)));
   });
   const info = JSON.parse(line) as { url: string; port: number; hubId: string; publicKey: string };
-  return { child, exited, ...info };
+  const stats = () =>
+    new Promise<HubProcessStats['stats']>((resolve) => {
+      waiting.push(resolve);
+      child.kill('SIGUSR1');
+    });
+  return { child, exited, stats, ...info };
 }

@@ -12,8 +12,8 @@ import {
   type WireMap,
   type WireValue,
 } from '@trickle/protocol';
+import { blobAs, floatAs, type HostileValue, intAs, RawBytes, RawMap, uintAs, writeHostile } from '../rawMsgpack.js';
 import { type SeededRandom, seededRandom } from '../sim/random.js';
-import { blobAs, floatAs, type HostileValue, intAs, RawBytes, RawMap, uintAs, writeHostile } from './rawMsgpack.js';
 
 /** One generated frame and what a conforming decoder must do with it. */
 export interface HostileFrame {

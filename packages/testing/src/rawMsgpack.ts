@@ -1,9 +1,12 @@
 /**
- * A permissive MessagePack writer for hostile frames: writes any value the canonical form
- * forbids (floats, negative and wide integers, long headers, nil, extensions, duplicate or
- * unsorted keys), so mutations can be expressed on the value tree of a real frame.
+ * Raw MessagePack, written byte by byte in encodings the canonical writer never produces
+ * (floats, negative and wide integers, long headers, nil, keys out of order or twice), so
+ * that tests, the negative vectors and the hostile-frame generator can say exactly which
+ * bytes a decoder must refuse. Two ways in, one set of primitives: byte-level builders
+ * (`token`, `rawMap`, `withValue`, `withPairs`: `@trickle/testing/harness`) and a value-tree
+ * writer (`writeHostile` with `RawBytes`, `RawMap`: `@trickle/testing`).
  */
-import { compareKeys, type WireValue } from '@trickle/protocol';
+import { compareKeys, readCanonical, type WireMap, type WireValue, writeCanonical } from '@trickle/protocol';
 
 /**
  * Bytes written as they are, in place of a value.
@@ -188,4 +191,157 @@ export function writeHostile(value: HostileValue): Uint8Array {
   const map = value as { readonly [key: string]: HostileValue };
   const keys = Object.keys(map).sort(compareKeys);
   return writeHostile(new RawMap(keys.map((key) => [key, map[key] as HostileValue])));
+}
+
+// ---- byte-level builders ----------------------------------------------------------
+
+/**
+ * Concatenates byte strings.
+ *
+ * @example
+ * ```ts
+ * import { cat } from '@trickle/testing/harness';
+ * cat([0x92], new Uint8Array([1, 2])); // a fixarray of two positive fixints
+ * ```
+ */
+export function cat(...parts: (Uint8Array | number[])[]): Uint8Array {
+  return concat(parts.map((part) => (part instanceof Uint8Array ? part : Uint8Array.from(part))));
+}
+
+/**
+ * The canonical encoding of a value.
+ *
+ * @example
+ * ```ts
+ * import { canonical } from '@trickle/testing/harness';
+ * canonical({ a: 1 }); // 81 a1 61 01
+ * ```
+ */
+export const canonical = (value: WireValue): Uint8Array => writeCanonical(value);
+
+/**
+ * Explicit-width and non-canonical tokens: what a canonical writer never produces.
+ *
+ * @example
+ * ```ts
+ * import { token } from '@trickle/testing/harness';
+ * token.u32(5); // ce 00 00 00 05, where canonical is 05
+ * ```
+ */
+export const token = {
+  u8: (n: number) => uintAs(BigInt(n), 8),
+  u16: (n: number) => uintAs(BigInt(n), 16),
+  u32: (n: number) => uintAs(BigInt(n), 32),
+  u64: (n: number | bigint) => uintAs(BigInt(n), 64),
+  i8: (n: number) => intAs(BigInt(n), 8),
+  i64: (n: number | bigint) => intAs(BigInt(n), 64),
+  negativeFixint: (n: number) => new Uint8Array([n & 0xff]),
+  f32: (x: number) => floatAs(x, 32),
+  f64: (x: number) => floatAs(x, 64),
+  nil: () => new Uint8Array([0xc0]),
+  str8: (text: string) => blobAs('str', utf8.encode(text), 8),
+  /** A str whose payload is the given bytes, valid UTF-8 or not. */
+  strBytes: (bytes: number[]) => blobAs('str', Uint8Array.from(bytes), 'fix'),
+  bin16: (bytes: Uint8Array) => blobAs('bin', bytes, 16),
+};
+
+/**
+ * A map from raw key and value bytes, in the given order, with its shortest (or the given) header.
+ *
+ * @example
+ * ```ts
+ * import { canonical, rawMap } from '@trickle/testing/harness';
+ * rawMap([[canonical('b'), canonical(1)], [canonical('a'), canonical(2)]]); // keys out of order
+ * ```
+ */
+export function rawMap(pairs: [Uint8Array, Uint8Array][], mapHeader?: Uint8Array): Uint8Array {
+  return cat(mapHeader ?? header(0x80, 0xde, pairs.length), ...pairs.flat());
+}
+
+/**
+ * An array from raw items, with its shortest (or the given) header.
+ *
+ * @example
+ * ```ts
+ * import { rawArray, token } from '@trickle/testing/harness';
+ * rawArray([token.u8(1)], new Uint8Array([0xdc, 0, 1])); // an array 16 header for one item
+ * ```
+ */
+export function rawArray(items: Uint8Array[], arrayHeader?: Uint8Array): Uint8Array {
+  return cat(arrayHeader ?? header(0x90, 0xdc, items.length), ...items);
+}
+
+/** Where a value sits in a frame: map keys and array indexes from the top. */
+export type Path = readonly (string | number)[];
+
+/** The pairs of a decoded map as raw bytes, in canonical order. */
+function rawPairs(map: WireMap): [Uint8Array, Uint8Array][] {
+  return Object.keys(map).map((key) => [canonical(key), canonical(map[key] as WireValue)]);
+}
+
+/** Re-encodes `value` canonically except for the value at `path`, which is `replace(itsPairs or itsBytes)`. */
+function rebuild(value: WireValue, path: Path, edit: (value: WireValue) => Uint8Array): Uint8Array {
+  if (path.length === 0) return edit(value);
+  const [step, ...rest] = path;
+  if (Array.isArray(value)) {
+    return rawArray(value.map((item, i) => (i === step ? rebuild(item, rest, edit) : canonical(item))));
+  }
+  const map = value as WireMap;
+  return rawMap(
+    Object.keys(map).map((key) => [
+      canonical(key),
+      key === step ? rebuild(map[key] as WireValue, rest, edit) : canonical(map[key] as WireValue),
+    ]),
+  );
+}
+
+/**
+ * `frame` (canonical) with the value at `path` replaced by `raw` bytes.
+ *
+ * @example
+ * ```ts
+ * import { canonical, token, withValue } from '@trickle/testing/harness';
+ * const frame = canonical({ type: 'ping', id: 5 });
+ * withValue(frame, ['id'], token.u32(5)); // the same message in a non-canonical width
+ * ```
+ */
+export function withValue(frame: Uint8Array, path: Path, raw: Uint8Array): Uint8Array {
+  return rebuild(readCanonical(frame, 'test'), path, () => raw);
+}
+
+/**
+ * `frame` with the map at `path` rewritten from its canonical pairs by `edit` (reorder, duplicate, add).
+ *
+ * @example
+ * ```ts
+ * import { canonical, withPairs } from '@trickle/testing/harness';
+ * const frame = canonical({ type: 'ping', id: 5 });
+ * withPairs(frame, [], (pairs) => [...pairs, pairs[0]!]); // a key twice
+ * ```
+ */
+export function withPairs(
+  frame: Uint8Array,
+  path: Path,
+  edit: (pairs: [Uint8Array, Uint8Array][]) => [Uint8Array, Uint8Array][],
+): Uint8Array {
+  return rebuild(readCanonical(frame, 'test'), path, (map) => rawMap(edit(rawPairs(map as WireMap))));
+}
+
+/**
+ * For {@link withPairs}: the pairs with `key` given a second time (with `value`), right
+ * before its first pair.
+ *
+ * @example
+ * ```ts
+ * import { canonical, twice, withPairs } from '@trickle/testing/harness';
+ * const frame = canonical({ type: 'ping', id: 5 });
+ * withPairs(frame, [], twice('id', canonical(6))); // id twice: a strict decoder refuses it
+ * ```
+ */
+export function twice(key: string, value: Uint8Array) {
+  return (pairs: [Uint8Array, Uint8Array][]): [Uint8Array, Uint8Array][] => {
+    const keyBytes = canonical(key).join();
+    const at = pairs.findIndex(([k]) => k.join() === keyBytes);
+    return [...pairs.slice(0, at), [canonical(key), value], ...pairs.slice(at)];
+  };
 }
