@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterRandom, fixture, testKey } from '../../test/helpers.js';
+import { counterRandom, fixture, testKey } from '../../../test/helpers.js';
 import {
   acceptVouchers,
   type ClientChannel,
@@ -16,7 +16,7 @@ import {
   signClose,
   signVoucher,
   type VoucherBody,
-} from '../index.js';
+} from '../../index.js';
 
 const nowMs = 1_000_000;
 

@@ -6,16 +6,15 @@
  * runs: the hub answers a stale state with its newer one, and the ledger settles whatever
  * it holds when the window ends (docs/protocol.md 10.5).
  */
-import { equalBytes } from '../bytes.js';
-import type { Domain } from '../domain.js';
-import type { LogHead, Signature } from '../ids.js';
-import { checkSignature, type Verifier } from '../keys.js';
-import { logGenesis } from '../log.js';
-import type { ClientMessageOf } from '../messages.js';
-import type { RejectCode } from '../rejects.js';
-import { voucherSigningBytes } from '../voucher.js';
-import type { HubChannel, Rejection } from './hub.js';
-import { channelStatus } from './status.js';
+import { equalBytes } from '../../bytes.js';
+import type { Domain } from '../../domain.js';
+import type { LogHead, Signature } from '../../ids.js';
+import { checkSignature, type Verifier } from '../../keys.js';
+import { logGenesis } from '../../log.js';
+import type { ClientMessageOf } from '../../messages.js';
+import { voucherSigningBytes } from '../../voucher.js';
+import { channelStatus } from '../status.js';
+import { type HubChannel, type Rejection, signatureRejects } from './channel.js';
 
 /** A `forceClose` message without its type and id. */
 export type ForceCloseRequest = Omit<ClientMessageOf<'forceClose'>, 'type' | 'id'>;
@@ -28,12 +27,6 @@ export interface ForceCloseContext {
   /** The accepted state at an older seq (below the channel's latest), if the hub has it. */
   acceptedAt(seq: number): { readonly cumulative: bigint; readonly logHead: LogHead } | undefined;
 }
-
-const signatureRejects: Record<'malformed' | 'highS' | 'invalid', RejectCode> = {
-  malformed: 'SIGNATURE_MALFORMED',
-  highS: 'SIGNATURE_HIGH_S',
-  invalid: 'SIGNATURE_INVALID',
-};
 
 /**
  * Checks a forced close: the channel is not closed; the state is signed by the channel key

@@ -1,283 +1,23 @@
 /**
- * The hub's side of a channel as pure functions: open, top up, accept vouchers, close.
- * Each takes the channel and an input and returns the next channel plus an outcome; none
- * reads a clock, a socket or a disk. The hub shell persists the next channel durably and
- * only then sends what the outcome says (receipts, state). A reject never changes state.
+ * The voucher stage: a queue of `pay` frames of one channel checked by every rule, in two
+ * steps so the shell can verify the newest signature off the event loop.
  */
-import { type Asset, sameAsset } from '../amount.js';
-import { assertBytes, equalBytes } from '../bytes.js';
-import {
-  type CloseRequest,
-  closeSigningBytes,
-  type OpenRequest,
-  openSigningBytes,
-  type TopUpRequest,
-  topUpSigningBytes,
-} from '../channelRequests.js';
-import type { Domain } from '../domain.js';
-import {
-  type ChannelId,
-  channelIdOf,
-  type InvoiceId,
-  type LogHead,
-  type Mac,
-  type MerchantKey,
-  type PayeeId,
-  type PublicKey,
-  type Signature,
-} from '../ids.js';
-import { checkSignature, isLowS, type SignatureCheck, type Verifier } from '../keys.js';
-import { amountMax } from '../limits.js';
-import { logGenesis, logStep, type PaymentEntry } from '../log.js';
-import { invoiceMapKey } from '../mapKey.js';
-import type { ChannelState, ClientMessageOf, PayEntry } from '../messages.js';
-import { checkPaymentRequestMac } from '../paymentRequest.js';
-import { receiptBytes } from '../receipt.js';
-import type { RejectCode } from '../rejects.js';
-import { cachedHmacKeyState, hmacWithState } from '../sha256.js';
-import { voucherSigningBytes } from '../voucher.js';
-import { channelStatus } from './status.js';
-
-/** Everything the hub holds about one channel. Plain data: safe to persist and reload. */
-export interface HubChannel {
-  readonly channelId: ChannelId;
-  /** Pinned at open: every voucher must verify under it. */
-  readonly clientKey: PublicKey;
-  readonly asset: Asset;
-  readonly deposit: bigint;
-  readonly expiresAtMs: number;
-  /** The latest accepted voucher's seq (0 before the first). */
-  readonly seq: number;
-  readonly cumulative: bigint;
-  readonly logHead: LogHead;
-  /** The client's signature on the latest accepted voucher (absent at seq 0). */
-  readonly signature?: Signature;
-  readonly closingSinceMs?: number;
-  readonly closedAtMs?: number;
-}
-
-/** A refusal: the code, a message for humans, and the state to resync from. */
-export interface Rejection {
-  readonly kind: 'rejected';
-  readonly code: RejectCode;
-  readonly message: string;
-  /** When one entry of a voucher is refused: its index, so the client can drop just that payment. */
-  readonly entry?: number;
-}
-
-function reject(code: RejectCode, message: string, entry?: number): Rejection {
-  return entry === undefined ? { kind: 'rejected', code, message } : { kind: 'rejected', code, message, entry };
-}
-
-const signatureRejects: Record<Exclude<SignatureCheck, 'valid'>, RejectCode> = {
-  malformed: 'SIGNATURE_MALFORMED',
-  highS: 'SIGNATURE_HIGH_S',
-  invalid: 'SIGNATURE_INVALID',
-};
-
-/**
- * The channel's state as the hub reports it in `state` and `reject` messages.
- *
- * @example
- * ```ts
- * import { channelStateOf } from '@trickle/protocol';
- * declare const channel: Parameters<typeof channelStateOf>[0];
- * channelStateOf(channel, 0).status; // 'open' | 'closing' | 'closed' | 'expired'
- * ```
- */
-export function channelStateOf(channel: HubChannel, nowMs: number): ChannelState {
-  return {
-    channelId: channel.channelId,
-    clientKey: channel.clientKey,
-    asset: channel.asset,
-    deposit: channel.deposit,
-    expiresAtMs: channel.expiresAtMs,
-    seq: channel.seq,
-    cumulative: channel.cumulative,
-    logHead: channel.logHead,
-    ...(channel.signature === undefined ? {} : { signature: channel.signature }),
-    status: channelStatus(channel, nowMs),
-  };
-}
-
-/** The hub's rules for new channels. */
-export interface OpenPolicy {
-  /** Assets this hub accepts. */
-  readonly assets: readonly Asset[];
-  /** Largest deposit, in minor units. */
-  readonly depositMax: bigint;
-  /** Shortest allowed lifetime from now, in ms. */
-  readonly lifetimeMsMin: number;
-  /** Longest allowed lifetime from now, in ms. */
-  readonly lifetimeMsMax: number;
-}
-
-/** What {@link openChannel} needs besides the request. */
-export interface OpenContext {
-  readonly domain: Domain;
-  readonly nowMs: number;
-  readonly verifier: Verifier;
-  /** The key the session authenticated with; the channel's key must be it. */
-  readonly sessionKey: PublicKey;
-  readonly policy: OpenPolicy;
-}
-
-/**
- * Validates an open request and returns the new channel (seq 0, nothing paid). The
- * shell then moves the deposit into escrow on the ledger and persists the channel before
- * it answers. Rejects: SIGNATURE_*, AUTH_FAILED (another key than the session's), BAD_OPEN.
- *
- * @example
- * ```ts
- * import { openChannel } from '@trickle/protocol';
- * declare const request: Parameters<typeof openChannel>[0], context: Parameters<typeof openChannel>[1];
- * const outcome = openChannel(request, context);
- * if (outcome.kind === 'opened') console.log(outcome.channel.seq); // 0
- * ```
- */
-export function openChannel(
-  request: OpenRequest,
-  context: OpenContext,
-): { kind: 'opened'; channel: HubChannel } | Rejection {
-  const { domain, nowMs, policy } = context;
-  if (!equalBytes(request.clientKey, context.sessionKey))
-    return reject('AUTH_FAILED', 'the channel key must be the session key');
-  let message: Uint8Array;
-  try {
-    message = openSigningBytes(domain, request);
-  } catch (error) {
-    return reject('BAD_OPEN', (error as Error).message);
-  }
-  const check = checkSignature(context.verifier, request.signature, message, request.clientKey);
-  if (check !== 'valid') return reject(signatureRejects[check], `open request signature: ${check}`);
-  if (!policy.assets.some((a) => sameAsset(a, request.asset))) {
-    return reject('BAD_OPEN', `asset ${request.asset.code}/${request.asset.scale} is not accepted here`);
-  }
-  if (request.deposit < 1n || request.deposit > policy.depositMax) {
-    return reject('BAD_OPEN', `deposit must be in 1..${policy.depositMax}`);
-  }
-  const lifetimeMs = request.expiresAtMs - nowMs;
-  if (lifetimeMs < policy.lifetimeMsMin || lifetimeMs > policy.lifetimeMsMax) {
-    return reject('BAD_OPEN', `lifetime must be ${policy.lifetimeMsMin}..${policy.lifetimeMsMax} ms from now`);
-  }
-  const channelId = channelIdOf(domain.hubId, request.clientKey, request.nonce);
-  return {
-    kind: 'opened',
-    channel: {
-      channelId,
-      clientKey: request.clientKey,
-      asset: request.asset,
-      deposit: request.deposit,
-      expiresAtMs: request.expiresAtMs,
-      seq: 0,
-      cumulative: 0n,
-      logHead: logGenesis(domain, channelId),
-    },
-  };
-}
-
-/**
- * True when `request` opens exactly `channel` (a resent open): the shell answers it with
- * the channel's state instead of opening twice.
- *
- * @example
- * ```ts
- * import { isSameOpen } from '@trickle/protocol';
- * declare const args: Parameters<typeof isSameOpen>;
- * if (isSameOpen(...args)) console.log('resent open: answer with the state');
- * ```
- */
-export function isSameOpen(domain: Domain, channel: HubChannel, request: OpenRequest): boolean {
-  return (
-    equalBytes(channelIdOf(domain.hubId, request.clientKey, request.nonce), channel.channelId) &&
-    sameAsset(channel.asset, request.asset) &&
-    channel.expiresAtMs === request.expiresAtMs
-  );
-}
-
-/** What top-up, close and voucher checks need. */
-export interface ChannelContext {
-  readonly domain: Domain;
-  readonly nowMs: number;
-  readonly verifier: Verifier;
-}
-
-/**
- * Validates a top-up to a new total deposit. A resent top-up to the current deposit is
- * a `duplicate` (answer with the state; move no money). Rejects: CHANNEL_CLOSED,
- * CHANNEL_EXPIRED, SIGNATURE_*, TOPUP_NOT_INCREASING.
- *
- * @example
- * ```ts
- * import { topUpChannel } from '@trickle/protocol';
- * declare const args: Parameters<typeof topUpChannel>;
- * const outcome = topUpChannel(...args);
- * ```
- */
-export function topUpChannel(
-  channel: HubChannel,
-  request: TopUpRequest,
-  context: ChannelContext,
-): { kind: 'toppedUp'; channel: HubChannel; increase: bigint } | { kind: 'duplicate' } | Rejection {
-  const status = channelStatus(channel, context.nowMs);
-  if (status !== 'open')
-    return reject(status === 'expired' ? 'CHANNEL_EXPIRED' : 'CHANNEL_CLOSED', `channel is ${status}`);
-  const check = checkSignature(
-    context.verifier,
-    request.signature,
-    topUpSigningBytes(context.domain, request),
-    channel.clientKey,
-  );
-  if (check !== 'valid') return reject(signatureRejects[check], `top-up signature: ${check}`);
-  if (request.deposit === channel.deposit) return { kind: 'duplicate' };
-  if (request.deposit < channel.deposit || request.deposit > amountMax) {
-    return reject('TOPUP_NOT_INCREASING', `new deposit ${request.deposit} is not above ${channel.deposit}`);
-  }
-  return {
-    kind: 'toppedUp',
-    channel: { ...channel, deposit: request.deposit },
-    increase: request.deposit - channel.deposit,
-  };
-}
-
-/**
- * Validates a cooperative close: signed by the channel key under kind `close`, naming
- * exactly the latest accepted state. Returns the channel marked closing; the shell
- * finalizes it on the ledger, then marks it closed. A close of an already closing or
- * closed channel at the same state is a `duplicate`.
- *
- * @example
- * ```ts
- * import { closeChannel } from '@trickle/protocol';
- * declare const args: Parameters<typeof closeChannel>;
- * const outcome = closeChannel(...args);
- * ```
- */
-export function closeChannel(
-  channel: HubChannel,
-  request: CloseRequest,
-  context: ChannelContext,
-): { kind: 'closing'; channel: HubChannel } | { kind: 'duplicate' } | Rejection {
-  const check = checkSignature(
-    context.verifier,
-    request.signature,
-    closeSigningBytes(context.domain, request),
-    channel.clientKey,
-  );
-  if (check !== 'valid') return reject(signatureRejects[check], `close signature: ${check}`);
-  const sameState =
-    request.seq === channel.seq &&
-    request.cumulative === channel.cumulative &&
-    equalBytes(request.logHead, channel.logHead);
-  if (!sameState) return reject('CLOSE_STATE_MISMATCH', `the latest accepted state is seq ${channel.seq}`);
-  if (channel.closingSinceMs !== undefined || channel.closedAtMs !== undefined) return { kind: 'duplicate' };
-  return { kind: 'closing', channel: { ...channel, closingSinceMs: context.nowMs } };
-}
+import { equalBytes } from '../../bytes.js';
+import type { Domain } from '../../domain.js';
+import type { InvoiceId, LogHead, Mac, PayeeId } from '../../ids.js';
+import { checkSignature, isLowS } from '../../keys.js';
+import { logStep, type PaymentEntry } from '../../log.js';
+import { invoiceMapKey } from '../../mapKey.js';
+import type { ClientMessageOf, PayEntry } from '../../messages.js';
+import { checkPaymentRequestMac } from '../../paymentRequest.js';
+import type { RejectCode } from '../../rejects.js';
+import { voucherSigningBytes } from '../../voucher.js';
+import { channelStatus } from '../status.js';
+import { type ChannelContext, type HubChannel, type Rejection, reject } from './channel.js';
+import { type ReceiptContext, receiptMacs } from './receipts.js';
 
 /** What voucher acceptance needs to know about payees and invoices. */
-export interface VoucherContext extends ChannelContext {
-  /** The MAC key shared with a registered payee, or undefined when the payee is unknown. */
-  payeeKey(payee: PayeeId): MerchantKey | undefined;
+export interface VoucherContext extends ChannelContext, ReceiptContext {
   /** True when this payee's invoice has been paid already, on any channel. */
   isInvoicePaid(payee: PayeeId, invoiceId: InvoiceId): boolean;
   /** The accepted state at an older seq, to recognise a resent voucher; omit if not kept. */
@@ -302,7 +42,7 @@ export type VoucherOutcome =
   | (Rejection & { readonly seq: number });
 
 /** A voucher that passed every rule except its signature, with the state it leads to. */
-interface Candidate {
+export interface Candidate {
   readonly index: number;
   readonly frame: PayFrame;
   readonly entries: readonly PaymentEntry[];
@@ -404,49 +144,6 @@ function checkEntry(
     return { code: 'REQUEST_INVALID', message: 'payment request MAC does not verify' };
   if (entry.expiresAtMs <= context.nowMs) return { code: 'INVOICE_EXPIRED', message: 'payment request expired' };
   return undefined;
-}
-
-function receiptMacs(
-  channel: HubChannel,
-  seq: number,
-  entries: readonly PaymentEntry[],
-  context: VoucherContext,
-): Mac[] {
-  return entries.map((entry) => {
-    const key = assertBytes(context.payeeKey(entry.payee), 32, 'payee key') as MerchantKey;
-    // createReceipt's MAC without building the Receipt object: only the MAC is sent.
-    const bytes = receiptBytes({
-      networkId: context.domain.networkId,
-      hubId: context.domain.hubId,
-      channelId: channel.channelId,
-      seq,
-      payee: entry.payee,
-      invoiceId: entry.invoiceId,
-      asset: channel.asset,
-      amount: entry.amount,
-    });
-    return hmacWithState(cachedHmacKeyState(key), bytes) as Mac;
-  });
-}
-
-/**
- * Receipt MACs for entries accepted earlier (to answer a resent voucher with its
- * original receipts): MACs are deterministic, so they are recomputed, not stored.
- *
- * @example
- * ```ts
- * import { receiptMacsFor } from '@trickle/protocol';
- * declare const args: Parameters<typeof receiptMacsFor>;
- * const macs = receiptMacsFor(...args);
- * ```
- */
-export function receiptMacsFor(
-  channel: HubChannel,
-  seq: number,
-  entries: readonly PaymentEntry[],
-  context: Pick<VoucherContext, 'domain' | 'payeeKey'>,
-): Mac[] {
-  return receiptMacs(channel, seq, entries, context as VoucherContext);
 }
 
 /** Result of {@link checkVouchers}: what is decided without signatures, and what waits on one. */

@@ -1,65 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { counterRandom, fixture, testKey } from '../../test/helpers.js';
+import { counterRandom, testKey } from '../../../test/helpers.js';
+import { nowMs, setup } from '../../../test/hubStage.js';
 import {
   acceptVouchers,
   type ClientChannel,
-  channelStateOf,
   checkReceiptMac,
-  closeChannel,
   createSigner,
   deriveMerchantKey,
-  equalBytes,
   type HubChannel,
   hubIdFromKey,
-  isSameOpen,
   type Mac,
-  nobleVerifier,
-  type OpenPolicy,
-  openChannel,
   type PayFrame,
-  type PaymentRequest,
   preparePayment,
   publicKeyOf,
   type Signature,
-  signClose,
-  signOpenRequest,
-  signTopUp,
   signVoucher,
-  topUpChannel,
-  type Verifier,
-  type VoucherContext,
-} from '../index.js';
-
-const nowMs = 1_000_000;
-
-function setup() {
-  const f = fixture();
-  const paid = new Set<string>();
-  let verifications = 0;
-  const countingVerifier: Verifier = {
-    name: 'counting',
-    verify: (sig, msg, key) => {
-      verifications++;
-      return nobleVerifier.verify(sig, msg, key);
-    },
-  };
-  const context: VoucherContext = {
-    domain: f.domain,
-    nowMs,
-    verifier: countingVerifier,
-    payeeKey: (payee) => (equalBytes(payee, f.payee) ? f.macKey : undefined),
-    isInvoicePaid: (payee, invoice) => paid.has(Buffer.from([...payee, ...invoice]).toString('hex')),
-  };
-  let client: ClientChannel = { ...f.channel };
-  /** Signs the next voucher on the client's side, as the wallet would. */
-  const frame = (requests: PaymentRequest[]): PayFrame => {
-    const prepared = preparePayment(f.domain, client, requests, nowMs);
-    client = prepared.channel;
-    return { ...signVoucher(f.domain, prepared.voucher, f.client), entries: [...prepared.entries] };
-  };
-  return { f, context, frame, paid, verifications: () => verifications };
-}
+} from '../../index.js';
 
 describe('acceptVouchers', () => {
   it('accepts a voucher with several entries and issues receipts the merchant can check', () => {
@@ -352,82 +309,6 @@ describe('acceptVouchers', () => {
     });
     expect(acceptVouchers({ ...f.channel, expiresAtMs: nowMs }, [good], context).outcomes[0]).toMatchObject({
       code: 'CHANNEL_EXPIRED',
-    });
-  });
-});
-
-describe('open, top-up and close', () => {
-  const policy: OpenPolicy = {
-    assets: [{ code: 'USD', scale: 6 }],
-    depositMax: 10_000_000n,
-    lifetimeMsMin: 60_000,
-    lifetimeMsMax: 30 * 86_400_000,
-  };
-
-  it('opens a channel whose id is derived from hub, key and nonce; a resend is the same open', () => {
-    const { f } = setup();
-    const request = signOpenRequest(
-      f.domain,
-      { nonce: f.nonce, asset: f.channel.asset, deposit: 5_000n, expiresAtMs: nowMs + 3_600_000 },
-      f.client,
-    );
-    const context = { domain: f.domain, nowMs, verifier: nobleVerifier, sessionKey: f.client.publicKey, policy };
-    const outcome = openChannel(request, context);
-    expect(outcome.kind).toBe('opened');
-    if (outcome.kind !== 'opened') return;
-    expect(outcome.channel.channelId).toEqual(f.channelId);
-    expect(outcome.channel).toMatchObject({ seq: 0, cumulative: 0n, deposit: 5_000n });
-    expect(isSameOpen(f.domain, outcome.channel, request)).toBe(true);
-    expect(channelStateOf(outcome.channel, nowMs)).toMatchObject({ status: 'open', seq: 0 });
-    expect(channelStateOf(outcome.channel, nowMs)).not.toHaveProperty('signature');
-  });
-
-  it('refuses opens with another key, a bad signature, or outside the policy', () => {
-    const { f } = setup();
-    const base = { nonce: f.nonce, asset: f.channel.asset, deposit: 5_000n, expiresAtMs: nowMs + 3_600_000 };
-    const context = { domain: f.domain, nowMs, verifier: nobleVerifier, sessionKey: f.client.publicKey, policy };
-    const other = createSigner(testKey('other'), { randomBytes: counterRandom() });
-    expect(openChannel(signOpenRequest(f.domain, base, other), context)).toMatchObject({ code: 'AUTH_FAILED' });
-    const good = signOpenRequest(f.domain, base, f.client);
-    expect(openChannel({ ...good, deposit: 5_001n }, context)).toMatchObject({ code: 'SIGNATURE_INVALID' });
-    for (const body of [
-      { ...base, deposit: 0n },
-      { ...base, deposit: 10_000_001n },
-      { ...base, asset: { code: 'EUR', scale: 6 } },
-      { ...base, expiresAtMs: nowMs + 1_000 },
-      { ...base, expiresAtMs: nowMs + 31 * 86_400_000 },
-    ]) {
-      expect(openChannel(signOpenRequest(f.domain, body, f.client), context)).toMatchObject({ code: 'BAD_OPEN' });
-    }
-  });
-
-  it('tops up to a new total, treats a resend as a duplicate and refuses a decrease', () => {
-    const { f } = setup();
-    const context = { domain: f.domain, nowMs, verifier: nobleVerifier };
-    const up = signTopUp(f.domain, { channelId: f.channelId, deposit: 2_000_000n }, f.client);
-    const outcome = topUpChannel(f.channel, up, context);
-    expect(outcome).toMatchObject({ kind: 'toppedUp', increase: 1_000_000n });
-    if (outcome.kind !== 'toppedUp') return;
-    expect(topUpChannel(outcome.channel, up, context).kind).toBe('duplicate');
-    const down = signTopUp(f.domain, { channelId: f.channelId, deposit: 500n }, f.client);
-    expect(topUpChannel(outcome.channel, down, context)).toMatchObject({ code: 'TOPUP_NOT_INCREASING' });
-    expect(topUpChannel({ ...f.channel, closedAtMs: 1 }, up, context)).toMatchObject({ code: 'CHANNEL_CLOSED' });
-  });
-
-  it('closes only at the latest accepted state, once', () => {
-    const { f, context, frame } = setup();
-    const accepted = acceptVouchers(f.channel, [frame([f.request(40n)])], context).channel;
-    const close = signClose(f.domain, accepted, f.client);
-    const outcome = closeChannel(accepted, close, context);
-    expect(outcome).toMatchObject({ kind: 'closing' });
-    if (outcome.kind !== 'closing') return;
-    expect(channelStateOf(outcome.channel, nowMs).status).toBe('closing');
-    expect(closeChannel(outcome.channel, close, context).kind).toBe('duplicate');
-    const stale = signClose(f.domain, f.channel, f.client);
-    expect(closeChannel(accepted, stale, context)).toMatchObject({ code: 'CLOSE_STATE_MISMATCH' });
-    // A voucher signature is not a close signature: the kinds are domain-separated.
-    expect(closeChannel(accepted, { ...close, signature: accepted.signature! }, context)).toMatchObject({
-      code: 'SIGNATURE_INVALID',
     });
   });
 });

@@ -1,0 +1,82 @@
+/**
+ * What every stage of the hub's channel rules shares: the channel as the hub holds it,
+ * a rejection, and the channel's state as the hub reports it.
+ */
+import type { Asset } from '../../amount.js';
+import type { Domain } from '../../domain.js';
+import type { ChannelId, LogHead, PublicKey, Signature } from '../../ids.js';
+import type { SignatureCheck, Verifier } from '../../keys.js';
+import type { ChannelState } from '../../messages.js';
+import type { RejectCode } from '../../rejects.js';
+import { channelStatus } from '../status.js';
+
+/** Everything the hub holds about one channel. Plain data: safe to persist and reload. */
+export interface HubChannel {
+  readonly channelId: ChannelId;
+  /** Pinned at open: every voucher must verify under it. */
+  readonly clientKey: PublicKey;
+  readonly asset: Asset;
+  readonly deposit: bigint;
+  readonly expiresAtMs: number;
+  /** The latest accepted voucher's seq (0 before the first). */
+  readonly seq: number;
+  readonly cumulative: bigint;
+  readonly logHead: LogHead;
+  /** The client's signature on the latest accepted voucher (absent at seq 0). */
+  readonly signature?: Signature;
+  readonly closingSinceMs?: number;
+  readonly closedAtMs?: number;
+}
+
+/** A refusal: the code, a message for humans, and the state to resync from. */
+export interface Rejection {
+  readonly kind: 'rejected';
+  readonly code: RejectCode;
+  readonly message: string;
+  /** When one entry of a voucher is refused: its index, so the client can drop just that payment. */
+  readonly entry?: number;
+}
+
+/** A {@link Rejection} (internal to the stages). */
+export function reject(code: RejectCode, message: string, entry?: number): Rejection {
+  return entry === undefined ? { kind: 'rejected', code, message } : { kind: 'rejected', code, message, entry };
+}
+
+/** The reject code of each failed signature check (internal to the stages). */
+export const signatureRejects: Record<Exclude<SignatureCheck, 'valid'>, RejectCode> = {
+  malformed: 'SIGNATURE_MALFORMED',
+  highS: 'SIGNATURE_HIGH_S',
+  invalid: 'SIGNATURE_INVALID',
+};
+
+/**
+ * The channel's state as the hub reports it in `state` and `reject` messages.
+ *
+ * @example
+ * ```ts
+ * import { channelStateOf } from '@trickle/protocol';
+ * declare const channel: Parameters<typeof channelStateOf>[0];
+ * channelStateOf(channel, 0).status; // 'open' | 'closing' | 'closed' | 'expired'
+ * ```
+ */
+export function channelStateOf(channel: HubChannel, nowMs: number): ChannelState {
+  return {
+    channelId: channel.channelId,
+    clientKey: channel.clientKey,
+    asset: channel.asset,
+    deposit: channel.deposit,
+    expiresAtMs: channel.expiresAtMs,
+    seq: channel.seq,
+    cumulative: channel.cumulative,
+    logHead: channel.logHead,
+    ...(channel.signature === undefined ? {} : { signature: channel.signature }),
+    status: channelStatus(channel, nowMs),
+  };
+}
+
+/** What top-up, close and voucher checks need. */
+export interface ChannelContext {
+  readonly domain: Domain;
+  readonly nowMs: number;
+  readonly verifier: Verifier;
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { nowMs, setup } from '../../../test/hubStage.js';
+import { acceptVouchers, channelStateOf, closeChannel, signClose } from '../../index.js';
+
+describe('closeChannel', () => {
+  it('closes only at the latest accepted state, once', () => {
+    const { f, context, frame } = setup();
+    const accepted = acceptVouchers(f.channel, [frame([f.request(40n)])], context).channel;
+    const close = signClose(f.domain, accepted, f.client);
+    const outcome = closeChannel(accepted, close, context);
+    expect(outcome).toMatchObject({ kind: 'closing' });
+    if (outcome.kind !== 'closing') return;
+    expect(channelStateOf(outcome.channel, nowMs).status).toBe('closing');
+    expect(closeChannel(outcome.channel, close, context).kind).toBe('duplicate');
+    const stale = signClose(f.domain, f.channel, f.client);
+    expect(closeChannel(accepted, stale, context)).toMatchObject({ code: 'CLOSE_STATE_MISMATCH' });
+    // A voucher signature is not a close signature: the kinds are domain-separated.
+    expect(closeChannel(accepted, { ...close, signature: accepted.signature! }, context)).toMatchObject({
+      code: 'SIGNATURE_INVALID',
+    });
+  });
+});
