@@ -11,23 +11,27 @@ import {
   type ClientMessageOf,
   channelIdOf,
   channelStateOf,
-  checkForceClose,
-  checkSignature,
-  closeChannel,
+  closeSignature,
   type Domain,
+  decideClose,
+  decideForceClose,
+  decideOpen,
+  decideTopUp,
   equalBytes,
+  forceCloseSignature,
   type HubChannel,
   type HubMessage,
   isSameOpen,
   type LoggedVoucher,
   type OpenPolicy,
-  openChannel,
-  openSigningBytes,
+  openSignature,
   type PublicKey,
   type RejectCode,
   receiptMacsFor,
-  topUpChannel,
-  type Verifier,
+  type SignatureCheck,
+  type SignatureToCheck,
+  type StageContext,
+  topUpSignature,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import type { PaidInvoices } from './invoices.js';
@@ -39,7 +43,7 @@ import type { Clock } from './ports.js';
 import { createRejects, Refusal, type Reply } from './refusal.js';
 import { closingAnswer, type HubSettlement } from './settlement/settlement.js';
 import type { ChannelStore } from './store/channelStore.js';
-import type { AsyncVerifier } from './verifier/asyncVerifier.js';
+import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
 export type { Reply } from './refusal.js';
 
@@ -57,10 +61,8 @@ export interface ChannelEngineDeps {
   readonly merchants: MerchantRegistry;
   /** Invoices known to be paid (a bounded cache; the store's unique index decides). */
   readonly invoices: PaidInvoices;
-  /** For the hot path (vouchers), off the event loop. */
-  readonly asyncVerifier: AsyncVerifier;
-  /** For the rare inline checks (open, top-up, close). */
-  readonly verifier: Verifier;
+  /** The hub's one verification port: vouchers on the hot path, and open, top-up, close, forced close. */
+  readonly verifier: AsyncVerifier;
   readonly openPolicy: OpenPolicy;
   readonly channelQueueFramesMax: number;
   /** Most payment entries processed as one batch (one signature check, one commit). */
@@ -177,7 +179,10 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
   }
 
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
-  const context = () => ({ domain, nowMs: clock.nowMs(), verifier: deps.verifier });
+  const stage = (): StageContext => ({ domain, nowMs: clock.nowMs() });
+  /** Checks the signature a stage asks for with the hub's one verification port. */
+  const verify = (signed: SignatureToCheck): Promise<SignatureCheck> =>
+    checkSignatureAsync(deps.verifier, signed.signature, signed.message, signed.publicKey);
 
   async function request(id: number, work: () => Promise<HubMessage>): Promise<HubMessage> {
     try {
@@ -222,20 +227,17 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         return inLane(lane, async (): Promise<HubMessage> => {
           lane.channel ??= await deps.store.channel(channelId);
           const existing = lane.channel;
+          const signed = openSignature(openRequest, { domain, sessionKey: clientKey });
+          if (signed.kind === 'rejected') throw new Refusal(signed.code, signed.message);
+          const check = await verify(signed);
           if (existing !== undefined) {
-            const check = checkSignature(
-              deps.verifier,
-              message.signature,
-              openSigningBytes(domain, openRequest),
-              clientKey,
-            );
             if (check !== 'valid') throw new Refusal('SIGNATURE_INVALID', `open request signature: ${check}`);
             if (!isSameOpen(domain, existing, openRequest)) {
               throw new Refusal('CHANNEL_EXISTS', 'a channel with this id exists with other terms', stateOf(existing));
             }
             return { type: 'state', id: message.id, state: stateOf(existing) };
           }
-          const outcome = openChannel(openRequest, { ...context(), sessionKey: clientKey, policy: deps.openPolicy });
+          const outcome = decideOpen(openRequest, check, { ...stage(), policy: deps.openPolicy });
           if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message);
           const { channel } = outcome;
           try {
@@ -261,7 +263,9 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
           inLane(lane, async (): Promise<HubMessage> => {
             const channel = lane.channel as HubChannel;
-            const outcome = topUpChannel(channel, message, context());
+            const signed = topUpSignature(channel, message, stage());
+            if (signed.kind === 'rejected') throw new Refusal(signed.code, signed.message, stateOf(channel));
+            const outcome = decideTopUp(channel, message, await verify(signed));
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
             if (outcome.kind === 'toppedUp') {
               try {
@@ -282,7 +286,8 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
           inLane(lane, async (): Promise<HubMessage> => {
             let channel = lane.channel as HubChannel;
-            const outcome = closeChannel(channel, message, context());
+            const check = await verify(closeSignature(channel, message, { domain }));
+            const outcome = decideClose(channel, message, check, stage());
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
             if (channel.closedAtMs !== undefined) return { type: 'state', id: message.id, state: stateOf(channel) };
             if (outcome.kind === 'closing') {
@@ -313,7 +318,11 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
               const [stored] = await deps.store.vouchers(channel.channelId, request.seq, 1);
               accepted = stored?.seq === request.seq ? stored : undefined;
             }
-            const outcome = checkForceClose(channel, request, { ...context(), acceptedAt: () => accepted });
+            const now = stage();
+            const signed = forceCloseSignature(channel, request, now);
+            if (signed.kind === 'rejected') throw new Refusal(signed.code, signed.message, stateOf(channel));
+            const check = signed.kind === 'none' ? 'valid' : await verify(signed);
+            const outcome = decideForceClose(channel, request, check, { ...now, acceptedAt: () => accepted });
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
             if (outcome.kind === 'closing') await writeChannel(lane, outcome.channel);
             const current = lane.channel as HubChannel;

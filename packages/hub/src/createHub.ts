@@ -85,12 +85,13 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
    */
   readonly store?: ChannelStore;
   /**
-   * Verifies vouchers. Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() })`:
+   * The hub's one verification port: every signature the hub checks (auth, open, top-up,
+   * close, forced close, vouchers). Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() })`:
    * inline while idle, tiny-secp256k1 on worker threads under load (ADR 0201, 0206).
    */
   readonly verifier?: AsyncVerifier;
-  /** Verifies the rare inline signatures (auth, open, top-up, close). Default `tinySecp256k1Verifier`. */
-  readonly inlineVerifier?: Verifier;
+  /** The default ledger's verifier (the ledger's own port); unused with `ledger`. Default `tinySecp256k1Verifier`. */
+  readonly ledgerVerifier?: Verifier;
   /** Overrides of {@link HubLimits}; see `defaultHubLimits`. */
   readonly limits?: Partial<HubLimits>;
   /** Time source. Default `systemClock` (Date.now). */
@@ -221,14 +222,14 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const ownsStore = options.store === undefined;
   // A SQLite default in the folder: the folder is this process's alone (ADR 0230).
   const dataDirLock = ownsLedger || ownsStore ? await lockDefaultDataDir(options.dataDir, ownsLedger) : undefined;
-  const inlineVerifier = options.inlineVerifier ?? tinySecp256k1Verifier;
+  const ledgerVerifier = options.ledgerVerifier ?? tinySecp256k1Verifier;
   let ledger: L;
   let store: ChannelStore;
   try {
     // Without options.ledger, L is its default, TrickleLedger: the cast states that.
     ledger =
       options.ledger ??
-      ((await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, inlineVerifier)) as unknown as L);
+      ((await defaultLedger(options.dataDir, domain, options.feePpm ?? 0, clock, ledgerVerifier)) as unknown as L);
     store =
       options.store ??
       (await defaultStore(options.dataDir).catch(async (error: unknown) => {
@@ -242,9 +243,8 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
   const invoices = createPaidInvoices(limits.paidInvoicesCachedMax);
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
-  const verifier = inlineVerifier;
   const ownsVerifier = options.verifier === undefined;
-  const asyncVerifier =
+  const verifier =
     options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });
   const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
   const onError = options.onError ?? defaultOnError;
@@ -267,7 +267,6 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     ledger,
     merchants,
     invoices,
-    asyncVerifier,
     verifier,
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,
@@ -440,7 +439,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   async function releaseOwned(): Promise<void> {
     try {
       if (ownsStore) await store.close();
-      if (ownsVerifier) await asyncVerifier.close?.();
+      if (ownsVerifier) await verifier.close?.();
       if (ownsLedger) await ledger.close();
     } finally {
       dataDirLock?.release();

@@ -20,13 +20,14 @@ import {
   type Domain,
   type HubChannel,
   type HubMessage,
+  invoiceTaken,
   type Mac,
+  type ReserveInvoices,
   receiptMacsFor,
   settleVouchers,
-  type Verifier,
   type VoucherCheck,
-  type VoucherContext,
   type VoucherOutcome,
+  type VoucherRulesContext,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import { invoiceKeyOf, type PaidInvoices } from './invoices.js';
@@ -46,8 +47,8 @@ export interface PayBatchesDeps {
   readonly merchants: MerchantRegistry;
   /** Invoices known to be paid (a bounded cache: the store's unique index decides). */
   readonly invoices: PaidInvoices;
-  readonly asyncVerifier: AsyncVerifier;
-  readonly verifier: Verifier;
+  /** The hub's one verification port. */
+  readonly verifier: AsyncVerifier;
   readonly channelQueueFramesMax: number;
   readonly batchEntriesMax: number;
   readonly payReject: (frame: PayMessage, error: unknown, state?: ChannelState) => HubMessage;
@@ -75,7 +76,7 @@ export const invoiceRetriesMax = 8;
 /** Creates the pipeline. Internal to the engine. */
 export function createPayBatches(deps: PayBatchesDeps): PayBatches {
   const { domain, clock } = deps;
-  const payeeKey: VoucherContext['payeeKey'] = (payee) => deps.merchants.keyOf(payee);
+  const payeeKey: VoucherRulesContext['payeeKey'] = (payee) => deps.merchants.keyOf(payee);
 
   function enqueue(lane: Lane, frame: PayMessage, reply: Reply): void {
     if (lane.queue.length >= deps.channelQueueFramesMax) {
@@ -154,10 +155,9 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     taken: Set<string>,
   ): Promise<'done' | 'retry'> {
     const before = lane.channel as HubChannel;
-    const voucherContext: VoucherContext = {
+    const voucherContext: VoucherRulesContext = {
       domain,
       nowMs: clock.nowMs(),
-      verifier: deps.verifier,
       payeeKey,
       isInvoicePaid: (payee, invoiceId) =>
         deps.invoices.has(payee, invoiceId) || (taken.size > 0 && taken.has(invoiceKeyOf(payee, invoiceId))),
@@ -166,7 +166,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     const check = checkVouchers(before, frames, voucherContext);
     const verified = await verifyCandidates(before, check);
     const settled = settleVouchers(before, frames.length, check, (i) => verified[i] === true, voucherContext);
-    const { channel: after, outcomes } = settled;
+    const { channel: after, outcomes, effects } = settled;
     const accepted: AcceptedVoucher[] = [];
     for (let index = 0; index < outcomes.length; index++) {
       const outcome = outcomes[index] as VoucherOutcome;
@@ -196,19 +196,14 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         return 'done';
       }
       if (!written.applied) {
-        const { seq, entry } = written.paidInvoice;
-        const paid = accepted.find((v) => v.seq === seq)?.entries[entry];
-        assert(paid !== undefined, 'the store names an entry of this write');
-        taken.add(invoiceKeyOf(paid.payee, paid.invoiceId));
-        deps.invoices.add(paid.payee, paid.invoiceId);
+        const effect = invoiceTaken(outcomes, written.paidInvoice);
+        assert(effect !== undefined, 'the store names an entry of this write');
+        reserve(effect, taken);
         return 'retry';
       }
       lane.channel = after;
       let entries = 0;
-      for (const v of accepted) {
-        entries += v.entries.length;
-        for (const e of v.entries) deps.invoices.add(e.payee, e.invoiceId);
-      }
+      for (const effect of effects) entries += reserve(effect);
       deps.onAccepted(lane, entries, voucherContext.nowMs);
     }
     // The state is only built when a reject carries it.
@@ -226,6 +221,19 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     return 'done';
   }
 
+  /**
+   * Carries out a stage's invoice effect (the only place the shell takes invoices): into the
+   * cache of paid invoices, and into `taken` (the batch being decided again) when given.
+   * Returns the number of entries.
+   */
+  function reserve(effect: ReserveInvoices, taken?: Set<string>): number {
+    for (const e of effect.entries) {
+      deps.invoices.add(e.payee, e.invoiceId);
+      taken?.add(invoiceKeyOf(e.payee, e.invoiceId));
+    }
+    return effect.entries.length;
+  }
+
   function answer(
     lane: Lane,
     outcomes: readonly VoucherOutcome[],
@@ -233,7 +241,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     frame: PayMessage,
     earlier: ReadonlyMap<number, AcceptedVoucher>,
     state: () => ChannelState,
-    voucherContext: VoucherContext,
+    voucherContext: VoucherRulesContext,
   ): HubMessage {
     if (outcome.kind === 'rejected') {
       return {
@@ -324,7 +332,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       const candidate = candidates[i] as (typeof candidates)[number];
       const ok =
         (await checkSignatureAsync(
-          deps.asyncVerifier,
+          deps.verifier,
           candidate.frame.signature,
           candidateSigningBytes(domain, candidate),
           channel.clientKey,

@@ -7,7 +7,7 @@
 import {
   authSigningBytes,
   type ClientMessage,
-  checkSignature,
+  type ClientMessageOf,
   type Domain,
   decodeClientMessage,
   encodeHubMessage,
@@ -16,11 +16,12 @@ import {
   type PublicKey,
   protocolVersion,
   type RejectCode,
-  type Verifier,
+  type SignatureCheck,
 } from '@trickle/protocol';
 import type { ChannelEngine } from './channelEngine.js';
 import type { HubLimits } from './limits.js';
 import type { Clock } from './ports.js';
+import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
 /** WebSocket close codes the hub uses. */
 export const closeCodes = {
@@ -74,7 +75,8 @@ export interface SessionDeps {
   readonly domain: Domain;
   readonly hubKey: PublicKey;
   readonly engine: ChannelEngine;
-  readonly verifier: Verifier;
+  /** The hub's one verification port (the auth signature). */
+  readonly verifier: AsyncVerifier;
   readonly limits: HubLimits;
   readonly clock: Clock;
   readonly randomBytes: (length: number) => Uint8Array;
@@ -112,6 +114,8 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
   let requestsInFlight = 0;
   let awaitingPong = false;
   let paused = false;
+  /** Frames received while the auth signature is being verified (at most messagesBurstMax). */
+  let authFrames: [Uint8Array | ArrayBuffer | Uint8Array[], boolean][] | undefined;
 
   const authTimer = setTimeout(() => close(closeCodes.policyViolation, 'auth timeout'), limits.authTimeoutMs);
   authTimer.unref();
@@ -163,6 +167,13 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
 
   function onFrame(data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean): void {
     if (closed) return;
+    if (authFrames !== undefined) {
+      // The auth signature is being verified: later frames wait for its answer, in order.
+      if (authFrames.length >= limits.messagesBurstMax)
+        close(closeCodes.policyViolation, 'too many frames before auth');
+      else authFrames.push([data, isBinary]);
+      return;
+    }
     const nowMs = clock.nowMs();
     lastMessageAtMs = nowMs;
     const bytes = Array.isArray(data)
@@ -247,7 +258,24 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
       return;
     }
     const signed = authSigningBytes(deps.domain, nonce, message.clientKey);
-    if (checkSignature(deps.verifier, message.signature, signed, message.clientKey) !== 'valid') {
+    authFrames = [];
+    void checkSignatureAsync(deps.verifier, message.signature, signed, message.clientKey).then(
+      (check) => onAuthChecked(message, check),
+      () => onAuthChecked(message, 'unavailable'),
+    );
+  }
+
+  /** Answers an auth once its signature is checked, then handles the frames that came meanwhile. */
+  function onAuthChecked(message: ClientMessageOf<'auth'>, check: SignatureCheck | 'unavailable'): void {
+    const waiting = authFrames ?? [];
+    authFrames = undefined;
+    if (closed) return;
+    if (check === 'unavailable') {
+      reject('INTERNAL', 'the challenge signature could not be checked; reconnect');
+      close(closeCodes.tryAgainLater, 'INTERNAL');
+      return;
+    }
+    if (check !== 'valid') {
       reject('AUTH_FAILED', 'the challenge signature does not verify under this key');
       close(closeCodes.policyViolation, 'AUTH_FAILED');
       return;
@@ -262,6 +290,7 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
     clientKey = message.clientKey;
     keyId = id;
     send({ type: 'welcome', timeMs: clock.nowMs() });
+    for (const [data, isBinary] of waiting) onFrame(data, isBinary);
   }
 
   ws.on('message', onFrame);

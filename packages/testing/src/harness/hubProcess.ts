@@ -41,7 +41,7 @@ const hub = await createHub({
   ...(settlement === undefined ? {} : { settlement }),
   ...(config.feePpm === undefined ? {} : { feePpm: config.feePpm }),
   ...(config.limits === undefined ? {} : { limits: config.limits }),
-  ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), inlineVerifier: nobleVerifier } : {}),
+  ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), ledgerVerifier: nobleVerifier } : {}),
   ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
   ...(ledger === undefined ? {} : { ledger }),
 });

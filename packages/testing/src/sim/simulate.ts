@@ -261,7 +261,7 @@ async function run(
       store: store.port,
       ledger: seen.port,
       verifier: asAsyncVerifier(tinySecp256k1Verifier),
-      inlineVerifier: tinySecp256k1Verifier,
+      ledgerVerifier: tinySecp256k1Verifier,
       clock: clockPort,
       randomBytes: bytesOf(hubRandom),
       merchants: merchants.map((m, i) => ({ publicKey: m.publicKey, name: `merchant ${i}` })),

@@ -5,7 +5,7 @@
 import type { Asset } from '../../amount.js';
 import type { Domain } from '../../domain.js';
 import type { ChannelId, LogHead, PublicKey, Signature } from '../../ids.js';
-import type { SignatureCheck, Verifier } from '../../keys.js';
+import { checkSignature, type SignatureCheck, type Verifier } from '../../keys.js';
 import type { ChannelState } from '../../messages.js';
 import type { RejectCode } from '../../rejects.js';
 import { channelStatus } from '../status.js';
@@ -74,9 +74,35 @@ export function channelStateOf(channel: HubChannel, nowMs: number): ChannelState
   };
 }
 
-/** What top-up, close and voucher checks need. */
-export interface ChannelContext {
+/** What every stage's decision needs: the domain signatures are bound to, and the time. */
+export interface StageContext {
   readonly domain: Domain;
   readonly nowMs: number;
+}
+
+/** What top-up, close and voucher checks need when they verify signatures themselves. */
+export interface ChannelContext extends StageContext {
   readonly verifier: Verifier;
+}
+
+/**
+ * A signature a stage needs checked before it decides: the first step of a stage returns
+ * it, the shell checks it with its verification port (possibly off the event loop), and
+ * the second step decides from the {@link SignatureCheck}.
+ */
+export interface SignatureToCheck {
+  readonly kind: 'verify';
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+  readonly publicKey: PublicKey;
+}
+
+/** A {@link SignatureToCheck} (internal to the stages). */
+export function toCheck(signature: Uint8Array, message: Uint8Array, publicKey: PublicKey): SignatureToCheck {
+  return { kind: 'verify', signature, message, publicKey };
+}
+
+/** Checks a stage's signature with a synchronous verifier (internal to the stages). */
+export function checkNow(verifier: Verifier, signed: SignatureToCheck): SignatureCheck {
+  return checkSignature(verifier, signed.signature, signed.message, signed.publicKey);
 }

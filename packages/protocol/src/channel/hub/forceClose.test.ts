@@ -5,9 +5,11 @@ import {
   type ClientChannel,
   checkForceClose,
   createSigner,
+  decideForceClose,
   equalBytes,
   type ForceCloseContext,
   type ForceCloseRequest,
+  forceCloseSignature,
   type HubChannel,
   logGenesis,
   nobleVerifier,
@@ -81,5 +83,22 @@ describe('checkForceClose', () => {
     // A close signature is not a voucher signature: kinds never mix.
     expect(code(signClose(f.domain, signed(3), f.client))).toBe('SIGNATURE_INVALID');
     expect(code(signed(3), { ...hub, closingSinceMs: 1, closedAtMs: 2 })).toBe('CHANNEL_CLOSED');
+  });
+});
+
+describe('the forced close stage in two steps (forceCloseSignature, then decideForceClose)', () => {
+  it('needs no signature at seq 0, refuses a closed channel first, and decides from the check', () => {
+    const { f, hub, context, signed } = setup();
+    const zero = { channelId: hub.channelId, seq: 0, cumulative: 0n, logHead: logGenesis(f.domain, hub.channelId) };
+    expect(forceCloseSignature(hub, zero, context).kind).toBe('none');
+    expect(forceCloseSignature({ ...hub, closedAtMs: 2 }, signed(3), context)).toMatchObject({
+      code: 'CHANNEL_CLOSED',
+    });
+    const step = forceCloseSignature(hub, signed(2), context);
+    expect(step.kind).toBe('verify');
+    if (step.kind !== 'verify') return;
+    expect(nobleVerifier.verify(step.signature as Signature, step.message, step.publicKey)).toBe(true);
+    expect(decideForceClose(hub, signed(2), 'valid', context)).toEqual(checkForceClose(hub, signed(2), context));
+    expect(decideForceClose(hub, signed(2), 'invalid', context)).toMatchObject({ code: 'SIGNATURE_INVALID' });
   });
 });

@@ -6,19 +6,46 @@
  * channel durably and only then sends what the outcome says (receipts, state). A reject
  * never changes state.
  */
-export { type ChannelContext, channelStateOf, type HubChannel, type Rejection } from './channel.js';
-export { closeChannel } from './close.js';
-export { checkForceClose, type ForceCloseContext, type ForceCloseRequest } from './forceClose.js';
-export { isSameOpen, type OpenContext, type OpenPolicy, openChannel } from './open.js';
+export {
+  type ChannelContext,
+  channelStateOf,
+  type HubChannel,
+  type Rejection,
+  type SignatureToCheck,
+  type StageContext,
+} from './channel.js';
+export { type CloseOutcome, closeChannel, closeSignature, decideClose } from './close.js';
+export {
+  checkForceClose,
+  decideForceClose,
+  type ForceCloseContext,
+  type ForceCloseDecisionContext,
+  type ForceCloseOutcome,
+  type ForceCloseRequest,
+  forceCloseSignature,
+} from './forceClose.js';
+export {
+  decideOpen,
+  isSameOpen,
+  type OpenContext,
+  type OpenDecisionContext,
+  type OpenPolicy,
+  openChannel,
+  openSignature,
+} from './open.js';
 export { type ReceiptContext, receiptMacsFor } from './receipts.js';
-export { topUpChannel } from './topUp.js';
+export { decideTopUp, type TopUpOutcome, topUpChannel, topUpSignature } from './topUp.js';
 export {
   acceptVouchers,
   candidateSigningBytes,
   checkVouchers,
+  invoiceTaken,
   type PayFrame,
+  type ReserveInvoices,
   settleVouchers,
   type VoucherCheck,
   type VoucherContext,
   type VoucherOutcome,
+  type VoucherRulesContext,
+  type VoucherSettlement,
 } from './vouchers.js';

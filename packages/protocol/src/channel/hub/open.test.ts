@@ -4,10 +4,14 @@ import { nowMs, setup } from '../../../test/hubStage.js';
 import {
   channelStateOf,
   createSigner,
+  decideOpen,
+  equalBytes,
   isSameOpen,
   nobleVerifier,
   type OpenPolicy,
   openChannel,
+  openSignature,
+  type Signature,
   signOpenRequest,
 } from '../../index.js';
 
@@ -54,5 +58,37 @@ describe('openChannel', () => {
     ]) {
       expect(openChannel(signOpenRequest(f.domain, body, f.client), context)).toMatchObject({ code: 'BAD_OPEN' });
     }
+  });
+});
+
+describe('the open stage in two steps (openSignature, then decideOpen)', () => {
+  const policy: OpenPolicy = {
+    assets: [{ code: 'USD', scale: 6 }],
+    depositMax: 10_000_000n,
+    lifetimeMsMin: 60_000,
+    lifetimeMsMax: 30 * 86_400_000,
+  };
+
+  it('asks for the request signature under the session key, and decides as openChannel does', () => {
+    const { f } = setup();
+    const base = { nonce: f.nonce, asset: f.channel.asset, deposit: 5_000n, expiresAtMs: nowMs + 3_600_000 };
+    const request = signOpenRequest(f.domain, base, f.client);
+    const step = openSignature(request, { domain: f.domain, sessionKey: f.client.publicKey });
+    expect(step.kind).toBe('verify');
+    if (step.kind !== 'verify') return;
+    expect(equalBytes(step.publicKey, f.client.publicKey)).toBe(true);
+    expect(nobleVerifier.verify(step.signature as Signature, step.message, step.publicKey)).toBe(true);
+    const context = { domain: f.domain, nowMs, policy };
+    const decided = decideOpen(request, 'valid', context);
+    expect(decided).toEqual(
+      openChannel(request, { ...context, verifier: nobleVerifier, sessionKey: f.client.publicKey }),
+    );
+    for (const check of ['malformed', 'highS', 'invalid'] as const) {
+      expect(decideOpen(request, check, context)).toMatchObject({ kind: 'rejected' });
+    }
+    const other = createSigner(testKey('other'), { randomBytes: counterRandom() });
+    expect(openSignature(request, { domain: f.domain, sessionKey: other.publicKey })).toMatchObject({
+      code: 'AUTH_FAILED',
+    });
   });
 });

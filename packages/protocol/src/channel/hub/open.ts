@@ -6,9 +6,18 @@ import { equalBytes } from '../../bytes.js';
 import { type OpenRequest, openSigningBytes } from '../../channelRequests.js';
 import type { Domain } from '../../domain.js';
 import { channelIdOf, type PublicKey } from '../../ids.js';
-import { checkSignature, type Verifier } from '../../keys.js';
+import type { SignatureCheck, Verifier } from '../../keys.js';
 import { logGenesis } from '../../log.js';
-import { type HubChannel, type Rejection, reject, signatureRejects } from './channel.js';
+import {
+  checkNow,
+  type HubChannel,
+  type Rejection,
+  reject,
+  type SignatureToCheck,
+  type StageContext,
+  signatureRejects,
+  toCheck,
+} from './channel.js';
 
 /** The hub's rules for new channels. */
 export interface OpenPolicy {
@@ -23,42 +32,62 @@ export interface OpenPolicy {
 }
 
 /** What {@link openChannel} needs besides the request. */
-export interface OpenContext {
-  readonly domain: Domain;
-  readonly nowMs: number;
+export interface OpenContext extends OpenDecisionContext {
   readonly verifier: Verifier;
   /** The key the session authenticated with; the channel's key must be it. */
   readonly sessionKey: PublicKey;
+}
+
+/** What {@link decideOpen} needs besides the request and its signature check. */
+export interface OpenDecisionContext extends StageContext {
   readonly policy: OpenPolicy;
 }
 
 /**
- * Validates an open request and returns the new channel (seq 0, nothing paid). The
- * shell then moves the deposit into escrow on the ledger and persists the channel before
- * it answers. Rejects: SIGNATURE_*, AUTH_FAILED (another key than the session's), BAD_OPEN.
+ * The open stage's first step: the request must be for the session's key (AUTH_FAILED)
+ * and well formed (BAD_OPEN); then its signature is to be checked.
  *
  * @example
  * ```ts
- * import { openChannel } from '@trickle/protocol';
- * declare const request: Parameters<typeof openChannel>[0], context: Parameters<typeof openChannel>[1];
- * const outcome = openChannel(request, context);
- * if (outcome.kind === 'opened') console.log(outcome.channel.seq); // 0
+ * import { openSignature } from '@trickle/protocol';
+ * declare const args: Parameters<typeof openSignature>;
+ * const step = openSignature(...args);
+ * if (step.kind === 'verify') console.log(step.message.length);
  * ```
  */
-export function openChannel(
+export function openSignature(
   request: OpenRequest,
-  context: OpenContext,
-): { kind: 'opened'; channel: HubChannel } | Rejection {
-  const { domain, nowMs, policy } = context;
+  context: { readonly domain: Domain; readonly sessionKey: PublicKey },
+): SignatureToCheck | Rejection {
   if (!equalBytes(request.clientKey, context.sessionKey))
     return reject('AUTH_FAILED', 'the channel key must be the session key');
   let message: Uint8Array;
   try {
-    message = openSigningBytes(domain, request);
+    message = openSigningBytes(context.domain, request);
   } catch (error) {
     return reject('BAD_OPEN', (error as Error).message);
   }
-  const check = checkSignature(context.verifier, request.signature, message, request.clientKey);
+  return toCheck(request.signature, message, request.clientKey);
+}
+
+/**
+ * The open stage's second step: given the signature's check, applies the policy (asset,
+ * deposit, lifetime) and returns the new channel (seq 0, nothing paid). The shell then
+ * moves the deposit into escrow on the ledger and persists the channel before it answers.
+ *
+ * @example
+ * ```ts
+ * import { decideOpen } from '@trickle/protocol';
+ * declare const request: Parameters<typeof decideOpen>[0], context: Parameters<typeof decideOpen>[2];
+ * const outcome = decideOpen(request, 'valid', context);
+ * ```
+ */
+export function decideOpen(
+  request: OpenRequest,
+  check: SignatureCheck,
+  context: OpenDecisionContext,
+): { kind: 'opened'; channel: HubChannel } | Rejection {
+  const { domain, nowMs, policy } = context;
   if (check !== 'valid') return reject(signatureRejects[check], `open request signature: ${check}`);
   if (!policy.assets.some((a) => sameAsset(a, request.asset))) {
     return reject('BAD_OPEN', `asset ${request.asset.code}/${request.asset.scale} is not accepted here`);
@@ -84,6 +113,28 @@ export function openChannel(
       logHead: logGenesis(domain, channelId),
     },
   };
+}
+
+/**
+ * Validates an open request and returns the new channel (seq 0, nothing paid): both steps
+ * of the stage with `context.verifier`. Rejects: SIGNATURE_*, AUTH_FAILED (another key
+ * than the session's), BAD_OPEN.
+ *
+ * @example
+ * ```ts
+ * import { openChannel } from '@trickle/protocol';
+ * declare const request: Parameters<typeof openChannel>[0], context: Parameters<typeof openChannel>[1];
+ * const outcome = openChannel(request, context);
+ * if (outcome.kind === 'opened') console.log(outcome.channel.seq); // 0
+ * ```
+ */
+export function openChannel(
+  request: OpenRequest,
+  context: OpenContext,
+): { kind: 'opened'; channel: HubChannel } | Rejection {
+  const signed = openSignature(request, context);
+  if (signed.kind === 'rejected') return signed;
+  return decideOpen(request, checkNow(context.verifier, signed), context);
 }
 
 /**

@@ -6,15 +6,18 @@ import {
   acceptVouchers,
   type ClientChannel,
   checkReceiptMac,
+  checkVouchers,
   createSigner,
   deriveMerchantKey,
   type HubChannel,
   hubIdFromKey,
+  invoiceTaken,
   type Mac,
   type PayFrame,
   preparePayment,
   publicKeyOf,
   type Signature,
+  settleVouchers,
   signVoucher,
 } from '../../index.js';
 
@@ -310,5 +313,51 @@ describe('acceptVouchers', () => {
     expect(acceptVouchers({ ...f.channel, expiresAtMs: nowMs }, [good], context).outcomes[0]).toMatchObject({
       code: 'CHANNEL_EXPIRED',
     });
+  });
+});
+
+describe('the voucher stage in two steps (checkVouchers, then settleVouchers) and its invoice effects', () => {
+  it('reserves the invoices of exactly the accepted vouchers, as effects, and no others', () => {
+    const { f, context, frame } = setup();
+    const frames = Array.from({ length: 3 }, (_, i) => frame([f.request(10n + BigInt(i)), f.request(1n)]));
+    const check = checkVouchers(f.channel, frames, context);
+    expect(check.candidates).toHaveLength(3);
+    // The newest fails, the first verifies, the second fails: only the first is accepted.
+    const verified = (i: number) => i === 0;
+    const settled = settleVouchers(f.channel, frames.length, check, verified, context);
+    expect(settled.outcomes.map((o) => o.kind)).toEqual(['accepted', 'rejected', 'rejected']);
+    expect(settled.effects).toEqual([{ kind: 'reserveInvoices', seq: 1, entries: frames[0]!.entries }]);
+    // Nothing reserved when nothing is accepted; everything when all verify.
+    expect(settleVouchers(f.channel, frames.length, check, () => false, context).effects).toEqual([]);
+    const all = settleVouchers(f.channel, frames.length, check, () => true, context);
+    expect(all.effects.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(all.effects.flatMap((e) => e.entries)).toEqual(frames.flatMap((fr) => fr.entries));
+    // acceptVouchers carries the same effects.
+    expect(acceptVouchers(f.channel, frames, context).effects).toEqual(all.effects);
+  });
+
+  it('names the invoice to reserve when the store found one paid already, and nothing for an unknown entry', () => {
+    const { f, context, frame } = setup();
+    const frames = [frame([f.request(5n)]), frame([f.request(6n), f.request(7n)])];
+    const { outcomes } = acceptVouchers(f.channel, frames, context);
+    expect(invoiceTaken(outcomes, { seq: 2, entry: 1 })).toEqual({
+      kind: 'reserveInvoices',
+      seq: 2,
+      entries: [frames[1]!.entries[1]],
+    });
+    expect(invoiceTaken(outcomes, { seq: 2, entry: 2 })).toBeUndefined();
+    expect(invoiceTaken(outcomes, { seq: 9, entry: 0 })).toBeUndefined();
+  });
+
+  it('a reserved invoice, once the shell knows it, refuses a later voucher paying it again at that entry', () => {
+    const { f, context, frame, paid } = setup();
+    const request = f.request(5n);
+    const { channel, effects } = acceptVouchers(f.channel, [frame([request])], context);
+    for (const effect of effects) {
+      for (const e of effect.entries) paid.add(Buffer.from([...e.payee, ...e.invoiceId]).toString('hex'));
+    }
+    const again = acceptVouchers(channel, [frame([f.request(1n), request])], context);
+    expect(again.outcomes[0]).toMatchObject({ code: 'INVOICE_ALREADY_PAID', entry: 1 });
+    expect(again.effects).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 import { equalBytes } from '../../bytes.js';
 import type { Domain } from '../../domain.js';
 import type { InvoiceId, LogHead, Mac, PayeeId } from '../../ids.js';
-import { checkSignature, isLowS } from '../../keys.js';
+import { checkSignature, isLowS, type Verifier } from '../../keys.js';
 import { logStep, type PaymentEntry } from '../../log.js';
 import { invoiceMapKey } from '../../mapKey.js';
 import type { ClientMessageOf, PayEntry } from '../../messages.js';
@@ -13,15 +13,34 @@ import { checkPaymentRequestMac } from '../../paymentRequest.js';
 import type { RejectCode } from '../../rejects.js';
 import { voucherSigningBytes } from '../../voucher.js';
 import { channelStatus } from '../status.js';
-import { type ChannelContext, type HubChannel, type Rejection, reject } from './channel.js';
+import { type HubChannel, type Rejection, reject, type StageContext } from './channel.js';
 import { type ReceiptContext, receiptMacs } from './receipts.js';
 
-/** What voucher acceptance needs to know about payees and invoices. */
-export interface VoucherContext extends ChannelContext, ReceiptContext {
+/** What the voucher rules need to know about payees and invoices (no verifier: the shell verifies). */
+export interface VoucherRulesContext extends StageContext, ReceiptContext {
   /** True when this payee's invoice has been paid already, on any channel. */
   isInvoicePaid(payee: PayeeId, invoiceId: InvoiceId): boolean;
   /** The accepted state at an older seq, to recognise a resent voucher; omit if not kept. */
   acceptedAt?(seq: number): { readonly cumulative: bigint; readonly logHead: LogHead } | undefined;
+}
+
+/** What {@link acceptVouchers} needs: the rules' context and a synchronous verifier. */
+export interface VoucherContext extends VoucherRulesContext {
+  readonly verifier: Verifier;
+}
+
+/**
+ * What the shell does about invoices once a decision is durable: the entries' invoices are
+ * taken (the shell adds them to its cache of paid invoices, which the next decision reads
+ * through `isInvoicePaid`). Nothing is reserved before the commit, so nothing is released
+ * when a commit fails: the shell just drops the effects (the store's unique invoice index
+ * is what makes an invoice single-use).
+ */
+export interface ReserveInvoices {
+  readonly kind: 'reserveInvoices';
+  /** The voucher the invoices were paid by. */
+  readonly seq: number;
+  readonly entries: readonly Pick<PaymentEntry, 'payee' | 'invoiceId'>[];
 }
 
 /** The voucher and entries of a `pay` frame: what the rules read (its `id` only correlates replies). */
@@ -58,7 +77,7 @@ export interface Candidate {
 function checkStructure(
   channel: HubChannel,
   frame: PayFrame,
-  context: VoucherContext,
+  context: VoucherRulesContext,
   batchInvoices: Set<string>,
   pendingBySeq: ReadonlyMap<number, HubChannel> | undefined,
 ): { kind: 'candidate'; entries: readonly PaymentEntry[]; next: HubChannel } | { kind: 'duplicate' } | Rejection {
@@ -125,7 +144,7 @@ function checkStructure(
 function checkEntry(
   entry: PayEntry,
   channel: HubChannel,
-  context: VoucherContext,
+  context: VoucherRulesContext,
 ): { code: RejectCode; message: string } | undefined {
   const key = context.payeeKey(entry.payee);
   if (key === undefined) return { code: 'UNKNOWN_PAYEE', message: 'payee is not registered here' };
@@ -170,7 +189,11 @@ export interface VoucherCheck {
  * const { outcomes } = settleVouchers(channel, frames.length, check, () => true, context);
  * ```
  */
-export function checkVouchers(channel: HubChannel, frames: readonly PayFrame[], context: VoucherContext): VoucherCheck {
+export function checkVouchers(
+  channel: HubChannel,
+  frames: readonly PayFrame[],
+  context: VoucherRulesContext,
+): VoucherCheck {
   const decided = new Map<number, VoucherOutcome>();
   const candidates: Candidate[] = [];
   const batchInvoices = new Set<string>();
@@ -212,8 +235,9 @@ export function candidateSigningBytes(domain: Domain, candidate: Candidate): Uin
  * Step two: given which candidate signatures verify, decides every frame. `verified(i)`
  * answers for candidate i (in candidates order); it is asked for the newest first and,
  * only if that fails, for each from the oldest until one fails, so a bad last frame
- * cannot take good earlier payments down with it. Returns the final channel and one
- * outcome per frame.
+ * cannot take good earlier payments down with it. Returns the final channel, one
+ * outcome per frame, and the effects to carry out once the accepted vouchers are durable
+ * (one {@link ReserveInvoices} per accepted voucher).
  *
  * @example
  * ```ts
@@ -227,8 +251,8 @@ export function settleVouchers(
   frameCount: number,
   check: VoucherCheck,
   verified: (candidateIndex: number) => boolean,
-  context: VoucherContext,
-): { channel: HubChannel; outcomes: VoucherOutcome[] } {
+  context: VoucherRulesContext,
+): VoucherSettlement {
   const outcomes: VoucherOutcome[] = new Array(frameCount);
   for (const [index, outcome] of check.decided) outcomes[index] = outcome;
   const { candidates } = check;
@@ -238,10 +262,12 @@ export function settleVouchers(
     while (acceptedCount < candidates.length - 1 && verified(acceptedCount)) acceptedCount++;
   }
   let state = channel;
+  const effects: ReserveInvoices[] = [];
   candidates.forEach((candidate, i) => {
     if (i < acceptedCount) {
       const macs = receiptMacs(candidate.next, candidate.frame.seq, candidate.entries, context);
       state = candidate.next;
+      effects.push({ kind: 'reserveInvoices', seq: candidate.frame.seq, entries: candidate.entries });
       outcomes[candidate.index] = {
         kind: 'accepted',
         seq: candidate.frame.seq,
@@ -268,7 +294,43 @@ export function settleVouchers(
       outcomes[index] = { ...reject('SEQ_GAP', `seq ${outcome.seq} was not accepted`), seq: outcome.seq };
     }
   }
-  return { channel: state, outcomes };
+  return { channel: state, outcomes, effects };
+}
+
+/** What {@link settleVouchers} decides. */
+export interface VoucherSettlement {
+  /** The channel after the last accepted voucher. */
+  readonly channel: HubChannel;
+  /** One per frame, in frame order. */
+  readonly outcomes: VoucherOutcome[];
+  /** To carry out once the accepted vouchers are durable, never before. */
+  readonly effects: readonly ReserveInvoices[];
+}
+
+/**
+ * When the store left a batch's write out because one of its invoices was paid already
+ * (on another channel or by another hub process): the invoice to reserve before the batch
+ * is decided again. `paid` names the entry as the store does (voucher seq, entry index).
+ * Returns undefined when the outcomes hold no such entry (a store bug: answer INTERNAL).
+ *
+ * @example
+ * ```ts
+ * import { invoiceTaken } from '@trickle/protocol';
+ * declare const outcomes: Parameters<typeof invoiceTaken>[0];
+ * const effect = invoiceTaken(outcomes, { seq: 4, entry: 0 });
+ * if (effect) console.log(effect.entries.length); // 1
+ * ```
+ */
+export function invoiceTaken(
+  outcomes: readonly VoucherOutcome[],
+  paid: { readonly seq: number; readonly entry: number },
+): ReserveInvoices | undefined {
+  for (const outcome of outcomes) {
+    if (outcome.kind !== 'accepted' || outcome.seq !== paid.seq) continue;
+    const entry = outcome.entries[paid.entry];
+    return entry === undefined ? undefined : { kind: 'reserveInvoices', seq: paid.seq, entries: [entry] };
+  }
+  return undefined;
 }
 
 /**
@@ -287,7 +349,7 @@ export function acceptVouchers(
   channel: HubChannel,
   frames: readonly PayFrame[],
   context: VoucherContext,
-): { channel: HubChannel; outcomes: VoucherOutcome[] } {
+): VoucherSettlement {
   const check = checkVouchers(channel, frames, context);
   const cache = new Map<number, boolean>();
   const verified = (i: number): boolean => {
