@@ -258,6 +258,9 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
       return;
     }
     const signed = authSigningBytes(deps.domain, nonce, message.clientKey);
+    // The client answered the challenge in time: how long the check takes is the hub's
+    // (the one verification port may queue it behind vouchers under load).
+    clearTimeout(authTimer);
     authFrames = [];
     void checkSignatureAsync(deps.verifier, message.signature, signed, message.clientKey).then(
       (check) => onAuthChecked(message, check),
@@ -309,7 +312,8 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
       return keyId;
     },
     tick(nowMs) {
-      if (closed) return;
+      // While its auth signature is being verified a peer is not pinged (the auth timer bounds that wait).
+      if (closed || authFrames !== undefined) return;
       if (awaitingPong) {
         ws.terminate();
         return;
