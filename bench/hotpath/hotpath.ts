@@ -1,5 +1,5 @@
 /**
- * The hot-path figures, each target of PERFORMANCE.md next to its baselines, all measured
+ * The hot-path figures, each target of docs/benchmarks.md next to its baselines, all measured
  * in one run (absolute numbers drift between runs on shared machines: compare within a
  * run).
  *
@@ -372,7 +372,7 @@ console.log(
   `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]?.toFixed(2)}`,
 );
 console.log(
-  `Tree: ${root} at ${revisionOf(root)}${baselineRoot ? `; baseline: ${baselineRoot} at ${revisionOf(baselineRoot)}` : ''}`,
+  `Tree: ${revisionOf(root)}${baselineRoot ? `; baseline: ${baselineRoot} at ${revisionOf(baselineRoot)}` : ''}`,
 );
 console.log(`Reproduce: ${command}`);
 
@@ -420,7 +420,7 @@ for (const [name, setup] of [
 }
 const p4 = await ledgerPerPayment();
 
-console.log('\n## Targets (PERFORMANCE.md) and baselines, one run\n');
+console.log('\n## Targets (docs/benchmarks.md) and baselines, one run\n');
 console.log('P1: one payment at a time, live signing, durable ack. P2: one channel pipelined, live signing.');
 console.log(
   `P3: ${channels} channels (${channels / 5} with noble), one payment in flight each, pre-signed; live-signing variant: 32 wallets.\n`,

@@ -1,5 +1,5 @@
 /**
- * P7 of PERFORMANCE.md, channel finalizations on the ledger (>= 5,000/s SQLite, >= 2,000/s
+ * P7 of docs/benchmarks.md, channel finalizations on the ledger (>= 5,000/s SQLite, >= 2,000/s
  * PostgreSQL), measured the way docs/ledger.md section 10 quotes it: N due channels (default
  * 2,000), each with a client-signed final state paying two payees, finalized by
  * `finalizeDue()` in batches of 128 channels per transaction. The signatures were checked
@@ -356,7 +356,7 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-console.log(`Tree: ${root} at ${revision()}`);
+console.log(`Tree: ${revision()}`);
 console.log(`Reproduce: node --import tsx bench/ledger/finalize.ts${flags}`);
 console.log(
   `\n${count(channelCount)} channels, each a ${count(deposit)} deposit and one signed final state paying two payees (${payments

@@ -1,7 +1,6 @@
 /**
  * Every public export of every package is documented: a TSDoc comment on each, and an
- * `@example` on each function and class, including constants that hold one (STYLE.md,
- * point 9). Types, interfaces and plain constants need the comment only.
+ * `@example` on each function and class, including constants that hold one. Types, interfaces and plain constants need the comment only.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * Checks of caller input: a wrong type throws a titled `TypeError`, a wrong size or range
- * a `RangeError`, before anything touches the store (STYLE.md, errors of kind 2).
+ * a `RangeError`, before anything touches the store (docs/errors.md, errors of kind 2).
  */
 import { type Asset, assertAmount, asset as checkAsset, describe, timeMsMax } from '@trickle/protocol';
 

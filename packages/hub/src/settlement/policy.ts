@@ -1,7 +1,6 @@
 /**
  * The operator's settlement policy: when the hub claims what was paid on a channel while
- * it stays open, and how much work one run of the scheduler may do. docs/settlement.md
- * explains each knob and what timing a merchant can count on (ADR 0211).
+ * it stays open, and how much work one run of the scheduler may do.
  */
 import { assertAmount } from '@trickle/protocol';
 
