@@ -68,7 +68,9 @@ describe('the repository stands alone', () => {
     const found = texts.flatMap(({ path, text }) =>
       text
         .split('\n')
-        .flatMap((line, index) => (machinePaths.test(line) ? [`${relative(root, path)}:${index + 1}: ${line.trim()}`] : [])),
+        .flatMap((line, index) =>
+          machinePaths.test(line) ? [`${relative(root, path)}:${index + 1}: ${line.trim()}`] : [],
+        ),
     );
     expect(found).toEqual([]);
   });
