@@ -13,7 +13,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const scanned = ['README.md', 'docs', 'packages', 'examples', 'bench', 'test', '.ci', '.changeset'];
 const skipped = new Set(['node_modules', 'dist', '.git', '.data', '.tmp', 'public']);
 const textFile = /\.(md|ts|tsx|mts|cts|js|mjs|cjs|json|ya?ml|txt)$|^run$/;
-const markdownName = /[\w./-]*[\w-]\.md\b/g;
+const markdownName = /[\w./@-]*[\w-]\.md\b/g;
 const url = /\b[a-z][a-z+.-]*:\/\/\S+/gi;
 
 /** Every file under `path` (or `path` itself), outside dependencies and builds. */
@@ -36,6 +36,8 @@ const existing = new Set(all.map((path) => relative(root, path)));
 
 /** Whether the Markdown file `name`, written in `from`, is one the repository has. */
 function resolves(name: string, from: string): boolean {
+  // `<name>.api.md`, `*.test.md`: a pattern of names, not a name.
+  if (/^\.[^./]/.test(name)) return true;
   const clean = name.replace(/^\.\//, '');
   if (!clean.includes('/')) return markdownNames.has(clean);
   return [resolve(dirname(from), clean), resolve(root, clean)].some((path) => existing.has(relative(root, path)));

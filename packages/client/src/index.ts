@@ -5,6 +5,8 @@
  * `@trickle/client/node`.
  *
  * @packageDocumentation
+ *
+ * @module index
  */
 export { createWallet } from './createWallet.js';
 export { PolicyError, type PolicyErrorCode, WalletError, type WalletErrorCode } from './errors.js';

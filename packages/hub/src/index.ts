@@ -6,6 +6,8 @@
  * SQLite ones (better-sqlite3 and `@trickle/ledger/sqlite`) when it starts.
  *
  * @packageDocumentation
+ *
+ * @module index
  */
 export type { ChannelEngine, Reply } from './channelEngine.js';
 export { type CreateHubOptions, createHub, type Hub } from './createHub.js';

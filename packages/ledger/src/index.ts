@@ -6,6 +6,8 @@
  * `@trickle/ledger/postgres`, each needing its driver as an optional peer dependency.
  *
  * @packageDocumentation
+ *
+ * @module index
  */
 export * from './account.js';
 export { auditLedger } from './audit/auditLedger.js';

@@ -5,6 +5,8 @@
  * `@trickle/merchant/sqlite` and `/postgres`. See docs/merchant.md.
  *
  * @packageDocumentation
+ *
+ * @module index
  */
 export type {
   ExpectedPayment,

@@ -6,6 +6,8 @@
  * hostile-input generators for hub frames and merchant headers. Node only. docs/testing.md.
  *
  * @packageDocumentation
+ *
+ * @module index
  */
 export {
   type Crashable,
