@@ -4,7 +4,7 @@
  * {@link TrickleFacilitatorClient} on an `x402ResourceServer` (so `@x402/express`,
  * `@x402/hono`, `@x402/next` paywalls take Trickle payments), {@link TrickleClientScheme} on
  * an `x402Client` (so `@x402/fetch` pays through a Trickle wallet). The network id is
- * `trickle:<networkId>`. No chain is involved. See docs/x402.md.
+ * `trickle:<networkId>`. No chain is involved. See ADR 0310.
  *
  * @packageDocumentation
  */
