@@ -1,3 +1,6 @@
+/** Items shifted off a {@link Fifo} before its array is compacted (when they are also half of it). */
+const fifoCompactAfterItems = 1_024;
+
 /** A FIFO with O(1) push and shift (an array's shift is O(n): 100,000 queued payments made it quadratic). */
 export class Fifo<T> {
   #items: T[] = [];
@@ -20,7 +23,7 @@ export class Fifo<T> {
     const item = this.#items[this.#head] as T;
     this.#items[this.#head] = undefined as T;
     this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+    if (this.#head > fifoCompactAfterItems && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }

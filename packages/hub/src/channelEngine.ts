@@ -31,11 +31,12 @@ import {
   type SignatureCheck,
   type SignatureToCheck,
   type StageContext,
+  textCharsMax,
   topUpSignature,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import type { PaidInvoices } from './invoices.js';
-import { type Lane, type Lanes, type PayMessage, serialize } from './lanes.js';
+import { type Lane, type Lanes, laneChannel, type PayMessage, serialize } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { MerchantRegistry } from './merchants.js';
 import { createPayBatches } from './payBatches.js';
@@ -202,7 +203,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     };
     const mapped = typeof code === 'string' ? map[code] : undefined;
     if (mapped === undefined) throw error;
-    return new Refusal(mapped, `ledger: ${(error as Error).message}`.slice(0, 500), state);
+    return new Refusal(mapped, `ledger: ${(error as Error).message}`.slice(0, textCharsMax), state);
   }
 
   const engine: ChannelEngine = {
@@ -262,7 +263,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
           inLane(lane, async (): Promise<HubMessage> => {
-            const channel = lane.channel as HubChannel;
+            const channel = laneChannel(lane);
             const signed = topUpSignature(channel, message, stage());
             if (signed.kind === 'rejected') throw new Refusal(signed.code, signed.message, stateOf(channel));
             const outcome = decideTopUp(channel, message, await verify(signed));
@@ -275,7 +276,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
               }
               await writeChannel(lane, outcome.channel);
             }
-            return { type: 'state', id: message.id, state: stateOf(lane.channel as HubChannel) };
+            return { type: 'state', id: message.id, state: stateOf(laneChannel(lane)) };
           }),
         );
       });
@@ -285,7 +286,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
           inLane(lane, async (): Promise<HubMessage> => {
-            let channel = lane.channel as HubChannel;
+            let channel = laneChannel(lane);
             const check = await verify(closeSignature(channel, message, { domain }));
             const outcome = decideClose(channel, message, check, stage());
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
@@ -311,7 +312,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
           inLane(lane, async (): Promise<HubMessage> => {
-            const channel = lane.channel as HubChannel;
+            const channel = laneChannel(lane);
             const { type: _type, id: _id, ...request } = message;
             let accepted: { cumulative: bigint; logHead: HubChannel['logHead'] } | undefined;
             if (request.seq > 0 && request.seq < channel.seq) {
@@ -325,7 +326,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
             const outcome = decideForceClose(channel, request, check, { ...now, acceptedAt: () => accepted });
             if (outcome.kind === 'rejected') throw new Refusal(outcome.code, outcome.message, stateOf(channel));
             if (outcome.kind === 'closing') await writeChannel(lane, outcome.channel);
-            const current = lane.channel as HubChannel;
+            const current = laneChannel(lane);
             const settlement = deps.settlement();
             let close = outcome.kind === 'duplicate' ? await settlement.recordedClose(lane) : undefined;
             if (close === undefined) {
@@ -335,7 +336,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
                 throw ledgerRefusal(error, stateOf(current));
               }
             }
-            return closingAnswer(message.id, lane.channel as HubChannel, close, clock.nowMs());
+            return closingAnswer(message.id, laneChannel(lane), close, clock.nowMs());
           }),
         );
       });
@@ -361,7 +362,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
             async (): Promise<HubMessage> => ({
               type: 'state',
               id: message.id,
-              state: stateOf(lane.channel as HubChannel),
+              state: stateOf(laneChannel(lane)),
             }),
           ),
         );
@@ -371,7 +372,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     log(clientKey, message) {
       return request(message.id, async () => {
         return withOwnedLane(clientKey, message.channelId, (lane) =>
-          inLane(lane, async () => logPage(lane.channel as HubChannel, message)),
+          inLane(lane, async () => logPage(laneChannel(lane), message)),
         );
       });
     },

@@ -33,7 +33,7 @@ import { loadOrCreateHubKey } from './hubKey.js';
 import { createPaidInvoices } from './invoices.js';
 import { createLanes } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
-import { type HubLimits, invoiceSweepPageMax, resolveLimits } from './limits.js';
+import { type HubLimits, invoiceSweepPageMax, logPageMarginBytes, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
@@ -271,7 +271,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     openPolicy: { assets, depositMax, lifetimeMsMin, lifetimeMsMax },
     channelQueueFramesMax: limits.channelQueueFramesMax,
     batchEntriesMax: limits.batchEntriesMax,
-    logPageBytesMax: frameBytesMax - 1024,
+    logPageBytesMax: frameBytesMax - logPageMarginBytes,
     onError,
   });
   settlement = createSettlement(

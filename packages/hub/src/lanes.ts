@@ -9,7 +9,14 @@
  * from the store when it is asked about again: it is final, so the copy is exact). A lane
  * that never got a channel (a refused open) is dropped as soon as it is idle.
  */
-import type { ChannelId, ClientMessageOf, HubChannel, HubMessage, RecordedClose } from '@trickle/protocol';
+import {
+  assert,
+  type ChannelId,
+  type ClientMessageOf,
+  type HubChannel,
+  type HubMessage,
+  type RecordedClose,
+} from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
 import type { AcceptedVoucher } from './store/channelStore.js';
 
@@ -186,4 +193,13 @@ export function settleSerially<T>(lane: Lane, work: () => Promise<T>): Promise<T
   };
   settle.tail = run.then(done, done);
   return run;
+}
+
+/**
+ * The channel of a lane that holds one: every lane work reaches (a batch, a request, a
+ * settlement step) was found by its channel, so a lane without one there is a bug.
+ */
+export function laneChannel(lane: Lane): HubChannel {
+  assert(lane.channel !== undefined, 'a lane at work holds its channel');
+  return lane.channel;
 }

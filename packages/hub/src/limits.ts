@@ -59,6 +59,30 @@ export const channelQueueFramesMax = 4_096;
 export const batchEntriesMax = 1_024;
 
 /**
+ * Bytes of a frame kept free around a `logPage`'s vouchers (its envelope), in bytes: a
+ * page holds at most frameBytesMax less this (channelEngine.ts).
+ *
+ * @example
+ * ```ts
+ * import { logPageMarginBytes } from '@trickle/hub';
+ * logPageMarginBytes; // 1024
+ * ```
+ */
+export const logPageMarginBytes = 1_024;
+
+/**
+ * Stored vouchers read as one range for a batch that resends accepted ones, in vouchers;
+ * a wider span is read seq by seq (payBatches.ts).
+ *
+ * @example
+ * ```ts
+ * import { resentVouchersRangeMax } from '@trickle/hub';
+ * resentVouchersRangeMax; // 1024
+ * ```
+ */
+export const resentVouchersRangeMax = 1_024;
+
+/**
  * Closed channels kept in memory once idle, in channels; beyond it the least recently used
  * one is evicted and read back from the store when it is asked about again (lanes.ts).
  * Open channels and channels with queued work are always in memory: this bounds the rest.

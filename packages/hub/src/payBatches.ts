@@ -25,13 +25,15 @@ import {
   type ReserveInvoices,
   receiptMacsFor,
   settleVouchers,
+  textCharsMax,
   type VoucherCheck,
   type VoucherOutcome,
   type VoucherRulesContext,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import { invoiceKeyOf, type PaidInvoices } from './invoices.js';
-import { type Lane, type PayMessage, type QueuedFrame, serialize } from './lanes.js';
+import { type Lane, laneChannel, type PayMessage, type QueuedFrame, serialize } from './lanes.js';
+import { resentVouchersRangeMax } from './limits.js';
 import type { MerchantRegistry } from './merchants.js';
 import type { Clock } from './ports.js';
 import { Refusal, type Reply } from './refusal.js';
@@ -111,7 +113,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         await processBatch(lane, items);
       } catch (error) {
         // A bug or an unexpected failure: answer every frame so no client waits forever.
-        const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
+        const state = channelStateOf(laneChannel(lane), clock.nowMs());
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
       }
     });
@@ -123,9 +125,9 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     let earlier = noEarlierVouchers;
     try {
       await readBack(lane);
-      earlier = await earlierVouchers(lane.channel as HubChannel, frames);
+      earlier = await earlierVouchers(laneChannel(lane), frames);
     } catch (error) {
-      const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
+      const state = channelStateOf(laneChannel(lane), clock.nowMs());
       for (const item of items) item.reply(deps.payReject(item.frame, error, state));
       return;
     }
@@ -135,7 +137,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       const decided = await decideBatch(lane, items, frames, earlier, taken);
       if (decided === 'done') return;
       if (attempt + 1 >= invoiceRetriesMax) {
-        const state = channelStateOf(lane.channel as HubChannel, clock.nowMs());
+        const state = channelStateOf(laneChannel(lane), clock.nowMs());
         const error = new Error('invoices kept being paid elsewhere while this batch was decided');
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
         return;
@@ -154,7 +156,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     earlier: ReadonlyMap<number, AcceptedVoucher>,
     taken: Set<string>,
   ): Promise<'done' | 'retry'> {
-    const before = lane.channel as HubChannel;
+    const before = laneChannel(lane);
     const voucherContext: VoucherRulesContext = {
       domain,
       nowMs: clock.nowMs(),
@@ -209,7 +211,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     // The state is only built when a reject carries it.
     let state: ChannelState | undefined;
     const stateNow = () => {
-      state ??= channelStateOf(lane.channel as HubChannel, clock.nowMs());
+      state ??= channelStateOf(laneChannel(lane), clock.nowMs());
       return state;
     };
     for (let index = 0; index < items.length; index++) {
@@ -250,7 +252,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         channelId: frame.channelId,
         seq: frame.seq,
         code: outcome.code,
-        message: outcome.message.slice(0, 512),
+        message: outcome.message.slice(0, textCharsMax),
         state: state(),
         ...(outcome.entry === undefined ? {} : { entry: outcome.entry }),
       };
@@ -279,7 +281,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         state: state(),
       };
     }
-    const macs = receiptMacsFor(lane.channel as HubChannel, outcome.seq, stored.entries, voucherContext);
+    const macs = receiptMacsFor(laneChannel(lane), outcome.seq, stored.entries, voucherContext);
     return { type: 'receipts', channelId: frame.channelId, seq: outcome.seq, macs };
   }
 
@@ -291,7 +293,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
    */
   async function readBack(lane: Lane): Promise<void> {
     if (lane.unsure === undefined) return;
-    const current = lane.channel as HubChannel;
+    const current = laneChannel(lane);
     const stored = await deps.store.channel(current.channelId);
     if (stored !== undefined) lane.channel = stored;
     lane.unsure = undefined;
@@ -312,7 +314,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     if (to === 0) return noEarlierVouchers;
     const found = new Map<number, AcceptedVoucher>();
     // Bounded read: a resend spans at most the client's in-flight window; older seqs are looked up one by one.
-    if (to - from < 1024) {
+    if (to - from < resentVouchersRangeMax) {
       for (const v of await deps.store.vouchers(channel.channelId, from, to - from + 1)) found.set(v.seq, v);
     } else {
       const seqs = new Set(frames.map((f) => f.seq).filter((seq) => seq >= 1 && seq <= channel.seq));

@@ -2,7 +2,9 @@
  * Refusals and the rejects that carry them: what the engine answers when it will not do
  * what a message asks, and INTERNAL (retryable, nothing changed) for everything else.
  */
+
 import type { ChannelId, ChannelState, HubMessage, RejectCode } from '@trickle/protocol';
+import { textCharsMax } from '@trickle/protocol';
 import type { PayMessage, Reply } from './lanes.js';
 
 export type { Reply } from './lanes.js';
@@ -27,7 +29,7 @@ export function createRejects(onError: (error: unknown, context: string) => void
         ...(id === undefined ? {} : { id }),
         ...(channelId === undefined ? {} : { channelId }),
         code: error.code,
-        message: error.message.slice(0, 512),
+        message: error.message.slice(0, textCharsMax),
         ...(error.state === undefined ? {} : { state: error.state }),
       };
     }

@@ -17,6 +17,7 @@ import {
   protocolVersion,
   type RejectCode,
   type SignatureCheck,
+  textCharsMax,
 } from '@trickle/protocol';
 import type { ChannelEngine } from './channelEngine.js';
 import type { HubLimits } from './limits.js';
@@ -188,7 +189,7 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
     } catch (error) {
       const frameError =
         error instanceof FrameError ? error : new FrameError('MALFORMED_FRAME', 'client', 'undecodable frame');
-      reject(frameError.code, frameError.message.slice(0, 512), frameError.requestId);
+      reject(frameError.code, frameError.message.slice(0, textCharsMax), frameError.requestId);
       badFrames++;
       if (frameError.code === 'FRAME_TOO_LARGE') close(closeCodes.messageTooBig, 'FRAME_TOO_LARGE');
       // Before auth, anything but a valid auth is answered and closed (protocol.md, section 8).
@@ -225,22 +226,32 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
       return;
     }
     requestsInFlight++;
-    const key = clientKey;
-    const work =
-      message.type === 'open'
-        ? deps.engine.open(key, message)
-        : message.type === 'topUp'
-          ? deps.engine.topUp(key, message)
-          : message.type === 'close'
-            ? deps.engine.close(key, message)
-            : message.type === 'forceClose'
-              ? deps.engine.forceClose(key, message)
-              : message.type === 'sync'
-                ? deps.engine.sync(key, message)
-                : deps.engine.log(key, message);
+    const work = request(clientKey, message);
     void work.then(send).finally(() => {
       requestsInFlight--;
     });
+  }
+
+  /** Hands a request to the engine: one case per request type, checked exhaustive by the compiler. */
+  function request(key: PublicKey, message: Exclude<ClientMessage, { type: 'auth' | 'pay' }>): Promise<HubMessage> {
+    switch (message.type) {
+      case 'open':
+        return deps.engine.open(key, message);
+      case 'topUp':
+        return deps.engine.topUp(key, message);
+      case 'close':
+        return deps.engine.close(key, message);
+      case 'forceClose':
+        return deps.engine.forceClose(key, message);
+      case 'sync':
+        return deps.engine.sync(key, message);
+      case 'log':
+        return deps.engine.log(key, message);
+      default: {
+        const unknown: never = message;
+        throw new Error(`no handler for ${(unknown as { type: string }).type}`);
+      }
+    }
   }
 
   function rejectMessage(message: ClientMessage, code: RejectCode, text: string): void {

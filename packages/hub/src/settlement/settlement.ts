@@ -24,7 +24,7 @@ import {
   toHex,
 } from '@trickle/protocol';
 import type { Lane, Lanes } from '../lanes.js';
-import { settleSerially } from '../lanes.js';
+import { laneChannel, settleSerially } from '../lanes.js';
 import type { ChannelLedger, LedgerChannel, SettlementResult } from '../ledgerPort.js';
 import type { Clock } from '../ports.js';
 import type { ChannelStore } from '../store/channelStore.js';
@@ -239,7 +239,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   ) {
     const settle = lane.settle;
     if (claimed.seq <= settle.claimedSeq) return;
-    const channel = lane.channel as HubChannel;
+    const channel = laneChannel(lane);
     settle.unclaimedEntries =
       claimed.seq === segment.seq ? Math.max(0, settle.unclaimedEntries - segment.entryCount) : settle.unclaimedEntries;
     settle.claimedSeq = claimed.seq;
@@ -255,7 +255,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
 
   /** Re-reads a channel's claimed state from the ledger (after a refusal that says the hub's note is behind). */
   async function refreshMark(lane: Lane): Promise<LedgerChannel | undefined> {
-    const channel = lane.channel as HubChannel;
+    const channel = laneChannel(lane);
     const held = await ledger.channel(channel.channelId);
     if (held === undefined) return undefined;
     const settle = lane.settle;
@@ -292,7 +292,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     let entries = 0;
     let taken = 0;
     for (const lane of batch) {
-      const channel = lane.channel as HubChannel;
+      const channel = laneChannel(lane);
       const snapshot = { seq: channel.seq, atMs: clock.nowMs() };
       const room = Math.min(policy.claimEntriesMax, policy.batchEntriesMax - entries);
       if (room < 1) break;
@@ -318,7 +318,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       }
       const before = lane.settle.claimedCumulative;
       adoptClaim(lane, outcome.result.channel.claimed, segment, snapshot);
-      const channel = lane.channel as HubChannel;
+      const channel = laneChannel(lane);
       marks.push({
         channelId: channel.channelId,
         claimedSeq: lane.settle.claimedSeq,
@@ -356,7 +356,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
 
   /** Claims a lane entirely, page after page (at most `claimEntriesMax` entries each), inside its settlement turn. */
   async function claimAll(lane: Lane, run: Run | undefined): Promise<void> {
-    for (let attempt = 0; lane.settle.claimedSeq < (lane.channel as HubChannel).seq; attempt++) {
+    for (let attempt = 0; lane.settle.claimedSeq < laneChannel(lane).seq; attempt++) {
       const before = lane.settle.claimedSeq;
       const [refused] = (await claimPages([lane], run)).refused;
       if (refused !== undefined) {
@@ -426,7 +426,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
           total += lane.channel.cumulative - lane.settle.claimedCumulative;
         }
       }
-      const unclaimed = (lane: Lane) => (lane.channel as HubChannel).cumulative - lane.settle.claimedCumulative;
+      const unclaimed = (lane: Lane) => laneChannel(lane).cumulative - lane.settle.claimedCumulative;
       asset.lanes.sort((a, b) => (unclaimed(b) > unclaimed(a) ? 1 : unclaimed(b) < unclaimed(a) ? -1 : 0));
       for (const lane of asset.lanes) {
         if (total <= (policy.liabilityMax as bigint)) break;
@@ -495,7 +495,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   }
 
   function notifyClosing(lane: Lane, close: RecordedClose): void {
-    const channel = lane.channel as HubChannel;
+    const channel = laneChannel(lane);
     deps.notify(channel.clientKey, { type: 'closing', channelId: channel.channelId, state: stateOf(channel), close });
   }
 
@@ -523,7 +523,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
 
   /** The hub's newest state as a signed state from the ledger's claimed state, if it beats the recorded close. */
   async function answerOf(lane: Lane, held: LedgerChannel): Promise<Segment | undefined> {
-    const channel = lane.channel as HubChannel;
+    const channel = laneChannel(lane);
     const close = held.close;
     if (close === undefined || channel.seq === 0 || channel.seq <= held.claimed.seq) return undefined;
     const same =
@@ -537,7 +537,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
 
   /** Answers a recorded close with the hub's newer state, if it has one; inside the lane's settlement turn. */
   async function answer(lane: Lane, run: Run | undefined): Promise<void> {
-    const channel = lane.channel as HubChannel;
+    const channel = laneChannel(lane);
     const held = await ledger.channel(channel.channelId);
     if (held === undefined || held.finalizedAtMs !== undefined || held.close === undefined) {
       if (held !== undefined) await learnClose(lane, held);
@@ -603,14 +603,14 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
         }
       }
       if (ready.length === 0) continue;
-      const outcomes = await ledger.finalizeExpired(ready.map((lane) => (lane.channel as HubChannel).channelId));
+      const outcomes = await ledger.finalizeExpired(ready.map((lane) => laneChannel(lane).channelId));
       for (const [i, lane] of ready.entries()) {
         const outcome = outcomes[i];
         if (outcome?.ok === true) {
           run.finalized.expired++;
           await markClosed(lane, outcome.result.channel, outcome.result).catch((e) => report(run, e, 'expiry'));
         } else if (outcome !== undefined) {
-          const held = await ledger.channel((lane.channel as HubChannel).channelId);
+          const held = await ledger.channel(laneChannel(lane).channelId);
           if (held !== undefined) await learnClose(lane, held).catch((e) => report(run, e, 'expiry'));
         }
       }
@@ -629,7 +629,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     }
     // Closes whose window ended and that another process finalized: the hub's record catches up.
     for (const lane of ended) {
-      const channel = lane.channel as HubChannel;
+      const channel = laneChannel(lane);
       if (channel.closedAtMs !== undefined) continue;
       const held = await ledger.channel(channel.channelId);
       if (held?.finalizedAtMs !== undefined)
@@ -811,7 +811,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       });
     },
     forceClose(lane, request) {
-      const channel = lane.channel as HubChannel;
+      const channel = laneChannel(lane);
       const recorded = settleSerially(lane, async () => {
         for (let attempt = 0; ; attempt++) {
           const claimedSeq = lane.settle.claimedSeq;
@@ -861,7 +861,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     },
     async recordedClose(lane) {
       if (lane.settle.ledgerClose !== undefined) return lane.settle.ledgerClose;
-      const held = await ledger.channel((lane.channel as HubChannel).channelId);
+      const held = await ledger.channel(laneChannel(lane).channelId);
       const close = held === undefined ? undefined : recordedCloseOf(held);
       if (close !== undefined) lane.settle.ledgerClose = close;
       return close;
