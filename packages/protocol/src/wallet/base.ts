@@ -126,8 +126,11 @@ export function takeSent(
 ): { channel: WalletChannel; serial: number | undefined } {
   const frames = channel.sent.get(seq);
   if (frames === undefined || frames.length === 0) return { channel, serial: undefined };
-  const named = id === undefined ? -1 : frames.findIndex((f) => f.id === id);
-  const at = named === -1 ? 0 : named;
+  // A reply that names its frame answers that frame only: a duplicated or late reply to a
+  // voucher signed earlier at this seq must not be taken for the one sent since.
+  const named = id === undefined ? 0 : frames.findIndex((f) => f.id === id);
+  if (named === -1) return { channel, serial: undefined };
+  const at = named;
   const taken = frames[at] as SentFrame;
   const sent = new Map(channel.sent);
   if (frames.length === 1) sent.delete(seq);

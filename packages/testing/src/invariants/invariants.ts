@@ -5,7 +5,16 @@
  */
 import type { ChannelStore } from '@trickle/hub';
 import type { Account } from '@trickle/ledger';
-import { type ChannelId, decodeClientMessage, decodeHubMessage, type Receipt, toHex } from '@trickle/protocol';
+import {
+  type ChannelId,
+  decodeClientMessage,
+  decodeHubMessage,
+  fromHex,
+  type LogHead,
+  logHeadAfter,
+  type Receipt,
+  toHex,
+} from '@trickle/protocol';
 
 /** One broken invariant: which, and the facts. */
 export interface Violation {
@@ -53,19 +62,32 @@ export function checkConservation(
   return violations;
 }
 
-/** What a voucher watch remembers of one signed position. */
+/** What a voucher watch remembers of one signed state. */
 interface SignedPoint {
   readonly cumulative: bigint;
   readonly logHead: string;
+  /** The state at the seq before that this one's entries chain on, when the watch saw it. */
+  readonly previous: SignedPoint | undefined;
+  /** The hub refused one of its entries for good. */
+  refused: boolean;
+}
+
+/** Whether a state chains on one the hub refused an entry of (itself included). */
+function chainsOnRefused(point: SignedPoint): boolean {
+  for (let at: SignedPoint | undefined = point; at !== undefined; at = at.previous) if (at.refused) return true;
+  return false;
 }
 
 /**
  * Watches the frames of a session both ways and reports a wallet that signs two different
  * states (a `pay` or a `close`) for one channel and seq, except where the protocol allows it:
- * after the hub refused one entry of the first for good (`reject` with `entry`: the invoice
- * was paid or expired, the payee or request is unknown), the wallet signs the same seq again
- * without that entry. A second state at a seq the hub acknowledged, or at one it never
- * refused that way, would let a hub choose between two signed states.
+ * the hub refused one entry of a voucher for good (`reject` with `entry`: the invoice was
+ * paid or expired, the payee or request is unknown), so that voucher and every voucher the
+ * wallet had chained on it (sent before it learnt of the refusal) can never be accepted, and
+ * the wallet signs those seqs again without that entry. Whichever chain a hub kept, the
+ * payer's exposure is the refused entries (docs/security.md). A second state at a seq the
+ * hub acknowledged, or at one whose earlier state chains on no refused entry, would let a
+ * hub choose between two signed states: a violation.
  *
  * @example
  * ```ts
@@ -76,10 +98,9 @@ interface SignedPoint {
  * ```
  */
 export function createVoucherWatch() {
-  /** Every state signed at a channel and seq (a resend of any of them is not a new signature). */
-  const signed = new Map<string, SignedPoint[]>();
+  /** Per channel, every state signed at each seq (a resend of any of them is not a new signature). */
+  const signed = new Map<string, Map<number, SignedPoint[]>>();
   const acknowledged = new Set<string>();
-  const refusedEntry = new Set<string>();
   const violations: Violation[] = [];
   let vouchers = 0;
   let resigned = 0;
@@ -89,11 +110,11 @@ export function createVoucherWatch() {
     get vouchers() {
       return vouchers;
     },
-    /** States signed again at a seq after the hub refused an entry of the earlier one. */
+    /** States signed again at a seq whose earlier state chained on a refused entry. */
     get resigned() {
       return resigned;
     },
-    /** Reads one hub frame: receipts acknowledge a seq, an entry's refusal allows signing it again. */
+    /** Reads one hub frame: receipts acknowledge a seq, an entry's refusal makes the states at its seq dead. */
     observeHub(bytes: Uint8Array): void {
       let message: ReturnType<typeof decodeHubMessage>;
       try {
@@ -103,7 +124,9 @@ export function createVoucherWatch() {
       }
       if (message.type === 'receipts') acknowledged.add(`${toHex(message.channelId)}/${message.seq}`);
       if (message.type === 'reject' && message.channelId !== undefined && message.seq !== undefined) {
-        if (message.entry !== undefined) refusedEntry.add(`${toHex(message.channelId)}/${message.seq}`);
+        const key = `${toHex(message.channelId)}/${message.seq}`;
+        if (message.entry === undefined || acknowledged.has(key)) return;
+        for (const point of signed.get(toHex(message.channelId))?.get(message.seq) ?? []) point.refused = true;
       }
     },
     /** Reads one client frame; frames that do not decode are ignored (the hub refuses them). */
@@ -116,26 +139,35 @@ export function createVoucherWatch() {
       }
       if (message.type !== 'pay' && message.type !== 'close') return;
       if (message.seq === 0) return;
-      const key = `${toHex(message.channelId)}/${message.seq}`;
-      const point = { cumulative: message.cumulative, logHead: toHex(message.logHead) };
-      const before = signed.get(key);
-      if (before === undefined) {
-        signed.set(key, [point]);
+      const channel = toHex(message.channelId);
+      const bySeq = signed.get(channel) ?? new Map<number, SignedPoint[]>();
+      signed.set(channel, bySeq);
+      const key = `${channel}/${message.seq}`;
+      const logHead = toHex(message.logHead);
+      const before = bySeq.get(message.seq) ?? [];
+      if (before.some((p) => p.cumulative === message.cumulative && p.logHead === logHead)) return; // a resend
+      const previous =
+        message.type === 'pay'
+          ? bySeq
+              .get(message.seq - 1)
+              ?.find((p) => toHex(logHeadAfter(fromHex(p.logHead, 32) as LogHead, message.entries)) === logHead)
+          : undefined;
+      const point: SignedPoint = { cumulative: message.cumulative, logHead, previous, refused: false };
+      if (before.length === 0) {
+        bySeq.set(message.seq, [point]);
         vouchers++;
         return;
       }
-      if (before.some((p) => p.cumulative === point.cumulative && p.logHead === point.logHead)) return; // a resend
-      const first = before[0] as SignedPoint;
-      if (!acknowledged.has(key) && refusedEntry.has(key)) {
-        refusedEntry.delete(key);
+      if (!acknowledged.has(key) && before.every(chainsOnRefused)) {
         before.push(point);
         vouchers++;
         resigned++;
         return;
       }
+      const first = before[0] as SignedPoint;
       violations.push({
         invariant: 'voucher-conflict',
-        message: `two states signed for channel ${key} (cumulative ${first.cumulative} and ${point.cumulative}) ${acknowledged.has(key) ? 'after the hub acknowledged the first' : 'without a refusal of the first'}`,
+        message: `two states signed for channel ${key} (cumulative ${first.cumulative} and ${point.cumulative}) ${acknowledged.has(key) ? 'after the hub acknowledged the first' : 'where the first chains on no refused entry'}`,
       });
     },
   };

@@ -104,13 +104,18 @@ function describeFrame(frame: SentFrame): string {
   try {
     if (frame.from === 'client') {
       const m = decodeClientMessage(frame.bytes);
-      const detail = 'seq' in m ? ` seq ${m.seq}` : '';
+      let detail = 'seq' in m ? ` seq ${m.seq}` : '';
+      // A voucher: its cumulative and its entries' invoices (short), so a trace shows what was signed again.
+      if (m.type === 'pay') {
+        const invoices = m.entries.map((e) => toHex(e.invoiceId).slice(0, 6)).join(',');
+        detail += ` cum ${m.cumulative} [${invoices}]`;
+      }
       return `${frame.client} -> hub ${m.type}${'id' in m ? ` #${m.id}` : ''}${detail}`;
     }
     const m = decodeHubMessage(frame.bytes);
     const detail =
       m.type === 'reject'
-        ? ` ${m.code}${m.seq === undefined ? '' : ` seq ${m.seq}`}`
+        ? ` ${m.code}${m.seq === undefined ? '' : ` seq ${m.seq}`}${m.entry === undefined ? '' : ` entry ${m.entry}`}`
         : m.type === 'state'
           ? ` ${m.state.status} seq ${m.state.seq}`
           : m.type === 'receipts'
