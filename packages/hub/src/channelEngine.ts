@@ -43,7 +43,7 @@ import { createPayBatches } from './payBatches.js';
 import type { Clock } from './ports.js';
 import { createRejects, Refusal, type Reply } from './refusal.js';
 import { closingAnswer, type HubSettlement } from './settlement/settlement.js';
-import type { ChannelStore } from './store/channelStore.js';
+import type { ChannelStore, WriteOutcome } from './store/channelStore.js';
 import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
 export type { Reply } from './refusal.js';
@@ -72,6 +72,8 @@ export interface ChannelEngineDeps {
   readonly logPageBytesMax: number;
   /** Told about every failure that is answered INTERNAL (store or ledger I/O, bugs). */
   readonly onError: (error: unknown, context: string) => void;
+  /** In a hub cluster, the lease gate every lane's work passes first (ADR 0231). */
+  readonly enter?: (lane: Lane) => Promise<void>;
 }
 
 /** The engine. */
@@ -170,13 +172,22 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
 
   /** Persists a channel state, then adopts it; a failed write may have applied, so it is read back next. */
   async function writeChannel(lane: Lane, channel: HubChannel): Promise<void> {
+    let written: WriteOutcome;
     try {
-      await deps.commits.write({ channel });
+      written = await deps.commits.write({ channel });
     } catch (error) {
       lane.unsure ??= []; // no vouchers of its own: the channel is read back
       throw error;
     }
+    if (!written.applied) throw leaseLost(lane);
     lane.channel = channel;
+  }
+
+  /** A write left out because another process of the cluster took the channel (ADR 0231). */
+  function leaseLost(lane: Lane): Refusal {
+    if (lane.channel !== undefined) lane.unsure ??= [];
+    const state = lane.channel === undefined ? undefined : stateOf(lane.channel);
+    return new Refusal('CHANNEL_BUSY', 'the channel is served by another hub process now; retry', state);
   }
 
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
@@ -252,7 +263,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
           } catch (error) {
             throw ledgerRefusal(error);
           }
-          await deps.commits.write({ channel });
+          if (!(await deps.commits.write({ channel })).applied) throw leaseLost(lane);
           lane.channel = channel;
           return { type: 'state', id: message.id, state: stateOf(channel) };
         });

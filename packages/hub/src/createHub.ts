@@ -32,6 +32,7 @@ import { createGroupCommit } from './groupCommit.js';
 import { loadOrCreateHubKey } from './hubKey.js';
 import { createPaidInvoices } from './invoices.js';
 import { createLanes } from './lanes.js';
+import { createLeaseGate } from './leaseGate.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import { type HubLimits, invoiceSweepPageMax, logPageMarginBytes, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
@@ -257,6 +258,16 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     for (const session of sessions) if (session.keyId === keyId) session.notify(message);
   };
   let settlement!: HubSettlement;
+  const leaseGate =
+    store.leases === undefined
+      ? undefined
+      : createLeaseGate({
+          leases: store.leases,
+          lanes,
+          idleReleaseMs: limits.leaseIdleReleaseMs,
+          pollMs: limits.leasePollMs,
+          onError,
+        });
   const engine = createChannelEngine({
     domain,
     lanes,
@@ -273,6 +284,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     batchEntriesMax: limits.batchEntriesMax,
     logPageBytesMax: frameBytesMax - logPageMarginBytes,
     onError,
+    ...(leaseGate === undefined ? {} : { enter: leaseGate.enter }),
   });
   settlement = createSettlement(
     {
@@ -398,6 +410,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       clearInterval(heartbeat);
       clearInterval(sweep);
       await settlement.stop();
+      await leaseGate?.stop();
       wss?.close();
       await releaseOwned().catch(() => undefined);
       throw error;
@@ -430,6 +443,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     // Answers started by requests of the drain (forced closes) finish before the ledger closes.
     await settlement.stop();
     await commits.flush();
+    await leaseGate?.stop();
     await sweeping;
     wss?.close();
     await releaseOwned();

@@ -56,6 +56,7 @@ export interface LaneSettlement {
 export interface Lane {
   /** The channel id as a map key. */
   readonly key: string;
+  readonly channelId: ChannelId;
   /** The durable state; undefined while the channel is being opened. */
   channel: HubChannel | undefined;
   readonly queue: QueuedFrame[];
@@ -141,6 +142,7 @@ export function createLanes(options: LanesOptions): Lanes {
       if (lane === undefined) {
         const created: Lane = {
           key,
+          channelId,
           channel: undefined,
           queue: [],
           tail: Promise.resolve(),

@@ -128,6 +128,15 @@ export const paidInvoicesCachedMax = 65_536;
  */
 export const unclaimedEntriesMax = 50_000;
 
+/**
+ * In a hub cluster (ADR 0231), a channel's lease is given back after this long without
+ * work on it, in ms, so the process a wallet moved to serves it without waiting for expiry.
+ */
+export const leaseIdleReleaseMs = 1_000;
+
+/** In a hub cluster, how often a request waiting for a lease held elsewhere asks again, in ms. */
+export const leasePollMs = 100;
+
 /** Every limit of the hub, all overridable through `createHub({ limits })`. */
 export interface HubLimits {
   readonly wsPayloadBytesMax: number;
@@ -153,6 +162,8 @@ export interface HubLimits {
   readonly invoiceSweepGraceMs: number;
   readonly paidInvoicesCachedMax: number;
   readonly unclaimedEntriesMax: number;
+  readonly leaseIdleReleaseMs: number;
+  readonly leasePollMs: number;
 }
 
 /**
@@ -188,6 +199,8 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   invoiceSweepGraceMs,
   paidInvoicesCachedMax,
   unclaimedEntriesMax,
+  leaseIdleReleaseMs,
+  leasePollMs,
 });
 
 /**

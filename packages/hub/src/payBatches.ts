@@ -56,13 +56,22 @@ export interface PayBatchesDeps {
   readonly payReject: (frame: PayMessage, error: unknown, state?: ChannelState) => HubMessage;
   /** Told of the entries accepted on a lane once they are durable (the settlement counts them as unclaimed). */
   readonly onAccepted: (lane: Lane, entries: number, nowMs: number) => void;
+  /**
+   * In a hub cluster, takes (or confirms) the lane's lease before its work (ADR 0231): it
+   * marks the lane to be read again when another process may have changed the channel, and
+   * throws a Refusal (CHANNEL_BUSY) when the lease stays with another process too long.
+   */
+  readonly enter?: (lane: Lane) => Promise<void>;
 }
 
 /** The pay pipeline of the engine. */
 export interface PayBatches {
   /** Queues a frame on its lane; its answer goes to `reply` once decided (receipts once durable). */
   enqueue(lane: Lane, frame: PayMessage, reply: Reply): void;
-  /** After a failed commit, reads the lane's channel back from the store (call inside serialize). */
+  /**
+   * Before a lane's work (call inside serialize): in a cluster, takes the lane's lease; after
+   * a failed commit or a takeover, reads the lane's channel back from the store.
+   */
   readBack(lane: Lane): Promise<void>;
 }
 
@@ -197,6 +206,15 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
         return 'done';
       }
+      if (!written.applied && written.paidInvoice === undefined) {
+        // Another process of the cluster serves the channel now (ADR 0231): nothing was
+        // written; the channel is read again when this process takes its lease back.
+        lane.unsure = [];
+        const state = channelStateOf(before, clock.nowMs());
+        const refusal = new Refusal('CHANNEL_BUSY', 'the channel is served by another hub process now; retry');
+        for (const item of items) item.reply(deps.payReject(item.frame, refusal, state));
+        return 'done';
+      }
       if (!written.applied) {
         const effect = invoiceTaken(outcomes, written.paidInvoice);
         assert(effect !== undefined, 'the store names an entry of this write');
@@ -292,6 +310,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
    * piece of work on the lane (batch or request).
    */
   async function readBack(lane: Lane): Promise<void> {
+    if (deps.enter !== undefined) await deps.enter(lane);
     if (lane.unsure === undefined) return;
     const current = laneChannel(lane);
     const stored = await deps.store.channel(current.channelId);

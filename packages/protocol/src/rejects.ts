@@ -22,6 +22,10 @@ export const rejectCodes = {
   OVERLOADED: { retry: true, description: 'Too much work is queued at the hub for this connection or channel.' },
   SHUTTING_DOWN: { retry: true, description: 'The hub is draining; reconnect (possibly elsewhere) and retry.' },
   INTERNAL: { retry: true, description: 'The hub failed to make the change durable; nothing was changed.' },
+  CHANNEL_BUSY: {
+    retry: true,
+    description: 'Another process of this hub serves the channel now; nothing was changed. Retry shortly.',
+  },
   UNKNOWN_CHANNEL: { retry: false, description: 'No channel with this id belongs to the authenticated key.' },
   CHANNEL_EXISTS: { retry: false, description: 'A channel with this id already exists with other terms.' },
   CHANNEL_CLOSED: { retry: false, description: 'The channel is closing or closed and accepts no payments or top-ups.' },

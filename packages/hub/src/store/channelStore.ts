@@ -86,12 +86,52 @@ export interface MerchantRecord {
  * ```ts
  * import type { WriteOutcome } from '@trickle/hub';
  * declare const outcome: WriteOutcome;
- * if (!outcome.applied) console.log(`voucher ${outcome.paidInvoice.seq}, entry ${outcome.paidInvoice.entry}: paid already`);
+ * if (!outcome.applied && outcome.paidInvoice !== undefined) console.log(`voucher ${outcome.paidInvoice.seq}: paid already`);
  * ```
+ *
+ * In a hub cluster (ADR 0231) a write of a channel whose lease this process no longer
+ * holds, at the epoch it was taken with, is not applied either: `leaseLost`.
  */
 export type WriteOutcome =
   | { readonly applied: true }
-  | { readonly applied: false; readonly paidInvoice: { readonly seq: number; readonly entry: number } };
+  | { readonly applied: false; readonly paidInvoice: { readonly seq: number; readonly entry: number } }
+  | { readonly applied: false; readonly paidInvoice?: undefined; readonly leaseLost: true };
+
+/**
+ * Channel leases of a hub cluster (ADR 0231): each channel is served by one process at a
+ * time, the one holding its lease; a lease carries a fencing epoch that every channel
+ * write of the store is checked against, in the write's own transaction. Leases expire
+ * unless renewed. Only stores shared by several processes have them (PostgreSQL's, with
+ * its `cluster` option).
+ *
+ * @example
+ * ```ts
+ * import type { ChannelLeases } from '@trickle/hub';
+ * declare const leases: ChannelLeases;
+ * declare const channelId: import('@trickle/protocol').ChannelId;
+ * const taken = await leases.acquire(channelId);
+ * if (taken === undefined) console.log('another process serves it');
+ * else if (taken.fresh) console.log(`taken over at epoch ${taken.epoch}: read the channel again`);
+ * ```
+ */
+export interface ChannelLeases {
+  /** How long a lease lasts unless renewed, in ms. */
+  readonly ttlMs: number;
+  /**
+   * Takes the channel's lease, or renews it if this process holds it: its epoch, and
+   * `fresh` when this process did not hold it at that epoch just before (another process
+   * may have changed the channel: read it again). Undefined when another process holds it.
+   */
+  acquire(channelId: ChannelId): Promise<{ readonly epoch: bigint; readonly fresh: boolean } | undefined>;
+  /** True while this process holds the channel's lease and it has not expired by its own clock (with a margin). */
+  holds(channelId: ChannelId): boolean;
+  /** Channels whose lease this process holds. */
+  held(): ChannelId[];
+  /** Renews the leases of `channelIds`; those lost (taken over, or unknown) stop being held. */
+  renew(channelIds: readonly ChannelId[]): Promise<void>;
+  /** Gives leases back (another process may take them at once). */
+  release(channelIds: readonly ChannelId[]): Promise<void>;
+}
 
 /** The durable store of channels, vouchers, entries and merchants. */
 export interface ChannelStore {
@@ -126,6 +166,8 @@ export interface ChannelStore {
   ): Promise<void>;
   /** Accepted vouchers of a channel with seq in [fromSeq, fromSeq + limit), in seq order. */
   vouchers(channelId: ChannelId, fromSeq: number, limit: number): Promise<AcceptedVoucher[]>;
+  /** Channel leases, when the store is shared by the processes of a hub cluster (ADR 0231). */
+  readonly leases?: ChannelLeases;
   /**
    * Forgets up to `limit` paid invoices that expired before `expiredBeforeMs` (the expiry
    * check refuses them anyway), so the invoice index stays as large as the invoices still

@@ -1,13 +1,15 @@
 /**
  * The channel store on PostgreSQL (`pg`): one transaction per group commit (PostgreSQL
  * fsyncs its WAL at COMMIT with the default `synchronous_commit = on`), int8 read as text
- * then BigInt, bytea as bytes. Tables live in a schema of their own so several stores
- * (and, later, several hub processes) can share one database.
+ * then BigInt, bytea as bytes. Tables live in a schema of their own so several stores can
+ * share one database; with `cluster`, several processes of one hub share one store, each
+ * channel served by the holder of its lease (ADR 0231).
  */
 import type { InvoiceId, LogHead, PayeeId, Signature } from '@trickle/protocol';
 import pg from 'pg';
 import { HubError } from '../errors.js';
 import type { AcceptedVoucher, ChannelStore, ChannelWrite, StoredEntry, WriteOutcome } from './channelStore.js';
+import { type PostgresLeaseOptions, postgresLeases } from './postgresLeases.js';
 import {
   bytesOf,
   type ChannelRow,
@@ -29,6 +31,12 @@ export interface PostgresChannelStoreOptions {
   readonly schema?: string;
   /** Most pooled connections. Default 4. */
   readonly connectionsMax?: number;
+  /**
+   * Several hub processes share this store as one hub (ADR 0231): channel leases with
+   * fencing epochs (`store.leases`), every channel write checked against its lease in its
+   * own transaction.
+   */
+  readonly cluster?: PostgresLeaseOptions;
 }
 
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -128,6 +136,10 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       throw fail(what, cause);
     }
   };
+  const leases =
+    options.cluster === undefined
+      ? undefined
+      : postgresLeases(schema, (what, sql, values) => query(what, sql, values), options.cluster);
   try {
     // Concurrent CREATE ... IF NOT EXISTS can still race on the catalog: serialize with an advisory lock.
     const client = await pool.connect();
@@ -138,6 +150,7 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         `${schema}.invoices`,
       ]);
       await client.query(schemaSql(schema));
+      if (leases !== undefined) await client.query(leases.schemaSql);
       if (had.rows[0]?.entries !== null && had.rows[0]?.invoices === null) {
         // An upgrade: the invoice index starts with the invoices of the stored entries that are still live.
         await client.query(
@@ -232,8 +245,32 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     return { applied: true };
   }
 
+  /**
+   * The fence (ADR 0231): which writes' channels this process still holds the lease of, at
+   * the epoch it took, in this transaction. The lease rows are locked until COMMIT, so a
+   * takeover waits for this commit and then reads the channel as it left it.
+   */
+  async function fence(client: pg.PoolClient, writes: readonly ChannelWrite[]): Promise<boolean[]> {
+    const lease = leases as NonNullable<typeof leases>;
+    const ids = writes.map((w) => param(w.channel.channelId));
+    const rows = (
+      await client.query(
+        `SELECT channel_id, epoch FROM ${t('leases')} WHERE channel_id = ANY($1::bytea[]) AND owner = $2 FOR UPDATE`,
+        [ids, lease.owner],
+      )
+    ).rows as { channel_id: Uint8Array; epoch: string }[];
+    const inDatabase = new Map(rows.map((row) => [Buffer.from(row.channel_id).toString('hex'), BigInt(row.epoch)]));
+    return writes.map((w, i) => {
+      const epoch = lease.epochOf(w.channel.channelId);
+      const held = epoch !== undefined && inDatabase.get((ids[i] as Buffer).toString('hex')) === epoch;
+      if (!held) lease.lost(w.channel.channelId);
+      return held;
+    });
+  }
+
   return {
     name: 'postgres',
+    ...(leases === undefined ? {} : { leases }),
     async commit(writes) {
       if (writes.length === 0) return [];
       let client: pg.PoolClient;
@@ -252,8 +289,11 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       client.on('error', onLost);
       try {
         await client.query('BEGIN');
+        const fenced = leases === undefined ? undefined : await fence(client, writes);
         const outcomes: WriteOutcome[] = [];
-        for (const write of writes) outcomes.push(await applyWrite(client, write));
+        for (const [i, write] of writes.entries()) {
+          outcomes.push(fenced?.[i] === false ? { applied: false, leaseLost: true } : await applyWrite(client, write));
+        }
         await client.query('COMMIT');
         return outcomes;
       } catch (cause) {
@@ -367,6 +407,8 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       return rows.map(merchantFromRow);
     },
     async close() {
+      // Given back, so the other processes serve these channels at once, not after expiry.
+      if (leases !== undefined) await leases.release(leases.held()).catch(() => undefined);
       await pool.end();
     },
   };

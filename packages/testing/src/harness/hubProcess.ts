@@ -42,7 +42,15 @@ const hub = await createHub({
   ...(config.feePpm === undefined ? {} : { feePpm: config.feePpm }),
   ...(config.limits === undefined ? {} : { limits: config.limits }),
   ...(config.verifier === 'noble' ? { verifier: asAsyncVerifier(nobleVerifier), ledgerVerifier: nobleVerifier } : {}),
-  ...(config.postgres === undefined ? {} : { store: await postgresChannelStore(config.postgres) }),
+  ...(config.postgres === undefined
+    ? {}
+    : {
+        store: await postgresChannelStore({
+          connectionString: config.postgres.connectionString,
+          schema: config.postgres.schema,
+          ...(config.postgres.leaseTtlMs === undefined ? {} : { cluster: { leaseTtlMs: config.postgres.leaseTtlMs } }),
+        }),
+      }),
   ...(ledger === undefined ? {} : { ledger }),
 });
 for (const key of config.merchants ?? []) await hub.registerMerchant({ publicKey: key });

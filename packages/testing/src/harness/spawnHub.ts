@@ -31,7 +31,13 @@ export interface HubProcessConfig {
    * ledger too (`postgresLedger`), so several processes sharing `dataDir` (its `hub.key`)
    * are one hub on one database.
    */
-  readonly postgres?: { readonly connectionString: string; readonly schema: string; readonly ledgerSchema?: string };
+  readonly postgres?: {
+    readonly connectionString: string;
+    readonly schema: string;
+    readonly ledgerSchema?: string;
+    /** One process of a hub cluster: channel leases of this time to live, in ms (ADR 0231). */
+    readonly leaseTtlMs?: number;
+  };
 }
 
 /**
