@@ -9,8 +9,8 @@ import { toHex } from '@trickle/protocol';
 import { TrickleFacilitatorClient, TrickleServerScheme } from '@trickle/x402';
 import { x402Facilitator } from '@x402/core/facilitator';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
-import { type RoutesConfig, x402ResourceServer } from '@x402/core/server';
-import type { Network } from '@x402/core/types';
+import { type FacilitatorClient, type RoutesConfig, x402ResourceServer } from '@x402/core/server';
+import type { Network, SupportedResponse } from '@x402/core/types';
 import { toFacilitatorEvmSigner } from '@x402/evm';
 import { ExactEvmScheme as ExactEvmFacilitatorScheme } from '@x402/evm/exact/facilitator';
 import { ExactEvmScheme as ExactEvmServerScheme } from '@x402/evm/exact/server';
@@ -48,7 +48,13 @@ describe('a route accepting exact (EVM) and trickle together', () => {
       baseSepoliaNetwork,
       new ExactEvmFacilitatorScheme(toFacilitatorEvmSigner({ ...viemClient, address: account.address } as never)),
     );
-    const server = new x402ResourceServer([evmFacilitator, new TrickleFacilitatorClient(merchant)])
+    // x402Facilitator answers getSupported synchronously; a FacilitatorClient answers a promise.
+    const evmFacilitatorClient: FacilitatorClient = {
+      verify: (payload, requirements) => evmFacilitator.verify(payload, requirements),
+      settle: (payload, requirements) => evmFacilitator.settle(payload, requirements),
+      getSupported: async () => evmFacilitator.getSupported() as SupportedResponse,
+    };
+    const server = new x402ResourceServer([evmFacilitatorClient, new TrickleFacilitatorClient(merchant)])
       .register(baseSepoliaNetwork, new ExactEvmServerScheme())
       .register(trickleNetwork, new TrickleServerScheme(merchant));
     const routes: RoutesConfig = {
