@@ -3,12 +3,14 @@
  * compression off, small maxPayload), one session per connection, the channel engine,
  * a durable channel store with group commit, the merchant registry and the ledger port.
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { entriesPerSettlementMax, type PayoutRule, type TrickleLedger } from '@trickle/ledger';
 import {
   type Asset,
   amountMax,
+  asChannelId,
   assertAmount,
   assertNetworkId,
   type ChannelId,
@@ -16,6 +18,7 @@ import {
   asset as checkAsset,
   type Domain,
   frameBytesMax,
+  fromHex,
   type HubId,
   type HubMessage,
   hubIdFromKey,
@@ -25,6 +28,7 @@ import {
   type Verifier,
 } from '@trickle/protocol';
 import { WebSocketServer } from 'ws';
+import { bytesKey } from './bytesKey.js';
 import { createChannelEngine } from './channelEngine.js';
 import { defaultLedger, defaultStore, lockDefaultDataDir } from './embeddedDefaults.js';
 import { HubError } from './errors.js';
@@ -114,7 +118,41 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
    * (the ledger must run them: the default `TrickleLedger` does). Default none.
    */
   readonly payoutRules?: readonly PayoutRule[];
+  /**
+   * Where the hub logs (a pino logger fits): failures answered INTERNAL and background
+   * failures go to `logger.error`, unless `onError` is given. Messages never carry keys or
+   * raw frames. Default: one line on stderr.
+   */
+  readonly logger?: HubLogger;
 }
+
+/**
+ * The logger port of the hub: the subset of pino's API it uses.
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino';
+ * import { createHub, type HubLogger } from '@trickle/hub';
+ * const logger: HubLogger = pino();
+ * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, logger });
+ * ```
+ */
+export interface HubLogger {
+  error(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/** A page of {@link Hub.channels}: channels after the `after` channel id (hex), at most `limit`. */
+export interface ChannelPage {
+  /** Hex channel id of the last channel of the previous page; omit for the first page. */
+  readonly after?: string;
+  /** Page size, 1..{@link channelsPageMax}. Default {@link channelsPageMax}. */
+  readonly limit?: number;
+}
+
+/** The most channels one call of {@link Hub.channels} returns. */
+export const channelsPageMax = 1_000;
 
 /** A running hub; `L` is the type of its ledger. */
 export interface Hub<L extends ChannelLedger = TrickleLedger> {
@@ -143,6 +181,23 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
    * channel is still answered (the hub reads it back from the store).
    */
   channel(channelId: ChannelId): ChannelState | undefined;
+  /**
+   * Channels held in memory (every open one, and recently used closed ones), ordered by
+   * channel id, a page at a time.
+   *
+   * @example
+   * ```ts
+   * declare const hub: import('@trickle/hub').Hub;
+   * const first = hub.channels({ limit: 100 });
+   * const next = hub.channels({ after: Buffer.from(first.at(-1)!.channelId).toString('hex'), limit: 100 });
+   * ```
+   */
+  channels(page?: ChannelPage): ChannelState[];
+  /**
+   * Resolves when the channel store and the ledger answer a read and the data folder is
+   * there and writable; rejects with the reason otherwise (what `/readyz` asks).
+   */
+  ready(): Promise<void>;
   /**
    * Channels held in memory: every open one, those with work queued, and at most
    * `limits.closedChannelsCachedMax` idle closed ones.
@@ -248,7 +303,16 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const verifier =
     options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });
   const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
-  const onError = options.onError ?? defaultOnError;
+  const logger = options.logger;
+  const onError =
+    options.onError ??
+    (logger === undefined
+      ? defaultOnError
+      : (error: unknown, context: string) =>
+          logger.error(
+            { context, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+            `${context} failed`,
+          ));
   if (payoutRules.length > 0 && typeof (ledger as { runPayoutRules?: unknown }).runPayoutRules !== 'function') {
     throw new TypeError('createHub: payoutRules need a ledger that runs them (runPayoutRules)');
   }
@@ -470,6 +534,26 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     merchants: () => merchants.list(),
     ledger,
     channel: (channelId) => engine.state(channelId),
+    channels(page = {}) {
+      const limit = page.limit ?? channelsPageMax;
+      if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= channelsPageMax)) {
+        throw new RangeError(`channels: limit must be 1..${channelsPageMax}`);
+      }
+      const after = page.after === undefined ? '' : bytesKey(asChannelId(fromHex(page.after, undefined, 'after')));
+      // Bounded by the channels in memory, never by history.
+      const keys = [...lanes.all()].filter((lane) => lane.channel !== undefined && lane.key > after);
+      keys.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return keys.slice(0, limit).flatMap((lane) => {
+        const state = lane.channel === undefined ? undefined : engine.state(lane.channel.channelId);
+        return state === undefined ? [] : [state];
+      });
+    },
+    async ready() {
+      accessSync(options.dataDir, fsConstants.W_OK);
+      const probe = asChannelId(new Uint8Array(32));
+      await store.channel(probe);
+      await ledger.channel(probe);
+    },
     get channelCount() {
       return engine.channelCount;
     },

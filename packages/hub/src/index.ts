@@ -10,7 +10,14 @@
  * @module index
  */
 export type { ChannelEngine, Reply } from './channelEngine.js';
-export { type CreateHubOptions, createHub, type Hub } from './createHub.js';
+export {
+  type ChannelPage,
+  type CreateHubOptions,
+  channelsPageMax,
+  createHub,
+  type Hub,
+  type HubLogger,
+} from './createHub.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export { createGroupCommit, type GroupCommit } from './groupCommit.js';
 export { hubKeyFileName, loadOrCreateHubKey, loadOrCreateKeyFile } from './hubKey.js';

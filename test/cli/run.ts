@@ -1,0 +1,81 @@
+/** Runs the real `trickle` bin, as an operator would, and starts `trickle hub start` in a child process. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const bin = join(dirname(createRequire(import.meta.url).resolve('@trickle/cli/package.json')), 'bin', 'trickle.js');
+
+/** What one run printed and how it ended. */
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `trickle ...args` to its end. */
+export function trickle(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A `trickle hub start` child process. */
+export interface HubChild {
+  readonly child: ChildProcess;
+  readonly info: { url: string; adminUrl: string; hubId: string; publicKey: string };
+  readonly exited: Promise<number | null>;
+  stderr(): string;
+}
+
+/** Starts `trickle hub start --data-dir dataDir ...extra` on free ports and waits until it says where it listens. */
+export async function startHub(dataDir: string, extra: readonly string[] = []): Promise<HubChild> {
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'hub',
+      'start',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--network-id',
+      '7',
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const infoPath = join(dataDir, 'hub.json');
+  for (;;) {
+    if (gone) throw new Error(`trickle hub start exited before listening:\n${err}`);
+    if (existsSync(infoPath) && err.includes('SIGTERM stops it')) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const info = JSON.parse(readFileSync(infoPath, 'utf8')) as HubChild['info'];
+  return { child, info, exited, stderr: () => err };
+}
