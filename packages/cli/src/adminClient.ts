@@ -51,7 +51,16 @@ export function adminEndpoint(
   return { url: url.replace(/\/$/, ''), token };
 }
 
-/** Sends one request to the admin API; a refusal or an unreachable hub becomes a `CliError`. */
+/**
+ * Sends one request to the admin API; a refusal or an unreachable hub becomes a `CliError`.
+ *
+ * @example
+ * ```ts
+ * import { adminRequest } from '@trickle/cli';
+ * const endpoint = { url: 'http://127.0.0.1:8788', token: process.env.TRICKLE_ADMIN_TOKEN ?? '' };
+ * const run = await adminRequest(endpoint, 'POST', '/v1/settle');
+ * ```
+ */
 export async function adminRequest<T = unknown>(
   endpoint: AdminEndpoint,
   method: 'GET' | 'POST',

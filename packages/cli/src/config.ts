@@ -73,7 +73,15 @@ export const hubConfigDefaults: HubConfig = {
   tlsKey: undefined,
 };
 
-/** The data folder commands use: `--data-dir`, else `TRICKLE_DATA_DIR`, else `./.trickle`. */
+/**
+ * The data folder commands use: `--data-dir`, else `TRICKLE_DATA_DIR`, else `./.trickle`.
+ *
+ * @example
+ * ```ts
+ * import { dataDirOf } from '@trickle/cli';
+ * dataDirOf(undefined, { TRICKLE_DATA_DIR: '/var/lib/trickle' }); // '/var/lib/trickle'
+ * ```
+ */
 export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(flag ?? env.TRICKLE_DATA_DIR ?? hubConfigDefaults.dataDir);
 }
@@ -82,6 +90,12 @@ export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = pro
  * Resolves the configuration: `flags` (strings as commander gives them), then `env`, then
  * the JSON file named by `flags.config` or `TRICKLE_CONFIG`, then the defaults. Throws
  * `CliError` (usage) naming the setting and where it came from when a value is wrong.
+ *
+ * @example
+ * ```ts
+ * import { resolveHubConfig } from '@trickle/cli';
+ * const config = resolveHubConfig({ config: '/etc/trickle/hub.json', port: '9000' }, process.env);
+ * ```
  */
 export function resolveHubConfig(
   flags: Partial<Record<Setting | 'config', string | number>>,

@@ -226,7 +226,15 @@ async function postgresPorts(config: HubConfig) {
   }
 }
 
-/** Reads the admin token file, creating it (32 random bytes, hex, 0600) on first start. */
+/**
+ * Reads the admin token file, creating it (32 random bytes, hex, 0600) on first start.
+ *
+ * @example
+ * ```ts
+ * import { loadOrCreateToken } from '@trickle/cli';
+ * const token = loadOrCreateToken('/var/lib/trickle/admin.token');
+ * ```
+ */
 export function loadOrCreateToken(path: string): string {
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;

@@ -131,9 +131,11 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
  *
  * @example
  * ```ts
- * import pino from 'pino';
  * import { createHub, type HubLogger } from '@trickle/hub';
- * const logger: HubLogger = pino();
+ * // pino() fits; so does this one-line logger on stderr.
+ * const line = (level: string) => (fields: Record<string, unknown>, message: string) =>
+ *   console.error(JSON.stringify({ level, message, ...fields }));
+ * const logger: HubLogger = { error: line('error'), warn: line('warn'), info: line('info') };
  * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, logger });
  * ```
  */
