@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const bin = join(dirname(createRequire(import.meta.url).resolve('@trickle/cli/package.json')), 'bin', 'trickle.js');
+// The package's entry is src/index.ts (in the workspace); its bin sits beside src/.
+const bin = join(dirname(createRequire(import.meta.url).resolve('@trickle/cli')), '..', 'bin', 'trickle.js');
 
 /** What one run printed and how it ended. */
 export interface Run {
@@ -13,18 +14,14 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** Runs `trickle ...args` to its end. */
-export function trickle(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `trickle ...args` to its end, in `cwd` (default this process's). */
+export function trickle(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    const options = { env: { ...process.env, ...env }, timeout: 60_000, ...(cwd === undefined ? {} : { cwd }) };
+    execFile(process.execPath, [bin, ...args], options, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

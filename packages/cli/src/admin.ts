@@ -11,10 +11,14 @@ import { channelsPageMax } from '@trickle/hub';
 import type { TrickleLedger } from '@trickle/ledger';
 import { type Asset, asChannelId, asPayeeId, asPublicKey, fromHex, toHex } from '@trickle/protocol';
 import type { Registry } from 'prom-client';
+import { dashboardHtml } from './dashboard.js';
 import { toJson } from './json.js';
+import type { HubTraffic } from './metrics.js';
 
 /** Largest request body the admin API reads, in bytes. */
 export const adminBodyBytesMax = 16_384;
+/** Merchants whose earnings the dashboard shows (the first registered). */
+export const dashboardMerchantsMax = 100;
 /** Largest page of ledger history one request returns. */
 export const historyPageMax = 1_000;
 
@@ -27,6 +31,8 @@ export interface AdminServerOptions {
   readonly port: number;
   readonly metrics: Registry;
   readonly logger: HubLogger;
+  /** What the hub answered (payments, rejects), for the dashboard. */
+  readonly traffic?: HubTraffic;
   /** The hub's assets (the first is the default of a request without one). Default USD, scale 6. */
   readonly assets?: readonly Asset[];
   /** PEM certificate and key: serve HTTPS. */
@@ -199,6 +205,49 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
         return { claimedSeq: await hub.settlement.claimNow(channelId) };
       },
     ],
+    [
+      'GET',
+      /^\/v1\/dashboard$/,
+      async () => {
+        let open = 0;
+        const escrow: Record<string, bigint> = {};
+        for (const a of assets) escrow[`${a.code}:${a.scale}`] = 0n;
+        let after: string | undefined;
+        for (;;) {
+          const page = hub.channels(after === undefined ? {} : { after });
+          for (const state of page) {
+            if (state.status === 'closed') continue;
+            if (state.status === 'open') open++;
+            const key = `${state.asset.code}:${state.asset.scale}`;
+            escrow[key] = (escrow[key] ?? 0n) + state.deposit;
+          }
+          if (page.length < channelsPageMax) break;
+          after = toHex((page.at(-1) as (typeof page)[number]).channelId);
+        }
+        const merchants = [];
+        for (const merchant of hub.merchants().slice(0, dashboardMerchantsMax)) {
+          const earned: Record<string, bigint> = {};
+          for (const asset of assets) {
+            const account = await ledger.payeeAccount(merchant.payeeId, asset);
+            earned[`${asset.code}:${asset.scale}`] = account?.balance ?? 0n;
+          }
+          merchants.push({ payeeId: toHex(merchant.payeeId), name: merchant.name, earned });
+        }
+        const backlog = hub.settlement.backlog();
+        return {
+          atMs: Date.now(),
+          assets,
+          openChannels: open,
+          connections: hub.connectionCount,
+          payments: options.traffic?.payments() ?? 0,
+          escrow,
+          liability: { ...Object.fromEntries(assets.map((a) => [`${a.code}:${a.scale}`, 0n])), ...backlog.amounts },
+          backlog,
+          merchants,
+          recentRejects: options.traffic?.recentRejects() ?? [],
+        };
+      },
+    ],
     ['POST', /^\/v1\/settle$/, async () => hub.settlement.runOnce()],
     [
       'GET',
@@ -233,6 +282,16 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
         logger.warn({ requestId, err: String(error) }, 'not ready');
         return send(response, 503, { ready: false, reason: error instanceof Error ? error.message : String(error) });
       }
+    }
+    if (request.method === 'GET' && url.pathname === '/dashboard') {
+      // The page holds no data: it asks /v1/dashboard with the token it is given.
+      response.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      });
+      response.end(dashboardHtml);
+      return;
     }
     if (request.method === 'GET' && url.pathname === '/metrics') {
       response.writeHead(200, { 'content-type': metrics.contentType });

@@ -17,7 +17,7 @@ export { dataDirOf, type HubConfig, hubConfigDefaults, resolveHubConfig } from '
 export { CliError, type ExitCode, exitCodes } from './errors.js';
 export { adminTokenFileName, hubInfoFileName } from './files.js';
 export { type CliOutput, runCli } from './main.js';
-export { hubMetrics } from './metrics.js';
+export { type HubTraffic, hubMetrics, hubTraffic, recentRejectsMax, type SeenReject } from './metrics.js';
 export {
   dataDirCheckIntervalMs,
   type HubInfo,

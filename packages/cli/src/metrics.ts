@@ -2,13 +2,15 @@
  * The hub's metrics in Prometheus' text format (prom-client), read from the hub when they
  * are scraped: nothing is counted twice and nothing grows with history. Names: ADR 0412.
  */
-import type { Hub } from '@trickle/hub';
+import type { Hub, HubObserver } from '@trickle/hub';
 import { channelsPageMax } from '@trickle/hub';
-import { toHex } from '@trickle/protocol';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type Asset, type HubMessage, toHex } from '@trickle/protocol';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /**
  * A registry with the hub's gauges and the process' default metrics.
+ *
+ * Amounts are per asset (`USD:6`), every asset of `assets` shown, 0 when nothing is held.
  *
  * @example
  * ```ts
@@ -18,7 +20,8 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
  * const text = await registry.metrics(); // trickle_open_channels 3 ...
  * ```
  */
-export function hubMetrics(hub: Hub): Registry {
+export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', scale: 6 }]): Registry {
+  const assetKeys = assets.map((a) => `${a.code}:${a.scale}`);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trickle_hub_process_' });
   new Gauge({
@@ -56,6 +59,7 @@ export function hubMetrics(hub: Hub): Registry {
       }
       this.set(count);
       escrow.reset();
+      for (const asset of assetKeys) escrow.set({ asset }, 0);
       for (const [asset, amount] of deposits) escrow.set({ asset }, Number(amount));
     },
   });
@@ -67,6 +71,7 @@ export function hubMetrics(hub: Hub): Registry {
     registers: [registry],
     collect() {
       this.reset();
+      for (const asset of assetKeys) this.set({ asset }, 0);
       for (const [asset, amount] of Object.entries(hub.settlement.backlog().amounts))
         this.set({ asset }, Number(amount));
     },
@@ -105,4 +110,81 @@ export function hubMetrics(hub: Hub): Registry {
     },
   });
   return registry;
+}
+
+/** Rejects remembered for the dashboard, the most recent ones. */
+export const recentRejectsMax = 50;
+
+/** A reject the hub sent, as the dashboard shows it (no frame, no key). */
+export interface SeenReject {
+  readonly atMs: number;
+  readonly code: string;
+  readonly channelId: string | undefined;
+}
+
+/** What {@link hubTraffic} counts, and the observer the hub reports to. */
+export interface HubTraffic {
+  /** Give it to `createHub({ observer })`. */
+  readonly observer: HubObserver;
+  /** Payments answered with a receipt (one per entry), since start. */
+  payments(): number;
+  /** The last {@link recentRejectsMax} rejects, newest first. */
+  recentRejects(): SeenReject[];
+  /** Adds `trickle_payments_total` and `trickle_rejects_total{code}` to a registry. */
+  register(registry: Registry): void;
+}
+
+/**
+ * Counts what the hub answers: payments (receipts) and rejects by code, in this process.
+ *
+ * @example
+ * ```ts
+ * import { hubMetrics, hubTraffic } from '@trickle/cli';
+ * import { createHub } from '@trickle/hub';
+ * const traffic = hubTraffic();
+ * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, observer: traffic.observer });
+ * const registry = hubMetrics(hub);
+ * traffic.register(registry);
+ * ```
+ */
+export function hubTraffic(): HubTraffic {
+  let payments = 0;
+  const rejects = new Map<string, number>();
+  const recent: SeenReject[] = [];
+  const paymentsCounter = new Counter({
+    name: 'trickle_payments_total',
+    help: 'Payments answered with a receipt (one per entry)',
+    registers: [],
+  });
+  const rejectsCounter = new Counter({
+    name: 'trickle_rejects_total',
+    help: 'Rejects sent to clients, by code',
+    labelNames: ['code'],
+    registers: [],
+  });
+  return {
+    observer: {
+      sent(message: HubMessage) {
+        if (message.type === 'receipts') {
+          payments += message.macs.length;
+          paymentsCounter.inc(message.macs.length);
+        } else if (message.type === 'reject') {
+          rejects.set(message.code, (rejects.get(message.code) ?? 0) + 1);
+          rejectsCounter.inc({ code: message.code });
+          recent.unshift({
+            atMs: Date.now(),
+            code: message.code,
+            channelId: message.channelId === undefined ? undefined : toHex(message.channelId),
+          });
+          if (recent.length > recentRejectsMax) recent.pop();
+        }
+      },
+    },
+    payments: () => payments,
+    recentRejects: () => [...recent],
+    register(registry) {
+      registry.registerMetric(paymentsCounter);
+      registry.registerMetric(rejectsCounter);
+    },
+  };
 }

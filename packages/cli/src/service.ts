@@ -37,7 +37,7 @@ import { type AdminServer, createAdminServer } from './admin.js';
 import type { HubConfig } from './config.js';
 import { CliError, exitCodes } from './errors.js';
 import { adminTokenFileName, hubInfoFileName } from './files.js';
-import { hubMetrics } from './metrics.js';
+import { hubMetrics, hubTraffic } from './metrics.js';
 
 /** How often the running hub checks that its data folder is still there and writable, in ms. */
 export const dataDirCheckIntervalMs = 1_000;
@@ -85,6 +85,7 @@ export async function startHubService(
       ? undefined
       : { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
   const external = config.database === undefined ? undefined : await postgresPorts(config);
+  const traffic = hubTraffic();
   let hub: Hub<TrickleLedger>;
   try {
     hub = await createHub<TrickleLedger>({
@@ -95,6 +96,7 @@ export async function startHubService(
       listen: tls === undefined,
       feePpm: config.feePpm,
       logger,
+      observer: traffic.observer,
       ...(external ?? {}),
     });
   } catch (error) {
@@ -122,6 +124,8 @@ export async function startHubService(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     url = `wss://${host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
   }
+  const metrics = hubMetrics(hub);
+  traffic.register(metrics);
   let admin: AdminServer;
   try {
     admin = await createAdminServer({
@@ -129,7 +133,8 @@ export async function startHubService(
       token,
       host: config.adminHost,
       port: config.adminPort,
-      metrics: hubMetrics(hub),
+      metrics,
+      traffic,
       logger,
       ...(tls === undefined ? {} : { tls }),
     });

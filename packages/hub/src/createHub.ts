@@ -124,6 +124,24 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
    * raw frames. Default: one line on stderr.
    */
   readonly logger?: HubLogger;
+  /** Told about what the hub answers its clients (receipts, rejects), for metrics and dashboards. Default none. */
+  readonly observer?: HubObserver;
+}
+
+/**
+ * Watches what the hub sends its clients: receipts (one MAC per payment) and rejects with
+ * their codes. Called synchronously on the send path: count, never block or throw.
+ *
+ * @example
+ * ```ts
+ * import { createHub, type HubObserver } from '@trickle/hub';
+ * let payments = 0;
+ * const observer: HubObserver = { sent: (m) => { if (m.type === 'receipts') payments += m.macs.length; } };
+ * const hub = await createHub({ dataDir: './.data/hub', networkId: 1, observer });
+ * ```
+ */
+export interface HubObserver {
+  readonly sent?: (message: HubMessage) => void;
 }
 
 /**
@@ -394,6 +412,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       clock,
       randomBytes,
       isShuttingDown: () => shuttingDown,
+      observe: options.observer?.sent,
       admitKey(key) {
         const count = perKey.get(key) ?? 0;
         if (count >= limits.connectionsPerKeyMax) return false;

@@ -17,6 +17,7 @@ export {
   createHub,
   type Hub,
   type HubLogger,
+  type HubObserver,
 } from './createHub.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export { createGroupCommit, type GroupCommit } from './groupCommit.js';

@@ -73,6 +73,8 @@ const socketOpen = 1;
 
 /** What a session needs from the hub. */
 export interface SessionDeps {
+  /** Told about every message the session sends (metrics); must not throw or block. */
+  readonly observe?: ((message: HubMessage) => void) | undefined;
   readonly domain: Domain;
   readonly hubKey: PublicKey;
   readonly engine: ChannelEngine;
@@ -136,6 +138,7 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
 
   function send(message: HubMessage): void {
     if (ws.readyState !== socketOpen) return;
+    deps.observe?.(message);
     ws.send(encodeHubMessage(message), () => {
       if (paused && ws.bufferedAmount < limits.sendBufferedBytesHigh / 2) {
         paused = false;
