@@ -32,38 +32,43 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
       this.set(hub.connectionCount);
     },
   });
-  const escrow = new Gauge({
+  /** One pass over the hub's channels (paged), read by both gauges below on each scrape. */
+  const channelTotals = () => {
+    let openCount = 0;
+    const deposits = new Map<string, bigint>();
+    let after: string | undefined;
+    for (;;) {
+      const page = hub.channels(after === undefined ? {} : { after });
+      for (const state of page) {
+        if (state.status === 'closed') continue;
+        if (state.status === 'open') openCount++;
+        const key = `${state.asset.code}:${state.asset.scale}`;
+        deposits.set(key, (deposits.get(key) ?? 0n) + state.deposit);
+      }
+      if (page.length < channelsPageMax) break;
+      after = toHex((page.at(-1) as (typeof page)[number]).channelId);
+    }
+    return { openCount, deposits };
+  };
+  new Gauge({
     name: 'trickle_escrow_minor_units',
     help: 'Deposits held in channels that are not finalized, per asset (minor units)',
     labelNames: ['asset'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const asset of assetKeys) this.set({ asset }, 0);
+      for (const [asset, amount] of channelTotals().deposits) this.set({ asset }, Number(amount));
+    },
   });
-  const open = new Gauge({
+  new Gauge({
     name: 'trickle_open_channels',
     help: 'Channels open now (held in memory by the hub)',
     registers: [registry],
     collect() {
-      let count = 0;
-      const deposits = new Map<string, bigint>();
-      let after: string | undefined;
-      for (;;) {
-        const page = hub.channels(after === undefined ? {} : { after });
-        for (const state of page) {
-          if (state.status === 'closed') continue;
-          if (state.status === 'open') count++;
-          const key = `${state.asset.code}:${state.asset.scale}`;
-          deposits.set(key, (deposits.get(key) ?? 0n) + state.deposit);
-        }
-        if (page.length < channelsPageMax) break;
-        after = toHex((page.at(-1) as (typeof page)[number]).channelId);
-      }
-      this.set(count);
-      escrow.reset();
-      for (const asset of assetKeys) escrow.set({ asset }, 0);
-      for (const [asset, amount] of deposits) escrow.set({ asset }, Number(amount));
+      this.set(channelTotals().openCount);
     },
   });
-  void open;
   new Gauge({
     name: 'trickle_unsettled_liability_minor_units',
     help: 'Paid to merchants on open channels and not claimed on the ledger yet, per asset (minor units)',
