@@ -7,12 +7,14 @@
  *   (b) type-check a TypeScript consumer, and the README's "Use it" snippets as copied,
  *       with `strict` and without skipLibCheck, against the published types;
  *   (c) bundle the wallet for the browser with esbuild: no `node:` module may leak in and
- *       the gzipped bundle must stay within `browserBundleGzipBytesMax`.
+ *       the gzipped bundle must stay within `browserBundleGzipBytesMax`;
+ *   (d) run the README's "Use it" snippets as copied, joined into one program (a SQLite hub
+ *       with its defaults, an Express merchant, a wallet that pays through `wallet.fetch`).
  * The scratch project installs its third-party dependencies through pnpm from the same
  * store as the workspace (already downloaded), so it needs no network once the workspace is
- * installed. It runs no dependency build scripts (pnpm's default): `better-sqlite3`, a
- * dependency of the test kit, stays unbuilt, which also shows that a hub on PostgreSQL
- * never loads it.
+ * installed; better-sqlite3 comes built from the store's side-effects cache. Run (a) refuses
+ * to import better-sqlite3 (`consumer/forbid-sqlite.mjs`), which shows that a hub on
+ * PostgreSQL never loads it.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,8 +22,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { postgresUrl } from '@trickle/testing/harness';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeProgram } from './readmeProgram.js';
 
 /** The wallet's browser bundle, minified and gzipped, in bytes: 42,903 on 2026-12-04, plus room to grow. */
 const browserBundleGzipBytesMax = 48_000;
@@ -39,6 +42,7 @@ const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.j
 const rootManifest = manifestOf(root);
 const ledgerManifest = manifestOf(join(root, 'packages', 'ledger'));
 const merchantManifest = manifestOf(join(root, 'packages', 'merchant'));
+const hubManifest = manifestOf(join(root, 'packages', 'hub'));
 
 function run(command: string, args: string[], cwd: string, timeoutMs = 240_000): string {
   const env = { ...process.env, TRICKLE_PG_URL: postgresUrl };
@@ -48,11 +52,16 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 240_000):
   return result.stdout;
 }
 
-/** The README's `ts` blocks under "Use it", each as a module with the names it assumes declared. */
-function readmeSnippets(): string[] {
+/** The README's `ts` blocks under "Use it", as written. */
+function readmeBlocks(): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Use it'), readme.indexOf('\n## ', readme.indexOf('## Use it') + 1));
-  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+}
+
+/** The README's `ts` blocks under "Use it", each as a module with the names it assumes declared. */
+function readmeSnippets(): string[] {
+  const blocks = readmeBlocks();
   const prelude = [
     "import type { PublicKey, SecretKey } from '@trickle/protocol';",
     "import type { Express, Request } from 'express';",
@@ -91,6 +100,7 @@ describe('the packed packages, installed outside the workspace', () => {
         ...packed,
         pg: ledgerManifest.devDependencies?.pg,
         express: merchantManifest.devDependencies?.express,
+        'better-sqlite3': hubManifest.devDependencies?.['better-sqlite3'],
       },
       devDependencies: {
         '@types/pg': ledgerManifest.devDependencies?.['@types/pg'],
@@ -99,15 +109,17 @@ describe('the packed packages, installed outside the workspace', () => {
         typescript: rootManifest.devDependencies?.typescript,
       },
       // The tarballs name each other by version: point those at the tarballs, not a registry.
-      pnpm: { overrides: packed },
+      pnpm: { overrides: packed, onlyBuiltDependencies: ['better-sqlite3'] },
     };
     writeFileSync(join(project, 'package.json'), `${JSON.stringify(consumer, null, 2)}\n`);
-    for (const file of ['e2e.mjs', 'consumer.ts', 'browser.ts', 'tsconfig.json']) {
+    for (const file of ['e2e.mjs', 'forbid-sqlite.mjs', 'consumer.ts', 'browser.ts', 'tsconfig.json']) {
       copyFileSync(join(fixtures, file), join(project, file));
     }
     readmeSnippets().forEach((snippet, index) => {
       writeFileSync(join(project, `readme-${index + 1}.ts`), snippet);
     });
+    // Type-checked with the rest in (b), run as JavaScript in (d).
+    writeFileSync(join(project, 'readme-program.ts'), readmeProgram(readmeBlocks()));
     run('pnpm', ['install', '--prefer-offline', '--config.confirmModulesPurge=false'], project);
   }, 600_000);
 
@@ -124,10 +136,11 @@ describe('the packed packages, installed outside the workspace', () => {
   });
 
   it('(a) plain Node: starts a hub, opens a channel, pays through wallet.fetch, closes', () => {
-    const output = run(process.execPath, ['e2e.mjs'], join(work, 'project'), 120_000).trim().split('\n');
+    const output = run(process.execPath, ['--import', './forbid-sqlite.mjs', 'e2e.mjs'], join(work, 'project'), 120_000)
+      .trim()
+      .split('\n');
     const result = JSON.parse(output.at(-1) ?? '{}');
     expect(result).toEqual({ status: 200, body: 'a paid article', refund: '98000', auditOk: true });
-    // better-sqlite3 is installed (the test kit depends on it) but unbuilt: loading it would have thrown.
   }, 150_000);
 
   it("(b) strict TypeScript: a consumer and the README's Use it snippets type-check against the published types", () => {
@@ -161,4 +174,13 @@ describe('the packed packages, installed outside the workspace', () => {
     );
     expect(gzipBytes).toBeLessThanOrEqual(browserBundleGzipBytesMax);
   }, 60_000);
+
+  it("(d) the README's Use it snippets, as copied, run: a SQLite hub, an Express merchant, a paid wallet.fetch", async () => {
+    const project = join(work, 'project');
+    const source = readFileSync(join(project, 'readme-program.ts'), 'utf8');
+    const { code } = await transform(source, { loader: 'ts', format: 'esm', target: 'node20' });
+    writeFileSync(join(project, 'readme-program.mjs'), code);
+    const output = run(process.execPath, ['readme-program.mjs'], project, 120_000).trim().split('\n');
+    expect(JSON.parse(output.at(-1) ?? '{}')).toEqual({ status: 200, body: 'article 42' });
+  }, 150_000);
 });
