@@ -5,7 +5,7 @@
 import type { Hub, HubObserver } from '@trickle/hub';
 import { channelsPageMax } from '@trickle/hub';
 import { type Asset, type HubMessage, toHex } from '@trickle/protocol';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * A registry with the hub's gauges and the process' default metrics.
@@ -117,6 +117,17 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
   return registry;
 }
 
+/** Buckets of `trickle_verify_seconds`: 50 µs to 1 s. */
+const verifySecondsBuckets: number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
+/** Buckets of `trickle_store_commit_seconds`: 100 µs to 5 s. */
+const commitSecondsBuckets: number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5,
+];
+/** Buckets of `trickle_payment_seconds`: 250 µs to 10 s. */
+const paymentSecondsBuckets: number[] = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 10];
+/** Buckets of `trickle_clearing_seconds`: 1 s to 1 day (the settlement policy's claim ages). */
+const clearingSecondsBuckets: number[] = [1, 5, 15, 60, 300, 900, 3_600, 4 * 3_600, 86_400];
+
 /** Rejects remembered for the dashboard, the most recent ones. */
 export const recentRejectsMax = 50;
 
@@ -135,7 +146,12 @@ export interface HubTraffic {
   payments(): number;
   /** The last {@link recentRejectsMax} rejects, newest first. */
   recentRejects(): SeenReject[];
-  /** Adds `trickle_payments_total` and `trickle_rejects_total{code}` to a registry. */
+  /**
+   * Adds the counters and histograms to a registry: `trickle_payments_total`,
+   * `trickle_rejects_total{code}`, `trickle_verify_seconds`, `trickle_store_commit_seconds`,
+   * `trickle_payment_seconds{asset}`, `trickle_payment_outcomes_total{asset,outcome,reason}`,
+   * `trickle_clearing_seconds{asset}`.
+   */
   register(registry: Registry): void;
 }
 
@@ -167,8 +183,50 @@ export function hubTraffic(): HubTraffic {
     labelNames: ['code'],
     registers: [],
   });
+  const verifySeconds = new Histogram({
+    name: 'trickle_verify_seconds',
+    help: 'Signature checks of the verification port, queueing included (seconds)',
+    buckets: verifySecondsBuckets,
+    registers: [],
+  });
+  const commitSeconds = new Histogram({
+    name: 'trickle_store_commit_seconds',
+    help: 'Transactions of the channel store (one group commit, many payments), until durable or failed (seconds)',
+    labelNames: ['result'],
+    buckets: commitSecondsBuckets,
+    registers: [],
+  });
+  const paymentSeconds = new Histogram({
+    name: 'trickle_payment_seconds',
+    help: 'Pay frames, from read by the hub to its answer (receipt or reject), per asset (seconds)',
+    labelNames: ['asset'],
+    buckets: paymentSecondsBuckets,
+    registers: [],
+  });
+  const paymentOutcomes = new Counter({
+    name: 'trickle_payment_outcomes_total',
+    help: 'Pay frames answered, by asset, outcome (paid, rejected) and reason (the reject code; "" when paid)',
+    labelNames: ['asset', 'outcome', 'reason'],
+    registers: [],
+  });
+  const clearingSeconds = new Histogram({
+    name: 'trickle_clearing_seconds',
+    help: 'Claims on the ledger: from the oldest payment a claim covers to the claim, per asset (seconds)',
+    labelNames: ['asset'],
+    buckets: clearingSecondsBuckets,
+    registers: [],
+  });
   return {
     observer: {
+      verified: (seconds) => verifySeconds.observe(seconds),
+      committed: (seconds, _writes, ok) => commitSeconds.observe({ result: ok ? 'durable' : 'failed' }, seconds),
+      paid({ asset, seconds, outcome }) {
+        const key = asset === undefined ? 'unknown' : `${asset.code}:${asset.scale}`;
+        paymentSeconds.observe({ asset: key }, seconds);
+        const paid = outcome === 'paid';
+        paymentOutcomes.inc({ asset: key, outcome: paid ? 'paid' : 'rejected', reason: paid ? '' : outcome });
+      },
+      cleared: ({ asset, seconds }) => clearingSeconds.observe({ asset: `${asset.code}:${asset.scale}` }, seconds),
       sent(message: HubMessage) {
         if (message.type === 'receipts') {
           payments += message.macs.length;
@@ -190,6 +248,11 @@ export function hubTraffic(): HubTraffic {
     register(registry) {
       registry.registerMetric(paymentsCounter);
       registry.registerMetric(rejectsCounter);
+      registry.registerMetric(verifySeconds);
+      registry.registerMetric(commitSeconds);
+      registry.registerMetric(paymentSeconds);
+      registry.registerMetric(paymentOutcomes);
+      registry.registerMetric(clearingSeconds);
     },
   };
 }

@@ -40,6 +40,7 @@ import { createLeaseGate } from './leaseGate.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import { type HubLimits, invoiceSweepPageMax, logPageMarginBytes, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
+import { type ClearingObservation, type PaymentObservation, payTimer, timedVerifier } from './observation.js';
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
 import { resolveSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';
@@ -142,6 +143,14 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
  */
 export interface HubObserver {
   readonly sent?: (message: HubMessage) => void;
+  /** One signature check of the verification port finished: its seconds, queueing included. */
+  readonly verified?: (seconds: number) => void;
+  /** One transaction of the channel store's group commit finished: its seconds, its writes, whether it was durable. */
+  readonly committed?: (seconds: number, writes: number, ok: boolean) => void;
+  /** A pay frame was answered (receipts or a reject): asset, seconds from frame to answer, outcome. */
+  readonly paid?: (payment: PaymentObservation) => void;
+  /** The ledger accepted a claim of one channel: asset, entries, seconds since its oldest payment. */
+  readonly cleared?: (clearing: ClearingObservation) => void;
 }
 
 /**
@@ -316,12 +325,14 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     dataDirLock?.release();
     throw error;
   }
-  const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax });
+  const observer = options.observer ?? {};
+  const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax, committed: observer.committed });
   const invoices = createPaidInvoices(limits.paidInvoicesCachedMax);
   const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
   const ownsVerifier = options.verifier === undefined;
-  const verifier =
+  const baseVerifier =
     options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });
+  const verifier = observer.verified === undefined ? baseVerifier : timedVerifier(baseVerifier, observer.verified);
   const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
   const logger = options.logger;
   const onError =
@@ -381,6 +392,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       updateChannel: (lane, change) => engine.updateChannel(lane, change),
       notify,
       onError,
+      onCleared: observer.cleared,
     },
     limits.unclaimedEntriesMax,
   );
@@ -389,6 +401,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   await settlement.load();
   for (const registration of options.merchants ?? []) await merchants.register(registration);
 
+  const paidTimer = observer.paid === undefined ? undefined : payTimer(lanes, observer.paid);
   const perAddress = new Map<string, number>();
   const perKey = new Map<string, number>();
   let shuttingDown = false;
@@ -412,7 +425,8 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       clock,
       randomBytes,
       isShuttingDown: () => shuttingDown,
-      observe: options.observer?.sent,
+      observe: observer.sent,
+      timePay: paidTimer,
       admitKey(key) {
         const count = perKey.get(key) ?? 0;
         if (count >= limits.connectionsPerKeyMax) return false;

@@ -4,6 +4,7 @@
  * one fsync. A write's promise resolves only once its transaction is durable; nothing is
  * acknowledged before that (persist, then promise).
  */
+import { performance } from 'node:perf_hooks';
 import type { ChannelStore, ChannelWrite, WriteOutcome } from './store/channelStore.js';
 
 /** Queues writes and commits them in batches. */
@@ -34,7 +35,14 @@ interface Pending {
  * await commits.flush();
  * ```
  */
-export function createGroupCommit(store: ChannelStore, options: { readonly writesMax: number }): GroupCommit {
+export function createGroupCommit(
+  store: ChannelStore,
+  options: {
+    readonly writesMax: number;
+    /** Told about each transaction: its seconds, its writes, whether it was durable (metrics). */
+    readonly committed?: ((seconds: number, writes: number, ok: boolean) => void) | undefined;
+  },
+): GroupCommit {
   let queue: Pending[] = [];
   let running: Promise<void> | undefined;
   let scheduled = false;
@@ -43,12 +51,15 @@ export function createGroupCommit(store: ChannelStore, options: { readonly write
     while (queue.length > 0) {
       const batch = queue.slice(0, options.writesMax);
       queue = queue.slice(batch.length);
+      const startedAt = performance.now();
       try {
         const outcomes = await store.commit(batch.map((p) => p.write));
+        options.committed?.((performance.now() - startedAt) / 1000, batch.length, true);
         batch.forEach((p, i) => {
           p.resolve(outcomes[i] as WriteOutcome);
         });
       } catch (error) {
+        options.committed?.((performance.now() - startedAt) / 1000, batch.length, false);
         for (const p of batch) p.reject(error);
       }
     }

@@ -25,6 +25,7 @@ export { hubKeyFileName, loadOrCreateHubKey, loadOrCreateKeyFile } from './hubKe
 export type { ChannelLedger, LedgerChannel, LedgerErrorCode, SettlementResult, SignedState } from './ledgerPort.js';
 export * from './limits.js';
 export type { Merchant, MerchantRegistration } from './merchants.js';
+export type { ClearingObservation, PaymentObservation } from './observation.js';
 export { type Clock, systemClock, systemRandomBytes } from './ports.js';
 export { closeCodes, type HubSocket } from './session.js';
 export { defaultSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';

@@ -20,6 +20,7 @@ import {
   textCharsMax,
 } from '@trickle/protocol';
 import type { ChannelEngine } from './channelEngine.js';
+import type { PayMessage } from './lanes.js';
 import type { HubLimits } from './limits.js';
 import type { Clock } from './ports.js';
 import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
@@ -75,6 +76,10 @@ const socketOpen = 1;
 export interface SessionDeps {
   /** Told about every message the session sends (metrics); must not throw or block. */
   readonly observe?: ((message: HubMessage) => void) | undefined;
+  /** Wraps the reply of a pay frame to time it (metrics); must not throw or block. */
+  readonly timePay?:
+    | ((frame: PayMessage, reply: (message: HubMessage) => void) => (message: HubMessage) => void)
+    | undefined;
   readonly domain: Domain;
   readonly hubKey: PublicKey;
   readonly engine: ChannelEngine;
@@ -221,7 +226,7 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
     }
     if (message.type === 'pay') {
       const { type: _type, ...frame } = message;
-      deps.engine.pay(clientKey, frame, send);
+      deps.engine.pay(clientKey, frame, deps.timePay?.(frame, send) ?? send);
       return;
     }
     if (requestsInFlight >= limits.requestsInFlightMax) {
@@ -259,7 +264,14 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
 
   function rejectMessage(message: ClientMessage, code: RejectCode, text: string): void {
     if (message.type === 'pay') {
-      send({ type: 'reject', id: message.id, channelId: message.channelId, seq: message.seq, code, message: text });
+      (deps.timePay?.(message, send) ?? send)({
+        type: 'reject',
+        id: message.id,
+        channelId: message.channelId,
+        seq: message.seq,
+        code,
+        message: text,
+      });
     } else {
       reject(code, text, 'id' in message ? message.id : undefined);
     }

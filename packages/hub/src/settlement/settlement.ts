@@ -26,6 +26,7 @@ import {
 import type { Lane, Lanes } from '../lanes.js';
 import { laneChannel, settleSerially } from '../lanes.js';
 import type { ChannelLedger, LedgerChannel, SettlementResult } from '../ledgerPort.js';
+import type { ClearingObservation } from '../observation.js';
 import type { Clock } from '../ports.js';
 import type { ChannelStore } from '../store/channelStore.js';
 import type { SettlementPolicy } from './policy.js';
@@ -138,6 +139,8 @@ export interface SettlementDeps {
   /** Sends a message to the connections of a client key. */
   readonly notify: (clientKey: PublicKey, message: HubMessage) => void;
   readonly onError: (error: unknown, context: string) => void;
+  /** Told about each claim the ledger accepted (metrics: clearing time). Must not throw. */
+  readonly onCleared?: ((clearing: ClearingObservation) => void) | undefined;
 }
 
 /** The settlement with the hooks the engine and createHub use. */
@@ -317,8 +320,15 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
         return;
       }
       const before = lane.settle.claimedCumulative;
+      const unclaimedSinceMs = lane.settle.unclaimedSinceMs;
       adoptClaim(lane, outcome.result.channel.claimed, segment, snapshot);
       const channel = laneChannel(lane);
+      if (unclaimedSinceMs !== undefined)
+        deps.onCleared?.({
+          asset: channel.asset,
+          seconds: Math.max(0, clock.nowMs() - unclaimedSinceMs) / 1000,
+          entries: segment.entryCount,
+        });
       marks.push({
         channelId: channel.channelId,
         claimedSeq: lane.settle.claimedSeq,
