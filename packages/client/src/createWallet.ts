@@ -102,6 +102,13 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   const clock = options.clock ?? { nowMs: () => Date.now() };
   const balanceLowAt = options.balanceLowAt;
   if (balanceLowAt !== undefined) assertAmount(balanceLowAt, 'balanceLowAt');
+  const balanceLowPercent = options.balanceLowPercent;
+  if (
+    balanceLowPercent !== undefined &&
+    !(Number.isInteger(balanceLowPercent) && balanceLowPercent >= 0 && balanceLowPercent <= 100)
+  ) {
+    throw new RangeError('createWallet: balanceLowPercent must be an integer 0..100');
+  }
   const transport = options.transport ?? (await defaultTransport());
   const events = createEmitter<WalletEvents>();
   const pinnedHubId: HubId | undefined =
@@ -116,6 +123,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       verifier: options.verifier ?? nobleVerifier,
       policy,
       ...(balanceLowAt === undefined ? {} : { balanceLowAt }),
+      ...(balanceLowPercent === undefined ? {} : { balanceLowPercent }),
       inFlightVouchersMax: options.inFlightVouchersMax ?? inFlightVouchersMax,
       queuedPaymentsMax: options.queuedPaymentsMax ?? queuedPaymentsMax,
       reconnectDelayMsMin: options.reconnectDelayMsMin ?? reconnectDelayMsMin,

@@ -39,6 +39,7 @@ export type { Connection, ConnectionHandlers, Transport } from './transport/tran
 export { webSocketTransport } from './transport/webSocketTransport.js';
 export {
   type Balance,
+  balanceLowPercentDefault,
   type CloseResult,
   type CreateWalletOptions,
   channelLifetimeMs,

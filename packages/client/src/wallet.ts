@@ -27,6 +27,7 @@ import type { Transport } from './transport/transport.js';
 
 export type { Balance, CloseResult, ForceCloseResult, WalletEvents } from '@trickle/protocol';
 export {
+  balanceLowPercentDefault,
   channelLifetimeMs,
   inFlightVouchersMax,
   paymentAttemptsMax,
@@ -56,8 +57,10 @@ export interface CreateWalletOptions {
   readonly store: WalletStore;
   /** Spending caps. Default: none. */
   readonly policy?: SpendingPolicy;
-  /** Emit `balanceLow` when the available balance drops below this many minor units. Default: never. */
+  /** Emit `balanceLow` when the available balance drops below this many minor units; `0n`: never. Default: `balanceLowPercent` of the deposit. */
   readonly balanceLowAt?: bigint;
+  /** Without `balanceLowAt`: emit `balanceLow` below this percentage of the channel's deposit, 0..100 (0: never). Default 10. */
+  readonly balanceLowPercent?: number;
   /** The connection. Default: `ws` in Node, the global WebSocket elsewhere. */
   readonly transport?: Transport;
   /** Time source. Default `Date.now`. */

@@ -11,7 +11,7 @@ import type { WritePurpose } from './purposes.js';
 import type { WalletChange } from './records.js';
 import { WalletError } from './walletErrors.js';
 import type { EmitEffect, WalletEffect } from './walletIo.js';
-import { walletRequestIdMax } from './walletLimits.js';
+import { balanceLowPercentDefault, walletRequestIdMax } from './walletLimits.js';
 import {
   type LiveVoucher,
   type SentFrame,
@@ -20,7 +20,7 @@ import {
   type WalletState,
   walletRecordOf,
 } from './walletState.js';
-import type { Balance, WalletEvents } from './walletTypes.js';
+import type { Balance, WalletConfig, WalletEvents } from './walletTypes.js';
 
 /** The effects of the step being taken, in order (local to one step). */
 export type Out = WalletEffect[];
@@ -191,4 +191,13 @@ export function receiptOf(
 /** True when `state` (as the hub reports it) is for this wallet's channel. */
 export function isOwnChannel(state: WalletState, hubState: ChannelState): boolean {
   return state.channel !== undefined && equalBytes(hubState.channelId, state.channel.channelId);
+}
+
+/**
+ * The balance below which a channel of `deposit` is nearly spent: `balanceLowAt`, else
+ * `balanceLowPercent` (default {@link balanceLowPercentDefault}) of the deposit, rounded down.
+ */
+export function balanceLowThreshold(config: WalletConfig, deposit: bigint): bigint {
+  if (config.balanceLowAt !== undefined) return config.balanceLowAt;
+  return (deposit * BigInt(config.balanceLowPercent ?? balanceLowPercentDefault)) / 100n;
 }

@@ -30,6 +30,7 @@ export type {
   WalletTimer,
 } from './walletIo.js';
 export {
+  balanceLowPercentDefault,
   channelLifetimeMs,
   inFlightVouchersMax,
   paymentAttemptsMax,

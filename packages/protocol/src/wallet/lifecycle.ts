@@ -11,7 +11,16 @@ import { channelIdOf, type LogHead, type Signature } from '../ids.js';
 import { logGenesis } from '../log.js';
 import type { ChannelState } from '../messages.js';
 import { RejectError } from '../rejects.js';
-import { balanceOf, emit, type Out, report, sessionEnded, withChannel, writeRecord } from './base.js';
+import {
+  balanceLowThreshold,
+  balanceOf,
+  emit,
+  type Out,
+  report,
+  sessionEnded,
+  withChannel,
+  writeRecord,
+} from './base.js';
 import { failQueued } from './payments.js';
 import type { SignPurpose } from './purposes.js';
 import { type Point, pointToRecord } from './records.js';
@@ -343,9 +352,9 @@ export function topUpAnswered(state: WalletState, hubState: ChannelState, out: O
 /** The confirmed top-up is written: `balanceLow` may fire again, and the call is answered. */
 export function toppedUpWritten(state: WalletState, out: Out): WalletState {
   let next = state;
-  const threshold = state.config.balanceLowAt;
   const channel = state.channel;
-  if (threshold !== undefined && channel !== undefined) {
+  if (channel !== undefined) {
+    const threshold = balanceLowThreshold(state.config, channel.deposit);
     if (channel.deposit - signedPoint(channel).cumulative >= threshold) next = { ...next, balanceLowFired: false };
   }
   if (headAt(next, 'confirming') === undefined) return next;

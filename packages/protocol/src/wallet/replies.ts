@@ -9,7 +9,17 @@ import type { Mac } from '../ids.js';
 import type { ChannelState, HubMessageOf } from '../messages.js';
 import type { Receipt } from '../receipt.js';
 import { type RejectCode, RejectError, rejectCodes } from '../rejects.js';
-import { emit, isReady, type Out, receiptOf, sendVoucher, takeSent, withChannel, writeRecord } from './base.js';
+import {
+  balanceLowThreshold,
+  emit,
+  isReady,
+  type Out,
+  receiptOf,
+  sendVoucher,
+  takeSent,
+  withChannel,
+  writeRecord,
+} from './base.js';
 import {
   failPayment,
   failQueued,
@@ -108,9 +118,9 @@ export function onReceipts(
 
 /** `balanceLow` fires once when the available balance falls below the threshold, and again only after it rose above. */
 function checkBalanceLow(state: WalletState, out: Out): WalletState {
-  const threshold = state.config.balanceLowAt;
   const channel = state.channel;
-  if (threshold === undefined || channel === undefined) return state;
+  if (channel === undefined) return state;
+  const threshold = balanceLowThreshold(state.config, channel.deposit);
   const available = channel.deposit - signedPoint(channel).cumulative;
   if (available < threshold && !state.balanceLowFired) {
     emit(out, 'balanceLow', { available, threshold });

@@ -1,5 +1,7 @@
 /** The wallet's default limits and delays (`@trickle/client` re-exports them). */
 
+/** `balanceLow` fires below this share of the channel's deposit, in percent, unless `balanceLowAt` is given. */
+export const balanceLowPercentDefault = 10;
 /** Vouchers in flight (signed, sent, not acknowledged) at most. */
 export const inFlightVouchersMax = 64;
 /** Payments waiting to be signed at most; beyond it pay() fails with QUEUE_FULL. */

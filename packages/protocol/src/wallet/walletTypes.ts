@@ -53,7 +53,11 @@ export interface ForceCloseResult {
 export interface WalletEvents {
   /** One payment was acknowledged. */
   receipt: Receipt;
-  /** The available balance fell below `balanceLowAt`. */
+  /**
+   * The channel is nearly spent: its available balance fell below the threshold
+   * (`balanceLowAt`, else `balanceLowPercent` of the deposit). Once per crossing: again only
+   * after a top-up (or a new channel) lifted the balance back above it.
+   */
   balanceLow: { readonly available: bigint; readonly threshold: bigint };
   /** The connection was lost (the wallet reconnects by itself). */
   disconnected: { readonly code: number; readonly reason: string };
@@ -94,8 +98,10 @@ export interface WalletConfig {
   /** Checks the hub's reported states before they are adopted (a pure function). */
   readonly verifier: Verifier;
   readonly policy: SpendingPolicy;
-  /** Emit `balanceLow` below this many minor units. */
+  /** Emit `balanceLow` below this many minor units; `0n` never. Default: `balanceLowPercent` of the deposit. */
   readonly balanceLowAt?: bigint;
+  /** Without `balanceLowAt`: emit `balanceLow` below this percentage of the deposit (0..100; 0 never). Default `balanceLowPercentDefault` (10). */
+  readonly balanceLowPercent?: number;
   readonly inFlightVouchersMax: number;
   readonly queuedPaymentsMax: number;
   readonly reconnectDelayMsMin: number;
