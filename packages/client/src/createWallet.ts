@@ -10,6 +10,10 @@
  * (walletLoop.ts) that feeds the machine and carries out its effects.
  */
 import {
+  asChannelId,
+  asInvoiceId,
+  asMac,
+  asPayeeId,
   assertAmount,
   asset as checkAsset,
   checkPolicy,
@@ -18,9 +22,13 @@ import {
   fromHex,
   type HubId,
   historyReceipt,
+  type IncomingPayment,
   initialWalletState,
+  memoCharsMax,
   nobleVerifier,
+  type PayeeId,
   type PaymentRequest,
+  payeeIdFromKey,
   type RandomBytes,
   type Receipt,
   type Signer,
@@ -42,6 +50,7 @@ import {
   type HistoryEntry,
   inFlightVouchersMax,
   type OpenChannelParameters,
+  type PeerPayOptions,
   queuedPaymentsMax,
   reconnectDelayMsMax,
   reconnectDelayMsMin,
@@ -124,6 +133,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       policy,
       ...(balanceLowAt === undefined ? {} : { balanceLowAt }),
       ...(balanceLowPercent === undefined ? {} : { balanceLowPercent }),
+      receive: options.receive === true,
       inFlightVouchersMax: options.inFlightVouchersMax ?? inFlightVouchersMax,
       queuedPaymentsMax: options.queuedPaymentsMax ?? queuedPaymentsMax,
       reconnectDelayMsMin: options.reconnectDelayMsMin ?? reconnectDelayMsMin,
@@ -198,9 +208,51 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
 
   function historyEntries(): HistoryEntry[] {
     const current = loop.state;
-    return loop.history().map((record) => {
+    return loop.history().flatMap((record) => {
+      if (record.received !== undefined) return [];
       const receipt = historyReceipt(current, record);
-      return { ...record, receipt: receipt === undefined ? '' : encodeReceipt(receipt) };
+      return [{ ...record, receipt: receipt === undefined ? '' : encodeReceipt(receipt) }];
+    });
+  }
+
+  const payeeId = toHex(payeeIdFromKey(signer.publicKey));
+
+  function payPeer(payee: PayeeId | string, amount: bigint, peerOptions: PeerPayOptions = {}): Promise<Receipt> {
+    try {
+      const payeeBytes = typeof payee === 'string' ? asPayeeId(fromHex(payee, 32, 'payee')) : asPayeeId(payee);
+      const value = assertAmount(amount, 'payPeer: amount');
+      if (value < 1n) throw new RangeError('payPeer: amount must be at least 1');
+      const memo = peerOptions.memo ?? '';
+      if (typeof memo !== 'string' || memo.length > memoCharsMax) {
+        throw new RangeError(`payPeer: memo must be a string of at most ${memoCharsMax} characters`);
+      }
+      const reveal = peerOptions.reveal ?? false;
+      if (typeof reveal !== 'boolean') throw new TypeError('payPeer: reveal must be a boolean');
+      return loop.call<Receipt>((call) => ({ type: 'payPeer', call, payee: payeeBytes, amount: value, memo, reveal }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function incoming(): IncomingPayment[] {
+    return loop.history().flatMap((record) => {
+      const received = record.received;
+      if (received === undefined) return [];
+      return [
+        {
+          inboxSeq: received.inboxSeq,
+          amount: BigInt(record.amount),
+          asset: received.asset,
+          memo: received.memo,
+          ...(received.from === undefined ? {} : { from: asPayeeId(fromHex(received.from, 32)) }),
+          channelId: asChannelId(fromHex(record.channelId, 32)),
+          voucherSeq: record.seq,
+          invoiceId: asInvoiceId(fromHex(record.invoiceId, 16)),
+          mac: asMac(fromHex(record.mac, 32)),
+          paidAtMs: received.paidAtMs,
+          receivedAtMs: record.atMs,
+        },
+      ];
     });
   }
 
@@ -227,6 +279,9 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     close: () => loop.call<CloseResult>((call) => ({ type: 'close', call })),
     forceClose: () => loop.call<ForceCloseResult>((call) => ({ type: 'forceClose', call })),
     history: historyEntries,
+    payeeId,
+    payPeer,
+    incoming,
     on: (event, listener) => events.on(event, listener),
     fetch: payingFetch,
     get connected() {

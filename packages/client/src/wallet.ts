@@ -10,6 +10,8 @@ import type {
   ForceCloseResult,
   HistoryRecord,
   HubId,
+  IncomingPayment,
+  PayeeId,
   PaymentRequest,
   PublicKey,
   RandomBytes,
@@ -25,7 +27,7 @@ import type { PayOptions } from './payOptions.js';
 import type { WalletStore } from './store/walletStore.js';
 import type { Transport } from './transport/transport.js';
 
-export type { Balance, CloseResult, ForceCloseResult, WalletEvents } from '@trickle/protocol';
+export type { Balance, CloseResult, ForceCloseResult, IncomingPayment, WalletEvents } from '@trickle/protocol';
 export {
   balanceLowPercentDefault,
   channelLifetimeMs,
@@ -77,6 +79,13 @@ export interface CreateWalletOptions {
   readonly reconnectDelayMsMin?: number;
   /** Default {@link reconnectDelayMsMax} (10,000). */
   readonly reconnectDelayMsMax?: number;
+  /**
+   * Take payments from other wallets (ADR 0240): on every connection the wallet registers
+   * as a payee at its hub (its payee id is derived from its key; no operator step) and
+   * receives what was paid to it, each payment once and in order, as a `payment` event
+   * after it is stored (`incoming()` lists them). Default false.
+   */
+  readonly receive?: boolean;
   /** The `fetch` that `wallet.fetch` wraps. Default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** Where `wallet.fetch` keeps entitlements. Default in memory (browsers also keep the merchant's cookie). */
@@ -135,8 +144,42 @@ export interface Wallet {
    * ```
    */
   forceClose(): Promise<ForceCloseResult>;
-  /** Paid entries with their receipt tokens, oldest first (the most recent 10,000). */
+  /** Paid entries with their receipt tokens, oldest first (the most recent 10,000, shared with incoming()). */
   history(): readonly HistoryEntry[];
+  /**
+   * This wallet's payee id (sha256 of its key, hex): what another wallet pays it by.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * console.log(`pay me at ${wallet.payeeId}`);
+   * ```
+   */
+  readonly payeeId: string;
+  /**
+   * Pays another wallet by its payee id (it must receive: `createWallet({ receive: true })`
+   * at the same hub). The hub makes the invoice; it is paid like any payment request, from
+   * this wallet's channel, and resolves to the receipt. `options.memo` goes to the payee;
+   * `options.reveal` tells it this wallet's payee id (default false: anonymous).
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * const receipt = await wallet.payPeer('9f2c…payee id hex…', 2_500n, { memo: 'lunch', reveal: true });
+   * ```
+   */
+  payPeer(payee: PayeeId | string, amount: bigint, options?: PeerPayOptions): Promise<Receipt>;
+  /**
+   * Payments this wallet received (with `receive: true`), oldest first, as stored: each
+   * once, in the hub's order (the most recent 10,000, shared with history()).
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * for (const p of wallet.incoming()) console.log(p.inboxSeq, p.amount, p.memo);
+   * ```
+   */
+  incoming(): readonly IncomingPayment[];
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof WalletEvents>(event: K, listener: (payload: WalletEvents[K]) => void): () => void;
   /**
@@ -151,6 +194,22 @@ export interface Wallet {
   readonly connected: boolean;
   /** Disconnects and closes the store without closing the channel; queued payments fail with STOPPED. */
   stop(): Promise<void>;
+}
+
+/**
+ * Options of {@link Wallet.payPeer}.
+ *
+ * @example
+ * ```ts
+ * import type { PeerPayOptions } from '@trickle/client';
+ * const options: PeerPayOptions = { memo: 'rent, December', reveal: true };
+ * ```
+ */
+export interface PeerPayOptions {
+  /** Told to the payee, up to `memoCharsMax` (140) characters. Default `''`. */
+  readonly memo?: string;
+  /** Tell the payee this wallet's payee id. Default false. */
+  readonly reveal?: boolean;
 }
 
 /** One paid entry, as {@link Wallet.history} returns it. */

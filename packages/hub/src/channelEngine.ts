@@ -74,6 +74,8 @@ export interface ChannelEngineDeps {
   readonly onError: (error: unknown, context: string) => void;
   /** In a hub cluster, the lease gate every lane's work passes first (ADR 0231). */
   readonly enter?: (lane: Lane) => Promise<void>;
+  /** Told of the wallet-payees whose inboxes a durable commit added to (ADR 0240). */
+  readonly onIncoming?: (payees: readonly import('@trickle/protocol').PayeeId[]) => void;
 }
 
 /** The engine. */

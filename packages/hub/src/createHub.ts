@@ -41,6 +41,7 @@ import type { ChannelLedger } from './ledgerPort.js';
 import { type HubLimits, invoiceSweepPageMax, logPageMarginBytes, resolveLimits } from './limits.js';
 import { createMerchantRegistry, type Merchant, type MerchantRegistration } from './merchants.js';
 import { type ClearingObservation, type PaymentObservation, payTimer, timedVerifier } from './observation.js';
+import { createPeerPayments } from './peers.js';
 import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
 import { resolveSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';
@@ -348,6 +349,19 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     throw new TypeError('createHub: payoutRules need a ledger that runs them (runPayoutRules)');
   }
   const sessions = new Set<Session>();
+  const peers = createPeerPayments({
+    domain,
+    store,
+    ledger,
+    merchants,
+    clock,
+    randomBytes,
+    assets,
+    limits,
+    keyOf: (payee) => merchants.keyOf(payee),
+    onError,
+    observe: options.observer?.sent,
+  });
   const notify = (clientKey: PublicKey, message: HubMessage) => {
     const keyId = Buffer.from(clientKey).toString('hex');
     for (const session of sessions) if (session.keyId === keyId) session.notify(message);
@@ -380,6 +394,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     logPageBytesMax: frameBytesMax - logPageMarginBytes,
     onError,
     ...(leaseGate === undefined ? {} : { enter: leaseGate.enter }),
+    onIncoming: (payees) => peers.delivered(payees),
   });
   settlement = createSettlement(
     {
@@ -420,6 +435,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       domain,
       hubKey,
       engine,
+      peers,
       verifier,
       limits,
       clock,
@@ -435,6 +451,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       },
       onClosed(closed) {
         sessions.delete(closed);
+        peers.closed(closed);
         decrement(perAddress, address);
         if (closed.keyId !== undefined) decrement(perKey, closed.keyId);
       },
@@ -522,6 +539,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     shuttingDown = true;
+    peers.stop();
     clearInterval(heartbeat);
     clearInterval(sweep);
     await settlement.stop();

@@ -35,8 +35,12 @@ export type {
   ChannelStore,
   ChannelWrite,
   ClaimMark,
+  InboxEntry,
+  IncomingWrite,
   MerchantRecord,
+  PeerInvoiceRecord,
   StoredEntry,
+  WalletPayeeRecord,
   WriteOutcome,
 } from './store/channelStore.js';
 export { type AsyncVerifier, asAsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';

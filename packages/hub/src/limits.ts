@@ -137,6 +137,24 @@ export const leaseIdleReleaseMs = 1_000;
 /** In a hub cluster, how often a request waiting for a lease held elsewhere asks again, in ms. */
 export const leasePollMs = 100;
 
+/**
+ * Incoming payments pushed to a wallet-payee's session and not yet acknowledged, in
+ * payments; the hub pushes more as acknowledgements come (peers.ts, ADR 0240).
+ */
+export const inboxUnackedMax = 256;
+
+/** Incoming payments read from the store per page while pushing them, in payments (peers.ts). */
+export const inboxPageMax = 128;
+
+/**
+ * With a store shared by a hub cluster, how often each receiving session asks the store for
+ * payments another process accepted, in ms (peers.ts). A single process pushes at once.
+ */
+export const inboxPollMs = 500;
+
+/** How long the payment request of a peer payment (`invoice`) stays payable, in ms (peers.ts). */
+export const peerInvoiceLifetimeMs = 10 * 60_000;
+
 /** Every limit of the hub, all overridable through `createHub({ limits })`. */
 export interface HubLimits {
   readonly wsPayloadBytesMax: number;
@@ -164,6 +182,10 @@ export interface HubLimits {
   readonly unclaimedEntriesMax: number;
   readonly leaseIdleReleaseMs: number;
   readonly leasePollMs: number;
+  readonly inboxUnackedMax: number;
+  readonly inboxPageMax: number;
+  readonly inboxPollMs: number;
+  readonly peerInvoiceLifetimeMs: number;
 }
 
 /**
@@ -201,6 +223,10 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   unclaimedEntriesMax,
   leaseIdleReleaseMs,
   leasePollMs,
+  inboxUnackedMax,
+  inboxPageMax,
+  inboxPollMs,
+  peerInvoiceLifetimeMs,
 });
 
 /**

@@ -44,8 +44,12 @@ export interface MerchantRegistry {
   keyOf(payee: PayeeId): MerchantKey | undefined;
   /** Every registered merchant. */
   list(): Merchant[];
-  /** Loads the stored merchants (at start). */
+  /** Loads the stored merchants and wallet-payees (at start). */
   load(): Promise<void>;
+  /** Knows a wallet registered as a payee (ADR 0240): its MAC key, and that its payments go to its inbox. */
+  addWallet(payee: { readonly payeeId: PayeeId; readonly publicKey: PublicKey }): void;
+  /** True when `payee` is a wallet-payee known to this process. */
+  isWallet(payee: PayeeId): boolean;
 }
 
 /** Creates the registry. Internal to createHub. */
@@ -58,8 +62,10 @@ export function createMerchantRegistry(deps: {
   readonly assets: readonly Asset[];
 }): MerchantRegistry {
   const merchants = new Map<string, { record: Merchant; key: MerchantKey }>();
+  /** Wallet-payees: MAC keys by payee id (bytesKey). */
+  const wallets = new Map<string, MerchantKey>();
   let last: { readonly payee: Uint8Array; readonly key: MerchantKey } | undefined;
-  const keyFor = (record: Merchant): MerchantKey =>
+  const keyFor = (record: { readonly payeeId: PayeeId; readonly publicKey: PublicKey }): MerchantKey =>
     deriveMerchantKey({
       secretKey: deps.hubSecret,
       peerKey: record.publicKey,
@@ -94,7 +100,8 @@ export function createMerchantRegistry(deps: {
     keyOf(payee) {
       // Most entries pay the merchant the previous one paid: compare bytes before hashing a key.
       if (last !== undefined && equalBytes(last.payee, payee)) return last.key;
-      const key = merchants.get(bytesKey(payee))?.key;
+      const id = bytesKey(payee);
+      const key = merchants.get(id)?.key ?? wallets.get(id);
       if (key !== undefined) last = { payee: payee.slice(), key };
       return key;
     },
@@ -103,6 +110,12 @@ export function createMerchantRegistry(deps: {
       for (const record of await deps.store.merchants()) {
         merchants.set(bytesKey(record.payeeId), { record, key: keyFor(record) });
       }
+      for (const wallet of await deps.store.walletPayees()) this.addWallet(wallet);
     },
+    addWallet(payee) {
+      const id = bytesKey(payee.payeeId);
+      if (!wallets.has(id)) wallets.set(id, keyFor(payee));
+    },
+    isWallet: (payee) => wallets.size > 0 && wallets.has(bytesKey(payee)),
   };
 }

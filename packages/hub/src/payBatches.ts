@@ -22,6 +22,7 @@ import {
   type HubMessage,
   invoiceTaken,
   type Mac,
+  type PayeeId,
   type ReserveInvoices,
   receiptMacsFor,
   settleVouchers,
@@ -37,7 +38,7 @@ import { resentVouchersRangeMax } from './limits.js';
 import type { MerchantRegistry } from './merchants.js';
 import type { Clock } from './ports.js';
 import { Refusal, type Reply } from './refusal.js';
-import type { AcceptedVoucher, ChannelStore, WriteOutcome } from './store/channelStore.js';
+import type { AcceptedVoucher, ChannelStore, IncomingWrite, WriteOutcome } from './store/channelStore.js';
 import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
 /** What the pay pipeline needs. */
@@ -56,6 +57,8 @@ export interface PayBatchesDeps {
   readonly payReject: (frame: PayMessage, error: unknown, state?: ChannelState) => HubMessage;
   /** Told of the entries accepted on a lane once they are durable (the settlement counts them as unclaimed). */
   readonly onAccepted: (lane: Lane, entries: number, nowMs: number) => void;
+  /** Told of the wallet-payees whose inboxes a durable commit added to (ADR 0240). */
+  readonly onIncoming?: (payees: readonly PayeeId[]) => void;
   /**
    * In a hub cluster, takes (or confirms) the lane's lease before its work (ADR 0231): it
    * marks the lane to be read again when another process may have changed the channel, and
@@ -179,10 +182,24 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     const settled = settleVouchers(before, frames.length, check, (i) => verified[i] === true, voucherContext);
     const { channel: after, outcomes, effects } = settled;
     const accepted: AcceptedVoucher[] = [];
+    const incoming: IncomingWrite[] = [];
     for (let index = 0; index < outcomes.length; index++) {
       const outcome = outcomes[index] as VoucherOutcome;
       if (outcome.kind !== 'accepted') continue;
       const frame = frames[index] as PayMessage;
+      frame.entries.forEach((entry, i) => {
+        if (!deps.merchants.isWallet(entry.payee)) return;
+        const mac = outcome.macs[i];
+        assert(mac !== undefined, 'an accepted voucher has a receipt per entry');
+        incoming.push({
+          payee: entry.payee,
+          invoiceId: entry.invoiceId,
+          voucherSeq: outcome.seq,
+          amount: entry.amount,
+          mac,
+          paidAtMs: voucherContext.nowMs,
+        });
+      });
       // A pay entry carries every field a stored entry has (payee, invoice, amount, expiry).
       accepted.push({
         seq: outcome.seq,
@@ -195,7 +212,12 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     if (accepted.length > 0) {
       let written: WriteOutcome;
       try {
-        written = await deps.commits.write({ channel: after, vouchers: accepted, acceptedAtMs: voucherContext.nowMs });
+        written = await deps.commits.write({
+          channel: after,
+          vouchers: accepted,
+          acceptedAtMs: voucherContext.nowMs,
+          ...(incoming.length === 0 ? {} : { incoming }),
+        });
       } catch (error) {
         // Not acknowledged: it is not known to be durable. But a failed commit may have been
         // applied all the same (its reply lost with the connection): then memory would be
@@ -225,6 +247,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       let entries = 0;
       for (const effect of effects) entries += reserve(effect);
       deps.onAccepted(lane, entries, voucherContext.nowMs);
+      if (incoming.length > 0) deps.onIncoming?.(incoming.map((p) => p.payee));
     }
     // The state is only built when a reject carries it.
     let state: ChannelState | undefined;

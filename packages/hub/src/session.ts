@@ -22,6 +22,7 @@ import {
 import type { ChannelEngine } from './channelEngine.js';
 import type { PayMessage } from './lanes.js';
 import type { HubLimits } from './limits.js';
+import type { PeerPayments } from './peers.js';
 import type { Clock } from './ports.js';
 import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
@@ -83,6 +84,8 @@ export interface SessionDeps {
   readonly domain: Domain;
   readonly hubKey: PublicKey;
   readonly engine: ChannelEngine;
+  /** Peer-to-peer payments: registration, invoices, the inbox push (ADR 0240). */
+  readonly peers: PeerPayments;
   /** The hub's one verification port (the auth signature). */
   readonly verifier: AsyncVerifier;
   readonly limits: HubLimits;
@@ -229,6 +232,10 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
       deps.engine.pay(clientKey, frame, deps.timePay?.(frame, send) ?? send);
       return;
     }
+    if (message.type === 'ack') {
+      deps.peers.ack(session, clientKey, message);
+      return;
+    }
     if (requestsInFlight >= limits.requestsInFlightMax) {
       reject('OVERLOADED', 'too many requests in flight on this connection', id);
       return;
@@ -241,7 +248,10 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
   }
 
   /** Hands a request to the engine: one case per request type, checked exhaustive by the compiler. */
-  function request(key: PublicKey, message: Exclude<ClientMessage, { type: 'auth' | 'pay' }>): Promise<HubMessage> {
+  function request(
+    key: PublicKey,
+    message: Exclude<ClientMessage, { type: 'auth' | 'pay' | 'ack' }>,
+  ): Promise<HubMessage> {
     switch (message.type) {
       case 'open':
         return deps.engine.open(key, message);
@@ -255,6 +265,10 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
         return deps.engine.sync(key, message);
       case 'log':
         return deps.engine.log(key, message);
+      case 'receive':
+        return deps.peers.receive(session, key, message);
+      case 'invoice':
+        return deps.peers.invoice(key, message);
       default: {
         const unknown: never = message;
         throw new Error(`no handler for ${(unknown as { type: string }).type}`);

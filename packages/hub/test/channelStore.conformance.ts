@@ -9,6 +9,7 @@ import {
   type HubChannel,
   type InvoiceId,
   type LogHead,
+  type Mac,
   type PayeeId,
   type PublicKey,
   type Signature,
@@ -186,6 +187,112 @@ export function channelStoreConformance(
       expect(await store.commit([{ channel: { ...c, seq: 2 }, vouchers: [{ ...paid, seq: 2 }] }])).toEqual([
         { applied: false, paidInvoice: { seq: 2, entry: 0 } },
       ]);
+    });
+
+    it('puts payments to wallet-payees in their inboxes in the commit: seq 1, 2, ... per payee, with memo and payer', async () => {
+      const wallet = {
+        payeeId: bytes('wallet payee') as PayeeId,
+        publicKey: new Uint8Array([3, ...bytes('wallet key')]) as PublicKey,
+      };
+      await store.putWalletPayee({ ...wallet, registeredAtMs: 1_000 });
+      await store.putWalletPayee({ ...wallet, registeredAtMs: 2_000 }); // a second registration changes nothing
+      expect(await store.walletPayee(wallet.payeeId)).toEqual({
+        ...wallet,
+        registeredAtMs: 1_000,
+        lastSeq: 0,
+        ackedSeq: 0,
+      });
+      const from = bytes('payer payee') as PayeeId;
+      const pay = (seq: number, amount: bigint, label: string) => {
+        const invoiceId = bytes(`peer invoice ${label}`, 16) as InvoiceId;
+        const entry = { payee: wallet.payeeId, invoiceId, amount, expiresAtMs: 1_900_000_000_000 };
+        const voucher: AcceptedVoucher = { ...voucherFixture(seq, amount, 0), entries: [entry] };
+        const incoming = {
+          payee: wallet.payeeId,
+          invoiceId,
+          voucherSeq: seq,
+          amount,
+          mac: bytes(`mac ${label}`) as Mac,
+          paidAtMs: 5_000 + seq,
+        };
+        return { voucher, incoming, invoiceId };
+      };
+      const first = pay(1, 7n, 'one');
+      const second = pay(2, 9n, 'two');
+      await store.putPeerInvoice({
+        payee: wallet.payeeId,
+        invoiceId: first.invoiceId,
+        amount: 7n,
+        memo: 'lunch',
+        from,
+        createdAtMs: 1,
+        expiresAtMs: 2,
+      });
+      await store.putPeerInvoice({
+        payee: wallet.payeeId,
+        invoiceId: second.invoiceId,
+        amount: 9n,
+        memo: '',
+        createdAtMs: 1,
+        expiresAtMs: 2,
+      });
+      const channel = channelFixture('peer payer');
+      expect(
+        await store.commit([
+          { channel: { ...channel, seq: 1, cumulative: 7n }, vouchers: [first.voucher], incoming: [first.incoming] },
+        ]),
+      ).toEqual([{ applied: true }]);
+      // A write refused for a paid invoice puts nothing in the inbox.
+      const replay = { ...first.voucher, seq: 2 };
+      expect(
+        await store.commit([
+          {
+            channel: { ...channel, seq: 2, cumulative: 14n },
+            vouchers: [replay],
+            incoming: [{ ...first.incoming, voucherSeq: 2 }],
+          },
+        ]),
+      ).toEqual([{ applied: false, paidInvoice: { seq: 2, entry: 0 } }]);
+      await store.commit([
+        { channel: { ...channel, seq: 2, cumulative: 16n }, vouchers: [second.voucher], incoming: [second.incoming] },
+      ]);
+      await store.close();
+      store = await open();
+      const inbox = await store.inbox(wallet.payeeId, 0, 10);
+      expect(inbox).toEqual([
+        {
+          seq: 1,
+          channelId: channel.channelId,
+          voucherSeq: 1,
+          invoiceId: first.invoiceId,
+          asset: channel.asset,
+          amount: 7n,
+          memo: 'lunch',
+          from,
+          mac: first.incoming.mac,
+          paidAtMs: 5_001,
+        },
+        {
+          seq: 2,
+          channelId: channel.channelId,
+          voucherSeq: 2,
+          invoiceId: second.invoiceId,
+          asset: channel.asset,
+          amount: 9n,
+          memo: '',
+          mac: second.incoming.mac,
+          paidAtMs: 5_002,
+        },
+      ]);
+      expect(await store.inbox(wallet.payeeId, 1, 10)).toEqual([inbox[1]]);
+      expect(await store.inbox(wallet.payeeId, 0, 1)).toEqual([inbox[0]]);
+      // The acknowledged cursor moves forward only, and never past the newest seq.
+      await store.ackInbox(wallet.payeeId, 1);
+      await store.ackInbox(wallet.payeeId, 0);
+      expect((await store.walletPayee(wallet.payeeId))?.ackedSeq).toBe(1);
+      await store.ackInbox(wallet.payeeId, 99);
+      expect(await store.walletPayee(wallet.payeeId)).toMatchObject({ lastSeq: 2, ackedSeq: 2 });
+      expect((await store.walletPayees()).map((w) => w.payeeId)).toEqual([wallet.payeeId]);
     });
 
     it('two stores on one database never both pay one invoice', async () => {

@@ -135,8 +135,16 @@ describe('sqliteChannelStore', () => {
     }
     const check = new Database(path, { readonly: true });
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    expect(tables.map((t) => t.name).sort()).toEqual(['channels', 'invoices', 'merchants', 'vouchers']);
-    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    expect(tables.map((t) => t.name).sort()).toEqual([
+      'channels',
+      'inbox',
+      'invoices',
+      'merchants',
+      'peer_invoices',
+      'vouchers',
+      'wallet_payees',
+    ]);
+    expect(check.pragma('user_version', { simple: true })).toBe(5);
     check.close();
     // Opening again is a no-op.
     const again = sqliteChannelStore({ path });

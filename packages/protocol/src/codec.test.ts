@@ -14,6 +14,7 @@ import {
   frameBytesMax,
   frameDepthMax,
   type HubMessage,
+  memoCharsMax,
   readCanonical,
   type WireValue,
   writeCanonical,
@@ -36,6 +37,15 @@ function decodeError(frame: Uint8Array, side: 'client' | 'hub' = 'client'): Fram
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const bytes32 = new Uint8Array(32).fill(7);
 const validSync = { t: 'sync', id: 1, ch: new Uint8Array(32) };
+const validInvoice = {
+  t: 'invoice',
+  id: 1,
+  payee: new Uint8Array(32),
+  asset: { code: 'USD', scale: 6 },
+  amt: 5,
+  memo: 'rent',
+  reveal: false,
+};
 
 describe('codec round trips', () => {
   it('decode(encode(m)) equals m for every client message', () => {
@@ -189,6 +199,15 @@ describe('hostile frames: decoding yields a typed FrameError, never anything els
     ],
     ['seq above 2^53-1', canonical({ t: 'log', id: 1, ch: new Uint8Array(32), from: 2n ** 53n, limit: 1 })],
     ['log limit 0', canonical({ t: 'log', id: 1, ch: new Uint8Array(32), from: 1, limit: 0 })],
+    // Peer-to-peer frames (ADR 0240).
+    ['memo over memoCharsMax', canonical({ ...validInvoice, memo: 'm'.repeat(memoCharsMax + 1) })],
+    ['reveal as an integer', canonical({ ...validInvoice, reveal: 1 })],
+    ['invoice amount 0', canonical({ ...validInvoice, amt: 0 })],
+    ['invoice payee of 31 bytes', canonical({ ...validInvoice, payee: new Uint8Array(31) })],
+    ['ack of seq 0', canonical({ t: 'ack', seq: 0 })],
+    ['ack with an id', canonical({ t: 'ack', id: 1, seq: 1 })],
+    ['receive without its cursor', canonical({ t: 'receive', id: 1 })],
+    ['receive cursor above 2^53-1', canonical({ t: 'receive', id: 1, after: 2n ** 53n })],
     // What other encoders write and the protocol has no room for.
     ['msgpack nil', new Uint8Array([0xc0])],
     ['never-used byte 0xc1', new Uint8Array([0xc1])],
@@ -206,6 +225,42 @@ describe('hostile frames: decoding yields a typed FrameError, never anything els
     ['bundled-strings extension (msgpackr)', new Packr({ useRecords: false, bundleStrings: true }).pack(validSync)],
   ])('refuses %s as MALFORMED_FRAME', (_name, frame) => {
     expect(decodeError(frame).code).toBe('MALFORMED_FRAME');
+  });
+
+  it('refuses hostile peer-to-peer frames from a hub (ADR 0240) as MALFORMED_FRAME', () => {
+    const incoming = {
+      t: 'incoming',
+      seq: 1,
+      ch: new Uint8Array(32),
+      vseq: 1,
+      inv: new Uint8Array(16),
+      asset: { code: 'USD', scale: 6 },
+      amt: 5,
+      memo: '',
+      mac: new Uint8Array(32),
+      time: 2 ** 40,
+    };
+    expect(decodeHubMessage(canonical(incoming))).toMatchObject({ type: 'incoming', seq: 1, amount: 5n });
+    for (const bad of [
+      { ...incoming, seq: 0 },
+      { ...incoming, amt: 0 },
+      { ...incoming, from: new Uint8Array(31) },
+      { ...incoming, memo: 'x'.repeat(memoCharsMax + 1) },
+      { ...incoming, mac: new Uint8Array(31) },
+      { t: 'receiving', id: 1, payee: new Uint8Array(32) },
+      {
+        t: 'invoiced',
+        id: 1,
+        payee: new Uint8Array(32),
+        inv: new Uint8Array(16),
+        asset: { code: 'USD', scale: 6 },
+        amt: 1,
+        exp: 1,
+        res: new Uint8Array(32),
+      },
+    ]) {
+      expect(decodeError(canonical(bad), 'hub').code).toBe('MALFORMED_FRAME');
+    }
   });
 
   it('refuses a frame over frameBytesMax as FRAME_TOO_LARGE before decoding it', () => {

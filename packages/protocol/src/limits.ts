@@ -37,6 +37,9 @@ export const assetScaleMax = 18;
 /** Longest human-readable text field (reject messages), in characters. */
 export const textCharsMax = 512;
 
+/** Longest memo of a peer-to-peer payment (`invoice`, `incoming`, a money request), in characters. */
+export const memoCharsMax = 140;
+
 /** Most vouchers one `log` page may return. */
 export const logVouchersPerPageMax = 256;
 

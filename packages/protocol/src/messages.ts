@@ -7,6 +7,7 @@ import { byteSizes } from './ids.js';
 import {
   entriesPerVoucherMax,
   logVouchersPerPageMax,
+  memoCharsMax,
   requestIdMax,
   seqMax,
   textCharsMax,
@@ -168,6 +169,31 @@ const clientSchemas = {
     fromSeq: required('from', uint(1, seqMax)),
     limit: required('limit', uint(1, logVouchersPerPageMax)),
   },
+  /**
+   * Registers the session's key as a payee (a wallet that can be paid; its payee id is
+   * derived from the key, the session's authentication is the key's signature) and asks for
+   * the incoming payments after inbox seq `after`, then each new one as it arrives.
+   */
+  receive: {
+    id: required('id', requestId),
+    after: required('after', seq),
+  },
+  /** The client holds every incoming payment up to inbox seq `seq` durably: the hub's cursor moves there. */
+  ack: {
+    seq: required('seq', uint(1, seqMax)),
+  },
+  /**
+   * Asks the hub for a payment request to pay a wallet-payee `payee` `amount` in `asset`,
+   * with a memo; `reveal`: tell the payee the payer's payee id.
+   */
+  invoice: {
+    id: required('id', requestId),
+    payee: required('payee', payee),
+    asset: required('asset', assetCodec),
+    amount: required('amt', amount(1n)),
+    memo: required('memo', text(memoCharsMax)),
+    reveal: required('reveal', boolean),
+  },
 };
 
 /** Every hub-to-client message's fields, by type. */
@@ -214,6 +240,40 @@ const hubSchemas = {
     seq: required('seq', seq),
     cumulative: required('cum', amount()),
     refund: required('refund', amount()),
+  },
+  /** The answer to `receive`: the payee id registered, and the inbox seq the hub holds acknowledged. */
+  receiving: {
+    id: required('id', requestId),
+    payee: required('payee', payee),
+    acked: required('acked', seq),
+  },
+  /** The answer to `invoice`: the payment request the hub made for the wallet-payee (MAC'd with its key). */
+  invoiced: {
+    id: required('id', requestId),
+    payee: required('payee', payee),
+    invoiceId: required('inv', invoiceId),
+    asset: required('asset', assetCodec),
+    amount: required('amt', amount(1n)),
+    expiresAtMs: required('exp', timeMs),
+    resource: required('res', bytes(byteSizes.resource)),
+    mac: required('mac', mac),
+  },
+  /**
+   * A payment to this session's payee, durable at the hub: its inbox seq (1, 2, 3... per
+   * payee, pushed in order), the payer's channel and voucher, the invoice, amount and memo,
+   * the receipt MAC, when it was accepted, and the payer's payee id when the payer revealed it.
+   */
+  incoming: {
+    seq: required('seq', uint(1, seqMax)),
+    channelId: required('ch', channelId),
+    voucherSeq: required('vseq', uint(1, seqMax)),
+    invoiceId: required('inv', invoiceId),
+    asset: required('asset', assetCodec),
+    amount: required('amt', amount(1n)),
+    memo: required('memo', text(memoCharsMax)),
+    from: optional('from', payee),
+    mac: required('mac', mac),
+    timeMs: required('time', timeMs),
   },
   reject: {
     id: optional('id', requestId),

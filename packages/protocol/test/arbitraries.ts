@@ -7,6 +7,7 @@ import {
   channelStatuses,
   entriesPerVoucherMax,
   type HubMessage,
+  memoCharsMax,
   type RejectCode,
   rejectCodes,
   seqMax,
@@ -61,6 +62,9 @@ const payEntry = fc.record({
   mac: bytes(32),
 });
 
+/** A memo of up to memoCharsMax characters (UTF-16 code units), any text. */
+const memo = fc.string({ maxLength: memoCharsMax, unit: 'grapheme' }).filter((m) => m.length <= memoCharsMax);
+
 /** Any valid client-to-hub message. */
 export const clientMessage = fc.oneof(
   fc.record({ type: fc.constant('auth' as const), clientKey: bytes(33), signature: bytes(64) }),
@@ -100,6 +104,17 @@ export const clientMessage = fc.oneof(
     channelId: bytes(32),
     fromSeq: fc.integer({ min: 1, max: seqMax }),
     limit: fc.integer({ min: 1, max: 256 }),
+  }),
+  fc.record({ type: fc.constant('receive' as const), id, after: seq }),
+  fc.record({ type: fc.constant('ack' as const), seq: fc.integer({ min: 1, max: seqMax }) }),
+  fc.record({
+    type: fc.constant('invoice' as const),
+    id,
+    payee: bytes(32),
+    asset,
+    amount: positive,
+    memo,
+    reveal: fc.boolean(),
   }),
 ) as fc.Arbitrary<ClientMessage>;
 
@@ -141,6 +156,36 @@ export const hubMessage = fc.oneof(
     vouchers: fc.array(loggedVoucher, { maxLength: 3 }),
     more: fc.boolean(),
   }),
+  fc.record({ type: fc.constant('receiving' as const), id, payee: bytes(32), acked: seq }),
+  fc.record({
+    type: fc.constant('invoiced' as const),
+    id,
+    payee: bytes(32),
+    invoiceId: bytes(16),
+    asset,
+    amount: positive,
+    expiresAtMs: timeMs,
+    resource: bytes(32),
+    mac: bytes(32),
+  }),
+  fc.record(
+    {
+      type: fc.constant('incoming' as const),
+      seq: fc.integer({ min: 1, max: seqMax }),
+      channelId: bytes(32),
+      voucherSeq: fc.integer({ min: 1, max: seqMax }),
+      invoiceId: bytes(16),
+      asset,
+      amount: positive,
+      memo,
+      from: bytes(32),
+      mac: bytes(32),
+      timeMs,
+    },
+    {
+      requiredKeys: ['type', 'seq', 'channelId', 'voucherSeq', 'invoiceId', 'asset', 'amount', 'memo', 'mac', 'timeMs'],
+    },
+  ),
   fc.record(
     {
       type: fc.constant('reject' as const),

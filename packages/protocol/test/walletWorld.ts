@@ -140,6 +140,12 @@ class HubModel {
       case 'forceClose':
         // Not modelled here (the settlement tests drive it against a real hub and ledger).
         return [reject(message.id, 'CHANNEL_CLOSED', 'forced closes are not modelled')];
+      case 'receive':
+      case 'invoice':
+        // Peer payments are not modelled here (test/p2p drives them against a real hub).
+        return [reject(message.id, 'UNKNOWN_PAYEE', 'peer payments are not modelled')];
+      case 'ack':
+        return [];
       case 'pay': {
         if (this.channel === undefined) return [reject(message.id, 'UNKNOWN_CHANNEL', 'no channel')];
         const { type: _pay, id, ...frame } = message;

@@ -10,6 +10,7 @@ import type {
   HubChannel,
   InvoiceId,
   LogHead,
+  Mac,
   PayeeId,
   PublicKey,
   Signature,
@@ -41,6 +42,89 @@ export interface ChannelWrite {
    * payments not yet claimed, for the settlement policy's maximum age after a restart.
    */
   readonly acceptedAtMs?: number;
+  /**
+   * Entries of these vouchers that pay wallet-payees (ADR 0240): each goes into its payee's
+   * inbox, under the payee's next inbox seq, in the same transaction as the vouchers.
+   */
+  readonly incoming?: readonly IncomingWrite[];
+}
+
+/** One payment to a wallet-payee, as a commit puts it in the payee's inbox. */
+export interface IncomingWrite {
+  readonly payee: PayeeId;
+  readonly invoiceId: InvoiceId;
+  /** The payer's voucher that carries it. */
+  readonly voucherSeq: number;
+  readonly amount: bigint;
+  /** The receipt MAC (under the payee's key). */
+  readonly mac: Mac;
+  /** When the hub accepted it (Unix ms). */
+  readonly paidAtMs: number;
+}
+
+/**
+ * A wallet registered as a payee (ADR 0240): its key, and its inbox's two positions, the
+ * newest seq given out and the seq the wallet acknowledged holding.
+ *
+ * @example
+ * ```ts
+ * import type { WalletPayeeRecord } from '@trickle/hub';
+ * declare const payee: WalletPayeeRecord;
+ * const undelivered = payee.lastSeq - payee.ackedSeq;
+ * ```
+ */
+export interface WalletPayeeRecord {
+  readonly payeeId: PayeeId;
+  readonly publicKey: PublicKey;
+  readonly registeredAtMs: number;
+  readonly lastSeq: number;
+  readonly ackedSeq: number;
+}
+
+/**
+ * An invoice the hub made for a peer payment: what it does not put in the payment request
+ * (the memo, who pays when revealed), kept until the payment is delivered.
+ *
+ * @example
+ * ```ts
+ * import type { PeerInvoiceRecord } from '@trickle/hub';
+ * declare const invoice: PeerInvoiceRecord;
+ * console.log(invoice.memo, invoice.from === undefined ? 'anonymous' : 'revealed');
+ * ```
+ */
+export interface PeerInvoiceRecord {
+  readonly payee: PayeeId;
+  readonly invoiceId: InvoiceId;
+  readonly amount: bigint;
+  readonly memo: string;
+  /** The payer's payee id, when it chose to reveal it. */
+  readonly from?: PayeeId;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * One delivered-or-not payment of a wallet-payee's inbox: its seq, the payer's channel and
+ * voucher, the invoice with its memo, the amount, receipt MAC and time.
+ *
+ * @example
+ * ```ts
+ * import type { InboxEntry } from '@trickle/hub';
+ * declare const entry: InboxEntry;
+ * console.log(`#${entry.seq} ${entry.amount} ${entry.asset.code}: ${entry.memo}`);
+ * ```
+ */
+export interface InboxEntry {
+  readonly seq: number;
+  readonly channelId: ChannelId;
+  readonly voucherSeq: number;
+  readonly invoiceId: InvoiceId;
+  readonly asset: Asset;
+  readonly amount: bigint;
+  readonly memo: string;
+  readonly from?: PayeeId;
+  readonly mac: Mac;
+  readonly paidAtMs: number;
 }
 
 /**
@@ -178,6 +262,22 @@ export interface ChannelStore {
   putMerchant(merchant: MerchantRecord): Promise<void>;
   /** Every registered merchant. */
   merchants(): Promise<MerchantRecord[]>;
+  /** Registers a wallet as a payee (ADR 0240); a second registration changes nothing. Durable when resolved. */
+  putWalletPayee(payee: {
+    readonly payeeId: PayeeId;
+    readonly publicKey: PublicKey;
+    readonly registeredAtMs: number;
+  }): Promise<void>;
+  /** A wallet-payee with its inbox positions, or undefined. */
+  walletPayee(payeeId: PayeeId): Promise<WalletPayeeRecord | undefined>;
+  /** Every wallet-payee (what the hub loads at start, as it does merchants). */
+  walletPayees(): Promise<WalletPayeeRecord[]>;
+  /** Keeps a peer invoice's memo and payer until its payment is delivered. Durable when resolved. */
+  putPeerInvoice(invoice: PeerInvoiceRecord): Promise<void>;
+  /** The inbox of a wallet-payee after seq `afterSeq`, at most `limit` entries, in seq order. */
+  inbox(payeeId: PayeeId, afterSeq: number, limit: number): Promise<InboxEntry[]>;
+  /** Moves the payee's acknowledged cursor up to `seq` (never back, never past the newest). Durable when resolved. */
+  ackInbox(payeeId: PayeeId, seq: number): Promise<void>;
   /** Closes the database. */
   close(): Promise<void>;
 }

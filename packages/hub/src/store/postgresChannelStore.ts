@@ -18,9 +18,13 @@ import {
   channelFromRow,
   channelValues,
   claimMarkFromRow,
+  type InboxRow,
+  inboxEntryFromRow,
   type MerchantRow,
   merchantFromRow,
   numberOf,
+  type WalletPayeeRow,
+  walletPayeeFromRow,
 } from './rows.js';
 
 /** Options of {@link postgresChannelStore}. */
@@ -93,6 +97,36 @@ CREATE TABLE IF NOT EXISTS ${schema}.merchants (
   assets TEXT NOT NULL,
   name TEXT NOT NULL,
   registered_at_ms BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${schema}.wallet_payees (
+  payee_id BYTEA PRIMARY KEY CHECK (length(payee_id) = 32),
+  public_key BYTEA NOT NULL CHECK (length(public_key) = 33),
+  registered_at_ms BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL DEFAULT 0 CHECK (last_seq >= 0),
+  acked_seq BIGINT NOT NULL DEFAULT 0 CHECK (acked_seq >= 0 AND acked_seq <= last_seq)
+);
+CREATE TABLE IF NOT EXISTS ${schema}.peer_invoices (
+  payee_id BYTEA NOT NULL CHECK (length(payee_id) = 32),
+  invoice_id BYTEA NOT NULL CHECK (length(invoice_id) = 16),
+  amount BIGINT NOT NULL CHECK (amount >= 1),
+  memo TEXT NOT NULL,
+  payer BYTEA CHECK (payer IS NULL OR length(payer) = 32),
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (payee_id, invoice_id)
+);
+CREATE TABLE IF NOT EXISTS ${schema}.inbox (
+  payee_id BYTEA NOT NULL CHECK (length(payee_id) = 32),
+  seq BIGINT NOT NULL CHECK (seq >= 1),
+  channel_id BYTEA NOT NULL CHECK (length(channel_id) = 32),
+  voucher_seq BIGINT NOT NULL CHECK (voucher_seq >= 1),
+  invoice_id BYTEA NOT NULL CHECK (length(invoice_id) = 16),
+  asset_code TEXT NOT NULL,
+  asset_scale SMALLINT NOT NULL,
+  amount BIGINT NOT NULL CHECK (amount >= 1),
+  mac BYTEA NOT NULL CHECK (length(mac) = 32),
+  paid_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (payee_id, seq)
 );`;
 }
 
@@ -240,6 +274,26 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       await client.query(
         `INSERT INTO ${t('entries')} (channel_id, seq, idx, payee, invoice_id, amount, expires_at_ms) VALUES ${rowsSql(chunk.length / 7, 7)}`,
         chunk,
+      );
+    }
+    // Payments to wallet-payees: each takes its payee's next inbox seq (the row lock orders
+    // concurrent commits of several processes) and goes into the inbox (ADR 0240).
+    for (const p of write.incoming ?? []) {
+      await client.query(
+        `WITH next AS (UPDATE ${t('wallet_payees')} SET last_seq = last_seq + 1 WHERE payee_id = $1 RETURNING payee_id, last_seq)
+         INSERT INTO ${t('inbox')} (payee_id, seq, channel_id, voucher_seq, invoice_id, asset_code, asset_scale, amount, mac, paid_at_ms)
+         SELECT payee_id, last_seq, $2, $3, $4, $5, $6, $7, $8, $9 FROM next`,
+        [
+          param(p.payee),
+          id,
+          p.voucherSeq,
+          param(p.invoiceId),
+          write.channel.asset.code,
+          write.channel.asset.scale,
+          param(p.amount),
+          param(p.mac),
+          p.paidAtMs,
+        ],
       );
     }
     return { applied: true };
@@ -405,6 +459,59 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     async merchants() {
       const rows = await query<MerchantRow>('merchants', `SELECT * FROM ${t('merchants')}`);
       return rows.map(merchantFromRow);
+    },
+    async putWalletPayee(payee) {
+      await query(
+        'putWalletPayee',
+        `INSERT INTO ${t('wallet_payees')} (payee_id, public_key, registered_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [payee.payeeId, payee.publicKey, payee.registeredAtMs],
+      );
+    },
+    async walletPayee(payeeId) {
+      const rows = await query<WalletPayeeRow>(
+        'walletPayee',
+        `SELECT * FROM ${t('wallet_payees')} WHERE payee_id = $1`,
+        [payeeId],
+      );
+      return rows[0] === undefined ? undefined : walletPayeeFromRow(rows[0]);
+    },
+    async walletPayees() {
+      return (await query<WalletPayeeRow>('walletPayees', `SELECT * FROM ${t('wallet_payees')}`)).map(
+        walletPayeeFromRow,
+      );
+    },
+    async putPeerInvoice(invoice) {
+      await query(
+        'putPeerInvoice',
+        `INSERT INTO ${t('peer_invoices')} (payee_id, invoice_id, amount, memo, payer, created_at_ms, expires_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          invoice.payee,
+          invoice.invoiceId,
+          invoice.amount,
+          invoice.memo,
+          invoice.from ?? null,
+          invoice.createdAtMs,
+          invoice.expiresAtMs,
+        ],
+      );
+    },
+    async inbox(payeeId, afterSeq, limit) {
+      const rows = await query<InboxRow>(
+        'inbox',
+        `SELECT i.*, p.memo, p.payer FROM ${t('inbox')} i
+         LEFT JOIN ${t('peer_invoices')} p ON p.payee_id = i.payee_id AND p.invoice_id = i.invoice_id
+         WHERE i.payee_id = $1 AND i.seq > $2 ORDER BY i.seq LIMIT $3`,
+        [payeeId, afterSeq, limit],
+      );
+      return rows.map(inboxEntryFromRow);
+    },
+    async ackInbox(payeeId, seq) {
+      await query(
+        'ackInbox',
+        `UPDATE ${t('wallet_payees')} SET acked_seq = greatest(acked_seq, least($1, last_seq)) WHERE payee_id = $2`,
+        [seq, payeeId],
+      );
     },
     async close() {
       // Given back, so the other processes serve these channels at once, not after expiry.

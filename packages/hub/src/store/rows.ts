@@ -1,6 +1,16 @@
 /** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
-import type { Asset, ChannelId, HubChannel, LogHead, PayeeId, PublicKey, Signature } from '@trickle/protocol';
-import type { ClaimMark, MerchantRecord } from './channelStore.js';
+import type {
+  Asset,
+  ChannelId,
+  HubChannel,
+  InvoiceId,
+  LogHead,
+  Mac,
+  PayeeId,
+  PublicKey,
+  Signature,
+} from '@trickle/protocol';
+import type { ClaimMark, InboxEntry, MerchantRecord, WalletPayeeRecord } from './channelStore.js';
 
 /** A channel row as both SQL adapters name its columns. */
 export interface ChannelRow {
@@ -119,5 +129,56 @@ export function claimMarkFromRow(row: ClaimMarkRow): ClaimMark {
     claimedCumulative: BigInt(row.claimed_cumulative),
     unclaimedEntries: numberOf(row.unclaimed_entries),
     unclaimedSinceMs: row.unclaimed_since_ms === null ? undefined : numberOf(row.unclaimed_since_ms),
+  };
+}
+
+/** A wallet-payee as both SQL adapters select it. */
+export interface WalletPayeeRow {
+  payee_id: Uint8Array;
+  public_key: Uint8Array;
+  registered_at_ms: number | bigint | string;
+  last_seq: number | bigint | string;
+  acked_seq: number | bigint | string;
+}
+
+/** The wallet-payee a row holds. */
+export function walletPayeeFromRow(row: WalletPayeeRow): WalletPayeeRecord {
+  return {
+    payeeId: bytesOf(row.payee_id) as PayeeId,
+    publicKey: bytesOf(row.public_key) as PublicKey,
+    registeredAtMs: numberOf(row.registered_at_ms),
+    lastSeq: numberOf(row.last_seq),
+    ackedSeq: numberOf(row.acked_seq),
+  };
+}
+
+/** An inbox entry (joined with its peer invoice) as both SQL adapters select it. */
+export interface InboxRow {
+  seq: number | bigint | string;
+  channel_id: Uint8Array;
+  voucher_seq: number | bigint | string;
+  invoice_id: Uint8Array;
+  asset_code: string;
+  asset_scale: number | bigint | string;
+  amount: number | bigint | string;
+  mac: Uint8Array;
+  paid_at_ms: number | bigint | string;
+  memo: string | null;
+  payer: Uint8Array | null;
+}
+
+/** The inbox entry a row holds (an invoice swept meanwhile leaves an empty memo). */
+export function inboxEntryFromRow(row: InboxRow): InboxEntry {
+  return {
+    seq: numberOf(row.seq),
+    channelId: bytesOf(row.channel_id) as ChannelId,
+    voucherSeq: numberOf(row.voucher_seq),
+    invoiceId: bytesOf(row.invoice_id) as InvoiceId,
+    asset: { code: row.asset_code, scale: numberOf(row.asset_scale) },
+    amount: BigInt(row.amount),
+    memo: row.memo ?? '',
+    ...(row.payer === null ? {} : { from: bytesOf(row.payer) as PayeeId }),
+    mac: bytesOf(row.mac) as Mac,
+    paidAtMs: numberOf(row.paid_at_ms),
   };
 }

@@ -25,9 +25,13 @@ import {
   channelFromRow,
   channelValues,
   claimMarkFromRow,
+  type InboxRow,
+  inboxEntryFromRow,
   type MerchantRow,
   merchantFromRow,
   numberOf,
+  type WalletPayeeRow,
+  walletPayeeFromRow,
 } from './rows.js';
 import { type SqlBatchResult, type SqlGroup, type SqlStatement, type SqlValue, sqlBatchSource } from './sqlBatch.js';
 import { invoiceKey, migrate } from './sqliteSchema.js';
@@ -64,6 +68,14 @@ const writeSql = [
   'DELETE FROM invoices WHERE key IN (SELECT key FROM invoices WHERE expires_at_ms < ? ORDER BY expires_at_ms LIMIT ?)',
   `UPDATE channels SET claimed_seq = ?, claimed_cumulative = ?, unclaimed_since_ms = CASE WHEN seq > ? THEN ? ELSE NULL END
    WHERE channel_id = ? AND claimed_seq <= ?`,
+  // A payment to a wallet-payee: the payee's next inbox seq, then the entry under it (ADR 0240).
+  'UPDATE wallet_payees SET last_seq = last_seq + 1 WHERE payee_id = ?',
+  `INSERT INTO inbox (payee_id, seq, channel_id, voucher_seq, invoice_id, asset_code, asset_scale, amount, mac, paid_at_ms)
+   SELECT payee_id, last_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM wallet_payees WHERE payee_id = ?`,
+  'INSERT INTO wallet_payees (payee_id, public_key, registered_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  `INSERT INTO peer_invoices (payee_id, invoice_id, amount, memo, payer, created_at_ms, expires_at_ms)
+   VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  'UPDATE wallet_payees SET acked_seq = max(acked_seq, min(?, last_seq)) WHERE payee_id = ?',
 ] as const;
 const upsertChannelIndex = 0;
 const insertVoucherIndex = 1;
@@ -72,6 +84,11 @@ const claimInvoiceIndex = 3;
 const unclaimInvoiceIndex = 4;
 const sweepInvoicesIndex = 5;
 const recordClaimIndex = 6;
+const nextInboxSeqIndex = 7;
+const insertInboxIndex = 8;
+const putWalletPayeeIndex = 9;
+const putPeerInvoiceIndex = 10;
+const ackInboxIndex = 11;
 
 /** The runner the writer thread uses, built from the same source for commits run inline. */
 const runSqlGroups = new Function(`${sqlBatchSource}; return runSqlGroups;`)() as (
@@ -112,6 +129,14 @@ function commitGroups(writes: readonly ChannelWrite[]): {
       voucher.entries.forEach((entry, index) => {
         claims.push([invoiceKey(entry.payee, entry.invoiceId), entry.expiresAtMs]);
         origins.push({ seq: voucher.seq, entry: index });
+      });
+    }
+    const { asset, channelId } = write.channel;
+    for (const p of write.incoming ?? []) {
+      statements.push({ statement: nextInboxSeqIndex, values: [p.payee] });
+      statements.push({
+        statement: insertInboxIndex,
+        values: [channelId, p.voucherSeq, p.invoiceId, asset.code, asset.scale, p.amount, p.mac, p.paidAtMs, p.payee],
       });
     }
     groups.push({ claims, statements });
@@ -160,6 +185,12 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     'SELECT seq, cumulative, log_head, signature, entries FROM vouchers WHERE channel_id = ? AND seq >= ? AND seq < ? ORDER BY seq',
   );
   const selectMerchants = db.prepare('SELECT * FROM merchants');
+  const selectWalletPayee = db.prepare('SELECT * FROM wallet_payees WHERE payee_id = ?');
+  const selectWalletPayees = db.prepare('SELECT * FROM wallet_payees');
+  const selectInbox = db.prepare(
+    `SELECT i.*, p.memo, p.payer FROM inbox i LEFT JOIN peer_invoices p ON p.payee_id = i.payee_id AND p.invoice_id = i.invoice_id
+     WHERE i.payee_id = ? AND i.seq > ? ORDER BY i.seq LIMIT ?`,
+  );
   const selectClaimMarks = db.prepare(
     `SELECT c.channel_id, c.claimed_seq, c.claimed_cumulative, c.unclaimed_since_ms,
        (SELECT coalesce(sum(length(v.entries)), 0) FROM vouchers v WHERE v.channel_id = c.channel_id AND v.seq > c.claimed_seq) / 64
@@ -281,6 +312,43 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
       );
     },
     merchants: () => guarded('merchants', () => (selectMerchants.all() as MerchantRow[]).map(merchantFromRow)),
+    async putWalletPayee(payee) {
+      const values = [payee.payeeId, payee.publicKey, payee.registeredAtMs];
+      await write(
+        'putWalletPayee',
+        () => [{ claims: [], statements: [{ statement: putWalletPayeeIndex, values }] }],
+        false,
+      );
+    },
+    walletPayee: (payeeId) =>
+      guarded('walletPayee', () => {
+        const row = selectWalletPayee.get(payeeId) as WalletPayeeRow | undefined;
+        return row === undefined ? undefined : walletPayeeFromRow(row);
+      }),
+    walletPayees: () =>
+      guarded('walletPayees', () => (selectWalletPayees.all() as WalletPayeeRow[]).map(walletPayeeFromRow)),
+    async putPeerInvoice(invoice) {
+      const values = [
+        invoice.payee,
+        invoice.invoiceId,
+        invoice.amount,
+        invoice.memo,
+        invoice.from ?? null,
+        invoice.createdAtMs,
+        invoice.expiresAtMs,
+      ];
+      await write(
+        'putPeerInvoice',
+        () => [{ claims: [], statements: [{ statement: putPeerInvoiceIndex, values }] }],
+        false,
+      );
+    },
+    inbox: (payeeId, afterSeq, limit) =>
+      guarded('inbox', () => (selectInbox.all(payeeId, afterSeq, limit) as InboxRow[]).map(inboxEntryFromRow)),
+    async ackInbox(payeeId, seq) {
+      const values = [seq, payeeId];
+      await write('ackInbox', () => [{ claims: [], statements: [{ statement: ackInboxIndex, values }] }], false);
+    },
     async close() {
       await tail;
       closed = true;

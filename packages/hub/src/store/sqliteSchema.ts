@@ -1,14 +1,16 @@
 /**
  * The SQLite channel store's tables, and the migrations: from the first layout (one row
  * per entry) to a voucher's entries in one blob (version 2, ADR 0206), then the unique
- * invoice index (version 3, ADR 0210), then the claim marks on channels (version 4, ADR 0211).
+ * invoice index (version 3, ADR 0210), then the claim marks on channels (version 4, ADR 0211),
+ * then the wallet-payees, their inboxes and the peer invoices (version 5, ADR 0240: new
+ * tables only, created by the same `CREATE TABLE IF NOT EXISTS`).
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
 import { packEntries, unpackEntries } from './entryBlob.js';
 
 /** `PRAGMA user_version` of the current layout. */
-export const schemaVersion = 4;
+export const schemaVersion = 5;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS channels (
@@ -52,6 +54,36 @@ CREATE TABLE IF NOT EXISTS merchants (
   name TEXT NOT NULL,
   registered_at_ms INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS wallet_payees (
+  payee_id BLOB PRIMARY KEY CHECK (length(payee_id) = 32),
+  public_key BLOB NOT NULL CHECK (length(public_key) = 33),
+  registered_at_ms INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0 CHECK (last_seq >= 0),
+  acked_seq INTEGER NOT NULL DEFAULT 0 CHECK (acked_seq >= 0 AND acked_seq <= last_seq)
+) STRICT;
+CREATE TABLE IF NOT EXISTS peer_invoices (
+  payee_id BLOB NOT NULL CHECK (length(payee_id) = 32),
+  invoice_id BLOB NOT NULL CHECK (length(invoice_id) = 16),
+  amount INTEGER NOT NULL CHECK (amount >= 1),
+  memo TEXT NOT NULL,
+  payer BLOB CHECK (payer IS NULL OR length(payer) = 32),
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (payee_id, invoice_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (
+  payee_id BLOB NOT NULL CHECK (length(payee_id) = 32),
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  channel_id BLOB NOT NULL CHECK (length(channel_id) = 32),
+  voucher_seq INTEGER NOT NULL CHECK (voucher_seq >= 1),
+  invoice_id BLOB NOT NULL CHECK (length(invoice_id) = 16),
+  asset_code TEXT NOT NULL,
+  asset_scale INTEGER NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount >= 1),
+  mac BLOB NOT NULL CHECK (length(mac) = 32),
+  paid_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (payee_id, seq)
+) STRICT, WITHOUT ROWID;
 `;
 
 interface LegacyEntryRow {

@@ -12,6 +12,7 @@ export type {
   ChannelRecordStatus,
   EntryRecord,
   HistoryRecord,
+  IncomingDetails,
   PendingVoucherRecord,
   StatePoint,
   StoredWallet,
@@ -54,6 +55,7 @@ export {
   type OpenRun,
   type Payment,
   type PaymentBook,
+  type PeerPaymentCall,
   type Recovery,
   type RequestBook,
   type RequestMessage,
@@ -65,7 +67,14 @@ export {
   type WalletChannel,
   type WalletState,
 } from './walletState.js';
-export type { Balance, CloseResult, ForceCloseResult, WalletConfig, WalletEvents } from './walletTypes.js';
+export type {
+  Balance,
+  CloseResult,
+  ForceCloseResult,
+  IncomingPayment,
+  WalletConfig,
+  WalletEvents,
+} from './walletTypes.js';
 export {
   historyReceipt,
   type WalletStatus,

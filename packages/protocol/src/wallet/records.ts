@@ -50,6 +50,8 @@ export interface WalletRecord {
   readonly channel?: ChannelRecord;
   /** Spent so far under the spending policy: in total and per payee (hex), decimal strings. */
   readonly spent: { readonly total: string; readonly byPayee: Readonly<Record<string, string>> };
+  /** Incoming payments held durably: the newest inbox seq (absent: none yet). */
+  readonly inbox?: { readonly seq: number };
 }
 
 /** One payment entry of a voucher (a `pay` frame entry), JSON-safe. */
@@ -78,6 +80,31 @@ export interface HistoryRecord {
   /** The receipt MAC (hex): with these fields, the channel's asset and the hub, the full receipt. */
   readonly mac: string;
   readonly atMs: number;
+  /**
+   * When this wallet paid: the payment time, from pay() to the receipt, in ms. Absent on
+   * records of wallets older than this field, and on received payments.
+   */
+  readonly paymentMs?: number;
+  /**
+   * Set on a payment this wallet received (a peer-to-peer payment, `incoming()`); absent on
+   * one it paid (`history()`). Then `payee` is this wallet's payee id, `channelId` and `seq`
+   * the payer's channel and voucher.
+   */
+  readonly received?: IncomingDetails;
+}
+
+/** What a received payment carries besides a paid entry's fields. */
+export interface IncomingDetails {
+  /** Its place in this wallet's inbox at the hub: 1, 2, 3... */
+  readonly inboxSeq: number;
+  /** The payer's memo. */
+  readonly memo: string;
+  /** The payer's payee id (hex), when the payer revealed it. */
+  readonly from?: string;
+  /** Asset of the payer's channel. */
+  readonly asset: { readonly code: string; readonly scale: number };
+  /** When the hub accepted the payment (Unix ms, the hub's clock). */
+  readonly paidAtMs: number;
 }
 
 /** What a store holds for one wallet. */

@@ -13,7 +13,17 @@ import { hubIdFromKey, type Signature } from '../ids.js';
 import { protocolVersion } from '../limits.js';
 import type { HubMessageOf } from '../messages.js';
 import { RejectError, rejectCodes } from '../rejects.js';
-import { emit, isReady, type Out, sessionEnded, stoppedError, withChannel, withoutSent, writeRecord } from './base.js';
+import {
+  emit,
+  isReady,
+  type Out,
+  report,
+  sessionEnded,
+  stoppedError,
+  withChannel,
+  withoutSent,
+  writeRecord,
+} from './base.js';
 import {
   advanceClose,
   closeAnswered,
@@ -31,6 +41,7 @@ import {
 } from './lifecycle.js';
 import { failPayment, failQueued, failUnsigned } from './payments.js';
 import type { WritePurpose } from './purposes.js';
+import { invoiceAnswered, peerRequestFailed, startPeerPayment, startReceiving } from './receiving.js';
 import { issueRequest, markRetry, outstandingTypes, takeRequest, takeRequests } from './requests.js';
 import { logFailed, logPageAnswered, resyncWith } from './resync.js';
 import { advanceForceClose, failForceClose, forceCloseAnswered, requestForceClose } from './unilateral.js';
@@ -214,7 +225,7 @@ function finishResume(state: WalletState, nowMs: number, out: Out): WalletState 
   const waiting = next.calls.waitingReady;
   next = { ...next, calls: { ...next.calls, waitingReady: [] } };
   for (const call of waiting) next = runWhenReady(next, call, nowMs, out);
-  return next;
+  return startReceiving(next, out);
 }
 
 /** Runs a call that needs the session ready (now, or once it is). */
@@ -239,6 +250,8 @@ function runWhenReady(state: WalletState, call: WaitingCall, nowMs: number, out:
       return advanceClose(requestClose(state, call.call, out), out);
     case 'forceClose':
       return advanceForceClose(requestForceClose(state, call.call, out), out);
+    case 'payPeer':
+      return startPeerPayment(state, call, out);
   }
 }
 
@@ -267,14 +280,19 @@ export function resumeFailed(state: WalletState, finished: readonly Recovery[], 
 /** An answer (`state` or `logPage`) to a request: handled by the stage that asked. */
 export function onAnswer(
   state: WalletState,
-  message: HubMessageOf<'state'> | HubMessageOf<'logPage'> | (HubMessageOf<'closing'> & { readonly id: number }),
+  message:
+    | HubMessageOf<'state'>
+    | HubMessageOf<'logPage'>
+    | HubMessageOf<'receiving'>
+    | HubMessageOf<'invoiced'>
+    | (HubMessageOf<'closing'> & { readonly id: number }),
   nowMs: number,
   out: Out,
 ): WalletState {
   const request = state.requests.byId.get(message.id);
   if (request === undefined) return state;
   const type = request.message.type;
-  const expected = type === 'log' ? 'logPage' : type === 'forceClose' ? 'closing' : 'state';
+  const expected = answerTypes[type];
   if (message.type !== expected) {
     // The hub answered with the wrong message: it broke the protocol. Ask again on a new connection.
     out.push({ type: 'disconnect', code: 1002, reason: 'unexpected answer from hub' });
@@ -286,6 +304,10 @@ export function onAnswer(
     return recoveriesFinished(result.state, result.finished, nowMs, out);
   }
   if (message.type === 'closing') return forceCloseAnswered(next, message, out);
+  if (message.type === 'receiving') return next;
+  if (message.type === 'invoiced') {
+    return request.message.type === 'invoice' ? invoiceAnswered(next, request.message, message, nowMs, out) : next;
+  }
   switch (type) {
     case 'open':
       return openAnswered(next, message.state, out);
@@ -297,9 +319,23 @@ export function onAnswer(
       return syncAnswered(next, message.state, nowMs, out);
     case 'log':
     case 'forceClose':
+    case 'receive':
+    case 'invoice':
       return next;
   }
 }
+
+/** The answer each request type gets. */
+const answerTypes = {
+  open: 'state',
+  topUp: 'state',
+  close: 'state',
+  sync: 'state',
+  log: 'logPage',
+  forceClose: 'closing',
+  receive: 'receiving',
+  invoice: 'invoiced',
+} as const satisfies Record<RequestType, string>;
 
 /** A `reject` naming a request: retryable ones are resent after a pause, the others fail it. */
 export function onRequestReject(
@@ -345,6 +381,12 @@ function requestFailed(state: WalletState, request: HubRequest, error: Error, no
       const result = logFailed(state, error, out);
       return recoveriesFinished(result.state, result.finished, nowMs, out);
     }
+    case 'invoice':
+      return peerRequestFailed(state, request.message.id, error, out);
+    case 'receive':
+      // Asked again on the next connection; a refusal is worth an event.
+      report(out, error);
+      return state;
   }
 }
 
@@ -387,7 +429,7 @@ export function onDisconnected(
   if (channel !== undefined) next = withChannel(next, withoutSent(channel));
   // A sync answers for one connection only: the next resume asks again. Durable requests
   // (open, top-up, close) and log pages are resent after the reconnect instead.
-  next = takeRequests(next, (r) => r.message.type === 'sync').state;
+  next = takeRequests(next, (r) => r.message.type === 'sync' || r.message.type === 'receive').state;
   if (hadSession || (link.opened && link.wasReady)) emit(out, 'disconnected', { code, reason });
   if (sessionEnded(next) !== undefined || link.reconnectArmed) return next;
   const attempts = link.attempts + 1;

@@ -31,6 +31,7 @@ import {
 import { abortPayment, admitPayment } from './payments.js';
 import { pumpWanted, runPump, voucherSigned, voucherSignFailed, vouchersWriteFailed, vouchersWritten } from './pump.js';
 import type { SignPurpose, WritePurpose } from './purposes.js';
+import { incomingWriteFailed, incomingWritten, onIncoming } from './receiving.js';
 import { afterDrop, onPayReject, onReceipts, resendTimerFired } from './replies.js';
 import { adoptionWriteFailed, adoptionWritten } from './resync.js';
 import {
@@ -112,6 +113,10 @@ function apply(state: WalletState, input: WalletInput, out: Out): WalletState {
       return whenReady(state, { type: 'close', call: input.call }, nowMs, out);
     case 'forceClose':
       return whenReady(state, { type: 'forceClose', call: input.call }, nowMs, out);
+    case 'payPeer': {
+      const { call, payee, amount, memo, reveal } = input;
+      return whenReady(state, { type: 'payPeer', call, payee, amount, memo, reveal }, nowMs, out);
+    }
     case 'stop':
       return stop(state, input.call, nowMs, out);
     case 'connected':
@@ -178,7 +183,11 @@ function onFrame(state: WalletState, message: HubMessage, nowMs: number, out: Ou
       return onReceipts(state, message, nowMs, out);
     case 'state':
     case 'logPage':
+    case 'receiving':
+    case 'invoiced':
       return onAnswer(state, message, nowMs, out);
+    case 'incoming':
+      return onIncoming(state, message, nowMs, out);
     case 'closing':
       // The answer to this wallet's forced close, or a notice (no id).
       if (message.id !== undefined) return onAnswer(state, { ...message, id: message.id }, nowMs, out);
@@ -221,6 +230,8 @@ function onWritten(state: WalletState, purpose: WritePurpose, nowMs: number, out
       return noticeClosingWritten(state, purpose.notice, out);
     case 'killed':
       return afterDrop(state, purpose.followUp, out);
+    case 'incoming':
+      return incomingWritten(state, purpose, out);
     case 'adopted': {
       const result = adoptionWritten(state, purpose.recovery, out);
       return recoveriesFinished(result.state, result.finished, nowMs, out);
@@ -264,6 +275,8 @@ function onWriteFailed(
     case 'noticeClosing':
       report(out, error);
       return state;
+    case 'incoming':
+      return incomingWriteFailed(state, purpose, error, out);
     case 'closed':
       report(out, error);
       return state;

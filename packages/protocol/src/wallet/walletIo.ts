@@ -5,7 +5,7 @@
  * events). The shell feeds inputs one at a time and carries out the effects in order.
  */
 import type { Asset } from '../amount.js';
-import type { Signature } from '../ids.js';
+import type { PayeeId, Signature } from '../ids.js';
 import type { ClientMessage, HubMessage } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import type { Receipt } from '../receipt.js';
@@ -47,6 +47,15 @@ export type WalletInputBody =
       readonly lifetimeMs: number;
       readonly nonce: Uint8Array;
       readonly aborted?: { readonly reason: unknown };
+    }
+  /** A payPeer() call: pay the wallet-payee `payee` (the hub makes the invoice). */
+  | {
+      readonly type: 'payPeer';
+      readonly call: number;
+      readonly payee: PayeeId;
+      readonly amount: bigint;
+      readonly memo: string;
+      readonly reveal: boolean;
     }
   /** A topUp() call. */
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }

@@ -8,7 +8,7 @@ import { fromHex, toHex } from '../bytes.js';
 import type { ClientChannel } from '../channel/client.js';
 import type { Domain } from '../domain.js';
 import { assert } from '../errors.js';
-import type { ChannelId, HubId, LogHead, Signature } from '../ids.js';
+import type { ChannelId, HubId, LogHead, PayeeId, Signature } from '../ids.js';
 import type { ChannelState, ClientMessage, PayEntry } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { PersistentMap } from './persistentMap.js';
@@ -117,7 +117,7 @@ export interface WalletChannel {
 export type LinkPhase = 'idle' | 'connecting' | 'authenticating' | 'resuming' | 'ready';
 
 /** The request types a wallet sends (everything but `auth` and `pay`). */
-export type RequestType = 'open' | 'topUp' | 'close' | 'forceClose' | 'sync' | 'log';
+export type RequestType = 'open' | 'topUp' | 'close' | 'forceClose' | 'sync' | 'log' | 'receive' | 'invoice';
 
 /** A request as it goes on the wire. */
 export type RequestMessage = Extract<ClientMessage, { type: RequestType }>;
@@ -164,7 +164,19 @@ export type WaitingCall =
     }
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }
   | { readonly type: 'close'; readonly call: number }
-  | { readonly type: 'forceClose'; readonly call: number };
+  | { readonly type: 'forceClose'; readonly call: number }
+  | PeerPaymentCall;
+
+/** A payment to a wallet-payee by its payee id: the hub makes the invoice, then it is paid as any. */
+export interface PeerPaymentCall {
+  readonly type: 'payPeer';
+  readonly call: number;
+  readonly payee: PayeeId;
+  readonly amount: bigint;
+  readonly memo: string;
+  /** Tell the payee this wallet's payee id. */
+  readonly reveal: boolean;
+}
 
 /** An open in progress: its call (absent when resumed after a reconnect or restart) and stage. */
 export interface OpenRun {
@@ -263,6 +275,10 @@ export interface WalletState {
   readonly fatal: Error | undefined;
   /** The next voucher serial. */
   readonly nextSerial: number;
+  /** Receiving: the newest inbox seq taken (held durably once its write lands). */
+  readonly inbox: { readonly seq: number };
+  /** Peer payments waiting for their invoice: request id to the pay call. */
+  readonly peerCalls: ReadonlyMap<number, number>;
 }
 
 /**
@@ -321,6 +337,7 @@ export function walletRecordOf(state: WalletState): WalletRecord {
     hubId: toHex(domain.hubId),
     spent: { total: state.spent.total.toString(), byPayee },
     ...(state.channel === undefined ? {} : { channel: channelRecordOf(state.channel) }),
+    ...(state.inbox.seq === 0 ? {} : { inbox: { seq: state.inbox.seq } }),
   };
 }
 
@@ -409,5 +426,7 @@ export function initialWalletState(config: WalletConfig, stored: StoredWallet | 
     stopped: false,
     fatal: undefined,
     nextSerial: serial,
+    inbox: { seq: record?.inbox?.seq ?? 0 },
+    peerCalls: new Map(),
   };
 }

@@ -3,7 +3,7 @@
  * and the configuration the machine runs with. `@trickle/client` re-exports the first three.
  */
 import type { Asset } from '../amount.js';
-import type { ChannelId, HubId, PublicKey } from '../ids.js';
+import type { ChannelId, HubId, InvoiceId, Mac, PayeeId, PublicKey } from '../ids.js';
 import type { Verifier } from '../keys.js';
 import type { ChannelState, RecordedClose } from '../messages.js';
 import type { Receipt } from '../receipt.js';
@@ -85,6 +85,38 @@ export interface WalletEvents {
   closing: { readonly channelId: ChannelId; readonly close: RecordedClose; readonly state: ChannelState };
   /** A failure the wallet cannot recover from by itself (wrong hub, store failure). */
   error: Error;
+  /** A payment to this wallet arrived (receiving wallets only): once each, in the hub's order, after it is stored. */
+  payment: IncomingPayment;
+}
+
+/**
+ * A payment this wallet received from another wallet through the hub.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingPayment } from '@trickle/protocol';
+ * declare const payment: IncomingPayment; // what wallet.on('payment', ...) hands over
+ * console.log(`#${payment.inboxSeq}: ${payment.amount} ${payment.asset.code} "${payment.memo}"`);
+ * ```
+ */
+export interface IncomingPayment {
+  /** Its place in this wallet's inbox at the hub: 1, 2, 3..., each delivered once, in order. */
+  readonly inboxSeq: number;
+  readonly amount: bigint;
+  readonly asset: Asset;
+  readonly memo: string;
+  /** The payer's payee id, when the payer revealed it. */
+  readonly from?: PayeeId;
+  /** The payer's channel and voucher. */
+  readonly channelId: ChannelId;
+  readonly voucherSeq: number;
+  readonly invoiceId: InvoiceId;
+  /** The receipt MAC, under the key this wallet shares with the hub as a payee. */
+  readonly mac: Mac;
+  /** When the hub accepted the payment (its clock, Unix ms). */
+  readonly paidAtMs: number;
+  /** When this wallet stored it (its clock, Unix ms). */
+  readonly receivedAtMs: number;
 }
 
 /** What the wallet's machine runs with: fixed for a wallet's life. */
@@ -102,6 +134,8 @@ export interface WalletConfig {
   readonly balanceLowAt?: bigint;
   /** Without `balanceLowAt`: emit `balanceLow` below this percentage of the deposit (0..100; 0 never). Default `balanceLowPercentDefault` (10). */
   readonly balanceLowPercent?: number;
+  /** Register as a payee at the hub and take incoming payments (`payment` events). Default false. */
+  readonly receive?: boolean;
   readonly inFlightVouchersMax: number;
   readonly queuedPaymentsMax: number;
   readonly reconnectDelayMsMin: number;

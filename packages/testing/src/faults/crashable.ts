@@ -198,6 +198,12 @@ export function crashableChannelStore(
     sweepInvoices: read((before, limit) => inner.sweepInvoices(before, limit)),
     putMerchant: read((merchant) => inner.putMerchant(merchant)),
     merchants: read(() => inner.merchants()),
+    putWalletPayee: read((payee) => inner.putWalletPayee(payee)),
+    walletPayee: read((payee) => inner.walletPayee(payee)),
+    walletPayees: read(() => inner.walletPayees()),
+    putPeerInvoice: read((invoice) => inner.putPeerInvoice(invoice)),
+    inbox: read((payee, after, limit) => inner.inbox(payee, after, limit)),
+    ackInbox: read((payee, seq) => inner.ackInbox(payee, seq)),
     // The data outlives the process: closing is the next process's business.
     close: async () => {},
   };

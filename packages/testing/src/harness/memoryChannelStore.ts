@@ -6,7 +6,17 @@
  * outlives the store: open a second store on it to play a restart, or two at once to play
  * two hub processes on one database.
  */
-import type { AcceptedVoucher, ChannelStore, ClaimMark, MerchantRecord, StoredEntry, WriteOutcome } from '@trickle/hub';
+import type {
+  AcceptedVoucher,
+  ChannelStore,
+  ClaimMark,
+  InboxEntry,
+  MerchantRecord,
+  PeerInvoiceRecord,
+  StoredEntry,
+  WalletPayeeRecord,
+  WriteOutcome,
+} from '@trickle/hub';
 import { HubError } from '@trickle/hub';
 import { amountMax, type ChannelId, type HubChannel, toHex } from '@trickle/protocol';
 
@@ -22,6 +32,12 @@ export interface MemoryChannelData {
   readonly merchants: Map<string, MerchantRecord>;
   /** Per channel (hex id): what the ledger has claimed of it, and since when payments wait for a claim. */
   readonly claims: Map<string, Omit<ClaimMark, 'channelId' | 'unclaimedEntries'>>;
+  /** Wallet-payees by payee (hex), with their inbox positions. */
+  readonly walletPayees: Map<string, WalletPayeeRecord>;
+  /** Peer invoices by payee hex + invoice hex. */
+  readonly peerInvoices: Map<string, PeerInvoiceRecord>;
+  /** Per wallet-payee (hex): its inbox, by seq (seq n at index n - 1). */
+  readonly inboxes: Map<string, Omit<InboxEntry, 'memo' | 'from'>[]>;
 }
 
 /**
@@ -44,6 +60,9 @@ export function memoryChannelData(): MemoryChannelData {
     expiries: [],
     merchants: new Map(),
     claims: new Map(),
+    walletPayees: new Map(),
+    peerInvoices: new Map(),
+    inboxes: new Map(),
   };
 }
 
@@ -101,6 +120,9 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
               keys.push(key);
             }
           }
+          for (const p of write.incoming ?? []) {
+            if (!data.walletPayees.has(toHex(p.payee))) throw new Error('incoming payment to an unknown wallet-payee');
+          }
           for (const key of keys) claimed.add(key);
           return { applied: true };
         });
@@ -121,6 +143,26 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
               data.invoices.set(key, entry.expiresAtMs);
               heapPush(data.expiries, [entry.expiresAtMs, key]);
             }
+          }
+          for (const p of write.incoming ?? []) {
+            const payee = toHex(p.payee);
+            const record = data.walletPayees.get(payee) as WalletPayeeRecord;
+            const seq = record.lastSeq + 1;
+            data.walletPayees.set(payee, { ...record, lastSeq: seq });
+            const inbox = data.inboxes.get(payee) ?? [];
+            data.inboxes.set(payee, inbox);
+            inbox.push(
+              structuredClone({
+                seq,
+                channelId: write.channel.channelId,
+                voucherSeq: p.voucherSeq,
+                invoiceId: p.invoiceId,
+                asset: write.channel.asset,
+                amount: p.amount,
+                mac: p.mac,
+                paidAtMs: p.paidAtMs,
+              }),
+            );
           }
         });
         return outcomes;
@@ -189,6 +231,45 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
         data.merchants.set(toHex(merchant.payeeId), structuredClone(merchant));
       }),
     merchants: () => step('merchants', () => [...data.merchants.values()].map((m) => structuredClone(m))),
+    putWalletPayee: (payee) =>
+      step('putWalletPayee', () => {
+        const id = toHex(payee.payeeId);
+        if (!data.walletPayees.has(id)) {
+          data.walletPayees.set(id, structuredClone({ ...payee, lastSeq: 0, ackedSeq: 0 }));
+        }
+      }),
+    walletPayee: (payeeId) =>
+      step('walletPayee', () => {
+        const record = data.walletPayees.get(toHex(payeeId));
+        return record === undefined ? undefined : structuredClone(record);
+      }),
+    walletPayees: () => step('walletPayees', () => [...data.walletPayees.values()].map((r) => structuredClone(r))),
+    putPeerInvoice: (invoice) =>
+      step('putPeerInvoice', () => {
+        const key = `${toHex(invoice.payee)}${toHex(invoice.invoiceId)}`;
+        if (data.peerInvoices.has(key)) throw new Error('peer invoice exists');
+        if (invoice.amount < 1n || invoice.amount > amountMax) throw new RangeError('peer invoice amount: 1..2^63-1');
+        data.peerInvoices.set(key, structuredClone(invoice));
+      }),
+    inbox: (payeeId, afterSeq, limit) =>
+      step('inbox', () => {
+        const payee = toHex(payeeId);
+        return (data.inboxes.get(payee) ?? []).slice(afterSeq, afterSeq + limit).map((entry): InboxEntry => {
+          const invoice = data.peerInvoices.get(`${payee}${toHex(entry.invoiceId)}`);
+          return structuredClone({
+            ...entry,
+            memo: invoice?.memo ?? '',
+            ...(invoice?.from === undefined ? {} : { from: invoice.from }),
+          });
+        });
+      }),
+    ackInbox: (payeeId, seq) =>
+      step('ackInbox', () => {
+        const id = toHex(payeeId);
+        const record = data.walletPayees.get(id);
+        if (record === undefined) return;
+        data.walletPayees.set(id, { ...record, ackedSeq: Math.max(record.ackedSeq, Math.min(seq, record.lastSeq)) });
+      }),
     async close() {
       closed = true;
     },

@@ -1,0 +1,149 @@
+/**
+ * Peer-to-peer payments over real sockets, the hub's SQLite store and its SQLite ledger
+ * (issue 15, ADR 0240): wallet A pays wallet B (a payee by its key alone, registered by
+ * B's own session) 1,000 times with random sub-cent amounts while B's connection is cut
+ * again and again and B is stopped and started again on its file store. B sees every
+ * payment exactly once and in the hub's order; after both channels are closed and
+ * finalized, B's ledger balance is the sum it received, A's refund is its deposit less
+ * the sum it paid, and the ledger conserves money and passes its audit.
+ */
+import { createWallet, type IncomingPayment, memoryStore, type Receipt, type Wallet } from '@trickle/client';
+import { fileStore } from '@trickle/client/node';
+import { createHub, type Hub } from '@trickle/hub';
+import { payeeIdFromKey, publicKeyOf, RejectError, toHex } from '@trickle/protocol';
+import { expectConserved } from '@trickle/testing/harness';
+import { afterEach, describe, expect, it } from 'vitest';
+import { filteringTransport } from '../client/filteringTransport.js';
+import { fund, networkId, tempDir, testKey, usd } from '../hub/fixtures.js';
+
+const paymentsTotal = 1_000;
+/** Payments started at once (each asks the hub for an invoice first: a request in flight). */
+const paymentsAtOnce = 40;
+/** A cent at scale 6: every amount is below it. */
+const cent = 10_000;
+
+async function until(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!done()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A seeded generator, so a failure can be replayed. */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+describe('peer-to-peer payments', () => {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let hub: Hub | undefined;
+  const wallets: Wallet[] = [];
+  afterEach(async () => {
+    for (const wallet of wallets.splice(0)) await wallet.stop().catch(() => undefined);
+    await hub?.close();
+    hub = undefined;
+    dir?.remove();
+  });
+
+  it('A pays B 1,000 times while B drops and restarts: each payment once, in order, and the ledger agrees', async () => {
+    dir = tempDir('trickle-p2p-');
+    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId });
+    const keyA = testKey('p2p payer A');
+    const keyB = testKey('p2p payee B');
+    const depositA = 20_000_000n;
+    const depositB = 1_000n;
+    await fund(hub, publicKeyOf(keyA), depositA);
+    await fund(hub, publicKeyOf(keyB), depositB);
+    const address = { url: hub.url, networkId };
+
+    const a = await createWallet({ key: keyA, hub: address, store: memoryStore() });
+    wallets.push(a);
+    await a.openChannel({ deposit: depositA, asset: usd });
+
+    const storePath = `${dir.path}/walletB.jsonl`;
+    const cuttable = filteringTransport('cuttable', {});
+    const seen: IncomingPayment[] = [];
+    let drops = 0;
+    let restarts = 0;
+    const startB = async () => {
+      const b = await createWallet({
+        key: keyB,
+        hub: address,
+        store: fileStore({ path: storePath }),
+        transport: cuttable.transport,
+        receive: true,
+      });
+      b.on('payment', (payment) => seen.push(payment));
+      b.on('disconnected', () => drops++);
+      wallets.push(b);
+      return b;
+    };
+    let b = await startB();
+    expect(b.payeeId).toBe(toHex(payeeIdFromKey(publicKeyOf(keyB))));
+    await until('B registered', () => b.connected);
+    // B's registration is in the store before any payment can name it: poll until the hub knows it.
+    for (;;) {
+      try {
+        await a.payPeer(b.payeeId, 1n, { memo: 'hello', reveal: true });
+        break;
+      } catch (error) {
+        if (!(error instanceof RejectError && error.code === 'UNKNOWN_PAYEE')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    await b.openChannel({ deposit: depositB, asset: usd });
+
+    const random = lcg(15);
+    const receipts: Receipt[] = [];
+    let paid = 1n;
+    for (let sent = 1; sent < paymentsTotal; ) {
+      const round = Math.min(paymentsAtOnce, paymentsTotal - sent);
+      const amounts = Array.from({ length: round }, () => BigInt(1 + Math.floor(random() * (cent - 1))));
+      const paying = amounts.map((amount, i) => a.payPeer(b.payeeId, amount, { memo: `#${sent + i}` }));
+      // Cut B's connection in the middle of every few rounds; stop and restart B once in a while.
+      if (sent % 200 < paymentsAtOnce) cuttable.close(4000, 'test cut');
+      if (sent % 300 < paymentsAtOnce && sent > 1) {
+        await b.stop();
+        b = await startB();
+        restarts++;
+      }
+      receipts.push(...(await Promise.all(paying)));
+      for (const amount of amounts) paid += amount;
+      sent += round;
+    }
+    await until('B to see every payment', () => seen.length >= paymentsTotal);
+    expect(drops).toBeGreaterThanOrEqual(4);
+    expect(restarts).toBeGreaterThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may arrive
+
+    // Exactly once, in order: inbox seqs 1..1000 once each, every invoice A paid once.
+    expect(seen.map((p) => p.inboxSeq)).toEqual(Array.from({ length: paymentsTotal }, (_, i) => i + 1));
+    const paidInvoices = new Set(receipts.map((r) => toHex(r.invoiceId)));
+    const seenInvoices = new Set(seen.map((p) => toHex(p.invoiceId)));
+    expect(seenInvoices.size).toBe(paymentsTotal);
+    for (const invoice of paidInvoices) expect(seenInvoices.has(invoice)).toBe(true);
+    const received = seen.reduce((sum, p) => sum + p.amount, 0n);
+    expect(received).toBe(paid);
+    expect(seen[0]).toMatchObject({ memo: 'hello', from: payeeIdFromKey(publicKeyOf(keyA)), amount: 1n });
+    expect(seen.slice(1).every((p) => p.from === undefined && /^#\d+$/.test(p.memo))).toBe(true);
+    // The history B keeps is the same list (its store outlived two restarts).
+    expect(b.incoming().map((p) => p.inboxSeq)).toEqual(seen.map((p) => p.inboxSeq));
+    expect(b.history()).toEqual([]);
+
+    // Both channels close and finalize on the ledger.
+    const closedA = await a.close();
+    const closedB = await b.close();
+    expect(closedA.refund).toBe(depositA - paid);
+    expect(closedB.refund).toBe(depositB);
+    const ledger = (hub as Hub).ledger;
+    expect((await ledger.payeeAccount(payeeIdFromKey(publicKeyOf(keyB)), usd))?.balance).toBe(paid);
+    expect((await ledger.payerAccount(publicKeyOf(keyA), usd))?.balance).toBe(depositA - paid);
+    expect((await ledger.payerAccount(publicKeyOf(keyB), usd))?.balance).toBe(depositB);
+    await expectConserved(ledger, { audit: true });
+  }, 240_000);
+});
