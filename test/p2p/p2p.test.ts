@@ -7,10 +7,10 @@
  * finalized, B's ledger balance is the sum it received, A's refund is its deposit less
  * the sum it paid, and the ledger conserves money and passes its audit.
  */
-import { createWallet, type IncomingPayment, memoryStore, type Receipt, type Wallet } from '@trickle/client';
+import { createWallet, type IncomingPayment, memoryStore, type Wallet } from '@trickle/client';
 import { fileStore } from '@trickle/client/node';
 import { createHub, type Hub } from '@trickle/hub';
-import { payeeIdFromKey, publicKeyOf, RejectError, toHex } from '@trickle/protocol';
+import { payeeIdFromKey, publicKeyOf, type Receipt, RejectError, toHex } from '@trickle/protocol';
 import { expectConserved } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filteringTransport } from '../client/filteringTransport.js';
