@@ -11,6 +11,7 @@ import { channelsPageMax } from '@trickle/hub';
 import type { TrickleLedger } from '@trickle/ledger';
 import { type Asset, asChannelId, asPayeeId, asPublicKey, fromHex, toHex } from '@trickle/protocol';
 import type { Registry } from 'prom-client';
+import { assetKeyOf, channelTotals } from './channelTotals.js';
 import { dashboardHtml } from './dashboard.js';
 import { toJson } from './json.js';
 import type { HubTraffic } from './metrics.js';
@@ -209,27 +210,17 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       'GET',
       /^\/v1\/dashboard$/,
       async () => {
-        let open = 0;
+        const totals = channelTotals(hub);
         const escrow: Record<string, bigint> = {};
-        for (const a of assets) escrow[`${a.code}:${a.scale}`] = 0n;
-        let after: string | undefined;
-        for (;;) {
-          const page = hub.channels(after === undefined ? {} : { after });
-          for (const state of page) {
-            if (state.status === 'closed') continue;
-            if (state.status === 'open') open++;
-            const key = `${state.asset.code}:${state.asset.scale}`;
-            escrow[key] = (escrow[key] ?? 0n) + state.deposit;
-          }
-          if (page.length < channelsPageMax) break;
-          after = toHex((page.at(-1) as (typeof page)[number]).channelId);
-        }
+        for (const a of assets) escrow[assetKeyOf(a)] = 0n;
+        for (const [key, amount] of totals.escrow) escrow[key] = amount;
+        const open = totals.openCount;
         const merchants = [];
         for (const merchant of hub.merchants().slice(0, dashboardMerchantsMax)) {
           const earned: Record<string, bigint> = {};
           for (const asset of assets) {
             const account = await ledger.payeeAccount(merchant.payeeId, asset);
-            earned[`${asset.code}:${asset.scale}`] = account?.balance ?? 0n;
+            earned[assetKeyOf(asset)] = account?.balance ?? 0n;
           }
           merchants.push({ payeeId: toHex(merchant.payeeId), name: merchant.name, earned });
         }
@@ -241,7 +232,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
           connections: hub.connectionCount,
           payments: options.traffic?.payments() ?? 0,
           escrow,
-          liability: { ...Object.fromEntries(assets.map((a) => [`${a.code}:${a.scale}`, 0n])), ...backlog.amounts },
+          liability: { ...Object.fromEntries(assets.map((a) => [assetKeyOf(a), 0n])), ...backlog.amounts },
           backlog,
           merchants,
           recentRejects: options.traffic?.recentRejects() ?? [],

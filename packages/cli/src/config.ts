@@ -37,6 +37,16 @@ export interface HubConfig {
   /** PEM files: with both, the wallet listener and the admin API speak TLS (wss://, https://). */
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  /** Alerts (ADR 0413): the webhook crossings are POSTed to, `http(s)://…`. */
+  readonly alertWebhook: string | undefined;
+  /** HMAC-SHA256 key of the webhook's `trickle-signature` header (16 characters at least). */
+  readonly alertSecret: string | undefined;
+  /** Thresholds in minor units, per asset: escrow, unsettled liability, a merchant's balance. */
+  readonly alertEscrowMax: bigint | undefined;
+  readonly alertLiabilityMax: bigint | undefined;
+  readonly alertMerchantBalanceMax: bigint | undefined;
+  /** How often the watched values are read, in ms. */
+  readonly alertIntervalMs: number;
 }
 
 /** Where each setting comes from: flag name, environment variable, file key. */
@@ -53,6 +63,12 @@ const settings = {
   logLevel: { env: 'TRICKLE_LOG_LEVEL', kind: 'string' },
   tlsCert: { env: 'TRICKLE_TLS_CERT', kind: 'path' },
   tlsKey: { env: 'TRICKLE_TLS_KEY', kind: 'path' },
+  alertWebhook: { env: 'TRICKLE_ALERT_WEBHOOK', kind: 'string' },
+  alertSecret: { env: 'TRICKLE_ALERT_SECRET', kind: 'string' },
+  alertEscrowMax: { env: 'TRICKLE_ALERT_ESCROW_MAX', kind: 'amount' },
+  alertLiabilityMax: { env: 'TRICKLE_ALERT_LIABILITY_MAX', kind: 'amount' },
+  alertMerchantBalanceMax: { env: 'TRICKLE_ALERT_MERCHANT_BALANCE_MAX', kind: 'amount' },
+  alertIntervalMs: { env: 'TRICKLE_ALERT_INTERVAL_MS', kind: 'int' },
 } as const;
 
 type Setting = keyof typeof settings;
@@ -71,6 +87,12 @@ export const hubConfigDefaults: HubConfig = {
   logLevel: 'info',
   tlsCert: undefined,
   tlsKey: undefined,
+  alertWebhook: undefined,
+  alertSecret: undefined,
+  alertEscrowMax: undefined,
+  alertLiabilityMax: undefined,
+  alertMerchantBalanceMax: undefined,
+  alertIntervalMs: 10_000,
 };
 
 /**
@@ -143,6 +165,24 @@ export function resolveHubConfig(
   if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) {
     throw new CliError(exitCodes.usage, 'TLS needs both --tls-cert and --tls-key (PEM files)');
   }
+  const thresholds = [out.alertEscrowMax, out.alertLiabilityMax, out.alertMerchantBalanceMax];
+  if (out.alertWebhook !== undefined) {
+    if (!/^https?:\/\//.test(String(out.alertWebhook)))
+      throw new CliError(exitCodes.usage, `--alert-webhook: expected an http(s):// URL, got "${out.alertWebhook}"`);
+    if (typeof out.alertSecret !== 'string' || out.alertSecret.length < 16)
+      throw new CliError(
+        exitCodes.usage,
+        'alerts need a signing secret of 16 characters at least: set TRICKLE_ALERT_SECRET (or alertSecret in the file)',
+      );
+    if (thresholds.every((t) => t === undefined))
+      throw new CliError(
+        exitCodes.usage,
+        '--alert-webhook without a threshold: add --alert-escrow-max, --alert-liability-max or --alert-merchant-balance-max',
+      );
+  } else if (thresholds.some((t) => t !== undefined)) {
+    throw new CliError(exitCodes.usage, 'alert thresholds need --alert-webhook (where to send the alerts)');
+  }
+  if ((out.alertIntervalMs as number) < 100) throw new CliError(exitCodes.usage, '--alert-interval-ms: 100 at least');
   if (typeof out.database === 'string' && !/^postgres(ql)?:\/\//.test(out.database)) {
     throw new CliError(exitCodes.usage, `--database: expected a postgres://… URL, got "${out.database}"`);
   }
@@ -165,6 +205,11 @@ function parseSetting(kind: string, raw: unknown, where: string): unknown {
       throw new CliError(exitCodes.usage, `${where}: expected an integer 0..${max}, got "${text}"`);
     }
     return value;
+  }
+  if (kind === 'amount') {
+    if (!/^\d{1,19}$/.test(text) || BigInt(text) > 2n ** 63n - 1n)
+      throw new CliError(exitCodes.usage, `${where}: expected an amount in minor units (digits), got "${text}"`);
+    return BigInt(text);
   }
   if (kind === 'path') return resolve(text);
   return text;

@@ -12,6 +12,20 @@ export {
   historyPageMax,
 } from './admin.js';
 export { type AdminEndpoint, adminEndpoint, adminRequest } from './adminClient.js';
+export {
+  type AlertEvent,
+  type AlertKind,
+  type AlertOptions,
+  type Alerts,
+  type AlertThresholds,
+  alertDefaults,
+  alertMerchantsPerCheckMax,
+  alertQueueMax,
+  alertSignature,
+  alertSignatureHeader,
+  crossed,
+  startAlerts,
+} from './alerts.js';
 export { type BackupProgress, backedUpDatabases, backupDataDir, backupPagesPerStep, restoreDataDir } from './backup.js';
 export { dataDirOf, type HubConfig, hubConfigDefaults, resolveHubConfig } from './config.js';
 export { CliError, type ExitCode, exitCodes } from './errors.js';

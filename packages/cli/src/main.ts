@@ -210,6 +210,18 @@ admin API, found through <data-dir>/hub.json and <data-dir>/admin.token.`,
     )
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// and https:// (env TRICKLE_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (env TRICKLE_TLS_KEY)')
+    .option(
+      '--alert-webhook <url>',
+      'POST signed alerts here when a threshold is crossed (env TRICKLE_ALERT_WEBHOOK; secret: env TRICKLE_ALERT_SECRET)',
+    )
+    .option('--alert-secret <secret>', 'HMAC key of the alerts (prefer env TRICKLE_ALERT_SECRET: flags show in ps)')
+    .option('--alert-escrow-max <minor>', 'alert when escrow of an asset reaches this (minor units)')
+    .option('--alert-liability-max <minor>', 'alert when unsettled liability of an asset reaches this (minor units)')
+    .option('--alert-merchant-balance-max <minor>', "alert when a merchant's balance reaches this (minor units)")
+    .option(
+      '--alert-interval-ms <ms>',
+      'how often alert values are read (env TRICKLE_ALERT_INTERVAL_MS; default 10000)',
+    )
     .action(async (flags: Record<string, string>) => {
       const config = resolveHubConfig(flags);
       const { startHubService } = await import('./service.js');

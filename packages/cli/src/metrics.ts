@@ -3,9 +3,9 @@
  * are scraped: nothing is counted twice and nothing grows with history. Names: ADR 0412.
  */
 import type { Hub, HubObserver } from '@trickle/hub';
-import { channelsPageMax } from '@trickle/hub';
 import { type Asset, type HubMessage, toHex } from '@trickle/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { assetKeyOf, channelTotals } from './channelTotals.js';
 
 /**
  * A registry with the hub's gauges and the process' default metrics.
@@ -21,7 +21,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * ```
  */
 export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', scale: 6 }]): Registry {
-  const assetKeys = assets.map((a) => `${a.code}:${a.scale}`);
+  const assetKeys = assets.map(assetKeyOf);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trickle_hub_process_' });
   new Gauge({
@@ -32,24 +32,6 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
       this.set(hub.connectionCount);
     },
   });
-  /** One pass over the hub's channels (paged), read by both gauges below on each scrape. */
-  const channelTotals = () => {
-    let openCount = 0;
-    const deposits = new Map<string, bigint>();
-    let after: string | undefined;
-    for (;;) {
-      const page = hub.channels(after === undefined ? {} : { after });
-      for (const state of page) {
-        if (state.status === 'closed') continue;
-        if (state.status === 'open') openCount++;
-        const key = `${state.asset.code}:${state.asset.scale}`;
-        deposits.set(key, (deposits.get(key) ?? 0n) + state.deposit);
-      }
-      if (page.length < channelsPageMax) break;
-      after = toHex((page.at(-1) as (typeof page)[number]).channelId);
-    }
-    return { openCount, deposits };
-  };
   new Gauge({
     name: 'trickle_escrow_minor_units',
     help: 'Deposits held in channels that are not finalized, per asset (minor units)',
@@ -58,7 +40,7 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
     collect() {
       this.reset();
       for (const asset of assetKeys) this.set({ asset }, 0);
-      for (const [asset, amount] of channelTotals().deposits) this.set({ asset }, Number(amount));
+      for (const [asset, amount] of channelTotals(hub).escrow) this.set({ asset }, Number(amount));
     },
   });
   new Gauge({
@@ -66,7 +48,7 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
     help: 'Channels open now (held in memory by the hub)',
     registers: [registry],
     collect() {
-      this.set(channelTotals().openCount);
+      this.set(channelTotals(hub).openCount);
     },
   });
   new Gauge({
@@ -221,12 +203,12 @@ export function hubTraffic(): HubTraffic {
       verified: (seconds) => verifySeconds.observe(seconds),
       committed: (seconds, _writes, ok) => commitSeconds.observe({ result: ok ? 'durable' : 'failed' }, seconds),
       paid({ asset, seconds, outcome }) {
-        const key = asset === undefined ? 'unknown' : `${asset.code}:${asset.scale}`;
+        const key = asset === undefined ? 'unknown' : assetKeyOf(asset);
         paymentSeconds.observe({ asset: key }, seconds);
         const paid = outcome === 'paid';
         paymentOutcomes.inc({ asset: key, outcome: paid ? 'paid' : 'rejected', reason: paid ? '' : outcome });
       },
-      cleared: ({ asset, seconds }) => clearingSeconds.observe({ asset: `${asset.code}:${asset.scale}` }, seconds),
+      cleared: ({ asset, seconds }) => clearingSeconds.observe({ asset: assetKeyOf(asset) }, seconds),
       sent(message: HubMessage) {
         if (message.type === 'receipts') {
           payments += message.macs.length;

@@ -34,6 +34,7 @@ import { hubIdFromKey, publicKeyOf, toHex } from '@trickle/protocol';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { type AdminServer, createAdminServer } from './admin.js';
+import { startAlerts } from './alerts.js';
 import type { HubConfig } from './config.js';
 import { CliError, exitCodes } from './errors.js';
 import { adminTokenFileName, hubInfoFileName } from './files.js';
@@ -124,6 +125,22 @@ export async function startHubService(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     url = `wss://${host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
   }
+  const alerts =
+    config.alertWebhook === undefined
+      ? undefined
+      : startAlerts(hub, {
+          url: config.alertWebhook,
+          secret: config.alertSecret as string,
+          thresholds: {
+            ...(config.alertEscrowMax === undefined ? {} : { escrowMax: config.alertEscrowMax }),
+            ...(config.alertLiabilityMax === undefined ? {} : { liabilityMax: config.alertLiabilityMax }),
+            ...(config.alertMerchantBalanceMax === undefined
+              ? {}
+              : { merchantBalanceMax: config.alertMerchantBalanceMax }),
+          },
+          intervalMs: config.alertIntervalMs,
+          logger,
+        });
   const metrics = hubMetrics(hub);
   traffic.register(metrics);
   let admin: AdminServer;
@@ -140,6 +157,7 @@ export async function startHubService(
     });
   } catch (error) {
     tlsServer?.close();
+    alerts?.stop();
     await hub.close();
     throw new CliError(
       exitCodes.failed,
@@ -185,6 +203,7 @@ export async function startHubService(
   function stop(reason: string, code: number = exitCodes.ok): Promise<number> {
     stopping ??= (async () => {
       clearInterval(watch);
+      alerts?.stop();
       logger.info({ reason }, 'hub stopping: draining');
       await admin.close();
       await new Promise<void>((resolve) => (tlsServer === undefined ? resolve() : tlsServer.close(() => resolve())));
