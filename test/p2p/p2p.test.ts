@@ -7,6 +7,8 @@
  * finalized, B's ledger balance is the sum it received, A's refund is its deposit less
  * the sum it paid, and the ledger conserves money and passes its audit.
  */
+
+import { hubMetrics, hubTraffic } from '@trickle/cli';
 import { createWallet, type IncomingPayment, memoryStore, type Wallet } from '@trickle/client';
 import { fileStore } from '@trickle/client/node';
 import { createHub, type Hub } from '@trickle/hub';
@@ -52,7 +54,10 @@ describe('peer-to-peer payments', () => {
 
   it('A pays B 1,000 times while B drops and restarts: each payment once, in order, and the ledger agrees', async () => {
     dir = tempDir('trickle-p2p-');
-    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId });
+    const traffic = hubTraffic();
+    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId, observer: traffic.observer });
+    const registry = hubMetrics(hub);
+    traffic.register(registry);
     const keyA = testKey('p2p payer A');
     const keyB = testKey('p2p payee B');
     const depositA = 20_000_000n;
@@ -135,11 +140,26 @@ describe('peer-to-peer payments', () => {
     expect(b.incoming().map((p) => p.inboxSeq)).toEqual(seen.map((p) => p.inboxSeq));
     expect(b.history()).toEqual([]);
 
+    // Payment time for the payer; the hub's figures count the peer payments and their deliveries.
+    const history = a.history();
+    expect(history).toHaveLength(paymentsTotal);
+    expect(
+      history.every((h) => typeof h.paymentMs === 'number' && h.paymentMs >= 0 && h.clearedAtMs === undefined),
+    ).toBe(true);
+    expect(seen.every((p) => p.receivedAtMs >= p.paidAtMs - 1_000)).toBe(true);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain(`trickle_p2p_payments_total{asset="USD:6"} ${paymentsTotal}`);
+    const pushed = Number(/trickle_p2p_delivery_seconds_count\{asset="USD:6"\} (\d+)/.exec(metrics)?.[1]);
+    expect(pushed).toBeGreaterThanOrEqual(paymentsTotal);
+    expect(metrics).toMatch(/trickle_payment_outcomes_total\{asset="USD:6",outcome="paid",reason=""\} \d+/);
+
     // Both channels close and finalize on the ledger.
     const closedA = await a.close();
     const closedB = await b.close();
     expect(closedA.refund).toBe(depositA - paid);
     expect(closedB.refund).toBe(depositB);
+    // Clearing: every payment of A's channel is settled once the channel is finalized.
+    expect(a.history().every((h) => h.clearedAtMs !== undefined && h.clearedAtMs >= h.atMs)).toBe(true);
     const ledger = (hub as Hub).ledger;
     expect((await ledger.payeeAccount(payeeIdFromKey(publicKeyOf(keyB)), usd))?.balance).toBe(paid);
     expect((await ledger.payerAccount(publicKeyOf(keyA), usd))?.balance).toBe(depositA - paid);

@@ -132,7 +132,8 @@ export interface HubTraffic {
    * Adds the counters and histograms to a registry: `trickle_payments_total`,
    * `trickle_rejects_total{code}`, `trickle_verify_seconds`, `trickle_store_commit_seconds`,
    * `trickle_payment_seconds{asset}`, `trickle_payment_outcomes_total{asset,outcome,reason}`,
-   * `trickle_clearing_seconds{asset}`.
+   * `trickle_clearing_seconds{asset}`, and for peer-to-peer payments
+   * `trickle_p2p_payments_total{asset}` and `trickle_p2p_delivery_seconds{asset}`.
    */
   register(registry: Registry): void;
 }
@@ -198,8 +199,23 @@ export function hubTraffic(): HubTraffic {
     buckets: clearingSecondsBuckets,
     registers: [],
   });
+  const peerPayments = new Counter({
+    name: 'trickle_p2p_payments_total',
+    help: 'Payments to wallet-payees made durable (peer-to-peer, ADR 0240), per asset',
+    labelNames: ['asset'],
+    registers: [],
+  });
+  const deliverySeconds = new Histogram({
+    name: 'trickle_p2p_delivery_seconds',
+    help: 'Incoming payments pushed to their payee: from the hub accepting the payment to the push, per asset (seconds); a payee offline meanwhile waits longer, and a replay counts again',
+    labelNames: ['asset'],
+    buckets: clearingSecondsBuckets,
+    registers: [],
+  });
   return {
     observer: {
+      peerPaid: ({ asset, payments }) => peerPayments.inc({ asset: `${asset.code}:${asset.scale}` }, payments),
+      delivered: ({ asset, seconds }) => deliverySeconds.observe({ asset: `${asset.code}:${asset.scale}` }, seconds),
       verified: (seconds) => verifySeconds.observe(seconds),
       committed: (seconds, _writes, ok) => commitSeconds.observe({ result: ok ? 'durable' : 'failed' }, seconds),
       paid({ asset, seconds, outcome }) {
@@ -235,6 +251,8 @@ export function hubTraffic(): HubTraffic {
       registry.registerMetric(paymentSeconds);
       registry.registerMetric(paymentOutcomes);
       registry.registerMetric(clearingSeconds);
+      registry.registerMetric(peerPayments);
+      registry.registerMetric(deliverySeconds);
     },
   };
 }

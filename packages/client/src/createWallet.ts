@@ -211,7 +211,14 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     return loop.history().flatMap((record) => {
       if (record.received !== undefined) return [];
       const receipt = historyReceipt(current, record);
-      return [{ ...record, receipt: receipt === undefined ? '' : encodeReceipt(receipt) }];
+      const clearedAtMs = current.cleared.get(record.channelId);
+      return [
+        {
+          ...record,
+          receipt: receipt === undefined ? '' : encodeReceipt(receipt),
+          ...(clearedAtMs === undefined ? {} : { clearedAtMs }),
+        },
+      ];
     });
   }
 

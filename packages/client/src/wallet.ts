@@ -216,6 +216,12 @@ export interface PeerPayOptions {
 export interface HistoryEntry extends HistoryRecord {
   /** The receipt as a token for the merchant (protocol's encodeReceipt). */
   readonly receipt: string;
+  /**
+   * When the channel it was paid from was finalized on the ledger (Unix ms, as this wallet
+   * learned it): `clearedAtMs - atMs + paymentMs` is its clearing time. Absent while the
+   * channel is open.
+   */
+  readonly clearedAtMs?: number;
 }
 
 /** Parameters of {@link Wallet.openChannel}. */

@@ -6,6 +6,7 @@
  * the reply that announces it is sent.
  */
 import {
+  type Asset,
   type ChannelId,
   type ChannelState,
   type ClientMessageOf,
@@ -25,6 +26,7 @@ import {
   type LoggedVoucher,
   type OpenPolicy,
   openSignature,
+  type PayeeId,
   type PublicKey,
   type RejectCode,
   receiptMacsFor,
@@ -75,7 +77,7 @@ export interface ChannelEngineDeps {
   /** In a hub cluster, the lease gate every lane's work passes first (ADR 0231). */
   readonly enter?: (lane: Lane) => Promise<void>;
   /** Told of the wallet-payees whose inboxes a durable commit added to (ADR 0240). */
-  readonly onIncoming?: (payees: readonly import('@trickle/protocol').PayeeId[]) => void;
+  readonly onIncoming?: (payees: readonly PayeeId[], asset: Asset) => void;
 }
 
 /** The engine. */

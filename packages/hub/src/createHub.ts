@@ -152,6 +152,10 @@ export interface HubObserver {
   readonly paid?: (payment: PaymentObservation) => void;
   /** The ledger accepted a claim of one channel: asset, entries, seconds since its oldest payment. */
   readonly cleared?: (clearing: ClearingObservation) => void;
+  /** Payments to wallet-payees were made durable in one commit (ADR 0240): their asset and count. */
+  readonly peerPaid?: (peer: { readonly asset: Asset; readonly payments: number }) => void;
+  /** An incoming payment was pushed to its payee's session: its asset and seconds since the hub accepted it. */
+  readonly delivered?: (delivery: { readonly asset: Asset; readonly seconds: number }) => void;
 }
 
 /**
@@ -360,7 +364,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     limits,
     keyOf: (payee) => merchants.keyOf(payee),
     onError,
-    observe: options.observer?.sent,
+    ...(options.observer?.delivered === undefined ? {} : { observe: options.observer.delivered }),
   });
   const notify = (clientKey: PublicKey, message: HubMessage) => {
     const keyId = Buffer.from(clientKey).toString('hex');
@@ -394,7 +398,10 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     logPageBytesMax: frameBytesMax - logPageMarginBytes,
     onError,
     ...(leaseGate === undefined ? {} : { enter: leaseGate.enter }),
-    onIncoming: (payees) => peers.delivered(payees),
+    onIncoming(payees, asset) {
+      peers.delivered(payees);
+      options.observer?.peerPaid?.({ asset, payments: payees.length });
+    },
   });
   settlement = createSettlement(
     {

@@ -12,6 +12,7 @@
  * that entry, the vouchers before it accepted), at most {@link invoiceRetriesMax} times.
  */
 import {
+  type Asset,
   assert,
   type ChannelState,
   candidateSigningBytes,
@@ -58,7 +59,7 @@ export interface PayBatchesDeps {
   /** Told of the entries accepted on a lane once they are durable (the settlement counts them as unclaimed). */
   readonly onAccepted: (lane: Lane, entries: number, nowMs: number) => void;
   /** Told of the wallet-payees whose inboxes a durable commit added to (ADR 0240). */
-  readonly onIncoming?: (payees: readonly PayeeId[]) => void;
+  readonly onIncoming?: (payees: readonly PayeeId[], asset: Asset) => void;
   /**
    * In a hub cluster, takes (or confirms) the lane's lease before its work (ADR 0231): it
    * marks the lane to be read again when another process may have changed the channel, and
@@ -247,7 +248,11 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       let entries = 0;
       for (const effect of effects) entries += reserve(effect);
       deps.onAccepted(lane, entries, voucherContext.nowMs);
-      if (incoming.length > 0) deps.onIncoming?.(incoming.map((p) => p.payee));
+      if (incoming.length > 0)
+        deps.onIncoming?.(
+          incoming.map((p) => p.payee),
+          after.asset,
+        );
     }
     // The state is only built when a reject carries it.
     let state: ChannelState | undefined;

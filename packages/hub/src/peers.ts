@@ -51,8 +51,8 @@ export interface PeerPaymentsDeps {
   /** MAC key of a payee (the registry's). */
   readonly keyOf: MerchantRegistry['keyOf'];
   readonly onError: (error: unknown, context: string) => void;
-  /** Told of each incoming payment pushed (for metrics); must not throw. */
-  readonly observe?: ((message: HubMessage) => void) | undefined;
+  /** Told of each incoming payment pushed: asset, seconds since the hub accepted it (metrics); must not throw. */
+  readonly observe?: (delivery: { readonly asset: Asset; readonly seconds: number }) => void;
 }
 
 /** The P2P side of the hub. */
@@ -145,7 +145,7 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
             if (entry.seq !== subscriber.sent + 1 || !subscribers.has(subscriber.session)) return;
             const message = incomingOf(entry);
             subscriber.session.notify(message);
-            deps.observe?.(message);
+            deps.observe?.({ asset: entry.asset, seconds: Math.max(0, clock.nowMs() - entry.paidAtMs) / 1000 });
             subscriber.sent = entry.seq;
           }
           if (page.length < limit) return;

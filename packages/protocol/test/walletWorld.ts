@@ -24,6 +24,7 @@ import {
   type LoggedVoucher,
   type Mac,
   openChannel,
+  type PayeeId,
   type PaymentRequest,
   type PendingVoucherRecord,
   type Receipt,
@@ -141,8 +142,10 @@ class HubModel {
         // Not modelled here (the settlement tests drive it against a real hub and ledger).
         return [reject(message.id, 'CHANNEL_CLOSED', 'forced closes are not modelled')];
       case 'receive':
+        // Registration only: incoming payments are pushed by the tests themselves (receiving.test.ts).
+        return [{ type: 'receiving', id: message.id, payee: new Uint8Array(32) as PayeeId, acked: message.after }];
       case 'invoice':
-        // Peer payments are not modelled here (test/p2p drives them against a real hub).
+        // Paying a wallet is not modelled here (test/p2p drives it against a real hub).
         return [reject(message.id, 'UNKNOWN_PAYEE', 'peer payments are not modelled')];
       case 'ack':
         return [];
@@ -216,6 +219,8 @@ export class World {
   };
   readonly timers = new Map<WalletTimer, number>();
   conn: { opened: boolean; toHub: ClientMessage[]; toWallet: HubMessage[] } | undefined;
+  /** Every frame the wallet sent on an open connection, in order. */
+  readonly hubSaw: ClientMessage[] = [];
   readonly calls = new Map<number, CallRecord>();
   private nextCall = 1;
   /** Signatures of vouchers whose write is durable: only those may be sent. */
@@ -306,6 +311,7 @@ export class World {
           }
         }
         this.conn.toHub.push(message);
+        this.hubSaw.push(message);
         return;
       }
       case 'sign':

@@ -33,6 +33,7 @@ export type {
 export {
   balanceLowPercentDefault,
   channelLifetimeMs,
+  clearedChannelsMax,
   inFlightVouchersMax,
   paymentAttemptsMax,
   queuedPaymentsMax,

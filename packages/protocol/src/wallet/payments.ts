@@ -48,6 +48,7 @@ export function admitPayment(
   aborted: { readonly reason: unknown } | undefined,
   nowMs: number,
   out: Out,
+  startedAtMs = nowMs,
 ): WalletState {
   let payment: Payment;
   try {
@@ -68,6 +69,7 @@ export function admitPayment(
       invoiceKey: invoiceMapKey(request.payee, request.invoiceId),
       attempts: 0,
       solo: false,
+      startedAtMs,
     };
     checkAdmission(state, payment, nowMs);
   } catch (error) {

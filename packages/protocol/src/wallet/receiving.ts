@@ -102,7 +102,7 @@ export function incomingWriteFailed(
 }
 
 /** A peer payment, once the session is ready: ask the hub for the payee's invoice. */
-export function startPeerPayment(state: WalletState, call: PeerPaymentCall, out: Out): WalletState {
+export function startPeerPayment(state: WalletState, call: PeerPaymentCall, nowMs: number, out: Out): WalletState {
   const channel = state.channel;
   if (channel === undefined) {
     out.push({ type: 'reject', call: call.call, error: new WalletError('NO_CHANNEL', 'open a channel first') });
@@ -118,11 +118,14 @@ export function startPeerPayment(state: WalletState, call: PeerPaymentCall, out:
     reveal: call.reveal,
   });
   const peerCalls = new Map(next.peerCalls);
-  peerCalls.set(id, call.call);
+  peerCalls.set(id, { call: call.call, startedAtMs: nowMs });
   return { ...next, peerCalls };
 }
 
-function takePeerCall(state: WalletState, id: number): { state: WalletState; call: number | undefined } {
+function takePeerCall(
+  state: WalletState,
+  id: number,
+): { state: WalletState; call: { readonly call: number; readonly startedAtMs: number } | undefined } {
   const call = state.peerCalls.get(id);
   if (call === undefined) return { state, call };
   const peerCalls = new Map(state.peerCalls);
@@ -152,7 +155,7 @@ export function invoiceAnswered(
   ) {
     out.push({
       type: 'reject',
-      call: taken.call,
+      call: taken.call.call,
       error: new WalletError('UNTRUSTED_STATE', 'the hub answered with an invoice for another payee or amount'),
     });
     return taken.state;
@@ -168,12 +171,12 @@ export function invoiceAnswered(
     resource: message.resource,
     mac: message.mac,
   };
-  return admitPayment(taken.state, taken.call, request, undefined, nowMs, out);
+  return admitPayment(taken.state, taken.call.call, request, undefined, nowMs, out, taken.call.startedAtMs);
 }
 
 /** A peer payment's invoice was refused (unknown payee, bad asset) or the session ended: its call fails. */
 export function peerRequestFailed(state: WalletState, id: number, error: Error, out: Out): WalletState {
   const taken = takePeerCall(state, id);
-  if (taken.call !== undefined) out.push({ type: 'reject', call: taken.call, error });
+  if (taken.call !== undefined) out.push({ type: 'reject', call: taken.call.call, error });
   return taken.state;
 }

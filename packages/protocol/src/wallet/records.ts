@@ -52,6 +52,12 @@ export interface WalletRecord {
   readonly spent: { readonly total: string; readonly byPayee: Readonly<Record<string, string>> };
   /** Incoming payments held durably: the newest inbox seq (absent: none yet). */
   readonly inbox?: { readonly seq: number };
+  /**
+   * When this wallet's channels were finalized on the ledger, as it learned it (Unix ms), by
+   * channel id (hex): the clearing time of the payments made from them. The newest
+   * `clearedChannelsMax` channels.
+   */
+  readonly cleared?: Readonly<Record<string, number>>;
 }
 
 /** One payment entry of a voucher (a `pay` frame entry), JSON-safe. */

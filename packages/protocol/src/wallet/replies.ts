@@ -97,6 +97,8 @@ export function onReceipts(
       lastPayee = entry.payee;
       lastPayeeHex = toHex(entry.payee);
     }
+    const paymentId = voucher.payments[i];
+    const startedAtMs = paymentId === undefined ? undefined : state.payments.byId.get(paymentId)?.startedAtMs;
     records[i] = {
       channelId: channel.idHex,
       seq: voucher.seq,
@@ -105,6 +107,7 @@ export function onReceipts(
       amount: entry.amount.toString(),
       mac: toHex(mac),
       atMs: nowMs,
+      ...(startedAtMs === undefined ? {} : { paymentMs: nowMs - startedAtMs }),
     };
   }
   out.push({

@@ -251,7 +251,7 @@ function runWhenReady(state: WalletState, call: WaitingCall, nowMs: number, out:
     case 'forceClose':
       return advanceForceClose(requestForceClose(state, call.call, out), out);
     case 'payPeer':
-      return startPeerPayment(state, call, out);
+      return startPeerPayment(state, call, nowMs, out);
   }
 }
 

@@ -63,7 +63,8 @@ import {
   onNotice,
 } from './unilateral.js';
 import type { WalletInput, WalletStep } from './walletIo.js';
-import type { WalletState } from './walletState.js';
+import { clearedChannelsMax } from './walletLimits.js';
+import { type WalletState, walletRecordOf } from './walletState.js';
 
 /**
  * One transition of the wallet: the next state and the effects to carry out, in order.
@@ -86,8 +87,26 @@ import type { WalletState } from './walletState.js';
  */
 export function stepWallet(state: WalletState, input: WalletInput): WalletStep {
   const out: Out = [];
-  const next = followUp(apply(state, input, out), out);
+  const next = noteClearing(followUp(apply(state, input, out), out), input.nowMs, out);
   return { state: next, effects: out };
+}
+
+/**
+ * The step that saw the channel closed (finalized on the ledger) notes when: the clearing
+ * time of every payment made from it (history()). Kept for the newest channels only.
+ */
+function noteClearing(state: WalletState, nowMs: number, out: Out): WalletState {
+  const channel = state.channel;
+  if (channel?.status !== 'closed' || state.cleared.has(channel.idHex) || state.domain === undefined) return state;
+  const cleared = new Map(state.cleared);
+  cleared.set(channel.idHex, nowMs);
+  for (const key of cleared.keys()) {
+    if (cleared.size <= clearedChannelsMax) break;
+    cleared.delete(key);
+  }
+  const next = { ...state, cleared };
+  out.push({ type: 'stage', change: { record: walletRecordOf(next) } });
+  return next;
 }
 
 function apply(state: WalletState, input: WalletInput, out: Out): WalletState {

@@ -18,5 +18,7 @@ export const paymentAttemptsMax = 4;
 export const channelLifetimeMs = 30 * 24 * 3_600_000;
 /** Most log pages read to recover the receipts of payments the hub holds after a resync. */
 export const recoveryLogPagesMax = 1_000;
+/** Closed channels whose clearing time the wallet keeps (the newest), in channels. */
+export const clearedChannelsMax = 64;
 /** Largest request id before the wallet's ids wrap around to 1 (below protocol's requestIdMax). */
 export const walletRequestIdMax = 0xffff_fff0;

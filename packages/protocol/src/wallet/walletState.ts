@@ -43,6 +43,8 @@ export interface Payment {
   readonly attempts: number;
   /** Must be signed in a voucher of its own (its coalesced voucher was refused without naming the entry). */
   readonly solo: boolean;
+  /** When the call was made (a peer payment: before its invoice was asked for): its payment time starts here. */
+  readonly startedAtMs: number;
 }
 
 /** The payments between pay() and their answer. */
@@ -275,10 +277,12 @@ export interface WalletState {
   readonly fatal: Error | undefined;
   /** The next voucher serial. */
   readonly nextSerial: number;
+  /** When this wallet's closed channels were finalized (channel hex to Unix ms), oldest first. */
+  readonly cleared: ReadonlyMap<string, number>;
   /** Receiving: the newest inbox seq taken (held durably once its write lands). */
   readonly inbox: { readonly seq: number };
-  /** Peer payments waiting for their invoice: request id to the pay call. */
-  readonly peerCalls: ReadonlyMap<number, number>;
+  /** Peer payments waiting for their invoice: request id to the pay call and when it was made. */
+  readonly peerCalls: ReadonlyMap<number, { readonly call: number; readonly startedAtMs: number }>;
 }
 
 /**
@@ -338,6 +342,7 @@ export function walletRecordOf(state: WalletState): WalletRecord {
     spent: { total: state.spent.total.toString(), byPayee },
     ...(state.channel === undefined ? {} : { channel: channelRecordOf(state.channel) }),
     ...(state.inbox.seq === 0 ? {} : { inbox: { seq: state.inbox.seq } }),
+    ...(state.cleared.size === 0 ? {} : { cleared: Object.fromEntries(state.cleared) }),
   };
 }
 
@@ -427,6 +432,7 @@ export function initialWalletState(config: WalletConfig, stored: StoredWallet | 
     fatal: undefined,
     nextSerial: serial,
     inbox: { seq: record?.inbox?.seq ?? 0 },
+    cleared: new Map(Object.entries(record?.cleared ?? {})),
     peerCalls: new Map(),
   };
 }
