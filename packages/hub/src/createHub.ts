@@ -3,7 +3,7 @@
  * compression off, small maxPayload), one session per connection, the channel engine,
  * a durable channel store with group commit, the merchant registry and the ledger port.
  */
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { entriesPerSettlementMax, type PayoutRule, type TrickleLedger } from '@trickle/ledger';
@@ -23,7 +23,6 @@ import {
   type HubMessage,
   hubIdFromKey,
   type PublicKey,
-  publicKeyOf,
   type RandomBytes,
   type Verifier,
 } from '@trickle/protocol';
@@ -33,7 +32,7 @@ import { createChannelEngine } from './channelEngine.js';
 import { defaultLedger, defaultStore, lockDefaultDataDir } from './embeddedDefaults.js';
 import { HubError } from './errors.js';
 import { createGroupCommit } from './groupCommit.js';
-import { loadOrCreateHubKey } from './hubKey.js';
+import { defaultHubSigner, type HubSigner } from './hubSigner.js';
 import { createPaidInvoices } from './invoices.js';
 import { createLanes } from './lanes.js';
 import { createLeaseGate } from './leaseGate.js';
@@ -126,6 +125,12 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
    * raw frames. Default: one line on stderr.
    */
   readonly logger?: HubLogger;
+  /**
+   * Holds the hub's key (ADR 0414): a KMS, an HSM or another process can, and the hub
+   * never reads `hub.key` then. Default `localHubSigner` on `<dataDir>/hub.key` (created
+   * on first start).
+   */
+  readonly signer?: HubSigner;
   /** Told about what the hub answers its clients (receipts, rejects), for metrics and dashboards. Default none. */
   readonly observer?: HubObserver;
 }
@@ -305,8 +310,10 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     throw new RangeError('createHub: channelLifetimeMsMin..channelLifetimeMsMax must be integers, min <= max');
   }
 
-  const hubSecret = loadOrCreateHubKey(options.dataDir, randomBytes);
-  const hubKey = publicKeyOf(hubSecret);
+  // The folder is the hub's even when its key is elsewhere (stores, lock).
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const signer = options.signer ?? defaultHubSigner(options.dataDir, randomBytes);
+  const hubKey = signer.publicKey;
   const domain: Domain = { networkId, hubId: hubIdFromKey(hubKey) };
   const ownsLedger = options.ledger === undefined;
   const ownsStore = options.store === undefined;
@@ -333,7 +340,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const observer = options.observer ?? {};
   const commits = createGroupCommit(store, { writesMax: limits.commitBatchWritesMax, committed: observer.committed });
   const invoices = createPaidInvoices(limits.paidInvoicesCachedMax);
-  const merchants = createMerchantRegistry({ store, ledger, hubSecret, domain, clock, assets });
+  const merchants = createMerchantRegistry({ store, ledger, signer, domain, clock, assets });
   const ownsVerifier = options.verifier === undefined;
   const baseVerifier =
     options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });

@@ -22,6 +22,7 @@ export {
 export { HubError, type HubErrorCode } from './errors.js';
 export { createGroupCommit, type GroupCommit } from './groupCommit.js';
 export { hubKeyFileName, loadOrCreateHubKey, loadOrCreateKeyFile } from './hubKey.js';
+export { type HubSigner, localHubSigner } from './hubSigner.js';
 export type { ChannelLedger, LedgerChannel, LedgerErrorCode, SettlementResult, SignedState } from './ledgerPort.js';
 export * from './limits.js';
 export type { Merchant, MerchantRegistration } from './merchants.js';

@@ -1,24 +1,24 @@
 /**
  * The merchant (payee) registry: id, public key, ledger accounts, and the MAC key the hub
  * shares with each payee for payment requests and receipts. The MAC key is derived by
- * ECDH + HKDF (protocol's deriveMerchantKey) and never stored: the merchant derives the
+ * ECDH (through the hub's signer) + HKDF (protocol's merchantKeyFromSharedSecret) and never stored: the merchant derives the
  * same key from its own secret key and the hub's public key.
  */
 import {
   type Asset,
   asPublicKey,
   type Domain,
-  deriveMerchantKey,
   equalBytes,
   fromHex,
   isValidPublicKey,
   type MerchantKey,
+  merchantKeyFromSharedSecret,
   type PayeeId,
   type PublicKey,
   payeeIdFromKey,
-  type SecretKey,
 } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
+import type { HubSigner } from './hubSigner.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { Clock } from './ports.js';
 import type { ChannelStore, MerchantRecord } from './store/channelStore.js';
@@ -47,7 +47,7 @@ export interface MerchantRegistry {
   /** Loads the stored merchants and wallet-payees (at start). */
   load(): Promise<void>;
   /** Knows a wallet registered as a payee (ADR 0240): its MAC key, and that its payments go to its inbox. */
-  addWallet(payee: { readonly payeeId: PayeeId; readonly publicKey: PublicKey }): void;
+  addWallet(payee: { readonly payeeId: PayeeId; readonly publicKey: PublicKey }): Promise<void>;
   /** True when `payee` is a wallet-payee known to this process. */
   isWallet(payee: PayeeId): boolean;
 }
@@ -56,7 +56,7 @@ export interface MerchantRegistry {
 export function createMerchantRegistry(deps: {
   readonly store: ChannelStore;
   readonly ledger: ChannelLedger;
-  readonly hubSecret: SecretKey;
+  readonly signer: HubSigner;
   readonly domain: Domain;
   readonly clock: Clock;
   readonly assets: readonly Asset[];
@@ -65,10 +65,8 @@ export function createMerchantRegistry(deps: {
   /** Wallet-payees: MAC keys by payee id (bytesKey). */
   const wallets = new Map<string, MerchantKey>();
   let last: { readonly payee: Uint8Array; readonly key: MerchantKey } | undefined;
-  const keyFor = (record: { readonly payeeId: PayeeId; readonly publicKey: PublicKey }): MerchantKey =>
-    deriveMerchantKey({
-      secretKey: deps.hubSecret,
-      peerKey: record.publicKey,
+  const keyFor = async (record: { readonly payeeId: PayeeId; readonly publicKey: PublicKey }): Promise<MerchantKey> =>
+    merchantKeyFromSharedSecret(await deps.signer.sharedSecret(record.publicKey), {
       networkId: deps.domain.networkId,
       hubId: deps.domain.hubId,
       payeeId: record.payeeId,
@@ -93,7 +91,8 @@ export function createMerchantRegistry(deps: {
       };
       for (const asset of assets) await deps.ledger.ensurePayee({ payee: payeeId, asset });
       await deps.store.putMerchant(record);
-      merchants.set(bytesKey(payeeId), { record, key: keyFor(record) });
+      const key = await keyFor(record);
+      merchants.set(bytesKey(payeeId), { record, key });
       last = undefined;
       return record;
     },
@@ -108,13 +107,15 @@ export function createMerchantRegistry(deps: {
     list: () => [...merchants.values()].map((m) => m.record),
     async load() {
       for (const record of await deps.store.merchants()) {
-        merchants.set(bytesKey(record.payeeId), { record, key: keyFor(record) });
+        merchants.set(bytesKey(record.payeeId), { record, key: await keyFor(record) });
       }
-      for (const wallet of await deps.store.walletPayees()) this.addWallet(wallet);
+      for (const wallet of await deps.store.walletPayees()) await this.addWallet(wallet);
     },
-    addWallet(payee) {
+    async addWallet(payee) {
       const id = bytesKey(payee.payeeId);
-      if (!wallets.has(id)) wallets.set(id, keyFor(payee));
+      if (wallets.has(id)) return;
+      const key = await keyFor(payee);
+      wallets.set(id, key);
     },
     isWallet: (payee) => wallets.size > 0 && wallets.has(bytesKey(payee)),
   };

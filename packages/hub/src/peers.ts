@@ -105,7 +105,7 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
     if (deps.merchants.isWallet(payee)) return true;
     const record = await store.walletPayee(payee);
     if (record === undefined) return false;
-    deps.merchants.addWallet(record);
+    await deps.merchants.addWallet(record);
     return true;
   }
 
@@ -179,7 +179,7 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
           // Ledger accounts first, then the store: a registration that is stored is payable.
           for (const asset of deps.assets) await deps.ledger.ensurePayee({ payee, asset });
           await store.putWalletPayee({ payeeId: payee, publicKey: key, registeredAtMs: clock.nowMs() });
-          deps.merchants.addWallet({ payeeId: payee, publicKey: key });
+          await deps.merchants.addWallet({ payeeId: payee, publicKey: key });
         }
         const record = await store.walletPayee(payee);
         if (record === undefined) throw new Error('the wallet-payee just stored cannot be read back');

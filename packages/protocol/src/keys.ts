@@ -273,8 +273,45 @@ export interface DeriveMerchantKeyParameters {
  */
 export function deriveMerchantKey(parameters: DeriveMerchantKeyParameters): MerchantKey {
   const { secretKey, peerKey, networkId, hubId, payeeId } = parameters;
+  return merchantKeyFromSharedSecret(sharedSecretOf(secretKey, peerKey), { networkId, hubId, payeeId });
+}
+
+/**
+ * The x coordinate of ECDH(`secretKey`, `peerKey`) on secp256k1, 32 bytes: the input of
+ * {@link merchantKeyFromSharedSecret}, and what a KMS or HSM computes for a key it holds
+ * (AWS KMS DeriveSharedSecret, PKCS#11 CKM_ECDH1_DERIVE: the X coordinate).
+ *
+ * @example
+ * ```ts
+ * import { publicKeyOf, sharedSecretOf, asSecretKey } from '@trickle/protocol';
+ * const a = asSecretKey(new Uint8Array(32).fill(1));
+ * const b = asSecretKey(new Uint8Array(32).fill(2));
+ * sharedSecretOf(a, publicKeyOf(b)); // equals sharedSecretOf(b, publicKeyOf(a))
+ * ```
+ */
+export function sharedSecretOf(secretKey: SecretKey, peerKey: PublicKey): Uint8Array {
   if (!isValidPublicKey(peerKey)) throw new RangeError('peerKey: not a valid compressed secp256k1 point');
-  const shared = secp.getSharedSecret(asSecretKey(secretKey), peerKey, true).subarray(1);
+  return secp.getSharedSecret(asSecretKey(secretKey), peerKey, true).subarray(1);
+}
+
+/**
+ * The merchant key from the ECDH shared secret (its x coordinate, 32 bytes), for a side
+ * whose secret key is held elsewhere (a hub signer on a KMS): the second half of
+ * {@link deriveMerchantKey}.
+ *
+ * @example
+ * ```ts
+ * import { merchantKeyFromSharedSecret } from '@trickle/protocol';
+ * declare const shared: Uint8Array, hubId: import('@trickle/protocol').HubId, payeeId: import('@trickle/protocol').PayeeId;
+ * const key = merchantKeyFromSharedSecret(shared, { networkId: 1, hubId, payeeId });
+ * ```
+ */
+export function merchantKeyFromSharedSecret(
+  shared: Uint8Array,
+  parameters: Omit<DeriveMerchantKeyParameters, 'secretKey' | 'peerKey'>,
+): MerchantKey {
+  const { networkId, hubId, payeeId } = parameters;
+  if (!(shared instanceof Uint8Array) || shared.length !== 32) throw new RangeError('shared: 32 bytes expected');
   const info = new ByteWriter(4 + 32 + 32)
     .u32(networkId)
     .bytes(hubId, 32, 'hubId')
