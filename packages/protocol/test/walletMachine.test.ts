@@ -165,4 +165,38 @@ describe('the wallet machine (cases)', () => {
     expect(world.hub.channel?.cumulative).toBe(23n);
     expect(walletStatus(world.state)).toMatchObject({ inFlight: 0, drained: true });
   });
+
+  it('the hub closes a channel whose receipts were lost: they come from its log; a voucher it never took fails uncharged', () => {
+    const world = openWorld();
+    const sendOne = () => {
+      while (world.conn!.toHub.length === 0) {
+        if (!world.stepOnce()) world.writes.length > 0 ? world.completeWrite() : world.fireTimer();
+      }
+    };
+    const first = pay(world, 5n);
+    sendOne();
+    world.hubStep(true); // accepted at seq 1; its receipts are lost
+    const second = pay(world, 7n);
+    sendOne();
+    world.conn!.toHub.length = 0; // seq 2 never reaches the hub
+    // The channel expires and the hub finalizes it at seq 1 (as a hub's scheduler does).
+    const hubState = world.hub.state(world.nowMs)!;
+    expect(hubState.seq).toBe(1);
+    world.conn!.toWallet.push({
+      type: 'closed',
+      channelId: hubState.channelId,
+      state: hubState,
+      seq: hubState.seq,
+      cumulative: hubState.cumulative,
+      refund: hubState.deposit - hubState.cumulative,
+    });
+    expect(world.settle()).toBe(true);
+    expect(world.violations).toEqual([]);
+    const [paid] = world.calls.get(first)?.answers ?? [];
+    expect(paid).toMatchObject({ ok: true, value: { seq: 1 } });
+    const [refused] = world.calls.get(second)?.answers ?? [];
+    expect(refused).toMatchObject({ ok: false, value: { code: 'CHANNEL_CLOSED' } });
+    expect(world.state.spent.total).toBe(5n);
+    expect(walletStatus(world.state)).toMatchObject({ channel: 'closed', inFlight: 0 });
+  });
 });

@@ -51,8 +51,10 @@ export {
 } from './hostile/hostileHeaders.js';
 export {
   checkConservation,
+  checkSettledOnce,
   createStoreWatch,
   createVoucherWatch,
+  type SettledChannel,
   type Violation,
 } from './invariants/invariants.js';
 export {
@@ -65,6 +67,12 @@ export {
   uintAs,
   writeHostile,
 } from './rawMsgpack.js';
-export { drawFaultPlan, type FaultPlan, type FaultPlanOverrides, healFaults } from './sim/faultPlan.js';
+export {
+  drawFaultPlan,
+  type FaultPlan,
+  type FaultPlanOverrides,
+  healFaults,
+  type SimSettlementPolicy,
+} from './sim/faultPlan.js';
 export { type SeededRandom, seededRandom } from './sim/random.js';
 export { type SimulationOptions, type SimulationReport, simulate } from './sim/simulate.js';

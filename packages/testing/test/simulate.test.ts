@@ -19,6 +19,22 @@ const regressionSeeds: readonly number[] = [
   // threw a TypeError (wallet.close() read the close of a channel still opening): now
   // WalletError NO_CHANNEL, and the simulation counts any untyped error as a violation.
   434,
+  // With claims, unilateral closes and expiring channels in the runs (a run's plan draws them):
+  // 847: a claim batch the ledger applied but answered UNAVAILABLE left the hub's claim note
+  // behind; a cooperative close claimed its pages from it, was refused INVALID_STATE and
+  // answered INTERNAL for ever. The close's pages now catch up with the ledger as claims do
+  // (hub's claimPagesWhile).
+  847,
+  // 1128: a voucher's receipts were lost, then the hub finalized the expired channel: its
+  // payments never settled. A closed channel's unanswered vouchers now get their receipts from
+  // the hub's log, or fail uncharged when the hub never took them (protocol's completeClose).
+  1128,
+  // 1362: that log recovery built receipts for the channel the wallet had opened since: a
+  // recovery now names its channel.
+  1362,
+  // 1204: a channel opened on the ledger whose open a restarted hub then refused (too close to
+  // expiry) is the ledger's alone; the run waits for the hub to refund it when its grace ends.
+  1204,
 ];
 
 /**

@@ -364,18 +364,32 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     if (code !== 'UNAVAILABLE') report(run, error, 'claiming a channel');
   }
 
-  /** Claims a lane entirely, page after page (at most `claimEntriesMax` entries each), inside its settlement turn. */
-  async function claimAll(lane: Lane, run: Run | undefined): Promise<void> {
-    for (let attempt = 0; lane.settle.claimedSeq < laneChannel(lane).seq; attempt++) {
+  /**
+   * Claims a lane page after page (at most `claimEntriesMax` entries each), inside its
+   * settlement turn, while `more()` says so. A refusal that says the hub's note of the
+   * claimed state is behind the ledger's (a claim the ledger applied though its answer was
+   * lost) catches up with the ledger once, then goes on; a second one in a row throws.
+   */
+  async function claimPagesWhile(lane: Lane, run: Run | undefined, more: () => boolean): Promise<void> {
+    let caughtUp = false;
+    while (lane.settle.claimedSeq < laneChannel(lane).seq && more()) {
       const before = lane.settle.claimedSeq;
       const [refused] = (await claimPages([lane], run)).refused;
       if (refused !== undefined) {
-        if (attempt > 0 || !staleMarkCodes.has(codeOf(refused.error))) throw refused.error;
+        if (caughtUp || !staleMarkCodes.has(codeOf(refused.error))) throw refused.error;
         await refreshMark(lane);
+        caughtUp = true;
       } else if (lane.settle.claimedSeq === before) {
         return;
+      } else {
+        caughtUp = false;
       }
     }
+  }
+
+  /** Claims a lane entirely (see {@link claimPagesWhile}). */
+  function claimAll(lane: Lane, run: Run | undefined): Promise<void> {
+    return claimPagesWhile(lane, run, () => true);
   }
 
   // ---- the policy ---------------------------------------------------------------------
@@ -778,12 +792,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       return settleSerially(lane, async () => {
         for (let attempt = 0; ; attempt++) {
           // Pages first, until what is left fits one close.
-          while (lane.settle.unclaimedEntries > policy.claimEntriesMax) {
-            const before = lane.settle.claimedSeq;
-            const [refused] = (await claimPages([lane], undefined)).refused;
-            if (refused !== undefined) throw refused.error;
-            if (lane.settle.claimedSeq === before) break;
-          }
+          await claimPagesWhile(lane, undefined, () => lane.settle.unclaimedEntries > policy.claimEntriesMax);
           const segment = await readSegment(
             store,
             channel.channelId,

@@ -2,9 +2,10 @@
  * Small helpers every stage of the wallet's machine uses: effects, errors, the record
  * writes, sending a voucher, balances. Internal to the machine.
  */
+import type { Asset } from '../amount.js';
 import { equalBytes } from '../bytes.js';
 import { assert } from '../errors.js';
-import type { InvoiceId, Mac, PayeeId } from '../ids.js';
+import type { ChannelId, InvoiceId, Mac, PayeeId } from '../ids.js';
 import type { ChannelState } from '../messages.js';
 import type { Receipt } from '../receipt.js';
 import type { WritePurpose } from './purposes.js';
@@ -165,15 +166,15 @@ export function balanceOf(state: WalletState): Balance | undefined {
   };
 }
 
-/** The receipt of one entry of the channel. */
+/** The receipt of one entry of the channel (`channel`: another one, whose log is being read). */
 export function receiptOf(
   state: WalletState,
   seq: number,
   entry: { readonly payee: PayeeId; readonly invoiceId: InvoiceId; readonly amount: bigint },
   mac: Mac,
+  channel: { readonly channelId: ChannelId; readonly asset: Asset } | undefined = state.channel,
 ): Receipt {
   const domain = state.domain;
-  const channel = state.channel;
   assert(domain !== undefined && channel !== undefined, 'receipts come only for a channel');
   return {
     networkId: domain.networkId,

@@ -21,13 +21,14 @@ import {
   withChannel,
   writeRecord,
 } from './base.js';
-import { failQueued } from './payments.js';
+import { failPayment, failQueued, livePayments, unspend } from './payments.js';
 import type { SignPurpose } from './purposes.js';
 import { type Point, pointToRecord } from './records.js';
 import { hasRequest, issueRequest } from './requests.js';
 import { WalletError } from './walletErrors.js';
 import {
   type CloseRun,
+  type Recovery,
   signedPoint,
   type TopUpStage,
   type TopUpTurn,
@@ -518,9 +519,55 @@ export function completeClose(
   const refund = settledRefund ?? hubState.deposit - hubState.cumulative;
   const result: CloseResult = { refund, state: hubState };
   if (channel === undefined) return { state, result };
-  let next = withChannel(state, { ...channel, status: 'closed', refund: refund.toString() });
-  writeRecord(next, out, { kind: 'closed' });
-  next = failQueued(next, new WalletError('CHANNEL_CLOSED', 'the channel was closed'), out);
+  const error = new WalletError('CHANNEL_CLOSED', 'the channel was closed');
+  // Vouchers not answered yet: those past the hub's final state were never taken (their
+  // payments fail, uncharged); those it holds were paid, their receipts lost on the way
+  // (a connection that broke, say): they are read from the hub's log, as after a resync.
+  const held = channel.pending.filter((v) => v.seq <= hubState.seq);
+  const untaken = channel.pending.filter((v) => v.seq > hubState.seq);
+  // The newest voucher the hub holds is acknowledged, though its receipts were lost.
+  const newest = held.at(-1);
+  const acked =
+    newest !== undefined && newest.seq > channel.acked.seq
+      ? { seq: newest.seq, cumulative: newest.cumulative, logHead: newest.logHead }
+      : channel.acked;
+  let next = unspend(
+    withChannel(state, {
+      ...channel,
+      status: 'closed',
+      refund: refund.toString(),
+      acked,
+      pending: [],
+      resend: new Set(),
+    }),
+    untaken,
+  );
+  for (const id of untaken.flatMap((v) => livePayments(next, v.payments))) next = failPayment(next, id, error, out);
+  const jobs = new Map<string, number>();
+  for (const id of held.flatMap((v) => livePayments(next, v.payments))) {
+    const payment = next.payments.byId.get(id);
+    if (payment !== undefined) jobs.set(payment.invoiceKey, id);
+  }
+  const removePending = channel.pending.map((v) => v.seq);
+  const first = held[0];
+  if (first !== undefined && jobs.size > 0) {
+    const recovery: Recovery = {
+      channelId: channel.channelId,
+      asset: channel.asset,
+      nextSeq: first.seq,
+      toSeq: hubState.seq,
+      pages: 0,
+      jobs,
+      failRest: error,
+      from: signedPoint(channel).seq,
+      after: 'none',
+      reading: false,
+    };
+    writeRecord(next, out, { kind: 'adopted', recovery }, { removePending });
+  } else {
+    writeRecord(next, out, { kind: 'closed' }, removePending.length === 0 ? {} : { removePending });
+  }
+  next = failQueued(next, error, out);
   emit(out, 'closed', result);
   return { state: next, result };
 }

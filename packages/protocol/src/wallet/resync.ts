@@ -4,7 +4,7 @@
  * payments it covers are then recovered from the hub's log, and the rest are signed again
  * (or fail, when the caller says so). ADR 0204, protocol 8.1.
  */
-import { toHex } from '../bytes.js';
+import { equalBytes, toHex } from '../bytes.js';
 import { reconcile } from '../channel/client.js';
 import type { Mac } from '../ids.js';
 import { logVouchersPerPageMax } from '../limits.js';
@@ -77,6 +77,8 @@ export function resyncWith(
     resend: new Set(),
   });
   const recovery: Recovery = {
+    channelId: channel.channelId,
+    asset: channel.asset,
     // From the oldest voucher not acknowledged (one whose receipts were lost may be older than `acked`).
     nextSeq: Math.max(1, Math.min(channel.acked.seq + 1, dead[0]?.seq ?? Number.MAX_SAFE_INTEGER)),
     toSeq: hubState.seq,
@@ -131,7 +133,7 @@ function advanceRecovery(start: WalletState, out: Out): { state: WalletState; fi
     }
     state = issueRequest(state, out, {
       type: 'log',
-      channelId: channel.channelId,
+      channelId: head.channelId,
       fromSeq: head.nextSeq,
       limit: logVouchersPerPageMax,
     });
@@ -147,12 +149,13 @@ export function logPageAnswered(
   out: Out,
 ): { state: WalletState; finished: Recovery[] } {
   const [head, ...rest] = state.recoveries;
-  if (head === undefined || !head.reading) return { state, finished: [] };
+  if (head === undefined || !head.reading || !equalBytes(page.channelId, head.channelId))
+    return { state, finished: [] };
   let next = state;
   const jobs = new Map(head.jobs);
   let nextSeq = head.nextSeq;
   const history: HistoryRecord[] = [];
-  const channelHex = state.channel?.idHex ?? '';
+  const channelHex = toHex(head.channelId);
   for (const voucher of page.vouchers) {
     voucher.entries.forEach((entry, i) => {
       const key = invoiceMapKey(entry.payee, entry.invoiceId);
@@ -160,7 +163,7 @@ export function logPageAnswered(
       const mac = voucher.macs[i] as Mac | undefined;
       if (id === undefined || mac === undefined) return;
       jobs.delete(key);
-      const receipt = receiptOf(next, voucher.seq, entry, mac);
+      const receipt = receiptOf(next, voucher.seq, entry, mac, head);
       history.push({
         channelId: channelHex,
         seq: voucher.seq,

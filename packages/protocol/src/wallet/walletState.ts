@@ -233,6 +233,10 @@ export interface Batch {
 
 /** The receipts of payments the hub holds, recovered from its log after adopting its state. */
 export interface Recovery {
+  /** The channel whose log is read: the wallet may have opened another one meanwhile. */
+  readonly channelId: ChannelId;
+  /** That channel's asset, for its receipts. */
+  readonly asset: Asset;
   readonly nextSeq: number;
   /** The adopted seq: the log is read up to it. */
   readonly toSeq: number;

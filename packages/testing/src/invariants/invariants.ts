@@ -4,7 +4,7 @@
  * simulator, a test or an operator's job can run them after every step.
  */
 import type { ChannelStore } from '@trickle/hub';
-import type { Account } from '@trickle/ledger';
+import type { Account, LedgerChannel } from '@trickle/ledger';
 import {
   type ChannelId,
   decodeClientMessage,
@@ -59,6 +59,76 @@ export function checkConservation(
       message: `accounts hold ${held}, but ${expected.moneyIn} came in and ${expected.moneyOut} went out`,
     });
   }
+  return violations;
+}
+
+/** One channel as the hub's store and the ledger hold it, for {@link checkSettledOnce}. */
+export interface SettledChannel {
+  readonly channelId: ChannelId;
+  /** The hub's latest durable (acknowledged) state of the channel. */
+  readonly acknowledged: { readonly seq: number; readonly cumulative: bigint };
+  /** The channel on the ledger, undefined if the ledger never opened it. */
+  readonly booked: LedgerChannel | undefined;
+}
+
+/** The state a finalized channel settled at: its close's (a dispute replaces it with a newer one) or its claimed state, whichever is newer. */
+function settledState(booked: LedgerChannel): { readonly seq: number; readonly cumulative: bigint } {
+  const close = booked.close?.state;
+  return close !== undefined && close.seq >= booked.claimed.seq ? close : booked.claimed;
+}
+
+/**
+ * Every channel settled exactly once, at the hub's latest acknowledged state: each channel
+ * is finalized on the ledger at that state (claims, a cooperative or unilateral close, or
+ * expiry, whichever ended it), the payee and fee accounts hold exactly what the channels
+ * settled together (more means a claim booked twice, less one lost), and no escrow is left.
+ * Run it once every channel is closed; `accounts` are the ledger's, with no payouts made.
+ *
+ * @example
+ * ```ts
+ * import { checkSettledOnce } from '@trickle/testing';
+ * declare const ledger: import('@trickle/ledger').TrickleLedger;
+ * declare const store: import('@trickle/hub').ChannelStore;
+ * declare const channelId: import('@trickle/protocol').ChannelId;
+ * const durable = await store.channel(channelId);
+ * const violations = checkSettledOnce(
+ *   [{ channelId, acknowledged: { seq: durable?.seq ?? 0, cumulative: durable?.cumulative ?? 0n }, booked: await ledger.channel(channelId) }],
+ *   await ledger.balances(),
+ * );
+ * ```
+ */
+export function checkSettledOnce(channels: readonly SettledChannel[], accounts: readonly Account[]): Violation[] {
+  const violations: Violation[] = [];
+  let settled = 0n;
+  for (const { channelId, acknowledged, booked } of channels) {
+    const id = toHex(channelId);
+    if (booked?.finalizedAtMs === undefined) {
+      violations.push({ invariant: 'settled-once', message: `channel ${id} is not finalized on the ledger` });
+      continue;
+    }
+    const final = settledState(booked);
+    settled += final.cumulative;
+    if (final.seq !== acknowledged.seq || final.cumulative !== acknowledged.cumulative) {
+      violations.push({
+        invariant: 'settled-once',
+        message: `channel ${id} settled at seq ${final.seq} (${final.cumulative}), the hub acknowledged up to seq ${acknowledged.seq} (${acknowledged.cumulative})`,
+      });
+    }
+  }
+  let paidOut = 0n;
+  let escrow = 0n;
+  for (const account of accounts) {
+    const balance = account.creditsPosted - account.debitsPosted;
+    if (account.kind === 'payee' || account.kind === 'fee') paidOut += balance;
+    if (account.kind === 'escrow') escrow += balance;
+  }
+  if (paidOut !== settled) {
+    violations.push({
+      invariant: 'settled-once',
+      message: `payees and fees hold ${paidOut}, the channels settled ${settled} together`,
+    });
+  }
+  if (escrow !== 0n) violations.push({ invariant: 'settled-once', message: `${escrow} is left in escrow` });
   return violations;
 }
 

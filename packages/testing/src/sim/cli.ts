@@ -38,6 +38,9 @@ let failed = 0;
 let steps = 0;
 let payments = 0;
 let crashes = 0;
+let claims = 0;
+let expired = 0;
+let forced = 0;
 for (let seed = from; seed < from + count; seed++) {
   const report = await simulate({
     seed,
@@ -53,6 +56,9 @@ for (let seed = from; seed < from + count; seed++) {
   steps += report.steps;
   payments += report.payments.attempted;
   crashes += report.crashes.hub + report.crashes.wallet;
+  claims += report.settlement.claims;
+  expired += report.settlement.expired;
+  forced += report.channels.forced;
   if (verbose) console.log(JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
   if (!report.ok) {
     failed++;
@@ -62,6 +68,6 @@ for (let seed = from; seed < from + count; seed++) {
 }
 const seconds = (performance.now() - startedMs) / 1000;
 console.log(
-  `${count} seeds (${from}..${from + count - 1}), ${steps} steps, ${payments} payments, ${crashes} crashes: ${failed} failed, ${count - failed} passed, in ${seconds.toFixed(1)} s`,
+  `${count} seeds (${from}..${from + count - 1}), ${steps} steps, ${payments} payments, ${crashes} crashes, ${claims} claims, ${forced} unilateral closes, ${expired} expired channels finalized: ${failed} failed, ${count - failed} passed, in ${seconds.toFixed(1)} s`,
 );
 process.exitCode = failed === 0 ? 0 : 1;

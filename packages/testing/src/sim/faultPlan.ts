@@ -22,6 +22,22 @@ export interface FaultPlan {
   readonly replayShare: number;
   /** Lifetime of the merchants' invoices, in ms. Default 300,000 (`pnpm sim --short-invoices`: 5,000, so they expire while processes are down). */
   readonly invoiceTtlMs: number;
+  /**
+   * The hub's settlement policy (`createHub`'s `settlement`). Most runs claim small amounts
+   * often, so claims (and their ledger batches) run while stores fail and processes crash.
+   */
+  readonly settlement: SimSettlementPolicy;
+  /** Share of closes (0..1) that are unilateral (`wallet.forceClose()`), answered by the hub's disputes. */
+  readonly forceCloseShare: number;
+  /** Lifetime of the channels the wallets open, in ms: short in some runs, so channels expire and the hub finalizes them; undefined for the wallet's default. */
+  readonly channelLifetimeMs: number | undefined;
+}
+
+/** The parts of the hub's settlement policy a run draws. */
+export interface SimSettlementPolicy {
+  readonly unclaimedAmountMax?: bigint;
+  readonly unclaimedAgeMsMax?: number;
+  readonly claimEntriesMax?: number;
 }
 
 /** Overrides of a plan: any part, any field. */
@@ -35,11 +51,15 @@ export interface FaultPlanOverrides {
   readonly cuts?: number;
   readonly replayShare?: number;
   readonly invoiceTtlMs?: number;
+  readonly settlement?: SimSettlementPolicy;
+  readonly forceCloseShare?: number;
+  readonly channelLifetimeMs?: number | undefined;
 }
 
 /**
  * A plan drawn from `random`: some runs calm, most with a few percent of frames lost,
- * duplicated or reordered, some writes failing, and a few crashes and cuts.
+ * duplicated or reordered, some writes failing, and a few crashes and cuts; in most runs
+ * the hub claims often, some closes are unilateral, and in some channels expire.
  *
  * @example
  * ```ts
@@ -71,6 +91,23 @@ export function drawFaultPlan(random: SeededRandom, overrides: FaultPlanOverride
     cuts: overrides.cuts ?? random.int(0, 4),
     replayShare: overrides.replayShare ?? 0,
     invoiceTtlMs: overrides.invoiceTtlMs ?? 300_000,
+    // Drawn last, so the draws above stay what they were for a seed.
+    settlement:
+      overrides.settlement ??
+      (random.chance(0.75)
+        ? {
+            unclaimedAmountMax: BigInt(random.int(1_000, 50_000)),
+            unclaimedAgeMsMax: random.int(200, 5_000),
+            claimEntriesMax: random.int(1, 64),
+          }
+        : {}),
+    forceCloseShare: overrides.forceCloseShare ?? random.pick([0, 0.3, 0.7]),
+    channelLifetimeMs:
+      'channelLifetimeMs' in overrides
+        ? overrides.channelLifetimeMs
+        : random.chance(0.25)
+          ? random.int(3_000, 20_000)
+          : undefined,
   };
 }
 

@@ -31,7 +31,14 @@ import {
 } from '@trickle/protocol';
 import { type Crashable, crashableChannelStore, crashableLedger, crashableWalletStore } from '../faults/crashable.js';
 import { createSimNetwork, type NetworkStats, type SentFrame, type SimTransport } from '../faults/simNetwork.js';
-import { checkConservation, createStoreWatch, createVoucherWatch, type Violation } from '../invariants/invariants.js';
+import {
+  checkConservation,
+  checkSettledOnce,
+  createStoreWatch,
+  createVoucherWatch,
+  type SettledChannel,
+  type Violation,
+} from '../invariants/invariants.js';
 import { drawFaultPlan, type FaultPlan, type FaultPlanOverrides, healFaults } from './faultPlan.js';
 import { type SeededRandom, seededRandom } from './random.js';
 
@@ -69,7 +76,9 @@ export interface SimulationReport {
     /** Payments of a wallet that crashed before they were answered (not a failure). */
     abandoned: number;
   };
-  readonly channels: { opened: number; closed: number };
+  readonly channels: { opened: number; closed: number; forced: number };
+  /** Channel claims the hub's ledger batches made (while channels stayed open), and expired channels it finalized. */
+  readonly settlement: { claims: number; expired: number };
   readonly crashes: { hub: number; wallet: number };
   readonly network: NetworkStats;
   /** Failures the hub answered INTERNAL (expected under injected I/O faults). */
@@ -129,6 +138,8 @@ function describeFrame(frame: SentFrame): string {
 
 /** One payment as the workload made it. */
 interface PaymentRecord {
+  /** 1-based, in the order the run made them (the log's `pays #n`). */
+  readonly number: number;
   readonly wallet: number;
   readonly generation: number;
   state: 'pending' | 'paid' | 'failed' | 'abandoned';
@@ -189,6 +200,8 @@ async function run(
   const work = random.fork();
   const keys = random.fork();
   const hubRandom = random.fork();
+  /** Drawn from after the other streams, so adding it left their draws unchanged. */
+  const settleRandom = random.fork();
   const bytesOf = (r: SeededRandom) => (length: number) => r.bytes(length);
   const durationMs = options.durationMs ?? 10_000;
   const walletCount = options.wallets ?? work.int(1, 3);
@@ -214,12 +227,29 @@ async function run(
   const hubKey = publicKeyOf(hubSecret);
   const domain = { networkId, hubId: hubIdFromKey(hubKey) };
   const feePpm = work.pick([0, 0, 10_000, 25_000]);
+  /** Short, so unilateral closes settle within a run's simulated time. */
+  const challengeWindowMs = 60_000;
   const ledger: TrickleLedger = await memoryLedger({
     domain,
     feePpm,
     clock: () => Date.now(),
     verifier: tinySecp256k1Verifier,
+    challengeWindowMs,
   });
+  /** The ledger as the hub sees it, counting the settlement it did (for the report). */
+  const countingLedger: TrickleLedger = {
+    ...ledger,
+    claimBatch: async (states) => {
+      const outcomes = await ledger.claimBatch(states);
+      report.settlement.claims += outcomes.filter((o) => o.ok).length;
+      return outcomes;
+    },
+    finalizeExpired: async (channelIds) => {
+      const outcomes = await ledger.finalizeExpired(channelIds);
+      report.settlement.expired += outcomes.filter((o) => o.ok).length;
+      return outcomes;
+    },
+  };
   const disk = sqliteChannelStore({ path: ':memory:' });
   const storeWatch = createStoreWatch(disk);
   const clockPort = { nowMs: () => Date.now() };
@@ -237,7 +267,8 @@ async function run(
 
   const report = {
     payments: { attempted: 0, receipts: 0, delivered: 0, refused: {} as Record<string, number>, abandoned: 0 },
-    channels: { opened: 0, closed: 0 },
+    channels: { opened: 0, closed: 0, forced: 0 },
+    settlement: { claims: 0, expired: 0 },
     crashes: { hub: 0, wallet: 0 },
     hubInternalErrors: 0,
   };
@@ -257,7 +288,7 @@ async function run(
     if (hub !== undefined || hubStarting) return;
     hubStarting = true;
     const store = crashableChannelStore(disk, ioRandom, plan.hubStore);
-    const seen = crashableLedger(ledger, ioRandom, plan.ledger);
+    const seen = crashableLedger(countingLedger, ioRandom, plan.ledger);
     hubIo = { store, ledger: seen };
     createHub({
       dataDir: dir,
@@ -270,8 +301,14 @@ async function run(
       clock: clockPort,
       randomBytes: bytesOf(hubRandom),
       merchants: merchants.map((m, i) => ({ publicKey: m.publicKey, name: `merchant ${i}` })),
-      onError: () => {
+      settlement: plan.settlement,
+      // The plan's short channel lifetimes are seconds: let the hub open them.
+      channelLifetimeMsMin: 1_000,
+      onError: (error) => {
         report.hubInternalErrors++;
+        log(
+          `${Date.now() - startMs} hub error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
       },
     }).then(
       (started) => {
@@ -402,9 +439,11 @@ async function run(
       recentOffers.push({ merchant, resource, amount, offer });
       if (recentOffers.length > 16) recentOffers.shift();
     }
-    const record: PaymentRecord = { wallet: node.index, generation: node.generation, state: 'pending' };
+    const number = payments.length + 1;
+    const record: PaymentRecord = { number, wallet: node.index, generation: node.generation, state: 'pending' };
     payments.push(record);
     report.payments.attempted++;
+    log(`${Date.now() - startMs} ${node.name} pays #${number}: ${amount} on a ${wallet.balance()?.status} channel`);
     wallet.pay(offer.request).then(
       async (receipt) => {
         if (record.state === 'pending') record.state = 'paid';
@@ -433,6 +472,7 @@ async function run(
       },
       (error: unknown) => {
         if (record.state === 'pending') record.state = 'failed';
+        log(`${Date.now() - startMs} ${node.name} payment #${number} failed: ${String(error)}`);
         refused(codeOf(error, fail, 'pay'));
       },
     );
@@ -447,7 +487,8 @@ async function run(
     if (balance === undefined || balance.status === 'closed') {
       node.busy = true;
       const deposit = BigInt(work.int(10_000, 200_000));
-      wallet.openChannel({ deposit }).then(
+      const lifetimeMs = plan.channelLifetimeMs;
+      wallet.openChannel(lifetimeMs === undefined ? { deposit } : { deposit, lifetimeMs }).then(
         (opened) => {
           node.busy = false;
           report.channels.opened++;
@@ -485,10 +526,12 @@ async function run(
   function closeChannel(node: WalletNode, wallet: Wallet): void {
     node.busy = true;
     const generation = node.generation;
+    const forced = settleRandom.chance(plan.forceCloseShare);
     log(
-      `${Date.now() - startMs} ${node.name} closes ${toHex(wallet.balance()?.channelId ?? new Uint8Array()).slice(0, 12)}`,
+      `${Date.now() - startMs} ${node.name} ${forced ? 'force-closes' : 'closes'} ${toHex(wallet.balance()?.channelId ?? new Uint8Array()).slice(0, 12)}`,
     );
-    node.closing = wallet.close().then(
+    if (forced) report.channels.forced++;
+    node.closing = (forced ? wallet.forceClose() : wallet.close()).then(
       () => {
         log(`${Date.now() - startMs} ${node.name} closed`);
         report.channels.closed++;
@@ -569,7 +612,13 @@ async function run(
     payments.every((p) => p.state !== 'pending');
   await stepUntil(healEnd, settled);
   if (violations.length === 0 && !settled()) {
-    const stuck = payments.filter((p) => p.state === 'pending').length;
+    const pending = payments.filter((p) => p.state === 'pending');
+    const stuck = `${pending.length} (${nodes
+      .map((n) => {
+        const mine = pending.filter((p) => p.wallet === n.index).map((p) => `#${p.number}`);
+        return `${n.name}: ${mine.length === 0 ? 'none' : mine.slice(0, 8).join(' ')} on a ${n.wallet?.balance()?.status ?? 'missing'} channel`;
+      })
+      .join(', ')})`;
     fail([
       {
         invariant: 'liveness',
@@ -586,14 +635,44 @@ async function run(
   }
   const closeEnd = Date.now() + healMsMax;
   await stepUntil(closeEnd, () => nodes.every((n) => !n.busy));
+  // Unilateral closes settle when their challenge window ends, and a channel only the
+  // ledger knows (opened there, its open then refused as too close to expiry when a restarted
+  // hub saw it again) when its grace ends: the hub finalizes both.
+  const finalizeEnd = Date.now() + challengeWindowMs + healMsMax;
+  while (violations.length === 0 && Date.now() < finalizeEnd && !(await everythingSettled())) {
+    await clock.nextAsync();
+    steps++;
+    await checkStep();
+  }
   if (violations.length === 0) {
     if (nodes.some((n) => n.busy)) fail([{ invariant: 'liveness', message: 'a close was not answered' }]);
     await checkSettlement();
   }
   phase = 'done';
 
+  async function everythingSettled(): Promise<boolean> {
+    for (const account of await ledger.balances()) {
+      if (account.kind === 'escrow' && account.creditsPosted !== account.debitsPosted) return false;
+    }
+    return everyChannelFinalized();
+  }
+
+  async function everyChannelFinalized(): Promise<boolean> {
+    for (const node of nodes) {
+      for (const key of node.channels) {
+        const channelId = Uint8Array.from(Buffer.from(key, 'hex')) as ChannelId;
+        const durable = await disk.channel(channelId);
+        if (durable === undefined) continue;
+        if (durable.closedAtMs === undefined) return false;
+        if ((await ledger.channel(channelId))?.finalizedAtMs === undefined) return false;
+      }
+    }
+    return true;
+  }
+
   async function checkSettlement(): Promise<void> {
     const grossByPayee = new Map<string, bigint>();
+    const settled: SettledChannel[] = [];
     for (const node of nodes) {
       for (const key of node.channels) {
         const channelId = Uint8Array.from(Buffer.from(key, 'hex')) as ChannelId;
@@ -612,6 +691,7 @@ async function run(
             },
           ]);
         }
+        settled.push({ channelId, acknowledged: { seq: durable.seq, cumulative: durable.cumulative }, booked });
         for (let seq = 1; seq <= durable.seq; seq += 256) {
           for (const v of await disk.vouchers(channelId, seq, 256)) {
             for (const e of v.entries) {
@@ -630,6 +710,7 @@ async function run(
         ]);
       }
     }
+    if (violations.length === 0) fail(checkSettledOnce(settled, await ledger.balances()));
     const audit = await ledger.audit({ verifier: tinySecp256k1Verifier });
     fail(audit.mismatches.map((m) => ({ invariant: `audit:${m.kind}`, message: m.message })));
     fail(checkConservation(await ledger.balances(), { moneyIn, moneyOut: 0n }));
