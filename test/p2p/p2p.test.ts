@@ -12,7 +12,16 @@ import { hubMetrics, hubTraffic } from '@trickle/cli';
 import { createWallet, type IncomingPayment, memoryStore, type Wallet } from '@trickle/client';
 import { fileStore } from '@trickle/client/node';
 import { createHub, type Hub } from '@trickle/hub';
-import { payeeIdFromKey, publicKeyOf, type Receipt, RejectError, toHex } from '@trickle/protocol';
+import {
+  decodeMoneyRequest,
+  encodeMoneyRequest,
+  moneyRequestTokenCharsMax,
+  payeeIdFromKey,
+  publicKeyOf,
+  type Receipt,
+  RejectError,
+  toHex,
+} from '@trickle/protocol';
 import { expectConserved } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filteringTransport } from '../client/filteringTransport.js';
@@ -166,4 +175,54 @@ describe('peer-to-peer payments', () => {
     expect((await ledger.payerAccount(publicKeyOf(keyB), usd))?.balance).toBe(depositB);
     await expectConserved(ledger, { audit: true });
   }, 240_000);
+});
+
+describe('money requests (a QR code or a link)', () => {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let hub: Hub | undefined;
+  const wallets: Wallet[] = [];
+  afterEach(async () => {
+    for (const wallet of wallets.splice(0)) await wallet.stop().catch(() => undefined);
+    await hub?.close();
+    hub = undefined;
+    dir?.remove();
+  });
+
+  it('B signs a request; A pays it once checked; a tampered, expired or foreign request is refused and pays nothing', async () => {
+    dir = tempDir('trickle-p2p-request-');
+    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId });
+    const keyA = testKey('request payer');
+    const keyB = testKey('request payee');
+    await fund(hub, publicKeyOf(keyA), 1_000_000n);
+    const address = { url: hub.url, networkId };
+    const a = await createWallet({ key: keyA, hub: address, store: memoryStore() });
+    const b = await createWallet({ key: keyB, hub: address, store: memoryStore(), receive: true });
+    wallets.push(a, b);
+    await a.openChannel({ deposit: 1_000_000n, asset: usd });
+    await until('B connected', () => b.connected);
+    const got: IncomingPayment[] = [];
+    b.on('payment', (p) => got.push(p));
+
+    const token = b.requestMoney({ amount: 4_321n, memo: 'pizza 🍕', expiresInMs: 60_000 });
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(token.length).toBeLessThanOrEqual(moneyRequestTokenCharsMax);
+    const request = decodeMoneyRequest(token);
+    expect(request).toMatchObject({ amount: 4_321n, memo: 'pizza 🍕', asset: usd });
+
+    // Tampered: another amount under the payee's signature.
+    const tampered = encodeMoneyRequest({ ...request, amount: 9_999n });
+    await expect(a.payRequest(tampered)).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    // Not a token at all.
+    await expect(a.payRequest('not a token')).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    // Expired.
+    const expired = encodeMoneyRequest({ ...request, expiresAtMs: Date.now() - 1 });
+    await expect(a.payRequest(expired)).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    expect(a.balance()?.spent).toBe(0n);
+
+    const receipt = await a.payRequest(token, { reveal: true });
+    expect(receipt.amount).toBe(4_321n);
+    await until('B told', () => got.length === 1);
+    expect(got[0]).toMatchObject({ amount: 4_321n, memo: 'pizza 🍕', from: payeeIdFromKey(publicKeyOf(keyA)) });
+    expect(a.balance()?.spent).toBe(4_321n);
+  });
 });

@@ -16,15 +16,20 @@ import {
   asPayeeId,
   assertAmount,
   asset as checkAsset,
+  checkMoneyRequest,
   checkPolicy,
   createSigner,
+  decodeMoneyRequest,
+  encodeMoneyRequest,
   encodeReceipt,
   fromHex,
   type HubId,
   historyReceipt,
   type IncomingPayment,
   initialWalletState,
+  type MoneyRequest,
   memoCharsMax,
+  moneyRequestPayee,
   nobleVerifier,
   type PayeeId,
   type PaymentRequest,
@@ -32,7 +37,9 @@ import {
   type RandomBytes,
   type Receipt,
   type Signer,
+  signMoneyRequest,
   toHex,
+  WalletError,
   walletBalance,
   walletConnected,
   walletHubId,
@@ -49,6 +56,8 @@ import {
   type ForceCloseResult,
   type HistoryEntry,
   inFlightVouchersMax,
+  type MoneyRequestParameters,
+  moneyRequestLifetimeMs,
   type OpenChannelParameters,
   type PeerPayOptions,
   queuedPaymentsMax,
@@ -241,6 +250,61 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     }
   }
 
+  function requestMoney(ask: MoneyRequestParameters): string {
+    if (typeof ask !== 'object' || ask === null) throw new TypeError('requestMoney: parameters required');
+    const amount = assertAmount(ask.amount, 'requestMoney: amount');
+    if (amount < 1n) throw new RangeError('requestMoney: amount must be at least 1');
+    const expiresInMs = ask.expiresInMs ?? moneyRequestLifetimeMs;
+    if (!Number.isSafeInteger(expiresInMs) || expiresInMs < 1) {
+      throw new RangeError('requestMoney: expiresInMs must be a positive integer');
+    }
+    const hubId = walletHubId(loop.state);
+    if (hubId === undefined) {
+      throw new WalletError('NOT_CONNECTED', 'requestMoney: the hub is not known yet; wait until the wallet connected');
+    }
+    const request = signMoneyRequest(signer, {
+      networkId: hub.networkId,
+      hubId,
+      payeeKey: signer.publicKey,
+      asset: checkAsset(ask.asset?.code ?? 'USD', ask.asset?.scale ?? 6),
+      amount,
+      expiresAtMs: clock.nowMs() + expiresInMs,
+      memo: ask.memo ?? '',
+    });
+    return encodeMoneyRequest(request);
+  }
+
+  function payRequest(token: string, payOptions: { readonly reveal?: boolean } = {}): Promise<Receipt> {
+    let request: MoneyRequest;
+    try {
+      request = decodeMoneyRequest(token);
+    } catch (cause) {
+      return Promise.reject(new WalletError('REQUEST_INVALID', 'payRequest: not a money request token', { cause }));
+    }
+    const hubId = walletHubId(loop.state);
+    if (hubId === undefined) {
+      return Promise.reject(new WalletError('NOT_CONNECTED', 'payRequest: the hub is not known yet'));
+    }
+    const verdict = checkMoneyRequest(
+      request,
+      { networkId: hub.networkId, hubId },
+      clock.nowMs(),
+      options.verifier ?? nobleVerifier,
+    );
+    if (verdict !== 'valid') return Promise.reject(new WalletError('REQUEST_INVALID', `payRequest: ${verdict}`));
+    const channelAsset = walletBalance(loop.state)?.asset;
+    if (
+      channelAsset !== undefined &&
+      (channelAsset.code !== request.asset.code || channelAsset.scale !== request.asset.scale)
+    ) {
+      return Promise.reject(new WalletError('REQUEST_INVALID', 'payRequest: the request is in another asset'));
+    }
+    return payPeer(moneyRequestPayee(request), request.amount, {
+      memo: request.memo,
+      reveal: payOptions.reveal ?? false,
+    });
+  }
+
   function incoming(): IncomingPayment[] {
     return loop.history().flatMap((record) => {
       const received = record.received;
@@ -289,6 +353,8 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     payeeId,
     payPeer,
     incoming,
+    requestMoney,
+    payRequest,
     on: (event, listener) => events.on(event, listener),
     fetch: payingFetch,
     get connected() {

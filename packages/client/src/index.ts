@@ -48,6 +48,8 @@ export {
   type HubAddress,
   type IncomingPayment,
   inFlightVouchersMax,
+  type MoneyRequestParameters,
+  moneyRequestLifetimeMs,
   type OpenChannelParameters,
   type PayOptions,
   type PeerPayOptions,

@@ -180,6 +180,34 @@ export interface Wallet {
    * ```
    */
   incoming(): readonly IncomingPayment[];
+  /**
+   * A request for money to this wallet (ADR 0241): amount, memo and expiry at this wallet's
+   * hub, signed with its key, as a token short enough for a QR code and a URL. Whoever has
+   * it pays it with {@link Wallet.payRequest}; this wallet must receive (`receive: true`).
+   * Throws `WalletError('NOT_CONNECTED')` before the wallet has reached its hub once.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * const token = wallet.requestMoney({ amount: 2_500n, memo: 'pizza', expiresInMs: 3_600_000 });
+   * const link = `https://example.com/pay#request=${token}`;
+   * ```
+   */
+  requestMoney(request: MoneyRequestParameters): string;
+  /**
+   * Pays a money request token: checks it names this wallet's hub and network and its
+   * channel's asset, has not expired and is signed by its payee, then pays the payee its
+   * amount with its memo (as {@link Wallet.payPeer}). Rejects with
+   * `WalletError('REQUEST_INVALID')` otherwise, and nothing is paid.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * declare const token: string; // from a QR code or a link
+   * const receipt = await wallet.payRequest(token, { reveal: true });
+   * ```
+   */
+  payRequest(token: string, options?: { readonly reveal?: boolean }): Promise<Receipt>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof WalletEvents>(event: K, listener: (payload: WalletEvents[K]) => void): () => void;
   /**
@@ -195,6 +223,29 @@ export interface Wallet {
   /** Disconnects and closes the store without closing the channel; queued payments fail with STOPPED. */
   stop(): Promise<void>;
 }
+
+/**
+ * What {@link Wallet.requestMoney} asks for.
+ *
+ * @example
+ * ```ts
+ * import type { MoneyRequestParameters } from '@trickle/client';
+ * const ask: MoneyRequestParameters = { amount: 12_345n, memo: 'rent split', expiresInMs: 86_400_000 };
+ * ```
+ */
+export interface MoneyRequestParameters {
+  /** Minor units, at least 1. */
+  readonly amount: bigint;
+  /** Up to 140 characters. Default `''`. */
+  readonly memo?: string;
+  /** How long it may be paid, in ms. Default {@link moneyRequestLifetimeMs} (one day). */
+  readonly expiresInMs?: number;
+  /** Default `{ code: 'USD', scale: 6 }`. */
+  readonly asset?: Asset;
+}
+
+/** How long a money request may be paid unless told otherwise, in ms (one day). */
+export const moneyRequestLifetimeMs = 24 * 3_600_000;
 
 /**
  * Options of {@link Wallet.payPeer}.

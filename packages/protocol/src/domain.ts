@@ -27,6 +27,7 @@ export const layoutKinds = {
   receipt: 0x07,
   logGenesis: 0x08,
   entitlement: 0x09,
+  moneyRequest: 0x0a,
 } as const;
 
 /** A layout kind's name. */

@@ -23,6 +23,7 @@ export * from './keys.js';
 export * from './limits.js';
 export * from './log.js';
 export * from './messages.js';
+export * from './moneyRequest.js';
 export * from './paymentRequest.js';
 export * from './receipt.js';
 export * from './rejects.js';

@@ -39,7 +39,14 @@ export type WalletErrorCode =
    * hardware key, a remote signer). Nothing was signed or charged; the signer's error is the
    * `cause`. Other payments go on.
    */
-  | 'SIGNER_FAILED';
+  | 'SIGNER_FAILED'
+  /**
+   * A money request this wallet was asked to pay is not payable here: for another hub or
+   * network or asset, expired, or its payee's signature does not verify. Nothing was paid.
+   */
+  | 'REQUEST_INVALID'
+  /** The hub is not known yet (the wallet has not reached it once): wait for `connected`. */
+  | 'NOT_CONNECTED';
 
 /**
  * An expected failure of the wallet (I/O, state), with a stable code.
