@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 /** The reader script as one ES module for browsers; built once at start, in memory. */
-export async function bundleReader(): Promise<string> {
+export function bundleReader(): Promise<string> {
+  return bundlePage('reader.ts');
+}
+
+/** A page script of public/ as one ES module for browsers, in memory. */
+export async function bundlePage(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [join(import.meta.dirname, '..', 'public', 'reader.ts')],
+    entryPoints: [join(import.meta.dirname, '..', 'public', entry)],
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -16,6 +21,6 @@ export async function bundleReader(): Promise<string> {
     logLevel: 'silent',
   });
   const output = result.outputFiles[0];
-  if (output === undefined) throw new Error('esbuild produced no output for the reader');
+  if (output === undefined) throw new Error(`esbuild produced no output for ${entry}`);
   return output.text;
 }

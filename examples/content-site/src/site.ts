@@ -11,7 +11,7 @@ import { honoPaywall } from '@trickle/merchant/hono';
 import { formatAmount, fromHex, isValidPublicKey, parseAmount, TrickleError, toHex } from '@trickle/protocol';
 import { Hono } from 'hono';
 import { articleById, articles } from './articles.js';
-import { bundleReader } from './bundle.js';
+import { bundlePage, bundleReader } from './bundle.js';
 
 /** Funds a demo payer on the ledger (the demo's faucet); returns the amount credited. */
 export type DemoFaucet = (clientKey: Uint8Array) => Promise<bigint>;
@@ -38,7 +38,9 @@ const publicDir = join(import.meta.dirname, '..', 'public');
 export async function createContentSiteApp(options: ContentSiteOptions): Promise<Hono> {
   const { merchant } = options;
   const readerJs = await bundleReader();
+  const p2pJs = await bundlePage('p2p.ts');
   const indexHtml = await readFile(join(publicDir, 'index.html'), 'utf8');
+  const p2pHtml = await readFile(join(publicDir, 'p2p.html'), 'utf8');
   const styleCss = await readFile(join(publicDir, 'style.css'), 'utf8');
   const config = JSON.stringify({
     hubUrl: merchant.hubUrl,
@@ -51,8 +53,15 @@ export async function createContentSiteApp(options: ContentSiteOptions): Promise
   const app = new Hono();
   const configTag = '<script id="config" type="application/json">{}</script>';
   if (!indexHtml.includes(configTag)) throw new Error('index.html lost its config tag');
-  const page = indexHtml.replace(configTag, configTag.replace('{}', config.replaceAll('<', '\\u003c')));
+  const withConfig = (html: string) =>
+    html.replace(configTag, configTag.replace('{}', config.replaceAll('<', '\\u003c')));
+  if (!p2pHtml.includes(configTag)) throw new Error('p2p.html lost its config tag');
+  const page = withConfig(indexHtml);
   app.get('/', (c) => c.html(page));
+  // Pay a friend: request money with a QR code in one tab, pay it from another (issue 15).
+  const p2pPage = withConfig(p2pHtml);
+  app.get('/p2p', (c) => c.html(p2pPage));
+  app.get('/p2p.js', (c) => c.body(p2pJs, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/reader.js', (c) => c.body(readerJs, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/style.css', (c) => c.body(styleCss, 200, { 'content-type': 'text/css; charset=utf-8' }));
 
