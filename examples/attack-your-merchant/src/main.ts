@@ -6,6 +6,7 @@
  * (default 2,000), `--hub-port` and `--site-port` (default 0: free ports the system picks).
  */
 import { parseArgs } from 'node:util';
+import { stopOnSignals } from '@trickle/hub';
 import { TrickleError } from '@trickle/protocol';
 import { attackDeployment } from './attack.js';
 import { startDeployment } from './deployment.js';
@@ -27,6 +28,8 @@ const deployment = await startDeployment(1, {
   console.error(`attack-your-merchant failed: ${error.shortMessage} (try --hub-port or --site-port)`);
   process.exit(1);
 });
+// SIGTERM or Ctrl-C mid-attack: the deployment drains (the hub makes what it acknowledged durable) and exits 0.
+stopOnSignals(() => deployment.stop());
 const report = await attackDeployment(deployment, { frames: Number(values.frames), headers: Number(values.headers) });
 console.log(
   `hub:      ${report.hub.tried} hostile frames, ${report.hub.invalidRejected}/${report.hub.invalid} invalid ones rejected with their code, ${report.hub.connections} connections, faults ${report.hub.faults.length}`,

@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWallet } from '@trickle/client';
 import { fileStore, wsTransport } from '@trickle/client/node';
-import { createHub, loadOrCreateHubKey, loadOrCreateKeyFile, systemRandomBytes } from '@trickle/hub';
+import { createHub, loadOrCreateHubKey, loadOrCreateKeyFile, stopOnSignals, systemRandomBytes } from '@trickle/hub';
 import { sqliteLedger } from '@trickle/ledger/sqlite';
 import { createMerchant } from '@trickle/merchant';
 import {
@@ -102,14 +102,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nOpen ${site.url} in a browser to read as a new reader (a demo channel is one click).`);
   console.log('Press Ctrl-C to stop.\n');
-  const stop = async () => {
+  stopOnSignals(async () => {
     await site.close();
     await hub.close();
     await ledger.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
 }
 
 async function scriptedReader(

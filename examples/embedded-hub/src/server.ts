@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWallet, memoryStore } from '@trickle/client';
 import { wsTransport } from '@trickle/client/node';
-import { createHub, loadOrCreateKeyFile, systemRandomBytes } from '@trickle/hub';
+import { createHub, loadOrCreateKeyFile, stopOnSignals, systemRandomBytes } from '@trickle/hub';
 import { createMerchant } from '@trickle/merchant';
 import { expressPaywall } from '@trickle/merchant/express';
 import { asset, createSecretKey, formatAmount, publicKeyOf, TrickleError, toHex } from '@trickle/protocol';
@@ -75,7 +75,9 @@ async function main(): Promise<void> {
     await hub.close();
   };
   if (!once) {
-    process.once('SIGINT', () => void stop().then(() => process.exit(0)));
+    // SIGTERM (systemd, docker stop) and Ctrl-C drain: the API stops, then the hub makes
+    // every acknowledged payment durable and closes.
+    stopOnSignals(stop);
     return;
   }
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWallet, memoryStore } from '@trickle/client';
 import { wsTransport } from '@trickle/client/node';
-import { createHub } from '@trickle/hub';
+import { createHub, stopOnSignals } from '@trickle/hub';
 import { createMerchant } from '@trickle/merchant';
 import { asset, createSecretKey, formatAmount, parseAmount, publicKeyOf, TrickleError, toHex } from '@trickle/protocol';
 import { batchPlacePrice, callPrice, createApi } from './api.js';
@@ -79,12 +79,31 @@ async function main(): Promise<void> {
   await wallet.openChannel({ deposit: depositUnits, asset: usd });
   console.log(`channel ${show(depositUnits)} for ${calls.toLocaleString('en')} calls and one batch call`);
 
+  // SIGTERM or Ctrl-C: no new calls; the calls under way finish, the channel closes with
+  // its refund, and everything stops in order (exit 0).
+  let interrupted: NodeJS.Signals | undefined;
+  const unhook = stopOnSignals(
+    async () => {
+      await stopped;
+    },
+    {
+      exit: false,
+      onSignal(signal) {
+        interrupted = signal;
+        console.log(`${signal}: finishing the calls under way, then closing the channel`);
+      },
+    },
+  );
+  let markStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    markStopped = resolve;
+  });
   const latenciesMs: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < calls) {
+      while (next < calls && interrupted === undefined) {
         const i = next++;
         const t0 = performance.now();
         const response = await wallet.fetch(`${apiUrl}/v1/locate?place=city-${i}`);
@@ -95,6 +114,19 @@ async function main(): Promise<void> {
     }),
   );
   const elapsedMs = performance.now() - started;
+  if (interrupted !== undefined) {
+    const spent = wallet.balance()?.spent ?? 0n;
+    console.log(`stopped     after ${latenciesMs.length} calls (${interrupted}): paid ${show(spent)}`);
+    const closed = await wallet.close();
+    console.log(`  closed      refund ${show(closed.refund)} to the caller's ledger account`);
+    await wallet.stop();
+    await api.close();
+    await hub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    markStopped();
+    unhook();
+    return;
+  }
   const batch = await wallet.fetch(`${apiUrl}/v1/locate-batch?places=${batchPlaces.join(',')}`);
   if (!batch.ok) throw new Error(`batch call: ${batch.status}`);
   const located = (await batch.json()) as unknown[];
@@ -117,6 +149,8 @@ ${calls.toLocaleString('en')} calls at 0.0001 USD, ${concurrency} at a time
   await api.close();
   await hub.close();
   rmSync(dataDir, { recursive: true, force: true });
+  markStopped();
+  unhook();
 }
 
 main().catch((error: unknown) => {

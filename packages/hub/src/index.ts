@@ -31,6 +31,7 @@ export { type Clock, systemClock, systemRandomBytes } from './ports.js';
 export { closeCodes, type HubSocket } from './session.js';
 export { defaultSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';
 export type { Settlement, SettlementBacklog, SettlementRun } from './settlement/settlement.js';
+export { type StopOnSignalsOptions, stopOnSignals } from './signals.js';
 export type {
   AcceptedVoucher,
   ChannelStore,
