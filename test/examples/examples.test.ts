@@ -38,6 +38,17 @@ describe('examples', () => {
     expect(output).toMatch(/closed +refund 0 USD/);
   }, 150_000);
 
+  it('p2p: Alice pays Bob by payee id and by a money request; both views agree and Bob is paid on the ledger', () => {
+    const output = run(['--filter', '@trickle/example-p2p', 'start', '--payments', '5']);
+    expect(output.match(/^ {2}paid /gm) ?? []).toHaveLength(6);
+    expect(output.match(/^ {2}#\d /gm) ?? []).toHaveLength(6);
+    expect(output).toMatch(/#1 +0\.000137 USD from [0-9a-f]{12}… +"coffee #1"/);
+    expect(output).toMatch(/#2 +0\.000174 USD from someone +"coffee #2"/);
+    expect(output).toMatch(/#6 +0\.0025 USD from [0-9a-f]{12}… +"pizza"/);
+    expect(output).toMatch(/Alice closed: refund 0\.096445 USD; cleared at close/);
+    expect(output).toMatch(/Bob received 0\.003555 USD; his ledger account holds 0\.003555 USD/);
+  }, 150_000);
+
   it('embedded-hub: the API and the hub in one process take three paid calls', () => {
     const data = mkdtempSync(join(tmpdir(), 'trickle-embedded-'));
     try {
