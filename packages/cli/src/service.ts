@@ -206,8 +206,11 @@ export async function startHubService(
       alerts?.stop();
       logger.info({ reason }, 'hub stopping: draining');
       await admin.close();
-      await new Promise<void>((resolve) => (tlsServer === undefined ? resolve() : tlsServer.close(() => resolve())));
-      tlsServer?.closeAllConnections();
+      // No new TLS connections; the open ones are the hub's sessions, which its close drains
+      // and ends (awaiting the server's close first would wait for the wallets forever).
+      const tlsClosed = new Promise<void>((resolve) =>
+        tlsServer === undefined ? resolve() : tlsServer.close(() => resolve()),
+      );
       let exit = code;
       try {
         await hub.close();
@@ -215,6 +218,8 @@ export async function startHubService(
         logger.error({ err: String(error) }, 'hub close failed');
         exit = exitCodes.failed;
       }
+      tlsServer?.closeAllConnections();
+      await tlsClosed;
       if (external !== undefined) {
         await external.store.close().catch(() => undefined);
         await external.ledger.close().catch(() => undefined);

@@ -9,7 +9,18 @@ export interface WsTransportOptions {
   readonly payloadBytesMax?: number;
   /** Time to establish the connection, in ms. Default 10,000. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Certificate authorities (PEM) to trust for `wss://` besides the system's: a hub with a
+   * private CA or a self-signed certificate. Default: the system's only.
+   */
+  readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
 }
+
+/** Longest close reason taken from a connection error's message, in characters. */
+const failureCharsMax = 200;
+
+const pem = (certificate: string | Uint8Array): string | Buffer =>
+  typeof certificate === 'string' ? certificate : Buffer.from(certificate);
 
 /**
  * A transport over the `ws` package (Node).
@@ -29,6 +40,9 @@ export function wsTransport(options: WsTransportOptions = {}): Transport {
         maxPayload: options.payloadBytesMax ?? 2 * frameBytesMax,
         handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
         followRedirects: false,
+        ...(options.ca === undefined
+          ? {}
+          : { ca: Array.isArray(options.ca) ? options.ca.map(pem) : [pem(options.ca as string | Uint8Array)] }),
       });
       socket.binaryType = 'nodebuffer';
       let closed = false;
@@ -45,10 +59,13 @@ export function wsTransport(options: WsTransportOptions = {}): Transport {
         }
         handlers.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       });
-      socket.on('close', (code: number, reason: Buffer) => finish(code, reason.toString()));
-      socket.on('error', () => {
+      /** Why the connection failed, when it did (a refused connection, an untrusted certificate): the close reason. */
+      let failure: string | undefined;
+      socket.on('close', (code: number, reason: Buffer) => finish(code, reason.toString() || (failure ?? '')));
+      socket.on('error', (error: Error) => {
+        failure = error.message.slice(0, failureCharsMax);
         // 'close' follows an error, except when the handshake never started.
-        if (socket.readyState === WebSocket.CLOSED) finish(1006, 'error');
+        if (socket.readyState === WebSocket.CLOSED) finish(1006, failure);
       });
       return {
         send(bytes) {
