@@ -226,3 +226,64 @@ describe('money requests (a QR code or a link)', () => {
     expect(a.balance()?.spent).toBe(4_321n);
   });
 });
+
+describe('spending what was received before the payer closes (ADR 0242)', () => {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let hub: Hub | undefined;
+  const wallets: Wallet[] = [];
+  afterEach(async () => {
+    for (const wallet of wallets.splice(0)) await wallet.stop().catch(() => undefined);
+    await hub?.close();
+    hub = undefined;
+    dir?.remove();
+  });
+
+  it('B spends part of what A paid it while A’s channel is open, pays A back; refusals move nothing; money is conserved', async () => {
+    dir = tempDir('trickle-p2p-spend-');
+    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId, receivedSpendMax: 5_000n });
+    const keyA = testKey('spend payer A');
+    const keyB = testKey('spend payee B');
+    await fund(hub, publicKeyOf(keyA), 100_000n);
+    await fund(hub, publicKeyOf(keyB), 1_000n);
+    const address = { url: hub.url, networkId };
+    const a = await createWallet({ key: keyA, hub: address, store: memoryStore(), receive: true });
+    const b = await createWallet({ key: keyB, hub: address, store: memoryStore(), receive: true });
+    wallets.push(a, b);
+    await a.openChannel({ deposit: 100_000n, asset: usd });
+    await b.openChannel({ deposit: 1_000n, asset: usd });
+    await until('both registered', () => a.connected && b.connected);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 10; i++) await a.payPeer(b.payeeId, 700n, { memo: `#${i}` });
+    await until('B told', () => b.incoming().length === 10);
+
+    const ledger = (hub as Hub).ledger;
+    const payeeB = payeeIdFromKey(publicKeyOf(keyB));
+    // Over the operator's limit, and more than received: refused, nothing moves.
+    await expect(b.spendReceived(6_000n)).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    expect(b.balance()?.deposit).toBe(1_000n);
+    // A's channel is open: the hub claims it first, then moves the funds; B's channel grows.
+    const before = await ledger.channel(a.balance()!.channelId);
+    expect(before?.close).toBeUndefined();
+    const grown = await b.spendReceived(4_000n);
+    const after = await ledger.channel(a.balance()!.channelId);
+    expect(after?.close).toBeUndefined();
+    expect(after?.claimed.cumulative).toBe(7_000n);
+    expect(grown.deposit).toBe(5_000n);
+    expect((await ledger.payeeAccount(payeeB, usd))?.balance).toBe(3_000n);
+    await expect(b.spendReceived(5_000n)).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    expect(b.balance()?.deposit).toBe(5_000n);
+    await expectConserved(ledger, { audit: true });
+
+    // B spends it: pays A back through its own channel.
+    await b.payPeer(a.payeeId, 4_500n, { memo: 'back' });
+    await until('A told', () => a.incoming().length === 1);
+    const closedA = await a.close();
+    const closedB = await b.close();
+    expect(closedA.refund).toBe(100_000n - 7_000n);
+    expect(closedB.refund).toBe(5_000n - 4_500n);
+    expect((await ledger.payeeAccount(payeeB, usd))?.balance).toBe(3_000n);
+    expect((await ledger.payeeAccount(payeeIdFromKey(publicKeyOf(keyA)), usd))?.balance).toBe(4_500n);
+    expect((await ledger.payerAccount(publicKeyOf(keyB), usd))?.balance).toBe(500n);
+    await expectConserved(ledger, { audit: true });
+  });
+});

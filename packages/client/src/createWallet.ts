@@ -355,6 +355,16 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     incoming,
     requestMoney,
     payRequest,
+    spendReceived(amount: bigint): Promise<Balance> {
+      try {
+        const value = assertAmount(amount, 'spendReceived: amount');
+        if (value < 1n) throw new RangeError('spendReceived: amount must be at least 1');
+        const ref = randomBytes(16);
+        return loop.call<Balance>((call) => ({ type: 'spendReceived', call, amount: value, ref }));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     on: (event, listener) => events.on(event, listener),
     fetch: payingFetch,
     get connected() {

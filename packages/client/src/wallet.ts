@@ -208,6 +208,22 @@ export interface Wallet {
    * ```
    */
   payRequest(token: string, options?: { readonly reveal?: boolean }): Promise<Receipt>;
+  /**
+   * Spends what this wallet received before the payers' channels close (ADR 0242): the hub
+   * claims the channels that paid it, moves `amount` from its payee account into its payer
+   * account (within the operator's `receivedSpendMax`), and the wallet tops its open
+   * channel up by `amount`. Resolves with the new balance. Rejects with the hub's refusal
+   * (`INSUFFICIENT_FUNDS`: not that much received and settled; `REQUEST_INVALID`: off, or
+   * over the limit) and then nothing moved.
+   *
+   * @example
+   * ```ts
+   * declare const wallet: import('@trickle/client').Wallet;
+   * const balance = await wallet.spendReceived(4_000n);
+   * await wallet.payPeer('9f2c…a friend…', 3_500n, { memo: 'your share' });
+   * ```
+   */
+  spendReceived(amount: bigint): Promise<Balance>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof WalletEvents>(event: K, listener: (payload: WalletEvents[K]) => void): () => void;
   /**

@@ -131,6 +131,12 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
    * on first start).
    */
   readonly signer?: HubSigner;
+  /**
+   * Most a wallet-payee may move from what it received into its own payer account with one
+   * `spend` (ADR 0242), in minor units; the hub claims the paying channels first. Default
+   * 0n: off. Needs a ledger with `payout` and `fundPayer` (the default one has them).
+   */
+  readonly receivedSpendMax?: bigint;
   /** Told about what the hub answers its clients (receipts, rejects), for metrics and dashboards. Default none. */
   readonly observer?: HubObserver;
 }
@@ -371,6 +377,8 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     limits,
     keyOf: (payee) => merchants.keyOf(payee),
     onError,
+    receivedSpendMax: assertAmount(options.receivedSpendMax ?? 0n, 'receivedSpendMax'),
+    claimNow: (channelId) => settlement.claimNow(channelId),
     ...(options.observer?.delivered === undefined ? {} : { observe: options.observer.delivered }),
   });
   const notify = (clientKey: PublicKey, message: HubMessage) => {

@@ -15,6 +15,7 @@
 import {
   type Asset,
   asInvoiceId,
+  type ChannelId,
   type ClientMessageOf,
   createPaymentRequest,
   type Domain,
@@ -25,6 +26,7 @@ import {
   payeeIdFromKey,
   resourceHash,
   textCharsMax,
+  toHex,
 } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
 import type { ChannelLedger } from './ledgerPort.js';
@@ -51,6 +53,10 @@ export interface PeerPaymentsDeps {
   /** MAC key of a payee (the registry's). */
   readonly keyOf: MerchantRegistry['keyOf'];
   readonly onError: (error: unknown, context: string) => void;
+  /** Most one `spend` may move, in minor units; 0n: spending received funds is off (the default). */
+  readonly receivedSpendMax: bigint;
+  /** Claims everything accepted on a channel now (the settlement's claimNow). */
+  readonly claimNow: (channelId: ChannelId) => Promise<number>;
   /** Told of each incoming payment pushed: asset, seconds since the hub accepted it (metrics); must not throw. */
   readonly observe?: (delivery: { readonly asset: Asset; readonly seconds: number }) => void;
 }
@@ -61,6 +67,12 @@ export interface PeerPayments {
   receive(session: PeerSession, key: PublicKey, message: ClientMessageOf<'receive'>): Promise<HubMessage>;
   /** `invoice`: a payment request to a wallet-payee, kept with its memo; answers `invoiced`. */
   invoice(key: PublicKey, message: ClientMessageOf<'invoice'>): Promise<HubMessage>;
+  /**
+   * `spend` (ADR 0242): claims the channels that paid this payee lately, then moves `amount`
+   * from its payee account to its payer account (a payout and a funding under references
+   * named by `ref`: asked again, nothing more moves); answers `spent`.
+   */
+  spend(key: PublicKey, message: ClientMessageOf<'spend'>): Promise<HubMessage>;
   /** `ack`: the payee holds its inbox up to `seq`; the cursor is stored and more is pushed. */
   ack(session: PeerSession, key: PublicKey, message: ClientMessageOf<'ack'>): void;
   /** A commit put payments in these payees' inboxes: push them to their sessions here. */
@@ -83,7 +95,25 @@ interface Subscriber {
   again: boolean;
 }
 
-function refusal(id: number, code: 'UNKNOWN_PAYEE' | 'REQUEST_INVALID' | 'INTERNAL', message: string): HubMessage {
+/** The ledger operations a spend needs (the default `TrickleLedger` has them). */
+interface MovingLedger {
+  payout(input: { payee: PayeeId; asset: Asset; amount: bigint; reference: string }): Promise<unknown>;
+  fundPayer(input: { clientKey: PublicKey; asset: Asset; amount: bigint; reference: string }): Promise<unknown>;
+  payeeAccount(payee: PayeeId, asset: Asset): Promise<{ readonly available: bigint } | undefined>;
+}
+
+function movingLedger(ledger: ChannelLedger): MovingLedger | undefined {
+  const l = ledger as Partial<MovingLedger>;
+  return typeof l.payout === 'function' && typeof l.fundPayer === 'function' && typeof l.payeeAccount === 'function'
+    ? (ledger as unknown as MovingLedger)
+    : undefined;
+}
+
+function refusal(
+  id: number,
+  code: 'UNKNOWN_PAYEE' | 'REQUEST_INVALID' | 'INTERNAL' | 'INSUFFICIENT_FUNDS',
+  message: string,
+): HubMessage {
   return { type: 'reject', id, code, message: message.slice(0, textCharsMax) };
 }
 
@@ -257,6 +287,54 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
       } catch (error) {
         deps.onError(error, 'making a peer invoice');
         return refusal(message.id, 'INTERNAL', 'the invoice could not be stored; retry');
+      }
+    },
+
+    async spend(key, message) {
+      const payee = payeeIdFromKey(key);
+      try {
+        const ledger = movingLedger(deps.ledger);
+        if (ledger === undefined || deps.receivedSpendMax === 0n) {
+          return refusal(message.id, 'REQUEST_INVALID', 'this hub does not let payees spend received funds');
+        }
+        if (message.amount > deps.receivedSpendMax) {
+          return refusal(message.id, 'REQUEST_INVALID', `at most ${deps.receivedSpendMax} per spend on this hub`);
+        }
+        if (!(await knownWallet(payee))) return refusal(message.id, 'UNKNOWN_PAYEE', 'this key is no wallet-payee');
+        const reference = `p2p-spend-${toHex(payee).slice(0, 32)}-${toHex(message.ref)}`;
+        const moved = async () => {
+          await ledger.payout({ payee, asset: message.asset, amount: message.amount, reference: `${reference}-out` });
+          await ledger.fundPayer({
+            clientKey: key,
+            asset: message.asset,
+            amount: message.amount,
+            reference: `${reference}-in`,
+          });
+        };
+        const available = (await ledger.payeeAccount(payee, message.asset))?.available ?? 0n;
+        if (available < message.amount) {
+          // Claim the channels of the newest inbox page (the ones policy may not have claimed yet).
+          const record = await store.walletPayee(payee);
+          const from = Math.max(0, (record?.lastSeq ?? 0) - limits.inboxPageMax);
+          const channels = new Map<string, ChannelId>();
+          for (const entry of await store.inbox(payee, from, limits.inboxPageMax)) {
+            channels.set(bytesKey(entry.channelId), entry.channelId);
+          }
+          for (const channelId of channels.values()) await deps.claimNow(channelId).catch(() => undefined);
+        }
+        try {
+          await moved();
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (code === 'INSUFFICIENT_FUNDS') {
+            return refusal(message.id, 'INSUFFICIENT_FUNDS', 'not that much received and settled to spend');
+          }
+          throw error;
+        }
+        return { type: 'spent', id: message.id, amount: message.amount };
+      } catch (error) {
+        deps.onError(error, 'moving received funds');
+        return refusal(message.id, 'INTERNAL', 'the funds could not be moved; retry');
       }
     },
 

@@ -269,6 +269,8 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
         return deps.peers.receive(session, key, message);
       case 'invoice':
         return deps.peers.invoice(key, message);
+      case 'spend':
+        return deps.peers.spend(key, message);
       default: {
         const unknown: never = message;
         throw new Error(`no handler for ${(unknown as { type: string }).type}`);

@@ -194,6 +194,17 @@ const clientSchemas = {
     memo: required('memo', text(memoCharsMax)),
     reveal: required('reveal', boolean),
   },
+  /**
+   * Moves `amount` of what this payee received into the session key's payer account, so
+   * its own channel can be topped up with it: the hub first claims the channels that paid
+   * it (ADR 0242). `ref` names the move: asked again, it moves nothing more.
+   */
+  spend: {
+    id: required('id', requestId),
+    ref: required('ref', bytes(16)),
+    asset: required('asset', assetCodec),
+    amount: required('amt', amount(1n)),
+  },
 };
 
 /** Every hub-to-client message's fields, by type. */
@@ -246,6 +257,11 @@ const hubSchemas = {
     id: required('id', requestId),
     payee: required('payee', payee),
     acked: required('acked', seq),
+  },
+  /** The answer to `spend`: `amount` is in the payer account now (or was already, for the same `ref`). */
+  spent: {
+    id: required('id', requestId),
+    amount: required('amt', amount(1n)),
   },
   /** The answer to `invoice`: the payment request the hub made for the wallet-payee (MAC'd with its key). */
   invoiced: {

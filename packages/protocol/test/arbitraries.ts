@@ -107,6 +107,7 @@ export const clientMessage = fc.oneof(
   }),
   fc.record({ type: fc.constant('receive' as const), id, after: seq }),
   fc.record({ type: fc.constant('ack' as const), seq: fc.integer({ min: 1, max: seqMax }) }),
+  fc.record({ type: fc.constant('spend' as const), id, ref: bytes(16), asset, amount: positive }),
   fc.record({
     type: fc.constant('invoice' as const),
     id,
@@ -157,6 +158,7 @@ export const hubMessage = fc.oneof(
     more: fc.boolean(),
   }),
   fc.record({ type: fc.constant('receiving' as const), id, payee: bytes(32), acked: seq }),
+  fc.record({ type: fc.constant('spent' as const), id, amount: positive }),
   fc.record({
     type: fc.constant('invoiced' as const),
     id,

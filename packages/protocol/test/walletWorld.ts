@@ -145,6 +145,7 @@ class HubModel {
         // Registration only: incoming payments are pushed by the tests themselves (receiving.test.ts).
         return [{ type: 'receiving', id: message.id, payee: new Uint8Array(32) as PayeeId, acked: message.after }];
       case 'invoice':
+      case 'spend':
         // Paying a wallet is not modelled here (test/p2p drives it against a real hub).
         return [reject(message.id, 'UNKNOWN_PAYEE', 'peer payments are not modelled')];
       case 'ack':

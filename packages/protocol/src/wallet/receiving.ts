@@ -9,6 +9,7 @@ import { payeeIdFromKey } from '../ids.js';
 import type { HubMessageOf } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { emit, isAuthenticated, isReady, type Out, writeRecord } from './base.js';
+import { queueTopUp } from './lifecycle.js';
 import { admitPayment } from './payments.js';
 import type { WritePurpose } from './purposes.js';
 import type { HistoryRecord } from './records.js';
@@ -179,4 +180,48 @@ export function peerRequestFailed(state: WalletState, id: number, error: Error, 
   const taken = takePeerCall(state, id);
   if (taken.call !== undefined) out.push({ type: 'reject', call: taken.call.call, error });
   return taken.state;
+}
+
+/**
+ * Spend what was received (ADR 0242), once ready and with a channel: ask the hub to move
+ * the amount into this key's payer account; the answer tops the channel up with it.
+ */
+export function startSpend(
+  state: WalletState,
+  call: { readonly call: number; readonly amount: bigint; readonly ref: Uint8Array },
+  out: Out,
+): WalletState {
+  const channel = state.channel;
+  if (channel === undefined || channel.status !== 'open') {
+    out.push({
+      type: 'reject',
+      call: call.call,
+      error: new WalletError('NO_CHANNEL', 'spending needs an open channel'),
+    });
+    return state;
+  }
+  const id = state.requests.nextId;
+  const next = issueRequest(state, out, { type: 'spend', ref: call.ref, asset: channel.asset, amount: call.amount });
+  const spendCalls = new Map(next.spendCalls);
+  spendCalls.set(id, call.call);
+  return { ...next, spendCalls };
+}
+
+/** The hub moved the funds: the call goes on as a top-up of the channel by that amount. */
+export function spentAnswered(state: WalletState, id: number, amount: bigint, out: Out): WalletState {
+  const call = state.spendCalls.get(id);
+  if (call === undefined) return state;
+  const spendCalls = new Map(state.spendCalls);
+  spendCalls.delete(id);
+  return queueTopUp({ ...state, spendCalls }, call, amount, out);
+}
+
+/** The hub refused the move (nothing received to spend, over the operator's limit) or the session ended. */
+export function spendFailed(state: WalletState, id: number, error: Error, out: Out): WalletState {
+  const call = state.spendCalls.get(id);
+  if (call === undefined) return state;
+  const spendCalls = new Map(state.spendCalls);
+  spendCalls.delete(id);
+  out.push({ type: 'reject', call, error });
+  return { ...state, spendCalls };
 }

@@ -41,7 +41,15 @@ import {
 } from './lifecycle.js';
 import { failPayment, failQueued, failUnsigned } from './payments.js';
 import type { WritePurpose } from './purposes.js';
-import { invoiceAnswered, peerRequestFailed, startPeerPayment, startReceiving } from './receiving.js';
+import {
+  invoiceAnswered,
+  peerRequestFailed,
+  spendFailed,
+  spentAnswered,
+  startPeerPayment,
+  startReceiving,
+  startSpend,
+} from './receiving.js';
 import { issueRequest, markRetry, outstandingTypes, takeRequest, takeRequests } from './requests.js';
 import { logFailed, logPageAnswered, resyncWith } from './resync.js';
 import { advanceForceClose, failForceClose, forceCloseAnswered, requestForceClose } from './unilateral.js';
@@ -252,6 +260,8 @@ function runWhenReady(state: WalletState, call: WaitingCall, nowMs: number, out:
       return advanceForceClose(requestForceClose(state, call.call, out), out);
     case 'payPeer':
       return startPeerPayment(state, call, nowMs, out);
+    case 'spendReceived':
+      return startSpend(state, call, out);
   }
 }
 
@@ -285,6 +295,7 @@ export function onAnswer(
     | HubMessageOf<'logPage'>
     | HubMessageOf<'receiving'>
     | HubMessageOf<'invoiced'>
+    | HubMessageOf<'spent'>
     | (HubMessageOf<'closing'> & { readonly id: number }),
   nowMs: number,
   out: Out,
@@ -305,6 +316,7 @@ export function onAnswer(
   }
   if (message.type === 'closing') return forceCloseAnswered(next, message, out);
   if (message.type === 'receiving') return next;
+  if (message.type === 'spent') return spentAnswered(next, message.id, message.amount, out);
   if (message.type === 'invoiced') {
     return request.message.type === 'invoice' ? invoiceAnswered(next, request.message, message, nowMs, out) : next;
   }
@@ -321,6 +333,7 @@ export function onAnswer(
     case 'forceClose':
     case 'receive':
     case 'invoice':
+    case 'spend':
       return next;
   }
 }
@@ -335,6 +348,7 @@ const answerTypes = {
   forceClose: 'closing',
   receive: 'receiving',
   invoice: 'invoiced',
+  spend: 'spent',
 } as const satisfies Record<RequestType, string>;
 
 /** A `reject` naming a request: retryable ones are resent after a pause, the others fail it. */
@@ -383,6 +397,8 @@ function requestFailed(state: WalletState, request: HubRequest, error: Error, no
     }
     case 'invoice':
       return peerRequestFailed(state, request.message.id, error, out);
+    case 'spend':
+      return spendFailed(state, request.message.id, error, out);
     case 'receive':
       // Asked again on the next connection; a refusal is worth an event.
       report(out, error);

@@ -132,6 +132,13 @@ function apply(state: WalletState, input: WalletInput, out: Out): WalletState {
       return whenReady(state, { type: 'close', call: input.call }, nowMs, out);
     case 'forceClose':
       return whenReady(state, { type: 'forceClose', call: input.call }, nowMs, out);
+    case 'spendReceived':
+      return whenReady(
+        state,
+        { type: 'spendReceived', call: input.call, amount: input.amount, ref: input.ref },
+        nowMs,
+        out,
+      );
     case 'payPeer': {
       const { call, payee, amount, memo, reveal } = input;
       return whenReady(state, { type: 'payPeer', call, payee, amount, memo, reveal }, nowMs, out);
@@ -204,6 +211,7 @@ function onFrame(state: WalletState, message: HubMessage, nowMs: number, out: Ou
     case 'logPage':
     case 'receiving':
     case 'invoiced':
+    case 'spent':
       return onAnswer(state, message, nowMs, out);
     case 'incoming':
       return onIncoming(state, message, nowMs, out);

@@ -57,6 +57,8 @@ export type WalletInputBody =
       readonly memo: string;
       readonly reveal: boolean;
     }
+  /** A spendReceived() call: `ref` (16 random bytes, drawn by the shell) names the move at the hub. */
+  | { readonly type: 'spendReceived'; readonly call: number; readonly amount: bigint; readonly ref: Uint8Array }
   /** A topUp() call. */
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }
   /** A close() call. */

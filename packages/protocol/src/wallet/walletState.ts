@@ -119,7 +119,7 @@ export interface WalletChannel {
 export type LinkPhase = 'idle' | 'connecting' | 'authenticating' | 'resuming' | 'ready';
 
 /** The request types a wallet sends (everything but `auth` and `pay`). */
-export type RequestType = 'open' | 'topUp' | 'close' | 'forceClose' | 'sync' | 'log' | 'receive' | 'invoice';
+export type RequestType = 'open' | 'topUp' | 'close' | 'forceClose' | 'sync' | 'log' | 'receive' | 'invoice' | 'spend';
 
 /** A request as it goes on the wire. */
 export type RequestMessage = Extract<ClientMessage, { type: RequestType }>;
@@ -167,7 +167,9 @@ export type WaitingCall =
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }
   | { readonly type: 'close'; readonly call: number }
   | { readonly type: 'forceClose'; readonly call: number }
-  | PeerPaymentCall;
+  | PeerPaymentCall
+  /** Spend what was received: move `amount` into the payer account, then top the channel up with it. */
+  | { readonly type: 'spendReceived'; readonly call: number; readonly amount: bigint; readonly ref: Uint8Array };
 
 /** A payment to a wallet-payee by its payee id: the hub makes the invoice, then it is paid as any. */
 export interface PeerPaymentCall {
@@ -285,6 +287,8 @@ export interface WalletState {
   readonly cleared: ReadonlyMap<string, number>;
   /** Receiving: the newest inbox seq taken (held durably once its write lands). */
   readonly inbox: { readonly seq: number };
+  /** Spends of received funds waiting for the hub: request id to the call. */
+  readonly spendCalls: ReadonlyMap<number, number>;
   /** Peer payments waiting for their invoice: request id to the pay call and when it was made. */
   readonly peerCalls: ReadonlyMap<number, { readonly call: number; readonly startedAtMs: number }>;
 }
@@ -438,5 +442,6 @@ export function initialWalletState(config: WalletConfig, stored: StoredWallet | 
     inbox: { seq: record?.inbox?.seq ?? 0 },
     cleared: new Map(Object.entries(record?.cleared ?? {})),
     peerCalls: new Map(),
+    spendCalls: new Map(),
   };
 }
