@@ -2,7 +2,7 @@
  * SIGTERM drains every example and exits 0 (stopOnSignals): the paid API mid-run stops
  * taking calls, closes its channel and is refunded exactly what was not acknowledged; the
  * embedded hub and the content site, serving, release their data folder, whose ledger
- * holds every acknowledged payment (audit ok); the attack stops mid-attack.
+ * holds every acknowledged payment (audit ok); p2p and the attack stop mid-run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -97,6 +97,15 @@ describe('SIGTERM in the examples', () => {
     } finally {
       rmSync(data, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('p2p: SIGTERM while Alice pays Bob drains the hub and exits 0', async () => {
+    const run = start('p2p', 'src/demo.ts', ['--payments', '1000']);
+    await run.waitFor(/^hub ws:/m);
+    run.child.kill('SIGTERM');
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toMatch(/SIGTERM: draining, then exiting/);
+    expect(run.output()).not.toMatch(/Bob received/);
   }, 120_000);
 
   it('attack-your-merchant: SIGTERM mid-attack drains the deployment and exits 0', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWallet, type IncomingPayment, memoryStore } from '@trickle/client';
-import { createHub } from '@trickle/hub';
+import { createHub, stopOnSignals } from '@trickle/hub';
 import { asset, createSecretKey, formatAmount, payeeIdFromKey, publicKeyOf, toHex } from '@trickle/protocol';
 
 const { values } = parseArgs({ options: { payments: { type: 'string', default: '5' } } });
@@ -27,6 +27,11 @@ const networkId = 1;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'trickle-p2p-example-'));
 const hub = await createHub({ dataDir, networkId, assets: [usd] });
+// SIGTERM or Ctrl-C mid-run: the hub drains (what it acknowledged is durable), the folder goes, exit 0.
+stopOnSignals(async () => {
+  await hub.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 try {
   const aliceKey = createSecretKey(randomBytes);
   const bobKey = createSecretKey(randomBytes);
