@@ -311,8 +311,8 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
             reference: `${reference}-in`,
           });
         };
-        const available = (await ledger.payeeAccount(payee, message.asset))?.available ?? 0n;
-        if (available < message.amount) {
+        const available = async () => (await ledger.payeeAccount(payee, message.asset))?.available ?? 0n;
+        if ((await available()) < message.amount) {
           // Claim the channels of the newest inbox page (the ones policy may not have claimed yet).
           const record = await store.walletPayee(payee);
           const from = Math.max(0, (record?.lastSeq ?? 0) - limits.inboxPageMax);
@@ -321,6 +321,10 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
             channels.set(bytesKey(entry.channelId), entry.channelId);
           }
           for (const channelId of channels.values()) await deps.claimNow(channelId).catch(() => undefined);
+          // Refused before the ledger is asked: a refused payout would keep its reference failing.
+          if ((await available()) < message.amount) {
+            return refusal(message.id, 'INSUFFICIENT_FUNDS', 'not that much received and settled to spend');
+          }
         }
         try {
           await moved();
@@ -328,6 +332,9 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
           const code = (error as { code?: unknown }).code;
           if (code === 'INSUFFICIENT_FUNDS') {
             return refusal(message.id, 'INSUFFICIENT_FUNDS', 'not that much received and settled to spend');
+          }
+          if (typeof code === 'string' && code.startsWith('EXISTS')) {
+            return refusal(message.id, 'REQUEST_INVALID', 'this ref named another move');
           }
           throw error;
         }
