@@ -9,6 +9,7 @@
  * caller's arguments, builds the machine's configuration and starts the shell loop
  * (walletLoop.ts) that feeds the machine and carries out its effects.
  */
+
 import {
   asChannelId,
   asInvoiceId,
@@ -44,6 +45,7 @@ import {
   walletConnected,
   walletHubId,
 } from '@trickle/protocol';
+import { systemClock } from './clock.js';
 import { createEmitter } from './emitter.js';
 import { createPayingFetch } from './payingFetch.js';
 import type { PayOptions } from './payOptions.js';
@@ -117,7 +119,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   if (typeof store?.write !== 'function')
     throw new TypeError('createWallet: store is required (memoryStore, fileStore, indexedDbStore)');
   const policy = checkPolicy(options.policy);
-  const clock = options.clock ?? { nowMs: () => Date.now() };
+  const clock = options.clock ?? systemClock;
   const balanceLowAt = options.balanceLowAt;
   if (balanceLowAt !== undefined) assertAmount(balanceLowAt, 'balanceLowAt');
   const balanceLowPercent = options.balanceLowPercent;

@@ -7,7 +7,9 @@
  * The request's signal aborts the payment too (pay()'s `options.signal`).
  * Same code in Node and browsers: only the global `fetch`, `Request` and `Headers`.
  */
+
 import {
+  type Clock,
   createTricklePaymentPayload,
   decodeEntitlement,
   decodePaymentRequiredHeader,
@@ -15,6 +17,7 @@ import {
   entitlementsPerRequestMax,
   formatEntitlementHeader,
   http402Headers,
+  LruMap,
   type PaymentRequest,
   parsePaymentRequired,
   type Receipt,
@@ -22,6 +25,7 @@ import {
   toHex,
   trickleOffersOf,
 } from '@trickle/protocol';
+import { systemClock } from './clock.js';
 import type { PayOptions } from './payOptions.js';
 
 /** What paying fetch needs of a wallet. */
@@ -54,8 +58,8 @@ export const entitlementCacheEntriesMax = 10_000;
  * cache.get('GET https://news.example/articles/42'); // []
  * ```
  */
-export function memoryEntitlementCache(clock: { nowMs(): number }): EntitlementCache {
-  const entries = new Map<string, { token: string; expiresAtMs: number }[]>();
+export function memoryEntitlementCache(clock: Clock): EntitlementCache {
+  const entries = new LruMap<string, { token: string; expiresAtMs: number }[]>(entitlementCacheEntriesMax);
   return {
     get(key) {
       const now = clock.nowMs();
@@ -66,9 +70,7 @@ export function memoryEntitlementCache(clock: { nowMs(): number }): EntitlementC
     },
     add(key, token, expiresAtMs) {
       const list = [{ token, expiresAtMs }, ...(entries.get(key) ?? []).filter((e) => e.token !== token)];
-      entries.delete(key);
       entries.set(key, list.slice(0, entitlementsPerRequestMax));
-      while (entries.size > entitlementCacheEntriesMax) entries.delete(entries.keys().next().value as string);
     },
   };
 }
@@ -84,7 +86,7 @@ export interface PayingFetchOptions {
   /** Where entitlements are kept. Default an in-memory cache. */
   readonly entitlements?: EntitlementCache;
   /** Time source for entitlement expiry. Default `Date.now`. */
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
 }
 
 /** The key entitlements are kept under: the method (HEAD as GET) and the URL without query or hash. */
@@ -131,7 +133,7 @@ export function createPayingFetch(
   wallet: PayingWallet,
   options: PayingFetchOptions,
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
-  const clock = options.clock ?? { nowMs: () => Date.now() };
+  const clock = options.clock ?? systemClock;
   const baseFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const cache = options.entitlements ?? memoryEntitlementCache(clock);
   const hubIdOf = typeof options.hubId === 'function' ? options.hubId : () => options.hubId as string | undefined;

@@ -6,6 +6,7 @@
 import type {
   Asset,
   Balance,
+  Clock,
   CloseResult,
   ForceCloseResult,
   HistoryRecord,
@@ -66,7 +67,7 @@ export interface CreateWalletOptions {
   /** The connection. Default: `ws` in Node, the global WebSocket elsewhere. */
   readonly transport?: Transport;
   /** Time source. Default `Date.now`. */
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
   /** Randomness (channel nonces, signing entropy, jitter). Default `crypto.getRandomValues`. */
   readonly randomBytes?: RandomBytes;
   /** Checks the hub's reported states before adopting them. Default protocol's nobleVerifier. */

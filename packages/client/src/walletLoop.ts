@@ -5,6 +5,7 @@
  * payments or channels: it only connects, sends, signs, writes, arms timers and answers
  * calls as told (ADR 0220).
  */
+import type { Clock } from '@trickle/protocol';
 import {
   assert,
   type CallResult,
@@ -54,7 +55,7 @@ export interface WalletLoopDeps {
   readonly store: WalletStore;
   readonly history: readonly HistoryRecord[];
   readonly signer: Signer;
-  readonly clock: { nowMs(): number };
+  readonly clock: Clock;
   readonly randomBytes: RandomBytes;
   readonly events: Emitter<WalletEvents>;
 }

@@ -1,11 +1,8 @@
 /** The hub's ports for time and randomness, so tests and simulations can drive both. */
-import type { RandomBytes } from '@trickle/protocol';
+import type { Clock, RandomBytes } from '@trickle/protocol';
 
-/** A source of the current time. */
-export interface Clock {
-  /** Unix time in milliseconds. */
-  nowMs(): number;
-}
+/** The clock port is `@trickle/protocol`'s, re-exported here for compatibility. */
+export type { Clock } from '@trickle/protocol';
 
 /**
  * The wall clock (`Date.now`).

@@ -2,7 +2,7 @@
  * The generic double-entry `Ledger` port (TigerBeetle-like) and the one implementation
  * of it over any {@link LedgerDriver}.
  */
-import type { Asset } from '@trickle/protocol';
+import type { Asset, Clock as ProtocolClock } from '@trickle/protocol';
 import type { Account, AccountInput, AccountResult } from './account.js';
 import { accountRowsOf, createAccountsTxn } from './engine/createAccounts.js';
 import { createTransfersTxn, transferSpecsOf } from './engine/createTransfers.js';
@@ -23,6 +23,8 @@ import { assertBatch, assertId, assertInteger, checkAmount, checkedAsset, option
 
 /**
  * A source of the current time in Unix ms. Injected so tests control expiry and windows.
+ * The reading function of `@trickle/protocol`'s `Clock` (e.g. `Date.now`), so the
+ * time port has one definition.
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@ import { assertBatch, assertId, assertInteger, checkAmount, checkedAsset, option
  * const clock: Clock = () => now;
  * ```
  */
-export type Clock = () => number;
+export type Clock = ProtocolClock['nowMs'];
 
 /**
  * Options of a history query.

@@ -1,20 +1,7 @@
-/** The clock port: the merchant reads time only through it, so tests can move it. */
+/** The clock port: the merchant reads time only through it, so tests can move it. The type is `@trickle/protocol`'s, re-exported for compatibility. */
+import type { Clock } from '@trickle/protocol';
 
-/**
- * A source of the current time in Unix milliseconds.
- *
- * @example
- * ```ts
- * import type { Clock } from '@trickle/merchant';
- * let now = 1_700_000_000_000;
- * const clock: Clock = { nowMs: () => now };
- * now += 60_000; // a minute later
- * ```
- */
-export interface Clock {
-  /** Now, Unix milliseconds (a safe integer). */
-  nowMs(): number;
-}
+export type { Clock } from '@trickle/protocol';
 
 /**
  * The system clock (`Date.now()`).
@@ -25,4 +12,4 @@ export interface Clock {
  * systemClock.nowMs(); // e.g. 1767225600000
  * ```
  */
-export const systemClock: Clock = { nowMs: () => Date.now() };
+export const systemClock: Clock = Object.freeze({ nowMs: () => Date.now() });

@@ -5,7 +5,7 @@
  * `checkSignatureAsync`, which reject them first (ADR 0201).
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import type { PublicKey, Verifier } from '@trickle/protocol';
+import { LruMap, type PublicKey, type Verifier } from '@trickle/protocol';
 import { keyCacheEntriesMax } from '../limits.js';
 import type { AsyncVerifier } from './asyncVerifier.js';
 
@@ -17,15 +17,11 @@ const spkiPrefix = Uint8Array.from([
 
 /** A small LRU of KeyObjects (~2.8 KB each), bounded by `entriesMax`. */
 function keyCache(entriesMax: number) {
-  const cache = new Map<string, KeyObject | null>();
+  const cache = new LruMap<string, KeyObject | null>(entriesMax);
   return (publicKey: PublicKey): KeyObject | null => {
     const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1');
     let key = cache.get(id);
-    if (key !== undefined) {
-      cache.delete(id);
-      cache.set(id, key);
-      return key;
-    }
+    if (key !== undefined) return key;
     try {
       const der = new Uint8Array(spkiPrefix.length + publicKey.length);
       der.set(spkiPrefix);
@@ -34,7 +30,6 @@ function keyCache(entriesMax: number) {
     } catch {
       key = null; // not a point on the curve: every signature under it is invalid
     }
-    if (cache.size >= entriesMax) cache.delete(cache.keys().next().value as string);
     cache.set(id, key);
     return key;
   };
