@@ -10,7 +10,7 @@ import { createWallet, memoryStore } from '@trickle/client';
 import { asHubId, asPublicKey, fromHex, publicKeyOf, toHex } from '@trickle/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
-import { type HubChild, startHub, trickle } from './run.js';
+import { type HubChild, killHubs, startHub, trickle } from './run.js';
 
 const guide = readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', 'operator.md'), 'utf8');
 /** The guide's commands in order: every line of its sh blocks that starts with `trickle `. */
@@ -51,12 +51,7 @@ describe('docs/operator.md, followed by an operator', () => {
   }
 
   afterAll(async () => {
-    for (const child of children) {
-      if (child.child.exitCode === null) {
-        child.child.kill('SIGKILL');
-        await child.exited;
-      }
-    }
+    await killHubs(children);
     dir.remove();
   });
 

@@ -76,3 +76,13 @@ export async function startHub(dataDir: string, extra: readonly string[] = []): 
   const info = JSON.parse(readFileSync(infoPath, 'utf8')) as HubChild['info'];
   return { child, info, exited, stderr: () => err };
 }
+
+/** Kills (SIGKILL) the hubs of a test that are still running, and waits for them: for afterAll. */
+export async function killHubs(children: readonly HubChild[]): Promise<void> {
+  for (const child of children) {
+    if (child.child.exitCode === null) {
+      child.child.kill('SIGKILL');
+      await child.exited;
+    }
+  }
+}

@@ -8,19 +8,14 @@ import { createWallet, memoryStore } from '@trickle/client';
 import { asHubId, asPublicKey, fromHex, publicKeyOf, toHex } from '@trickle/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
-import { type HubChild, startHub, trickle } from './run.js';
+import { type HubChild, killHubs, startHub, trickle } from './run.js';
 
 describe('trickle hub start and SIGTERM', () => {
   const dir = tempDir('trickle-sigterm-');
   const dataDir = join(dir.path, 'hub');
   const children: HubChild[] = [];
   afterAll(async () => {
-    for (const child of children) {
-      if (child.child.exitCode === null) {
-        child.child.kill('SIGKILL');
-        await child.exited;
-      }
-    }
+    await killHubs(children);
     dir.remove();
   });
 

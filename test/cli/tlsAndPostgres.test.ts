@@ -15,19 +15,14 @@ import { asHubId, asPublicKey, fromHex, publicKeyOf, toHex } from '@trickle/prot
 import { dropSchema, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import { afterAll, describe, expect, it } from 'vitest';
 import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
-import { type HubChild, startHub, trickle } from './run.js';
+import { type HubChild, killHubs, startHub, trickle } from './run.js';
 
 const dir = tempDir('trickle-for-real-');
 const children: HubChild[] = [];
 const wallets: Wallet[] = [];
 afterAll(async () => {
   for (const wallet of wallets) await wallet.stop().catch(() => undefined);
-  for (const child of children) {
-    if (child.child.exitCode === null) {
-      child.child.kill('SIGKILL');
-      await child.exited;
-    }
-  }
+  await killHubs(children);
   dir.remove();
 });
 

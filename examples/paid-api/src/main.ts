@@ -100,6 +100,24 @@ async function main(): Promise<void> {
   });
   const latenciesMs: number[] = [];
   let next = 0;
+  /** The batch call after the calls, and the figures of the run. */
+  const report = async (elapsedMs: number) => {
+    const batch = await wallet.fetch(`${apiUrl}/v1/locate-batch?places=${batchPlaces.join(',')}`);
+    if (!batch.ok) throw new Error(`batch call: ${batch.status}`);
+    const located = (await batch.json()) as unknown[];
+
+    const balance = wallet.balance()!;
+    const vouchers = new Set(wallet.history().map((h) => h.seq)).size;
+    latenciesMs.sort((a, b) => a - b);
+    console.log(`
+${calls.toLocaleString('en')} calls at 0.0001 USD, ${concurrency} at a time
+  paid        ${show(balance.spent)} in total (${show(balance.spent / BigInt(calls + 1))} per payment on average)
+  took        ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round((calls / elapsedMs) * 1000).toLocaleString('en')} calls/s
+  latency     p50 ${percentile(latenciesMs, 50).toFixed(2)} ms, p99 ${percentile(latenciesMs, 99).toFixed(2)} ms (request, 402, payment, paid retry)
+  signatures  ${vouchers.toLocaleString('en')} vouchers covered ${(calls + 1).toLocaleString('en')} payments
+  batch       ${located.length} places for ${show(BigInt(located.length) * parseAmount(batchPlacePrice, usd))}
+  balance     ${show(balance.available)} left in the channel`);
+  };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -117,32 +135,9 @@ async function main(): Promise<void> {
   if (interrupted !== undefined) {
     const spent = wallet.balance()?.spent ?? 0n;
     console.log(`stopped     after ${latenciesMs.length} calls (${interrupted}): paid ${show(spent)}`);
-    const closed = await wallet.close();
-    console.log(`  closed      refund ${show(closed.refund)} to the caller's ledger account`);
-    await wallet.stop();
-    await api.close();
-    await hub.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    markStopped();
-    unhook();
-    return;
+  } else {
+    await report(elapsedMs);
   }
-  const batch = await wallet.fetch(`${apiUrl}/v1/locate-batch?places=${batchPlaces.join(',')}`);
-  if (!batch.ok) throw new Error(`batch call: ${batch.status}`);
-  const located = (await batch.json()) as unknown[];
-
-  const balance = wallet.balance()!;
-  const vouchers = new Set(wallet.history().map((h) => h.seq)).size;
-  latenciesMs.sort((a, b) => a - b);
-  console.log(`
-${calls.toLocaleString('en')} calls at 0.0001 USD, ${concurrency} at a time
-  paid        ${show(balance.spent)} in total (${show(balance.spent / BigInt(calls + 1))} per payment on average)
-  took        ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round((calls / elapsedMs) * 1000).toLocaleString('en')} calls/s
-  latency     p50 ${percentile(latenciesMs, 50).toFixed(2)} ms, p99 ${percentile(latenciesMs, 99).toFixed(2)} ms (request, 402, payment, paid retry)
-  signatures  ${vouchers.toLocaleString('en')} vouchers covered ${(calls + 1).toLocaleString('en')} payments
-  batch       ${located.length} places for ${show(BigInt(located.length) * parseAmount(batchPlacePrice, usd))}
-  balance     ${show(balance.available)} left in the channel`);
-
   const closed = await wallet.close();
   console.log(`  closed      refund ${show(closed.refund)} to the caller's ledger account`);
   await wallet.stop();

@@ -128,6 +128,28 @@ admin API, found through <data-dir>/hub.json and <data-dir>/admin.token.`,
     }
   };
   const money = (units: string | bigint, asset: Asset) => formatAmount(BigInt(units), asset, { withCode: true });
+  /**
+   * A money movement through the admin API (funding, payout), idempotent by `--reference`:
+   * sends it with the amount in the asset's minor units and prints what moved and what is left.
+   */
+  const moveMoney = async (
+    options: Common & { amount: string; reference: string; asset?: string },
+    path: string,
+    fields: Record<string, string>,
+    line: (amount: string, outcome: string, available: string) => string,
+  ) => {
+    const endpoint = endpointOf(options);
+    const asset = await assetOf(endpoint, options.asset);
+    const amount = amountOf(options.amount, asset);
+    const moved = await adminRequest<{ status: string; available: string }>(endpoint, 'POST', path, {
+      ...fields,
+      amount: amount.toString(),
+      reference: options.reference,
+      asset: asset.code,
+    });
+    const outcome = moved.status === 'created' ? 'new' : 'already done: nothing moved';
+    print(options, moved, () => line(money(amount, asset), outcome, money(moved.available, asset)));
+  };
 
   // keys
   const keys = program.command('keys').description('Secp256k1 keys for the hub or a merchant').exitOverride();
@@ -273,28 +295,14 @@ admin API, found through <data-dir>/hub.json and <data-dir>/admin.token.`,
         "the outside system's reference (card charge, bank transfer); a retry with it moves nothing",
       )
       .option('--asset <code>', "asset code (default: the hub's first)"),
-  ).action(async (options: Common & { client: string; amount: string; reference: string; asset?: string }) => {
-    const endpoint = endpointOf(options);
-    const asset = await assetOf(endpoint, options.asset);
-    const amount = amountOf(options.amount, asset);
-    const moved = await adminRequest<{ status: string; available: string; accountId: string }>(
-      endpoint,
-      'POST',
-      '/v1/ledger/fund',
-      {
-        clientKey: options.client,
-        amount: amount.toString(),
-        reference: options.reference,
-        asset: asset.code,
-      },
-    );
-    print(
+  ).action((options: Common & { client: string; amount: string; reference: string; asset?: string }) =>
+    moveMoney(
       options,
-      moved,
-      () =>
-        `funded    ${money(amount, asset)} (${moved.status === 'created' ? 'new' : 'already done: nothing moved'}), available ${money(moved.available, asset)}`,
-    );
-  });
+      '/v1/ledger/fund',
+      { clientKey: options.client },
+      (amount, outcome, available) => `funded    ${amount} (${outcome}), available ${available}`,
+    ),
+  );
   const accountFlags = (command: Command) =>
     withCommon(
       command
@@ -398,27 +406,14 @@ admin API, found through <data-dir>/hub.json and <data-dir>/admin.token.`,
       .requiredOption('--amount <amount>', 'decimal amount in the asset')
       .requiredOption('--reference <id>', "the withdrawal's reference; a retry with it moves nothing")
       .option('--asset <code>', "asset code (default: the hub's first)"),
-  ).action(async (options: Common & { payee: string; amount: string; reference: string; asset?: string }) => {
-    const endpoint = endpointOf(options);
-    const asset = await assetOf(endpoint, options.asset);
-    const amount = amountOf(options.amount, asset);
-    const moved = await adminRequest<{ status: string; available: string }>(
-      endpoint,
-      'POST',
-      `/v1/merchants/${encodeURIComponent(options.payee)}/payout`,
-      {
-        amount: amount.toString(),
-        reference: options.reference,
-        asset: asset.code,
-      },
-    );
-    print(
+  ).action((options: Common & { payee: string; amount: string; reference: string; asset?: string }) =>
+    moveMoney(
       options,
-      moved,
-      () =>
-        `paid out  ${money(amount, asset)} (${moved.status === 'created' ? 'new' : 'already done: nothing moved'}), left ${money(moved.available, asset)}`,
-    );
-  });
+      `/v1/merchants/${encodeURIComponent(options.payee)}/payout`,
+      {},
+      (amount, outcome, available) => `paid out  ${amount} (${outcome}), left ${available}`,
+    ),
+  );
 
   // channel
   type State = {

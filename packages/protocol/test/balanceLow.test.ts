@@ -4,25 +4,8 @@
  * after a top-up lifted the balance back above it.
  */
 import { describe, expect, it } from 'vitest';
-import { type WalletConfig, walletBalance } from '../src/index.js';
-import { usd } from './helpers.js';
-import { deposit, World } from './walletWorld.js';
-
-/** A world with an open channel of `deposit` (2,000) at rest, with `extra` configuration. */
-function openWith(extra: Partial<WalletConfig> = {}): World {
-  const world = new World(extra);
-  expect(world.settle()).toBe(true);
-  world.call('openChannel', (id) => ({
-    type: 'openChannel',
-    call: id,
-    deposit,
-    asset: usd,
-    lifetimeMs: 3_600_000,
-    nonce: new Uint8Array(16).fill(9),
-  }));
-  expect(world.settle()).toBe(true);
-  return world;
-}
+import { walletBalance } from '../src/index.js';
+import { openWorld, type World } from './walletWorld.js';
 
 function pay(world: World, amount: bigint): void {
   const request = world.fx.request(amount, world.nowMs + 3_600_000);
@@ -35,7 +18,7 @@ const lows = (world: World) => world.events.filter((e) => e.event === 'balanceLo
 
 describe('balanceLow', () => {
   it('fires once below 10% of the deposit by default, and again after a top-up re-armed it', () => {
-    const world = openWith();
+    const world = openWorld();
     pay(world, 1_700n); // 300 left: above 200
     expect(lows(world)).toEqual([]);
     pay(world, 150n); // 150 left
@@ -58,20 +41,20 @@ describe('balanceLow', () => {
   });
 
   it('follows balanceLowAt (0n: never) and balanceLowPercent', () => {
-    const at = openWith({ balanceLowAt: 1_000n });
+    const at = openWorld({ balanceLowAt: 1_000n });
     pay(at, 999n);
     expect(lows(at)).toEqual([]);
     pay(at, 2n); // 999 left
     expect(lows(at)).toEqual([{ available: 999n, threshold: 1_000n }]);
 
-    const never = openWith({ balanceLowAt: 0n });
+    const never = openWorld({ balanceLowAt: 0n });
     pay(never, 2_000n); // all spent
     expect(lows(never)).toEqual([]);
 
-    const half = openWith({ balanceLowPercent: 50 });
+    const half = openWorld({ balanceLowPercent: 50 });
     pay(half, 1_001n); // 999 left, below 1,000
     expect(lows(half)).toEqual([{ available: 999n, threshold: 1_000n }]);
-    const off = openWith({ balanceLowPercent: 0 });
+    const off = openWorld({ balanceLowPercent: 0 });
     pay(off, 2_000n);
     expect(lows(off)).toEqual([]);
   });

@@ -620,9 +620,9 @@ export const actions: fc.Arbitrary<Action> = fc.oneof(
 /** The deposit of the worlds' channels. */
 export const deposit = 2_000n;
 
-/** A world with an open channel, at rest. */
-export function openWorld(): World {
-  const world = new World();
+/** A world with an open channel of {@link deposit}, at rest; `extra` configures its wallet. */
+export function openWorld(extra: Partial<WalletConfig> = {}): World {
+  const world = new World(extra);
   if (!world.settle()) throw new Error('the world did not come to rest');
   const call = world.call('openChannel', (id) => ({
     type: 'openChannel',
