@@ -43,11 +43,19 @@ export function reject(code: RejectCode, message: string, entry?: number): Rejec
 }
 
 /** The reject code of each failed signature check (internal to the stages). */
-export const signatureRejects: Record<Exclude<SignatureCheck, 'valid'>, RejectCode> = {
+const signatureRejects: Record<Exclude<SignatureCheck, 'valid'>, RejectCode> = {
   malformed: 'SIGNATURE_MALFORMED',
   highS: 'SIGNATURE_HIGH_S',
   invalid: 'SIGNATURE_INVALID',
 };
+
+/**
+ * The refusal of a failed signature check, or `undefined` when the check passed: the one
+ * place that turns a {@link SignatureCheck} into a reject code for every stage (internal).
+ */
+export function signatureRejection(check: SignatureCheck, what: string): Rejection | undefined {
+  return check === 'valid' ? undefined : reject(signatureRejects[check], `${what} signature: ${check}`);
+}
 
 /**
  * The channel's state as the hub reports it in `state` and `reject` messages.

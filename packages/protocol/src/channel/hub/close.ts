@@ -11,7 +11,7 @@ import {
   reject,
   type SignatureToCheck,
   type StageContext,
-  signatureRejects,
+  signatureRejection,
   toCheck,
 } from './channel.js';
 
@@ -55,7 +55,8 @@ export function decideClose(
   check: SignatureCheck,
   context: Pick<StageContext, 'nowMs'>,
 ): CloseOutcome {
-  if (check !== 'valid') return reject(signatureRejects[check], `close signature: ${check}`);
+  const refused = signatureRejection(check, 'close');
+  if (refused !== undefined) return refused;
   const sameState =
     request.seq === channel.seq &&
     request.cumulative === channel.cumulative &&

@@ -19,7 +19,7 @@ import {
   type Rejection,
   type SignatureToCheck,
   type StageContext,
-  signatureRejects,
+  signatureRejection,
   toCheck,
 } from './channel.js';
 
@@ -84,9 +84,8 @@ export function decideForceClose(
   check: SignatureCheck,
   context: ForceCloseDecisionContext,
 ): ForceCloseOutcome {
-  if (check !== 'valid') {
-    return { kind: 'rejected', code: signatureRejects[check], message: `forced close signature: ${check}` };
-  }
+  const refused = signatureRejection(check, 'forced close');
+  if (refused !== undefined) return refused;
   const accepted =
     request.seq === 0
       ? { cumulative: 0n, logHead: logGenesis(context.domain, channel.channelId) }

@@ -15,7 +15,7 @@ import {
   reject,
   type SignatureToCheck,
   type StageContext,
-  signatureRejects,
+  signatureRejection,
   toCheck,
 } from './channel.js';
 
@@ -88,7 +88,8 @@ export function decideOpen(
   context: OpenDecisionContext,
 ): { kind: 'opened'; channel: HubChannel } | Rejection {
   const { domain, nowMs, policy } = context;
-  if (check !== 'valid') return reject(signatureRejects[check], `open request signature: ${check}`);
+  const refused = signatureRejection(check, 'open request');
+  if (refused !== undefined) return refused;
   if (!policy.assets.some((a) => sameAsset(a, request.asset))) {
     return reject('BAD_OPEN', `asset ${request.asset.code}/${request.asset.scale} is not accepted here`);
   }

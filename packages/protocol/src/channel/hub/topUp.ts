@@ -11,7 +11,7 @@ import {
   reject,
   type SignatureToCheck,
   type StageContext,
-  signatureRejects,
+  signatureRejection,
   toCheck,
 } from './channel.js';
 
@@ -58,7 +58,8 @@ export function topUpSignature(
  * ```
  */
 export function decideTopUp(channel: HubChannel, request: TopUpRequest, check: SignatureCheck): TopUpOutcome {
-  if (check !== 'valid') return reject(signatureRejects[check], `top-up signature: ${check}`);
+  const refused = signatureRejection(check, 'top-up');
+  if (refused !== undefined) return refused;
   if (request.deposit === channel.deposit) return { kind: 'duplicate' };
   if (request.deposit < channel.deposit || request.deposit > amountMax) {
     return reject('TOPUP_NOT_INCREASING', `new deposit ${request.deposit} is not above ${channel.deposit}`);
