@@ -1,5 +1,5 @@
 /**
- * The hub's one verification port (ADR 0226): every signature the hub checks goes through
+ * The hub's one verification port (ADR 0225): every signature the hub checks goes through
  * it. Like protocol's `Verifier`, but asynchronous so that the
  * math can run off the event loop (libuv threadpool, worker threads).
  */
