@@ -3,60 +3,23 @@
  * demo channel, pays for an article; the article appears and the balance shown drops by
  * exactly its price. A screenshot is saved to test-results/content-site.png.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ContentSite, startContentSite } from '@trickle/example-content-site/site';
-import { createHub, type Hub } from '@trickle/hub';
-import { createMerchant } from '@trickle/merchant';
-import { asset, createSecretKey, parseAmount, toHex } from '@trickle/protocol';
+import { parseAmount } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type TestBrowser } from '../support/chromium.js';
-
-const usd = asset('USD', 6);
-const networkId = 2;
-const screenshotDir = join(import.meta.dirname, '..', '..', 'test-results');
+import { type DemoSite, screenshotDir, startDemoSite, usd } from './demoSite.js';
 
 describe('the content site in a real browser', () => {
-  let dataDir: string;
-  let hub: Hub;
-  let site: ContentSite;
-  let browser: TestBrowser;
-
+  let demo: DemoSite | undefined;
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'trickle-site-'));
-    hub = await createHub({ dataDir, networkId, assets: [usd] });
-    const merchant = createMerchant({
-      secretKey: createSecretKey((n) => crypto.getRandomValues(new Uint8Array(n))),
-      hub: { publicKey: hub.publicKey, url: hub.url, networkId },
-      asset: usd,
-      entitlementCookie: { secure: false },
-    });
-    await hub.registerMerchant({ publicKey: merchant.publicKey });
-    site = await startContentSite({
-      merchant,
-      port: 0,
-      faucet: async (clientKey) => {
-        await hub.ledger.fundPayer({
-          clientKey: clientKey as never,
-          asset: usd,
-          amount: 1_000_000n,
-          reference: `t-${toHex(clientKey)}`,
-        });
-        return 1_000_000n;
-      },
-    });
-    browser = await launchChromium();
+    demo = await startDemoSite(2);
   }, 120_000);
-
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await hub?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await demo?.close();
   });
 
   it('pays for an article: the article appears and the balance drops by exactly its price', async () => {
+    const { site, browser } = demo as DemoSite;
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));

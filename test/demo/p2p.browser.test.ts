@@ -6,60 +6,23 @@
  * the payment for the payee once the payer's channel finalizes. A screenshot of both tabs
  * is saved to test-results/p2p-request.png and test-results/p2p-paid.png.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ContentSite, startContentSite } from '@trickle/example-content-site/site';
-import { createHub, type Hub } from '@trickle/hub';
-import { createMerchant } from '@trickle/merchant';
-import { asset, createSecretKey, decodeMoneyRequest, toHex } from '@trickle/protocol';
+import { decodeMoneyRequest } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type TestBrowser } from '../support/chromium.js';
-
-const usd = asset('USD', 6);
-const networkId = 5;
-const screenshotDir = join(import.meta.dirname, '..', '..', 'test-results');
+import { type DemoSite, screenshotDir, startDemoSite, usd } from './demoSite.js';
 
 describe('pay a friend in a real browser: a QR code in one tab, paid from another', () => {
-  let dataDir: string;
-  let hub: Hub;
-  let site: ContentSite;
-  let browser: TestBrowser;
-
+  let demo: DemoSite | undefined;
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'trickle-p2p-site-'));
-    hub = await createHub({ dataDir, networkId, assets: [usd] });
-    const merchant = createMerchant({
-      secretKey: createSecretKey((n) => crypto.getRandomValues(new Uint8Array(n))),
-      hub: { publicKey: hub.publicKey, url: hub.url, networkId },
-      asset: usd,
-      entitlementCookie: { secure: false },
-    });
-    await hub.registerMerchant({ publicKey: merchant.publicKey });
-    site = await startContentSite({
-      merchant,
-      port: 0,
-      faucet: async (clientKey) => {
-        await hub.ledger.fundPayer({
-          clientKey: clientKey as never,
-          asset: usd,
-          amount: 1_000_000n,
-          reference: `p2p-${toHex(clientKey)}`,
-        });
-        return 1_000_000n;
-      },
-    });
-    browser = await launchChromium();
+    demo = await startDemoSite(5);
   }, 120_000);
-
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await hub?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await demo?.close();
   });
 
   it('tab 1 shows a QR code for $0.0042 "pizza for two"; tab 2 pays it; tab 1 lists it', async () => {
+    const { site, browser } = demo as DemoSite;
     const errors: string[] = [];
     const asker = await browser.context.newPage();
     asker.on('pageerror', (error) => errors.push(error.message));

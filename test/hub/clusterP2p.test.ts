@@ -9,15 +9,7 @@ import { createWallet, type IncomingPayment, memoryStore, type Wallet } from '@t
 import type { HubProcess } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from './clusterProcesses.js';
-import { networkId, testKey, usd } from './fixtures.js';
-
-async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const start = Date.now();
-  while (!done()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { networkId, testKey, until, usd } from './fixtures.js';
 
 describe('peer-to-peer payments in a hub cluster', () => {
   let cluster: Cluster | undefined;

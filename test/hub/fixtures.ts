@@ -95,3 +95,12 @@ export async function ledgerBalance(
   const account = accounts.find((a) => a.id.startsWith(`${kind}:${toHex(id)}`));
   return account?.balance ?? 0n;
 }
+
+/** Resolves once `done()` holds, polling every 20 ms; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!done()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

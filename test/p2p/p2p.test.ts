@@ -11,7 +11,8 @@
 import { hubMetrics, hubTraffic } from '@trickle/cli';
 import { createWallet, type IncomingPayment, memoryStore, type Wallet } from '@trickle/client';
 import { fileStore } from '@trickle/client/node';
-import { createHub, type Hub } from '@trickle/hub';
+import { type CreateHubOptions, createHub, type Hub } from '@trickle/hub';
+import type { TrickleLedger } from '@trickle/ledger';
 import {
   decodeMoneyRequest,
   encodeMoneyRequest,
@@ -25,21 +26,13 @@ import {
 import { expectConserved } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filteringTransport } from '../client/filteringTransport.js';
-import { fund, networkId, tempDir, testKey, usd } from '../hub/fixtures.js';
+import { fund, networkId, tempDir, testKey, until, usd } from '../hub/fixtures.js';
 
 const paymentsTotal = 1_000;
 /** Payments started at once (each asks the hub for an invoice first: a request in flight). */
 const paymentsAtOnce = 40;
 /** A cent at scale 6: every amount is below it. */
 const cent = 10_000;
-
-async function until(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now();
-  while (!done()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A seeded generator, so a failure can be replayed. */
 function lcg(seed: number): () => number {
@@ -61,25 +54,31 @@ describe('peer-to-peer payments', () => {
     dir?.remove();
   });
 
+  /** A hub on its SQLite store and ledger in a fresh folder, payer A funded with `fundA`, and its address. */
+  async function startHub(label: string, fundA: bigint, options: Omit<CreateHubOptions, 'dataDir' | 'networkId'> = {}) {
+    dir = tempDir(`trickle-${label}-`);
+    const started = await createHub<TrickleLedger>({ dataDir: `${dir.path}/hub`, networkId, ...options });
+    hub = started;
+    const keyA = testKey(`${label} payer A`);
+    const keyB = testKey(`${label} payee B`);
+    await fund(started, publicKeyOf(keyA), fundA);
+    return { hub: started, dir: dir.path, keyA, keyB, address: { url: started.url, networkId } };
+  }
+
   it('A pays B 1,000 times while B drops and restarts: each payment once, in order, and the ledger agrees', async () => {
-    dir = tempDir('trickle-p2p-');
     const traffic = hubTraffic();
-    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId, observer: traffic.observer });
-    const registry = hubMetrics(hub);
-    traffic.register(registry);
-    const keyA = testKey('p2p payer A');
-    const keyB = testKey('p2p payee B');
     const depositA = 20_000_000n;
     const depositB = 1_000n;
-    await fund(hub, publicKeyOf(keyA), depositA);
-    await fund(hub, publicKeyOf(keyB), depositB);
-    const address = { url: hub.url, networkId };
+    const { keyA, keyB, address, ...started } = await startHub('p2p', depositA, { observer: traffic.observer });
+    const registry = hubMetrics(started.hub);
+    traffic.register(registry);
+    await fund(started.hub, publicKeyOf(keyB), depositB);
 
     const a = await createWallet({ key: keyA, hub: address, store: memoryStore() });
     wallets.push(a);
     await a.openChannel({ deposit: depositA, asset: usd });
 
-    const storePath = `${dir.path}/walletB.jsonl`;
+    const storePath = `${started.dir}/walletB.jsonl`;
     const cuttable = filteringTransport('cuttable', {});
     const seen: IncomingPayment[] = [];
     let drops = 0;
@@ -175,26 +174,9 @@ describe('peer-to-peer payments', () => {
     expect((await ledger.payerAccount(publicKeyOf(keyB), usd))?.balance).toBe(depositB);
     await expectConserved(ledger, { audit: true });
   }, 240_000);
-});
-
-describe('money requests (a QR code or a link)', () => {
-  let dir: ReturnType<typeof tempDir> | undefined;
-  let hub: Hub | undefined;
-  const wallets: Wallet[] = [];
-  afterEach(async () => {
-    for (const wallet of wallets.splice(0)) await wallet.stop().catch(() => undefined);
-    await hub?.close();
-    hub = undefined;
-    dir?.remove();
-  });
 
   it('B signs a request; A pays it once checked; a tampered, expired or foreign request is refused and pays nothing', async () => {
-    dir = tempDir('trickle-p2p-request-');
-    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId });
-    const keyA = testKey('request payer');
-    const keyB = testKey('request payee');
-    await fund(hub, publicKeyOf(keyA), 1_000_000n);
-    const address = { url: hub.url, networkId };
+    const { keyA, keyB, address } = await startHub('request', 1_000_000n);
     const a = await createWallet({ key: keyA, hub: address, store: memoryStore() });
     const b = await createWallet({ key: keyB, hub: address, store: memoryStore(), receive: true });
     wallets.push(a, b);
@@ -225,27 +207,10 @@ describe('money requests (a QR code or a link)', () => {
     expect(got[0]).toMatchObject({ amount: 4_321n, memo: 'pizza 🍕', from: payeeIdFromKey(publicKeyOf(keyA)) });
     expect(a.balance()?.spent).toBe(4_321n);
   });
-});
-
-describe('spending what was received before the payer closes (ADR 0242)', () => {
-  let dir: ReturnType<typeof tempDir> | undefined;
-  let hub: Hub | undefined;
-  const wallets: Wallet[] = [];
-  afterEach(async () => {
-    for (const wallet of wallets.splice(0)) await wallet.stop().catch(() => undefined);
-    await hub?.close();
-    hub = undefined;
-    dir?.remove();
-  });
 
   it('B spends part of what A paid it while A’s channel is open, pays A back; refusals move nothing; money is conserved', async () => {
-    dir = tempDir('trickle-p2p-spend-');
-    hub = await createHub({ dataDir: `${dir.path}/hub`, networkId, receivedSpendMax: 5_000n });
-    const keyA = testKey('spend payer A');
-    const keyB = testKey('spend payee B');
-    await fund(hub, publicKeyOf(keyA), 100_000n);
-    await fund(hub, publicKeyOf(keyB), 1_000n);
-    const address = { url: hub.url, networkId };
+    const { keyA, keyB, address, ...started } = await startHub('spend', 100_000n, { receivedSpendMax: 5_000n });
+    await fund(started.hub, publicKeyOf(keyB), 1_000n);
     const a = await createWallet({ key: keyA, hub: address, store: memoryStore(), receive: true });
     const b = await createWallet({ key: keyB, hub: address, store: memoryStore(), receive: true });
     wallets.push(a, b);

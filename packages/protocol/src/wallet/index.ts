@@ -61,6 +61,7 @@ export {
   type RequestBook,
   type RequestMessage,
   type RequestType,
+  type SpendReceivedCall,
   type Spent,
   type TopUpStage,
   type TopUpTurn,

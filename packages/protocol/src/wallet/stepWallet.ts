@@ -133,15 +133,9 @@ function apply(state: WalletState, input: WalletInput, out: Out): WalletState {
     case 'forceClose':
       return whenReady(state, { type: 'forceClose', call: input.call }, nowMs, out);
     case 'spendReceived':
-      return whenReady(
-        state,
-        { type: 'spendReceived', call: input.call, amount: input.amount, ref: input.ref },
-        nowMs,
-        out,
-      );
     case 'payPeer': {
-      const { call, payee, amount, memo, reveal } = input;
-      return whenReady(state, { type: 'payPeer', call, payee, amount, memo, reveal }, nowMs, out);
+      const { nowMs: _at, ...call } = input;
+      return whenReady(state, call, nowMs, out);
     }
     case 'stop':
       return stop(state, input.call, nowMs, out);

@@ -5,13 +5,13 @@
  * events). The shell feeds inputs one at a time and carries out the effects in order.
  */
 import type { Asset } from '../amount.js';
-import type { PayeeId, Signature } from '../ids.js';
+import type { Signature } from '../ids.js';
 import type { ClientMessage, HubMessage } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import type { Receipt } from '../receipt.js';
 import type { SignPurpose, WritePurpose } from './purposes.js';
 import type { WalletChange } from './records.js';
-import type { WalletState } from './walletState.js';
+import type { PeerPaymentCall, SpendReceivedCall, WalletState } from './walletState.js';
 import type { Balance, CloseResult, ForceCloseResult, WalletEvents } from './walletTypes.js';
 
 /** The wallet's timers: one of each at most is armed at a time. */
@@ -49,16 +49,9 @@ export type WalletInputBody =
       readonly aborted?: { readonly reason: unknown };
     }
   /** A payPeer() call: pay the wallet-payee `payee` (the hub makes the invoice). */
-  | {
-      readonly type: 'payPeer';
-      readonly call: number;
-      readonly payee: PayeeId;
-      readonly amount: bigint;
-      readonly memo: string;
-      readonly reveal: boolean;
-    }
-  /** A spendReceived() call: `ref` (16 random bytes, drawn by the shell) names the move at the hub. */
-  | { readonly type: 'spendReceived'; readonly call: number; readonly amount: bigint; readonly ref: Uint8Array }
+  | PeerPaymentCall
+  /** A spendReceived() call. */
+  | SpendReceivedCall
   /** A topUp() call. */
   | { readonly type: 'topUp'; readonly call: number; readonly amount: bigint }
   /** A close() call. */

@@ -168,8 +168,16 @@ export type WaitingCall =
   | { readonly type: 'close'; readonly call: number }
   | { readonly type: 'forceClose'; readonly call: number }
   | PeerPaymentCall
-  /** Spend what was received: move `amount` into the payer account, then top the channel up with it. */
-  | { readonly type: 'spendReceived'; readonly call: number; readonly amount: bigint; readonly ref: Uint8Array };
+  | SpendReceivedCall;
+
+/** Spend what was received: move `amount` into the payer account (`ref` names the move at the hub), then top the channel up with it. */
+export interface SpendReceivedCall {
+  readonly type: 'spendReceived';
+  readonly call: number;
+  readonly amount: bigint;
+  /** 16 random bytes drawn by the shell. */
+  readonly ref: Uint8Array;
+}
 
 /** A payment to a wallet-payee by its payee id: the hub makes the invoice, then it is paid as any. */
 export interface PeerPaymentCall {
