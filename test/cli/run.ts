@@ -3,6 +3,9 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { asHubId, asPublicKey, fromHex, publicKeyOf, toHex } from '@trickle/protocol';
+import { expect } from 'vitest';
+import { testKey, testMerchant } from '../hub/fixtures.js';
 
 // The package's entry is src/index.ts (in the workspace); its bin sits beside src/.
 const bin = join(dirname(createRequire(import.meta.url).resolve('@trickle/cli')), '..', 'bin', 'trickle.js');
@@ -85,4 +88,28 @@ export async function killHubs(children: readonly HubChild[]): Promise<void> {
       await child.exited;
     }
   }
+}
+
+/** Funds a payer and registers a merchant through the CLI; returns the merchant. */
+export async function fundAndRegister(hub: HubChild, dataDir: string, label: string, env: NodeJS.ProcessEnv = {}) {
+  const payerKey = testKey(`${label} payer`);
+  const cli = (args: string[]) => trickle([...args, '--data-dir', dataDir], env);
+  const funded = await cli([
+    'ledger',
+    'fund',
+    '--client',
+    toHex(publicKeyOf(payerKey)),
+    '--amount',
+    '1',
+    '--reference',
+    `${label}-1`,
+  ]);
+  expect(funded.code, funded.stderr).toBe(0);
+  const shop = testMerchant(`${label} shop`, {
+    publicKey: asPublicKey(fromHex(hub.info.publicKey)),
+    hubId: asHubId(fromHex(hub.info.hubId)),
+  });
+  const added = await cli(['merchant', 'add', '--public-key', toHex(shop.publicKey)]);
+  expect(added.code, added.stderr).toBe(0);
+  return { payerKey, shop, cli };
 }

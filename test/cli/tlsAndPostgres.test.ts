@@ -11,11 +11,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWallet, memoryStore, type Wallet } from '@trickle/client';
 import { wsTransport } from '@trickle/client/node';
-import { asHubId, asPublicKey, fromHex, publicKeyOf, toHex } from '@trickle/protocol';
+import { toHex } from '@trickle/protocol';
 import { dropSchema, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import { afterAll, describe, expect, it } from 'vitest';
-import { networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
-import { type HubChild, killHubs, startHub, trickle } from './run.js';
+import { networkId, tempDir, testKey } from '../hub/fixtures.js';
+import { fundAndRegister, type HubChild, killHubs, startHub } from './run.js';
 
 const dir = tempDir('trickle-for-real-');
 const children: HubChild[] = [];
@@ -25,30 +25,6 @@ afterAll(async () => {
   await killHubs(children);
   dir.remove();
 });
-
-/** Funds a payer and registers a merchant through the CLI; returns the merchant. */
-async function fundAndRegister(hub: HubChild, dataDir: string, label: string, env: NodeJS.ProcessEnv = {}) {
-  const payerKey = testKey(`${label} payer`);
-  const cli = (args: string[]) => trickle([...args, '--data-dir', dataDir], env);
-  const funded = await cli([
-    'ledger',
-    'fund',
-    '--client',
-    toHex(publicKeyOf(payerKey)),
-    '--amount',
-    '1',
-    '--reference',
-    `${label}-1`,
-  ]);
-  expect(funded.code, funded.stderr).toBe(0);
-  const shop = testMerchant(`${label} shop`, {
-    publicKey: asPublicKey(fromHex(hub.info.publicKey)),
-    hubId: asHubId(fromHex(hub.info.hubId)),
-  });
-  const added = await cli(['merchant', 'add', '--public-key', toHex(shop.publicKey)]);
-  expect(added.code, added.stderr).toBe(0);
-  return { payerKey, shop, cli };
-}
 
 describe('trickle hub start with TLS', () => {
   it('serves wss:// and https:// with the given certificate', async () => {

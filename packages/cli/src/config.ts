@@ -37,6 +37,12 @@ export interface HubConfig {
   /** PEM files: with both, the wallet listener and the admin API speak TLS (wss://, https://). */
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  /**
+   * A module (JavaScript or TypeScript) whose `createHubSigner(config)` returns the
+   * `HubSigner` that holds the hub's key (a KMS or HSM adapter, ADR 0414); the hub then
+   * never reads `hub.key`. Default: the key file in the data folder.
+   */
+  readonly hubSigner: string | undefined;
   /** Alerts (ADR 0413): the webhook crossings are POSTed to, `http(s)://…`. */
   readonly alertWebhook: string | undefined;
   /** HMAC-SHA256 key of the webhook's `trickle-signature` header (16 characters at least). */
@@ -63,6 +69,7 @@ const settings = {
   logLevel: { env: 'TRICKLE_LOG_LEVEL', kind: 'string' },
   tlsCert: { env: 'TRICKLE_TLS_CERT', kind: 'path' },
   tlsKey: { env: 'TRICKLE_TLS_KEY', kind: 'path' },
+  hubSigner: { env: 'TRICKLE_HUB_SIGNER', kind: 'path' },
   alertWebhook: { env: 'TRICKLE_ALERT_WEBHOOK', kind: 'string' },
   alertSecret: { env: 'TRICKLE_ALERT_SECRET', kind: 'string' },
   alertEscrowMax: { env: 'TRICKLE_ALERT_ESCROW_MAX', kind: 'amount' },
@@ -87,6 +94,7 @@ export const hubConfigDefaults: HubConfig = {
   logLevel: 'info',
   tlsCert: undefined,
   tlsKey: undefined,
+  hubSigner: undefined,
   alertWebhook: undefined,
   alertSecret: undefined,
   alertEscrowMax: undefined,

@@ -233,6 +233,10 @@ admin API, found through <data-dir>/hub.json and <data-dir>/admin.token.`,
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// and https:// (env TRICKLE_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (env TRICKLE_TLS_KEY)')
     .option(
+      '--hub-signer <module>',
+      'module exporting createHubSigner(config): the hub key in a KMS or HSM, no hub.key (env TRICKLE_HUB_SIGNER)',
+    )
+    .option(
       '--alert-webhook <url>',
       'POST signed alerts here when a threshold is crossed (env TRICKLE_ALERT_WEBHOOK; secret: env TRICKLE_ALERT_SECRET)',
     )

@@ -21,16 +21,18 @@ import {
 } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   createHub,
   defaultHubLimits,
   type Hub,
   type HubLogger,
+  type HubSigner,
   loadOrCreateHubKey,
   systemRandomBytes,
 } from '@trickle/hub';
 import type { TrickleLedger } from '@trickle/ledger';
-import { hubIdFromKey, publicKeyOf, toHex } from '@trickle/protocol';
+import { hubIdFromKey, isValidPublicKey, type PublicKey, publicKeyOf, toHex } from '@trickle/protocol';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { type AdminServer, createAdminServer } from './admin.js';
@@ -85,7 +87,9 @@ export async function startHubService(
     config.tlsCert === undefined || config.tlsKey === undefined
       ? undefined
       : { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
-  const external = config.database === undefined ? undefined : await postgresPorts(config);
+  const signer = config.hubSigner === undefined ? undefined : await loadHubSigner(config);
+  const hubKey = signer?.publicKey ?? publicKeyOf(loadOrCreateHubKey(config.dataDir, systemRandomBytes));
+  const external = config.database === undefined ? undefined : await postgresPorts(config, hubKey);
   const traffic = hubTraffic();
   let hub: Hub<TrickleLedger>;
   try {
@@ -98,6 +102,7 @@ export async function startHubService(
       feePpm: config.feePpm,
       logger,
       observer: traffic.observer,
+      ...(signer === undefined ? {} : { signer }),
       ...(external ?? {}),
     });
   } catch (error) {
@@ -234,11 +239,33 @@ export async function startHubService(
   return { hub, admin, info, stopped, stop: (reason) => stop(reason) };
 }
 
-async function postgresPorts(config: HubConfig) {
+/** Loads `config.hubSigner`'s `createHubSigner(config)` (ADR 0414). */
+async function loadHubSigner(config: HubConfig): Promise<HubSigner> {
+  const path = config.hubSigner as string;
+  let create: unknown;
+  try {
+    create = ((await import(pathToFileURL(path).href)) as { createHubSigner?: unknown }).createHubSigner;
+  } catch (cause) {
+    throw new CliError(exitCodes.usage, `--hub-signer: cannot load ${path}: ${(cause as Error).message}`);
+  }
+  if (typeof create !== 'function')
+    throw new CliError(exitCodes.usage, `--hub-signer: ${path} must export a function createHubSigner(config)`);
+  const signer = (await create(config)) as HubSigner;
+  if (
+    !(signer?.publicKey instanceof Uint8Array && isValidPublicKey(signer.publicKey)) ||
+    typeof signer.sharedSecret !== 'function'
+  )
+    throw new CliError(
+      exitCodes.usage,
+      `--hub-signer: ${path}'s createHubSigner must return { publicKey (33 bytes, compressed), sharedSecret(peerKey) }`,
+    );
+  return signer;
+}
+
+async function postgresPorts(config: HubConfig, hubKey: PublicKey) {
   const connectionString = config.database as string;
   const { postgresLedger } = await import('@trickle/ledger/postgres');
   const { postgresChannelStore } = await import('@trickle/hub/postgres');
-  const hubKey = publicKeyOf(loadOrCreateHubKey(config.dataDir, systemRandomBytes));
   const domain = { networkId: config.networkId, hubId: hubIdFromKey(hubKey) };
   const ledger = await postgresLedger({
     connectionString,
