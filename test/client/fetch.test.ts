@@ -11,7 +11,7 @@ import { wsTransport } from '@trickle/client/node';
 import { createHub, type Hub } from '@trickle/hub';
 import { createMerchant, type Merchant } from '@trickle/merchant';
 import { nodeHttpPaywall } from '@trickle/merchant/node-http';
-import { createSecretKey, publicKeyOf } from '@trickle/protocol';
+import { createSecretKey, publicKeyOf, toHex } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, networkId, tempDir, testKey, usd } from '../hub/fixtures.js';
 
@@ -212,5 +212,35 @@ describe('wallet.fetch', () => {
     expect(requestsSeen - before).toBe(1); // the 402 only: the retry never went out
     expect(wallet.balance()).toMatchObject({ spent: 2_000n, acknowledged: 2_000n });
     expect(wallet.history()).toHaveLength(1);
+  });
+
+  it('with the price known from the last paid answer, pays first and sends one request (no 402)', async () => {
+    const wallet = await newWallet('known price');
+    let before = requestsSeen;
+    expect(await (await wallet.fetch(`${base}/echo`, { method: 'POST', body: 'one' })).text()).toBe('echo:one');
+    expect(requestsSeen - before).toBe(2); // the 402 and the paid retry; the answer carries the next invoice
+    for (const body of ['two', 'three']) {
+      before = requestsSeen;
+      expect(await (await wallet.fetch(`${base}/echo`, { method: 'POST', body })).text()).toBe(`echo:${body}`);
+      expect(requestsSeen - before).toBe(1); // paid before asking
+    }
+    expect(wallet.balance()?.spent).toBe(300n);
+    expect(new Set(wallet.history().map((h) => toHex(h.invoiceId))).size).toBe(3); // three single-use invoices
+  });
+
+  it('an invoice sent ahead is single-use: its payment replayed is refused with a fresh 402', async () => {
+    let replay: string | undefined;
+    const recording: typeof fetch = async (input, init) => {
+      if (input instanceof Request) replay ??= input.headers.get('payment-signature') ?? undefined;
+      return globalThis.fetch(input, init);
+    };
+    const wallet = await newWallet('replay ahead', undefined, { fetch: recording });
+    await (await wallet.fetch(`${base}/echo`)).text(); // through the 402; keeps the next invoice
+    replay = undefined;
+    await (await wallet.fetch(`${base}/echo`)).text(); // paid ahead: this request carries the payment
+    expect(replay).toBeDefined();
+    const again = await fetch(`${base}/echo`, { headers: { 'payment-signature': replay as string } });
+    expect(again.status).toBe(402);
+    expect(wallet.balance()?.spent).toBe(200n);
   });
 });

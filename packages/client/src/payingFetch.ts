@@ -5,6 +5,9 @@
  * nothing signed if it refuses), retries once with `PAYMENT-SIGNATURE`, and keeps the
  * entitlement the merchant hands back so that reading again does not pay again.
  * The request's signal aborts the payment too (pay()'s `options.signal`).
+ * With the price already known (the merchant sent `TRICKLE-NEXT-OFFER` with an earlier paid
+ * answer) it pays that invoice first and sends the payment with the request, skipping the
+ * `402` round trip (ADR 0425).
  * Same code in Node and browsers: only the global `fetch`, `Request` and `Headers`.
  */
 
@@ -75,6 +78,15 @@ export function memoryEntitlementCache(clock: Clock): EntitlementCache {
   };
 }
 
+/** Invoices kept ahead per resource (from `TRICKLE-NEXT-OFFER`): one per call in flight is enough. */
+export const offersAheadPerResourceMax = 64;
+
+/** Resources whose invoices are kept ahead at most; the least recently used are forgotten first. */
+export const offersAheadResourcesMax = 1_000;
+
+/** An invoice kept ahead is paid only while it has at least this long to live (ms), so the merchant still takes it. */
+export const offerAheadMarginMs = 10_000;
+
 /** Options of {@link createPayingFetch}. */
 export interface PayingFetchOptions {
   /** The network the wallet's hub is on: only offers for it are paid. */
@@ -87,6 +99,13 @@ export interface PayingFetchOptions {
   readonly entitlements?: EntitlementCache;
   /** Time source for entitlement expiry. Default `Date.now`. */
   readonly clock?: Clock;
+  /**
+   * Pay an invoice the merchant sent ahead (`TRICKLE-NEXT-OFFER`) before the request and
+   * skip the `402` round trip (ADR 0425). Default `true`. If the merchant refuses that
+   * payment (price raised, invoice expired) the call falls back to the `402` path and pays
+   * again; the refused payment is in the wallet's history.
+   */
+  readonly offerAhead?: boolean;
 }
 
 /** The key entitlements are kept under: the method (HEAD as GET) and the URL without query or hash. */
@@ -137,6 +156,46 @@ export function createPayingFetch(
   const baseFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const cache = options.entitlements ?? memoryEntitlementCache(clock);
   const hubIdOf = typeof options.hubId === 'function' ? options.hubId : () => options.hubId as string | undefined;
+  const offerAhead = options.offerAhead ?? true;
+  const ahead = new LruMap<string, TrickleOffer[]>(offersAheadResourcesMax);
+
+  /** The offer this wallet can pay: its network and (once known) its hub. */
+  const payable = (offers: readonly TrickleOffer[]): TrickleOffer | undefined => {
+    const hubId = hubIdOf()?.toLowerCase();
+    return offers.find(
+      (o) => o.request.networkId === options.networkId && (hubId === undefined || toHex(o.request.hubId) === hubId),
+    );
+  };
+
+  /** Takes (single use) an invoice kept ahead for `key` that still has {@link offerAheadMarginMs} to live. */
+  const takeAhead = (key: string): TrickleOffer | undefined => {
+    const list = ahead.get(key);
+    if (list === undefined) return undefined;
+    const now = clock.nowMs();
+    let offer = list.shift();
+    while (offer !== undefined && offer.request.expiresAtMs - now < offerAheadMarginMs) offer = list.shift();
+    if (list.length === 0) ahead.delete(key);
+    return offer;
+  };
+
+  /** Keeps the invoice a paid answer sent ahead for the next call to `key`. */
+  const keepAhead = (key: string, response: Response): void => {
+    const header = response.headers.get(http402Headers.nextOffer);
+    if (!offerAhead || header === null) return;
+    let offer: TrickleOffer | undefined;
+    try {
+      offer = payable(trickleOffersOf(decodePaymentRequiredHeader(header)));
+    } catch {
+      return; // unreadable: the next call goes through the 402 as before
+    }
+    if (offer === undefined) return;
+    const list = ahead.get(key) ?? [];
+    if (list.length < offersAheadPerResourceMax) list.push(offer);
+    ahead.set(key, list);
+  };
+
+  const paymentHeader = (offer: TrickleOffer, receipt: Receipt): string =>
+    encodePaymentSignatureHeader(createTricklePaymentPayload({ accepted: offer.requirements, receipt }));
 
   return async (input, init) => {
     const request = new Request(input, init);
@@ -144,14 +203,19 @@ export function createPayingFetch(
     const tokens = cache.get(key);
     // Keep an unsent copy: a request body can be read only once.
     const retry = request.clone();
+    const known = tokens.length === 0 && offerAhead ? takeAhead(key) : undefined;
     if (tokens.length > 0) request.headers.set(http402Headers.entitlement, formatEntitlementHeader(tokens));
+    if (known !== undefined) {
+      const receipt = await wallet.pay(known.request, { signal: request.signal });
+      request.headers.set(http402Headers.paymentSignature, paymentHeader(known, receipt));
+    }
     const first = await baseFetch(request);
-    if (first.status !== 402) return first;
+    if (first.status !== 402) {
+      if (known !== undefined) keepAhead(key, first);
+      return first;
+    }
 
-    const hubId = hubIdOf()?.toLowerCase();
-    const offer = (await offersOf(first)).find(
-      (o) => o.request.networkId === options.networkId && (hubId === undefined || toHex(o.request.hubId) === hubId),
-    );
+    const offer = payable(await offersOf(first));
     if (offer === undefined) return first;
     let receipt: Receipt;
     try {
@@ -161,11 +225,9 @@ export function createPayingFetch(
     }
 
     retry.headers.delete(http402Headers.entitlement);
-    retry.headers.set(
-      http402Headers.paymentSignature,
-      encodePaymentSignatureHeader(createTricklePaymentPayload({ accepted: offer.requirements, receipt })),
-    );
+    retry.headers.set(http402Headers.paymentSignature, paymentHeader(offer, receipt));
     const paid = await baseFetch(retry);
+    keepAhead(key, paid);
     const token = paid.headers.get(http402Headers.entitlement);
     if (paid.ok && token !== null) {
       try {

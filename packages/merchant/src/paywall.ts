@@ -56,6 +56,12 @@ export interface PaywallRoute<Native = unknown> {
   readonly entitlement?: boolean;
   /** Entitlement lifetime on this route. Default: the merchant's. */
   readonly entitlementTtlMs?: number;
+  /**
+   * Send a fresh invoice for the next call with every paid answer (`TRICKLE-NEXT-OFFER`),
+   * so a client that knows the price pays before it asks and skips the `402` round trip
+   * (ADR 0425). Default: on where entitlements are off (per-call routes).
+   */
+  readonly offerAhead?: boolean;
   /** For people and agents reading the `402`. */
   readonly description?: string;
   /** The media type of what is sold, for the `402`. */
@@ -106,6 +112,7 @@ const exposedHeaders = [
   http402Headers.paymentRequired,
   http402Headers.paymentResponse,
   http402Headers.entitlement,
+  http402Headers.nextOffer,
 ].join(', ');
 
 /**
@@ -130,6 +137,8 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
   const priceOf = compilePrice(merchant, route.price);
   const entitlementOn = route.entitlement ?? true;
   if (typeof entitlementOn !== 'boolean') throw new TypeError('entitlement: expected a boolean');
+  const offerAhead = route.offerAhead ?? !entitlementOn;
+  if (typeof offerAhead !== 'boolean') throw new TypeError('offerAhead: expected a boolean');
   const entitlementTtlMs = checkDurationMs(
     route.entitlementTtlMs ?? merchant.entitlementTtlMs,
     'entitlementTtlMs',
@@ -140,14 +149,9 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
     throw new TypeError('resource: expected a function of the request');
   }
 
-  const paymentRequired = (
-    facts: RequestFacts,
-    resource: string,
-    amount: bigint,
-    reason?: PaymentRefusalCode,
-    details?: string,
-  ): PaywallPaymentRequired => {
-    const body = merchant.createPaymentRequired({
+  /** A `402` body: a fresh single-use invoice for `resource` at `amount`. */
+  const offerOf = (facts: RequestFacts, resource: string, amount: bigint, reason?: PaymentRefusalCode) =>
+    merchant.createPaymentRequired({
       resource,
       amount,
       url: describedUrl(facts.url),
@@ -155,6 +159,15 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
       ...(route.mimeType === undefined ? {} : { mimeType: route.mimeType }),
       ...(reason === undefined ? {} : { error: reason }),
     });
+
+  const paymentRequired = (
+    facts: RequestFacts,
+    resource: string,
+    amount: bigint,
+    reason?: PaymentRefusalCode,
+    details?: string,
+  ): PaywallPaymentRequired => {
+    const body = offerOf(facts, resource, amount, reason);
     const headers: [string, string][] = [
       [http402Headers.paymentRequired, encodePaymentRequiredHeader(body)],
       ['Cache-Control', 'no-store'],
@@ -181,7 +194,7 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
     };
   };
 
-  const paid = (facts: RequestFacts, payment: VerifiedPayment): PaywallAllowed => {
+  const paid = (facts: RequestFacts, payment: VerifiedPayment, amount: bigint): PaywallAllowed => {
     const { receipt, request } = payment;
     const headers: [string, string][] = [
       [
@@ -196,6 +209,9 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
       ['Cache-Control', 'private'],
       ['Access-Control-Expose-Headers', exposedHeaders],
     ];
+    if (offerAhead) {
+      headers.push([http402Headers.nextOffer, encodePaymentRequiredHeader(offerOf(facts, payment.resource, amount))]);
+    }
     if (!entitlementOn) return { kind: 'allowed', via: 'payment', headers, resource: payment.resource, receipt };
     const issued = merchant.issueEntitlement({ receipt, resource: payment.resource, ttlMs: entitlementTtlMs });
     headers.push([http402Headers.entitlement, issued.token]);
@@ -225,7 +241,7 @@ export function createPaywall<Native = unknown>(merchant: Merchant, route: Paywa
       if (!check.ok) return paymentRequired(facts, resource, amount, check.reason, check.details);
       const redeemed = await merchant.redeemPayment(check.payment);
       if (!redeemed.ok) return paymentRequired(facts, resource, amount, redeemed.reason, redeemed.details);
-      return paid(facts, redeemed.payment);
+      return paid(facts, redeemed.payment, amount);
     }
 
     if (entitlementOn) {

@@ -17,6 +17,12 @@ export const http402Headers = {
   paymentResponse: 'PAYMENT-RESPONSE',
   /** Both ways: entitlement tokens (server: the one just issued; client: up to {@link entitlementsPerRequestMax}). */
   entitlement: 'TRICKLE-ENTITLEMENT',
+  /**
+   * Server to client, on a paid answer of a per-call route: base64 JSON `PaymentRequired`
+   * for the next call to the same resource, so the client pays before it asks and skips the
+   * `402` round trip (ADR 0425). A fresh single-use invoice, like any `402`'s.
+   */
+  nextOffer: 'TRICKLE-NEXT-OFFER',
 } as const;
 
 /** The cookie that carries an entitlement token in browsers (one cookie per resource path). */
