@@ -11,7 +11,7 @@ import { wsTransport } from '@trickle/client/node';
 import { createHub, type Hub } from '@trickle/hub';
 import { createMerchant, type Merchant } from '@trickle/merchant';
 import { nodeHttpPaywall } from '@trickle/merchant/node-http';
-import { createSecretKey, publicKeyOf, toHex } from '@trickle/protocol';
+import { createSecretKey, publicKeyOf } from '@trickle/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, networkId, tempDir, testKey, usd } from '../hub/fixtures.js';
 
@@ -225,21 +225,22 @@ describe('wallet.fetch', () => {
       expect(requestsSeen - before).toBe(1); // paid before asking
     }
     expect(wallet.balance()?.spent).toBe(300n);
-    expect(new Set(wallet.history().map((h) => toHex(h.invoiceId))).size).toBe(3); // three single-use invoices
+    expect(new Set(wallet.history().map((h) => h.invoiceId)).size).toBe(3); // three single-use invoices
   });
 
   it('an invoice sent ahead is single-use: its payment replayed is refused with a fresh 402', async () => {
-    let replay: string | undefined;
+    const sent: { payment?: string | undefined } = {};
     const recording: typeof fetch = async (input, init) => {
-      if (input instanceof Request) replay ??= input.headers.get('payment-signature') ?? undefined;
+      if (input instanceof Request) sent.payment ??= input.headers.get('payment-signature') ?? undefined;
       return globalThis.fetch(input, init);
     };
     const wallet = await newWallet('replay ahead', undefined, { fetch: recording });
     await (await wallet.fetch(`${base}/echo`)).text(); // through the 402; keeps the next invoice
-    replay = undefined;
+    delete sent.payment;
     await (await wallet.fetch(`${base}/echo`)).text(); // paid ahead: this request carries the payment
-    expect(replay).toBeDefined();
-    const again = await fetch(`${base}/echo`, { headers: { 'payment-signature': replay as string } });
+    const replay = sent.payment;
+    if (replay === undefined) throw new Error('the call paid ahead sent no PAYMENT-SIGNATURE');
+    const again = await fetch(`${base}/echo`, { headers: { 'payment-signature': replay } });
     expect(again.status).toBe(402);
     expect(wallet.balance()?.spent).toBe(200n);
   });
