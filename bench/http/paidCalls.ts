@@ -66,6 +66,8 @@ interface Run {
   readonly merchantCpuUs: number;
   readonly hubCpuUs: number;
   readonly walletCpuUs: number;
+  /** Payments per signed voucher (the wallet coalesces payments admitted together). */
+  readonly paymentsPerVoucher: number;
 }
 
 async function main(): Promise<void> {
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
       };
       await run(warmup);
       const latencies: number[] = [];
+      const seqsBefore = new Set(wallet.history().map((h) => h.seq)).size;
       const [merchant0, hub0, wallet0, t0] = [cpuMs(merchantPid), cpuMs(hubPid), process.cpuUsage(), performance.now()];
       await run(calls, latencies);
       const elapsedMs = performance.now() - t0;
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
         merchantCpuUs: ((merchant1 - merchant0) * 1000) / calls,
         hubCpuUs: ((hub1 - hub0) * 1000) / calls,
         walletCpuUs: (wallet1.user + wallet1.system) / calls,
+        paymentsPerVoucher: calls / (new Set(wallet.history().map((h) => h.seq)).size - seqsBefore),
       };
     };
 
@@ -196,6 +200,18 @@ async function main(): Promise<void> {
         id: `${prefix}.hubCpu`,
         label: `${what}: hub process CPU per call`,
         value: round(r.hubCpuUs, 0),
+        unit: 'µs',
+      });
+      figures.push({
+        id: `${prefix}.coalesced`,
+        label: `${what}: payments per signed voucher`,
+        value: round(r.paymentsPerVoucher, 2),
+        unit: '',
+      });
+      figures.push({
+        id: `${prefix}.walletCpu`,
+        label: `${what}: wallet process CPU per call`,
+        value: round(r.walletCpuUs, 0),
         unit: 'µs',
       });
     };
