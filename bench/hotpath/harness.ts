@@ -209,6 +209,8 @@ export interface LoadResult {
   readonly ms: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Every payment's latency in ms, sorted (for the charts of docs/benchmarks.md). */
+  readonly latenciesMs: readonly number[];
   /** CPU time per payment (Linux /proc): the hub's event loop, the hub's other threads, this process. */
   readonly cpu?: {
     readonly hubLoopUs: number;
@@ -365,6 +367,7 @@ export async function presignedLoad(
     ms,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    latenciesMs: latencies,
     ...(cpu === undefined ? {} : { cpu }),
   };
 }

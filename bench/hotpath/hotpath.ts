@@ -39,6 +39,7 @@ import {
   nobleVerifier,
   sha256,
 } from '@trickle/protocol';
+import { figuresFile, sample } from '../support/figures.js';
 import {
   type BenchHub,
   payerKeys,
@@ -257,7 +258,7 @@ interface WalletSetup {
 async function oneChannel(
   tree: Tree,
   setup: WalletSetup = {},
-): Promise<{ p50: number; p99: number; perSecond: number }> {
+): Promise<{ p50: number; p99: number; perSecond: number; latencies: number[] }> {
   return withHub(tree, 1, async (hub, [key]) => {
     const dir = mkdtempSync(join(tmpdir(), 'trickle-wallet-'));
     const wallet = await tree.createWallet({
@@ -284,7 +285,12 @@ async function oneChannel(
     if (receipts.length !== pipelined) throw new Error('missing receipts');
     await wallet.stop();
     rmSync(dir, { recursive: true, force: true });
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: (pipelined / took) * 1000 };
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      perSecond: (pipelined / took) * 1000,
+      latencies,
+    };
   });
 }
 
@@ -384,6 +390,8 @@ const trees: Tree[] = [
 ];
 if (baselineRoot !== undefined) trees.push(await treeAt(`baseline ${revisionOf(baselineRoot)}`, baselineRoot));
 
+const out = figuresFile(argv);
+const p4 = await ledgerPerPayment();
 const channels = n(1_000, 200);
 const perChannel = n(10, 5);
 const rows: string[][] = [];
@@ -392,6 +400,69 @@ for (const tree of trees) {
   const one = await oneChannel(tree);
   const many = await manyChannels(tree, tree.verifier === 'noble' ? channels / 5 : channels, perChannel);
   const wallets = await manyWallets(tree, 32, n(40, 10));
+  if (tree === trees[0]) {
+    const perPaymentTx = { label: 'one SQLite ledger transaction per payment', value: 0 };
+    out.add(
+      {
+        id: 'P1.p50',
+        label: 'P1 one channel, one at a time: pay() p50',
+        value: one.p50,
+        unit: 'ms',
+        target: { op: '<=', value: 1 },
+        baseline: { ...perPaymentTx, value: p4.p50 },
+      },
+      {
+        id: 'P1.p99',
+        label: 'P1 one channel, one at a time: pay() p99',
+        value: one.p99,
+        unit: 'ms',
+        target: { op: '<=', value: 4 },
+        baseline: { ...perPaymentTx, value: p4.p99 },
+      },
+      {
+        id: 'P2.rate',
+        label: 'P2 one channel, pipelined, live signing',
+        value: one.perSecond,
+        unit: 'payments/s',
+        target: { op: '>=', value: 100_000 },
+        baseline: { ...perPaymentTx, value: p4.sequential },
+      },
+      {
+        id: 'P3.rate',
+        label: `P3 ${channels} channels, one payment in flight each`,
+        value: many.perSecond,
+        unit: 'payments/s',
+        target: { op: '>=', value: 6_000 },
+        baseline: { label: 'one SQLite ledger transaction per payment, 1,000 callers', value: p4.concurrent },
+      },
+      { id: 'P3.p99', label: 'P3 payment latency p99', value: many.p99Ms, unit: 'ms' },
+    );
+    if (many.cpu !== undefined)
+      out.add({
+        id: 'P3.cpu',
+        label: 'P3 hub CPU per payment (event loop + other threads)',
+        value: many.cpu.hubLoopUs + many.cpu.hubThreadsUs,
+        unit: 'µs',
+      });
+    out.series('P1.latencyMs', sample(one.latencies));
+    out.series('P3.latencyMs', sample(many.latenciesMs));
+    // Throughput against load: the same pre-signed load with fewer channels in flight.
+    const load: [number, number][] = [];
+    for (const count of quick ? [10, 50] : [10, 50, 200, 500])
+      load.push([count, (await manyChannels(tree, count, perChannel)).perSecond]);
+    load.push([channels, many.perSecond]);
+    out.series('P3.throughputByChannels', load);
+  } else if (tree.verifier === 'noble') {
+    out.add(
+      { id: 'P1.noble.p50', label: 'P1 p50, hub verifying with @noble/secp256k1', value: one.p50, unit: 'ms' },
+      {
+        id: 'P3.noble.rate',
+        label: 'P3, hub verifying with @noble/secp256k1',
+        value: many.perSecond,
+        unit: 'payments/s',
+      },
+    );
+  }
   rows.push([
     tree.name,
     `${ms(one.p50)} / ${ms(one.p99)}`,
@@ -410,6 +481,7 @@ for (const tree of trees) {
   }
   console.error(`measured ${tree.name}`);
 }
+out.write('hotpath');
 const variants: string[][] = [];
 for (const [name, setup] of [
   ['wallet signs with libsecp256k1 (WASM) instead of noble', { signer: 'libsecp256k1' }],
@@ -418,7 +490,6 @@ for (const [name, setup] of [
   const one = await oneChannel(trees[0] as Tree, setup);
   variants.push([name, `${ms(one.p50)} / ${ms(one.p99)}`, rate(one.perSecond, 1000)]);
 }
-const p4 = await ledgerPerPayment();
 
 console.log('\n## Targets (docs/benchmarks.md) and baselines, one run\n');
 console.log('P1: one payment at a time, live signing, durable ack. P2: one channel pipelined, live signing.');

@@ -48,6 +48,7 @@ import {
   uniqueSchema,
   usd,
 } from '@trickle/testing/harness';
+import { figuresFile } from '../support/figures.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -371,6 +372,7 @@ console.log(
     )}, fresh schema, pool of 8.\n`,
 );
 
+const out = figuresFile(argv);
 const rows: string[][] = [];
 const checks: string[][] = [];
 const skipped: string[] = [];
@@ -386,6 +388,14 @@ for (const adapter of adapters) {
   progress(`${adapter.name}: closeCooperative per channel...`);
   const one = await oneByOne(adapter);
   const withoutVerify = one.ms - one.verifyMs;
+  out.add({
+    id: `P7.${adapter.name}`,
+    label: `P7 finalizations/s, ${adapter.name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (finalizeDue, ${channelCount} channels)`,
+    value: (channelCount * 1000) / fin.ms,
+    unit: 'channels/s',
+    target: { op: '>=', value: adapter.name === 'sqlite' ? 5_000 : 2_000 },
+    baseline: { label: 'closeCooperative, one call per channel', value: (channelCount * 1000) / one.ms },
+  });
   rows.push([
     adapter.name,
     `${rate(channelCount, fin.ms)} (${count(channelCount)} in ${Math.round(fin.ms)} ms, ${fin.calls} call(s), ${Math.ceil(channelCount / batch)} transactions)`,
@@ -417,6 +427,7 @@ console.log('\n## Checks\n');
 console.log('| run | settlements | signature checks while timed | audit | conservation |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const row of checks) console.log(`| ${row.join(' | ')} |`);
+if (!failed) out.write('finalize');
 if (failed) {
   console.log('\nA CHECK FAILED: the figures above are not of correct work.');
   process.exitCode = 1;

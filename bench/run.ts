@@ -1,0 +1,111 @@
+/**
+ * `pnpm bench`: runs every suite as its own process (each suite starts its hub and load
+ * generators as separate processes on 127.0.0.1), then prints every target next to its
+ * baseline from the same run, writes bench/results/bench-<date>.json, regenerates the figures
+ * section of docs/benchmarks.md and the charts in docs/images/bench/.
+ *
+ * Reproduce: pnpm bench [--quick] [--only hotpath,finalize] [--out <dir>]
+ *   --quick  reduced sizes, under a minute in all
+ *   --only   run only the named suites
+ *   --out    write the results, the doc and the charts under <dir> instead of the repository
+ *            (the doc is copied from docs/benchmarks.md first)
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSuiteFigures, type SuiteFigures } from './support/figures.js';
+import { type BenchRun, charts, figuresSection, machine, replaceSection, table } from './support/report.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The suites, in the order they run. A suite whose script is absent is reported as not measured. */
+const suites: readonly { readonly name: string; readonly script: string }[] = [
+  { name: 'hotpath', script: 'bench/hotpath/hotpath.ts' },
+  { name: 'finalize', script: 'bench/ledger/finalize.ts' },
+  { name: 'paidCalls', script: 'bench/http/paidCalls.ts' },
+];
+
+/** How long one suite may take before it is stopped (the full run stays within about 12 minutes). */
+const suiteTimeoutMs = 6 * 60_000;
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : new Set((argv[onlyAt + 1] ?? '').split(','));
+const outAt = argv.indexOf('--out');
+const outDir = outAt === -1 ? undefined : resolve(argv[outAt + 1] ?? '');
+for (const name of only ?? [])
+  if (!suites.some((s) => s.name === name))
+    throw new Error(`--only: no suite ${name} (${suites.map((s) => s.name).join(', ')})`);
+
+function runSuite(script: string, json: string): Promise<string | undefined> {
+  return new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, ...(quick ? ['--quick'] : []), '--json', json],
+      // The suite's own table goes to stderr, so that stdout holds the summary only.
+      { cwd: root, stdio: ['ignore', 2, 2] },
+    );
+    const timer = setTimeout(() => child.kill('SIGTERM'), suiteTimeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      done(code === 0 ? undefined : `exit ${code ?? signal}`);
+    });
+  });
+}
+
+const started = performance.now();
+const work = mkdtempSync(join(tmpdir(), 'trickle-bench-'));
+const measured: SuiteFigures[] = [];
+const missing: { suite: string; why: string }[] = [];
+try {
+  for (const suite of suites) {
+    if (only !== undefined && !only.has(suite.name)) continue;
+    if (!existsSync(join(root, suite.script))) {
+      missing.push({ suite: suite.name, why: `${suite.script} is not in this tree` });
+      continue;
+    }
+    console.error(`\n=== ${suite.name}: ${suite.script}${quick ? ' --quick' : ''}`);
+    const json = join(work, `${suite.name}.json`);
+    const failed = await runSuite(suite.script, json);
+    if (failed !== undefined || !existsSync(json)) {
+      missing.push({ suite: suite.name, why: failed ?? 'wrote no figures' });
+      continue;
+    }
+    measured.push(parseSuiteFigures(JSON.parse(readFileSync(json, 'utf8'))));
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const run: BenchRun = {
+  date: new Date().toISOString(),
+  command: `pnpm bench${argv.length > 0 ? ` ${argv.filter((a, i) => a !== '--out' && argv[i - 1] !== '--out').join(' ')}` : ''}`,
+  machine: machine(),
+  suites: measured,
+  missing,
+  seconds: (performance.now() - started) / 1000,
+};
+
+const base = outDir ?? root;
+const resultsDir = join(base, 'bench', 'results');
+const imagesDir = join(base, 'docs', 'images', 'bench');
+const doc = join(base, 'docs', 'benchmarks.md');
+mkdirSync(resultsDir, { recursive: true });
+mkdirSync(imagesDir, { recursive: true });
+if (outDir !== undefined && !existsSync(doc)) copyFileSync(join(root, 'docs', 'benchmarks.md'), doc);
+const resultsFile = join(resultsDir, `bench-${run.date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+writeFileSync(resultsFile, `${JSON.stringify(run, null, 2)}\n`);
+const drawn = charts(run);
+for (const [file, svg] of drawn) writeFileSync(join(imagesDir, file), svg);
+writeFileSync(doc, replaceSection(readFileSync(doc, 'utf8'), figuresSection(run, [...drawn.keys()])));
+
+console.log(`# pnpm bench${quick ? ' --quick' : ''}: ${Math.round(run.seconds ?? 0)} s\n`);
+console.log(table(run));
+for (const m of missing) console.log(`\n${m.suite}: no figures (${m.why})`);
+console.log(
+  `\nWrote ${relative(process.cwd(), resultsFile)}, ${relative(process.cwd(), doc)}, ${drawn.size} chart(s).`,
+);
+if (missing.some((m) => !m.why.endsWith('is not in this tree'))) process.exitCode = 1;
