@@ -74,9 +74,6 @@ if (config.cpuProfile !== undefined) {
     });
   });
 }
-process.stdout.write(
-  `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey) })}\n`,
-);
 process.on('SIGUSR1', () => {
   // With --expose-gc (e.g. in NODE_OPTIONS), the heap figures are of live objects only.
   (globalThis as { gc?: () => void }).gc?.();
@@ -91,6 +88,10 @@ process.on('SIGTERM', () => {
     .then(() => ledger?.close())
     .then(() => process.exit(0));
 });
+// Ready only once every signal handler is in place: a SIGTERM sent on this line must drain.
+process.stdout.write(
+  `${JSON.stringify({ url: hub.url, port: hub.port, hubId: toHex(hub.hubId), publicKey: toHex(hub.publicKey) })}\n`,
+);
 
 /** Starts the V8 sampling profiler; the returned function stops it and writes the profile. */
 async function startProfiler(path: string): Promise<() => Promise<void>> {
