@@ -42,7 +42,7 @@ import {
   toHex,
   voucherSigningBytes,
 } from '@trickle/protocol';
-import { type HubProcess, spawnHub } from '@trickle/testing/harness';
+import { type HubProcess, type HubProcessConfig, spawnHub } from '@trickle/testing/harness';
 import * as tiny from 'tiny-secp256k1';
 import WebSocket from 'ws';
 
@@ -72,6 +72,12 @@ export interface BenchHubOptions {
   readonly cpuProfile?: string;
   /** Another checkout to run the hub from (a baseline); default this one. */
   readonly root?: string;
+  /** A data folder to share (one hub key for the processes of a cluster); default a fresh one, removed at stop. */
+  readonly dataDir?: string;
+  /** The merchant's key (the same merchant on every process of a cluster); default a fresh one. */
+  readonly merchantSecret?: SecretKey;
+  /** Channels (and with `ledgerSchema` the ledger) in PostgreSQL; with `leaseTtlMs` one process of a cluster. */
+  readonly postgres?: HubProcessConfig['postgres'];
 }
 
 /** Where a checkout keeps its hub-process helper: the test kit now, the hub's tests before. */
@@ -82,8 +88,9 @@ function baselineSpawnHub(root: string): string {
 
 /** Starts a hub process with one merchant and funded payers. */
 export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub> {
-  const dir = mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
-  const merchantSecret = asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'trickle-hotpath-'));
+  const merchantSecret =
+    options.merchantSecret ?? asSecretKey(sha256(new TextEncoder().encode(`bench merchant ${Math.random()}`)));
   const merchantKey = publicKeyOf(merchantSecret);
   const spawn =
     options.root === undefined
@@ -94,7 +101,7 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
           }
         ).spawnHub;
   const hub = await spawn({
-    dataDir: join(dir, 'hub'),
+    dataDir: options.dataDir ?? join(dir, 'hub'),
     networkId,
     port: 0,
     merchants: [toHex(merchantKey)],
@@ -105,6 +112,7 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     ...(options.verifier === 'noble' ? { verifier: 'noble' } : {}),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.cpuProfile === undefined ? {} : { cpuProfile: options.cpuProfile }),
+    ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
   });
   const hubId = fromHex(hub.hubId, 32) as HubId;
   const hubKey = fromHex(hub.publicKey, 33) as PublicKey;
@@ -132,7 +140,7 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
     async stop() {
       hub.child.kill('SIGTERM');
       await hub.exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

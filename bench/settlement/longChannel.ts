@@ -9,6 +9,8 @@
  *     before). Target: within 5 s, memory bounded by a page, not by the history.
  *     Baseline in the same run: the same with a channel of B payments (default 10,000),
  *     which fits one page, on a hub of its own.
+ *     Worst case: a channel of 50,000 payments (`unclaimedEntriesMax`, the most a channel
+ *     may hold unclaimed) paid with the hub's scheduler paused, so the close claims them all.
  * (b) The hub's start-up with N paid invoices on disk (the same data folder, the hub
  *     restarted): time from spawn to listening, and resident memory once listening, as the
  *     median of 3 starts; baseline: the same on the B-payment data folder, and on an empty one.
@@ -18,7 +20,7 @@
  * and the ledger's totals are conserved; with --audit, the full audit too (it re-reads every
  * entry: slow for a million). Never asserts a timing.
  *
- * Reproduce: node --import tsx bench/settlement/longChannel.ts [--quick] [--payments <n>] [--baseline <n>] [--audit]
+ * Reproduce: node --import tsx bench/settlement/longChannel.ts [--quick] [--payments <n>] [--baseline <n>] [--audit] [--json <file>]
  * (--quick: 100,000 payments, baseline 10,000, with the audit.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +49,7 @@ import {
   rawClient,
   spawnHub,
 } from '@trickle/testing/harness';
+import { figuresFile } from '../support/figures.js';
 import { count, machine, peakRssMiB, resetPeakRss, revision, rssMiB } from '../support/processFigures.js';
 
 const argv = process.argv.slice(2);
@@ -61,6 +64,9 @@ function numberArg(name: string, fallback: number): number {
 }
 const payments = numberArg('--payments', quick ? 100_000 : 1_000_000);
 const baselinePayments = numberArg('--baseline', 10_000);
+/** The most entries a channel may hold unclaimed (the hub's `unclaimedEntriesMax`): the worst close. */
+const worstUnclaimed = 50_000;
+const out = figuresFile(argv);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const networkId = 5;
 const feePpm = 10_000;
@@ -86,7 +92,8 @@ interface Closed {
   readonly dir: string;
 }
 
-async function payAndClose(n: number): Promise<Closed> {
+/** Pays `n` payments on one channel of a fresh hub (with `settlement`, its policy) and closes it. */
+async function payAndClose(n: number, settlement?: Record<string, number | string | boolean>): Promise<Closed> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-bench-settle-'));
   const merchantKey = createSecretKey(random);
   const payer = createSecretKey(random);
@@ -97,6 +104,7 @@ async function payAndClose(n: number): Promise<Closed> {
     feePpm,
     merchants: [toHex(publicKeyOf(merchantKey))],
     fund: [{ clientKey: toHex(publicKeyOf(payer)), amount: (deposit * 2n).toString() }],
+    ...(settlement === undefined ? {} : { settlement }),
   });
   try {
     const pid = hub.child.pid as number;
@@ -209,6 +217,8 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const baseline = await payAndClose(baselinePayments);
   const long = await payAndClose(payments);
+  progress(`worst case: ${count(worstUnclaimed)} unclaimed, the scheduler paused...`);
+  const worst = await payAndClose(worstUnclaimed, { paused: true });
   const empty = mkdtempSync(join(tmpdir(), 'trickle-bench-settle-'));
   try {
     progress('starting hubs...');
@@ -234,9 +244,10 @@ async function main(): Promise<void> {
     for (const [name, run] of [
       ['baseline', baseline],
       ['long', long],
+      ['worst case, scheduler paused', worst],
     ] as const) {
       console.log(
-        `| ${name}: ${count(run.payments)} payments | ${seconds(run.payMs)} (${count(Math.round((run.payments / run.payMs) * 1000))}/s) | ${count(run.backlogAtClose.entries)} entries | ${seconds(run.closeMs)} | ${mib(run.rssBeforeCloseMiB)} | ${mib(run.peakCloseMiB)} | ${mib(run.peakWhilePayingMiB)} | ${mib(run.heapAfterPayingMiB)} | ${name === 'long' ? 'close within 5 s; peak bounded by a page' : ''} |`,
+        `| ${name}: ${count(run.payments)} payments | ${seconds(run.payMs)} (${count(Math.round((run.payments / run.payMs) * 1000))}/s) | ${count(run.backlogAtClose.entries)} entries | ${seconds(run.closeMs)} | ${mib(run.rssBeforeCloseMiB)} | ${mib(run.peakCloseMiB)} | ${mib(run.peakWhilePayingMiB)} | ${mib(run.heapAfterPayingMiB)} | ${name === 'baseline' ? '' : 'close within 5 s; peak bounded by a page'} |`,
       );
     }
     console.log(
@@ -253,8 +264,44 @@ async function main(): Promise<void> {
     console.log('\n## Checks (the ledger read after each close, the hub stopped)\n');
     console.log(`- baseline: ${baseline.checks}`);
     console.log(`- long: ${long.checks}`);
+    console.log(`- worst case: ${worst.checks}`);
+    const closeBaseline = { label: `close of ${count(baseline.payments)} payments`, value: baseline.closeMs / 1000 };
+    const peakAbove = (run: Closed) => run.peakCloseMiB - run.rssBeforeCloseMiB;
+    out.add(
+      {
+        id: 'S1.closeLong',
+        label: `Close of a ${count(long.payments)}-payment channel (${count(long.backlogAtClose.entries)} unclaimed)`,
+        value: long.closeMs / 1000,
+        unit: 's',
+        target: { op: '<=', value: 5 },
+        baseline: closeBaseline,
+      },
+      {
+        id: 'S1.closeWorst',
+        label: `Close with ${count(worst.backlogAtClose.entries)} unclaimed entries (scheduler paused)`,
+        value: worst.closeMs / 1000,
+        unit: 's',
+        target: { op: '<=', value: 5 },
+        baseline: closeBaseline,
+      },
+      {
+        id: 'S1.closePeakLong',
+        label: 'Hub peak RSS during the long close, above RSS before it',
+        value: peakAbove(long),
+        unit: 'MiB',
+        baseline: { label: `the ${count(baseline.payments)}-payment close`, value: peakAbove(baseline) },
+      },
+      {
+        id: 'S1.closePeakWorst',
+        label: 'Hub peak RSS during the worst-case close, above RSS before it',
+        value: peakAbove(worst),
+        unit: 'MiB',
+        baseline: { label: `the ${count(baseline.payments)}-payment close`, value: peakAbove(baseline) },
+      },
+    );
+    out.write('longChannel');
   } finally {
-    for (const dir of [empty, baseline.dir, long.dir]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [empty, baseline.dir, long.dir, worst.dir]) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,248 @@
+/**
+ * P8, the hub cluster (issue 13 item 5, docs/scaling.md), measured in one run on one
+ * PostgreSQL: 1, 2 and 3 hub processes sharing one hub key, channels, invoices and the
+ * ledger in PostgreSQL, each holding channel leases (ADR 0231). The load generator is this
+ * process: pre-signed vouchers (bench/hotpath/harness.ts), one payment in flight per
+ * channel, channels spread evenly over the processes.
+ *
+ * Reported:
+ *  - payments/s and hub CPU per payment (all processes' threads, /proc) with 1, 2, 3 processes;
+ *  - PostgreSQL transactions (pg_stat_database.xact_commit of the database, which other users
+ *    of the server also move) per 1,000 payments, against the baseline: each payment one
+ *    `postgresLedger` transaction, with as many callers as channels and a pool of 16;
+ *  - the lease check's cost: one process with leases against one process without
+ *    (`postgres.leaseTtlMs` unset), CPU per payment and payments/s.
+ *
+ * On a 2-core machine the load generator and every hub process share the same cores, so
+ * more processes cannot add cores: the figure to read is transactions per payment, which
+ * stays far below one as processes are added.
+ *
+ * Reproduce: node --import tsx bench/cluster/cluster.ts [--quick] [--json <file>]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postgresLedger } from '@trickle/ledger/postgres';
+import type { HubId, SecretKey } from '@trickle/protocol';
+import { dropSchema, postgresQuery, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
+import {
+  type BenchHub,
+  type LoadResult,
+  payerKeys,
+  presignedLoad,
+  randomBytes,
+  startBenchHub,
+} from '../hotpath/harness.js';
+import { type Figure, figuresFile } from '../support/figures.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const out = figuresFile(argv);
+const channels = quick ? 60 : 300;
+const perChannel = quick ? 10 : 30;
+/** Payments per caller of the baseline, which is slower: fewer, same number of callers. */
+const perCallerBaseline = quick ? 5 : 10;
+/** Lease time to live of the cluster's processes (ms): the tests' default order of magnitude. */
+const leaseTtlMs = 5_000;
+/** The baseline ledger's connections: enough to be fair to PostgreSQL on 2 cores. */
+const baselinePool = 16;
+
+/** Commits of the whole database so far; the statistics collector publishes them with a delay. */
+async function commits(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  const { rows } = await postgresQuery(
+    'SELECT xact_commit::bigint AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0].n);
+}
+
+interface ClusterRun {
+  readonly processes: number;
+  readonly leases: boolean;
+  readonly perSecond: number;
+  /** Hub CPU (every thread of every process) per payment, µs. */
+  readonly cpuUs: number;
+  readonly commitsPer1000: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** `processes` hub processes of one hub on one PostgreSQL, loaded with `channels` channels. */
+async function cluster(processes: number, leases = true): Promise<ClusterRun> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'trickle-cluster-'));
+  const schema = uniqueSchema('bench_cluster');
+  const keys = payerKeys(channels);
+  const [merchantSecret] = payerKeys(1) as [SecretKey];
+  const postgres = {
+    connectionString: postgresUrl,
+    schema,
+    ledgerSchema: `${schema}_ledger`,
+    ...(leases ? { leaseTtlMs } : {}),
+  };
+  const hubs: BenchHub[] = [];
+  try {
+    const start = (payers: readonly SecretKey[]) =>
+      startBenchHub({ payers, fundEach: 9_000_000_000_000n, dataDir, merchantSecret, postgres });
+    hubs.push(await start(keys)); // alone first: it creates the key and the schemas, and funds every payer
+    for (let i = 1; i < processes; i++) hubs.push(await start([]));
+    // Every process waits for the others' channels to open, then all start together.
+    let ready = 0;
+    let release: () => void = () => {};
+    const go = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let before = 0;
+    const barrier = async () => {
+      ready++;
+      if (ready === hubs.length) {
+        before = await commits();
+        release();
+      }
+      await go;
+    };
+    const results: LoadResult[] = await Promise.all(
+      hubs.map((hub, i) =>
+        presignedLoad(
+          hub,
+          keys.filter((_, k) => k % hubs.length === i),
+          perChannel,
+          1_000_000_000n,
+          barrier,
+        ),
+      ),
+    );
+    const after = await commits();
+    const payments = results.reduce((sum, r) => sum + r.payments, 0);
+    const ms = Math.max(...results.map((r) => r.ms));
+    const cpuUs = results.reduce(
+      (sum, r) => sum + ((r.cpu?.hubLoopUs ?? Number.NaN) + (r.cpu?.hubThreadsUs ?? 0)) * r.payments,
+      0,
+    );
+    const latencies = results.map((r) => r.p50Ms);
+    return {
+      processes,
+      leases,
+      perSecond: (payments / ms) * 1000,
+      cpuUs: cpuUs / payments,
+      commitsPer1000: ((after - before) * 1000) / payments,
+      p50Ms: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+      p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+    };
+  } finally {
+    for (const hub of hubs.reverse()) await hub.stop();
+    await dropSchema(schema);
+    await dropSchema(`${schema}_ledger`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The baseline: every payment one PostgreSQL ledger transaction, `channels` callers at once. */
+async function ledgerPerPayment(): Promise<{ perSecond: number; commitsPer1000: number }> {
+  const schema = uniqueSchema('bench_cluster_base');
+  const ledger = await postgresLedger({
+    connectionString: postgresUrl,
+    schema,
+    poolSize: baselinePool,
+    domain: { networkId: 1, hubId: randomBytes(32) as HubId },
+    feePpm: 0,
+  });
+  try {
+    const asset = { code: 'USD', scale: 6 };
+    await ledger.createAccounts([
+      { id: 'world', asset, kind: 'external', allowNegative: true },
+      { id: 'payer', asset, kind: 'payer' },
+      { id: 'merchant', asset, kind: 'payee' },
+    ]);
+    await ledger.createTransfers([
+      { id: 'fund', debitAccountId: 'world', creditAccountId: 'payer', amount: 10n ** 15n },
+    ]);
+    let id = 0;
+    const before = await commits();
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: channels }, async () => {
+        for (let i = 0; i < perCallerBaseline; i++) {
+          const [result] = await ledger.createTransfers([
+            { id: `p${id++}`, debitAccountId: 'payer', creditAccountId: 'merchant', amount: 3n },
+          ]);
+          if (result?.status !== 'created') throw new Error(`ledger transfer: ${JSON.stringify(result)}`);
+        }
+      }),
+    );
+    const ms = performance.now() - start;
+    const after = await commits();
+    const payments = channels * perCallerBaseline;
+    return { perSecond: (payments / ms) * 1000, commitsPer1000: ((after - before) * 1000) / payments };
+  } finally {
+    await ledger.close();
+    await dropSchema(schema);
+  }
+}
+
+const command = `node --import tsx bench/cluster/cluster.ts${quick ? ' --quick' : ''}`;
+console.log(`# P8: hub cluster on PostgreSQL (${channels} channels, ${perChannel} payments each)\n`);
+try {
+  await postgresQuery('SELECT 1');
+} catch (error) {
+  console.log(`PostgreSQL unreachable at ${postgresUrl.replace(/\/\/[^@/]*@/, '//…@')}: ${String(error)}`);
+  process.exit(1);
+}
+
+const baseline = await ledgerPerPayment();
+const runs: ClusterRun[] = [];
+for (const processes of [1, 2, 3]) runs.push(await cluster(processes));
+const noLease = await cluster(1, false);
+const [one] = runs as [ClusterRun];
+
+console.log('| hub processes | payments/s | hub CPU/payment | PostgreSQL commits / 1,000 payments | p50 | p99 |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const r of [...runs, noLease])
+  console.log(
+    `| ${r.processes}${r.leases ? '' : ' (no leases)'} | ${r.perSecond.toFixed(0)} | ${r.cpuUs.toFixed(0)} µs | ${r.commitsPer1000.toFixed(0)} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`,
+  );
+console.log(
+  `| baseline: one ledger transaction per payment (pool ${baselinePool}) | ${baseline.perSecond.toFixed(0)} | | ${baseline.commitsPer1000.toFixed(0)} | | |`,
+);
+console.log(
+  `\nLease check: ${(one.cpuUs - noLease.cpuUs).toFixed(0)} µs CPU per payment (${one.cpuUs.toFixed(0)} with leases, ${noLease.cpuUs.toFixed(0)} without).`,
+);
+console.log('\nxact_commit counts the whole database: other users of the server add to it; the machine is shared.');
+console.log(`\nReproduce: ${command}`);
+
+const baselineFigure = (value: number) => ({ label: 'one ledger transaction per payment', value });
+const figures: Figure[] = runs.flatMap((r) => [
+  {
+    id: `P8.perSecond.${r.processes}`,
+    label: `P8 payments/s, ${r.processes} hub process${r.processes === 1 ? '' : 'es'}`,
+    value: r.perSecond,
+    unit: '/s',
+    baseline: baselineFigure(baseline.perSecond),
+  },
+  {
+    id: `P8.cpu.${r.processes}`,
+    label: `P8 hub CPU per payment, ${r.processes} process${r.processes === 1 ? '' : 'es'}`,
+    value: r.cpuUs,
+    unit: 'µs',
+  },
+  {
+    id: `P8.commits.${r.processes}`,
+    label: `P8 PostgreSQL transactions per 1,000 payments, ${r.processes} process${r.processes === 1 ? '' : 'es'}`,
+    value: r.commitsPer1000,
+    unit: 'per 1,000',
+    target: { op: '<=', value: baseline.commitsPer1000 },
+    baseline: baselineFigure(baseline.commitsPer1000),
+  },
+]);
+figures.push({
+  id: 'P8.leaseCheck',
+  label: 'P8 lease check, hub CPU per payment (1 process with leases minus without)',
+  value: one.cpuUs - noLease.cpuUs,
+  unit: 'µs',
+  baseline: { label: 'CPU per payment without leases', value: noLease.cpuUs },
+});
+out.add(...figures);
+out.series(
+  'P8.throughput',
+  runs.map((r): [number, number] => [r.processes, r.perSecond]),
+);
+out.write('cluster');
