@@ -21,10 +21,25 @@ import { type BenchRun, charts, figuresSection, machine, replaceSection, table }
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The suites, in the order they run. A suite whose script is absent is reported as not measured. */
-const suites: readonly { readonly name: string; readonly script: string }[] = [
+const suites: readonly {
+  readonly name: string;
+  readonly script: string;
+  /** Sizes that keep the suite within the run's budget (with --quick: `quickArgs`). */
+  readonly args?: readonly string[];
+  readonly quickArgs?: readonly string[];
+}[] = [
   { name: 'hotpath', script: 'bench/hotpath/hotpath.ts' },
   { name: 'finalize', script: 'bench/ledger/finalize.ts' },
   { name: 'paidCalls', script: 'bench/http/paidCalls.ts' },
+  { name: 'cluster', script: 'bench/cluster/cluster.ts' },
+  {
+    name: 'longChannel',
+    script: 'bench/settlement/longChannel.ts',
+    // 1,000,000 payments take 5 minutes alone: `node --import tsx bench/settlement/longChannel.ts` runs them.
+    args: ['--payments', '100000'],
+    quickArgs: ['--payments', '5000', '--baseline', '1000'],
+  },
+  { name: 'scheduler', script: 'bench/settlement/scheduler.ts' },
 ];
 
 /** How long one suite may take before it is stopped (the full run stays within about 12 minutes). */
@@ -40,11 +55,12 @@ for (const name of only ?? [])
   if (!suites.some((s) => s.name === name))
     throw new Error(`--only: no suite ${name} (${suites.map((s) => s.name).join(', ')})`);
 
-function runSuite(script: string, json: string): Promise<string | undefined> {
+function runSuite(suite: (typeof suites)[number], json: string): Promise<string | undefined> {
   return new Promise((done) => {
+    const sized = (quick ? suite.quickArgs : suite.args) ?? [];
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', script, ...(quick ? ['--quick'] : []), '--json', json],
+      ['--import', 'tsx', suite.script, ...(quick ? ['--quick'] : []), ...sized, '--json', json],
       // The suite's own table goes to stderr, so that stdout holds the summary only.
       { cwd: root, stdio: ['ignore', 2, 2] },
     );
@@ -67,9 +83,11 @@ try {
       missing.push({ suite: suite.name, why: `${suite.script} is not in this tree` });
       continue;
     }
-    console.error(`\n=== ${suite.name}: ${suite.script}${quick ? ' --quick' : ''}`);
+    console.error(
+      `\n=== ${suite.name}: ${[suite.script, ...(quick ? ['--quick', ...(suite.quickArgs ?? [])] : (suite.args ?? []))].join(' ')}`,
+    );
     const json = join(work, `${suite.name}.json`);
-    const failed = await runSuite(suite.script, json);
+    const failed = await runSuite(suite, json);
     if (failed !== undefined || !existsSync(json)) {
       missing.push({ suite: suite.name, why: failed ?? 'wrote no figures' });
       continue;

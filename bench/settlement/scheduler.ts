@@ -17,7 +17,7 @@
  * nothing while "off"). Never asserts a timing.
  *
  * Reproduce: node --import tsx bench/settlement/scheduler.ts [--quick] [--payments <m>] [--json <file>]
- * (--quick: 300 payments; full: 1,000 payments; one round of off, on, busy.)
+ * (--quick: 100 payments; full: 500 payments; one round of off, on, busy.)
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -51,7 +51,7 @@ function numberArg(name: string, fallback: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name}: a positive integer`);
   return value;
 }
-const payments = numberArg('--payments', quick ? 300 : 1_000);
+const payments = numberArg('--payments', quick ? 100 : 500);
 const out = figuresFile(argv);
 /** Background channels, entries per voucher, ms between vouchers per channel. */
 const background = { channels: 8, perVoucher: 16, everyMs: 50 };

@@ -122,6 +122,18 @@ export function charts(run: BenchRun): Map<string, string> {
       }),
     );
   }
+  const cluster = series['P8.throughput'];
+  if (cluster !== undefined && cluster.length > 0 && Array.isArray(cluster[0])) {
+    files.set(
+      'p8-throughput.svg',
+      lineChart({
+        title: 'P8: hub cluster on one PostgreSQL, throughput against processes',
+        xLabel: 'hub processes',
+        yLabel: 'payments/s',
+        lines: [{ name: 'cluster, pre-signed load', points: cluster as [number, number][] }],
+      }),
+    );
+  }
   return files;
 }
 
