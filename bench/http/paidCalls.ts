@@ -184,36 +184,13 @@ async function main(): Promise<void> {
               }
             : rate,
       );
-      figures.push({
-        id: `${prefix}.merchantCpu`,
-        label: `${what}: merchant process CPU per call`,
-        value: round(r.merchantCpuUs, 0),
-        unit: 'µs',
-      });
-      figures.push({
-        id: `${prefix}.merchantRate`,
-        label: `${what}: paid calls per merchant CPU-second`,
-        value: round(1e6 / r.merchantCpuUs, 0),
-        unit: 'calls/s',
-      });
-      figures.push({
-        id: `${prefix}.hubCpu`,
-        label: `${what}: hub process CPU per call`,
-        value: round(r.hubCpuUs, 0),
-        unit: 'µs',
-      });
-      figures.push({
-        id: `${prefix}.coalesced`,
-        label: `${what}: payments per signed voucher`,
-        value: round(r.paymentsPerVoucher, 2),
-        unit: '',
-      });
-      figures.push({
-        id: `${prefix}.walletCpu`,
-        label: `${what}: wallet process CPU per call`,
-        value: round(r.walletCpuUs, 0),
-        unit: 'µs',
-      });
+      const plain = (id: string, label: string, value: number, unit: string) =>
+        figures.push({ id: `${prefix}.${id}`, label: `${what}: ${label}`, value, unit });
+      plain('merchantCpu', 'merchant process CPU per call', round(r.merchantCpuUs, 0), 'µs');
+      plain('merchantRate', 'paid calls per merchant CPU-second', round(1e6 / r.merchantCpuUs, 0), 'calls/s');
+      plain('hubCpu', 'hub process CPU per call', round(r.hubCpuUs, 0), 'µs');
+      plain('coalesced', 'payments per signed voucher', round(r.paymentsPerVoucher, 2), '');
+      plain('walletCpu', 'wallet process CPU per call', round(r.walletCpuUs, 0), 'µs');
     };
     add('seq', 'P9.seq', 'through the 402, 1 in flight');
     add('par16', 'P9.par16', 'through the 402, 16 in flight');

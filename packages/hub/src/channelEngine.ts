@@ -28,6 +28,7 @@ import {
   openSignature,
   type PayeeId,
   type PublicKey,
+  present,
   type RejectCode,
   receiptMacsFor,
   type SignatureCheck,
@@ -447,7 +448,8 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
       });
       vouchers.push({ seq: v.seq, cumulative: v.cumulative, logHead: v.logHead, entries, macs });
     }
-    const lastSeq = vouchers.length === 0 ? message.fromSeq - 1 : (vouchers[vouchers.length - 1] as LoggedVoucher).seq;
+    const lastSeq =
+      vouchers.length === 0 ? message.fromSeq - 1 : present(vouchers.at(-1), 'a last voucher of a non-empty page').seq;
     return { type: 'logPage', id: message.id, channelId: channel.channelId, vouchers, more: lastSeq < channel.seq };
   }
 

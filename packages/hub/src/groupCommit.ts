@@ -4,7 +4,9 @@
  * one fsync. A write's promise resolves only once its transaction is durable; nothing is
  * acknowledged before that (persist, then promise).
  */
+
 import { performance } from 'node:perf_hooks';
+import { present } from '@trickle/protocol';
 import type { ChannelStore, ChannelWrite, WriteOutcome } from './store/channelStore.js';
 
 /** Queues writes and commits them in batches. */
@@ -56,7 +58,7 @@ export function createGroupCommit(
         const outcomes = await store.commit(batch.map((p) => p.write));
         options.committed?.((performance.now() - startedAt) / 1000, batch.length, true);
         batch.forEach((p, i) => {
-          p.resolve(outcomes[i] as WriteOutcome);
+          p.resolve(present(outcomes[i], 'one outcome per write'));
         });
       } catch (error) {
         options.committed?.((performance.now() - startedAt) / 1000, batch.length, false);

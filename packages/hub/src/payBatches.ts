@@ -24,6 +24,7 @@ import {
   invoiceTaken,
   type Mac,
   type PayeeId,
+  present,
   type ReserveInvoices,
   receiptMacsFor,
   settleVouchers,
@@ -107,7 +108,7 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     let count = 0;
     let entries = 0;
     while (count < queue.length) {
-      entries += (queue[count] as QueuedFrame).frame.entries.length;
+      entries += present(queue[count], 'a queued frame below the queue length').frame.entries.length;
       if (count > 0 && entries > deps.batchEntriesMax) break;
       count++;
     }
@@ -185,9 +186,9 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     const accepted: AcceptedVoucher[] = [];
     const incoming: IncomingWrite[] = [];
     for (let index = 0; index < outcomes.length; index++) {
-      const outcome = outcomes[index] as VoucherOutcome;
+      const outcome = present(outcomes[index], 'one outcome per frame');
       if (outcome.kind !== 'accepted') continue;
-      const frame = frames[index] as PayMessage;
+      const frame = present(frames[index], 'one frame per outcome');
       frame.entries.forEach((entry, i) => {
         if (!deps.merchants.isWallet(entry.payee)) return;
         const mac = outcome.macs[i];
@@ -261,9 +262,17 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       return state;
     };
     for (let index = 0; index < items.length; index++) {
-      const item = items[index] as QueuedFrame;
+      const item = present(items[index], 'one queued item per outcome');
       item.reply(
-        answer(lane, outcomes, outcomes[index] as VoucherOutcome, item.frame, earlier, stateNow, voucherContext),
+        answer(
+          lane,
+          outcomes,
+          present(outcomes[index], 'one outcome per queued item'),
+          item.frame,
+          earlier,
+          stateNow,
+          voucherContext,
+        ),
       );
     }
     return 'done';

@@ -102,3 +102,19 @@ export class AssertionError extends Error {
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionError(message);
 }
+
+/**
+ * A value the caller knows is there (an index within bounds, an entry per frame): returns
+ * it, or throws {@link AssertionError} naming what must hold. Use in place of a cast.
+ *
+ * @example
+ * ```ts
+ * import { present } from '@trickle/protocol';
+ * const outcomes = ['accepted'];
+ * present(outcomes[0], 'one outcome per frame'); // 'accepted'
+ * ```
+ */
+export function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new AssertionError(`${what}: missing`);
+  return value;
+}

@@ -1,11 +1,4 @@
-/**
- * The channel store on PostgreSQL (`pg`): one transaction per group commit (PostgreSQL
- * fsyncs its WAL at COMMIT with the default `synchronous_commit = on`), int8 read as text
- * then BigInt, bytea as bytes. Tables live in a schema of their own so several stores can
- * share one database; with `cluster`, several processes of one hub share one store, each
- * channel served by the holder of its lease (ADR 0231).
- */
-import type { InvoiceId, LogHead, PayeeId, Signature } from '@trickle/protocol';
+import { asInvoiceId, asLogHead, asPayeeId, asSignature } from '@trickle/protocol';
 import pg from 'pg';
 import { HubError } from '../errors.js';
 import type { AcceptedVoucher, ChannelStore, ChannelWrite, StoredEntry, WriteOutcome } from './channelStore.js';
@@ -396,8 +389,8 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
           bySeq.set(seq, list);
         }
         list.push({
-          payee: bytesOf(row.payee) as PayeeId,
-          invoiceId: bytesOf(row.invoice_id) as InvoiceId,
+          payee: asPayeeId(bytesOf(row.payee)),
+          invoiceId: asInvoiceId(bytesOf(row.invoice_id)),
           amount: BigInt(row.amount),
           expiresAtMs: numberOf(row.expires_at_ms),
         });
@@ -406,8 +399,8 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         (row): AcceptedVoucher => ({
           seq: numberOf(row.seq),
           cumulative: BigInt(row.cumulative),
-          logHead: bytesOf(row.log_head) as LogHead,
-          signature: bytesOf(row.signature) as Signature,
+          logHead: asLogHead(bytesOf(row.log_head)),
+          signature: asSignature(bytesOf(row.signature)),
           entries: bySeq.get(numberOf(row.seq)) ?? [],
         }),
       );

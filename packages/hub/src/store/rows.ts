@@ -1,15 +1,6 @@
 /** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
-import type {
-  Asset,
-  ChannelId,
-  HubChannel,
-  InvoiceId,
-  LogHead,
-  Mac,
-  PayeeId,
-  PublicKey,
-  Signature,
-} from '@trickle/protocol';
+import type { Asset, HubChannel } from '@trickle/protocol';
+import { asChannelId, asInvoiceId, asLogHead, asMac, asPayeeId, asPublicKey, asSignature } from '@trickle/protocol';
 import type { ClaimMark, InboxEntry, MerchantRecord, WalletPayeeRecord } from './channelStore.js';
 
 /** A channel row as both SQL adapters name its columns. */
@@ -44,15 +35,15 @@ export function numberOf(value: number | bigint | string): number {
 export function channelFromRow(row: ChannelRow): HubChannel {
   const asset: Asset = { code: row.asset_code, scale: numberOf(row.asset_scale) };
   return {
-    channelId: bytesOf(row.channel_id) as ChannelId,
-    clientKey: bytesOf(row.client_key) as PublicKey,
+    channelId: asChannelId(bytesOf(row.channel_id)),
+    clientKey: asPublicKey(bytesOf(row.client_key)),
     asset,
     deposit: BigInt(row.deposit),
     expiresAtMs: numberOf(row.expires_at_ms),
     seq: numberOf(row.seq),
     cumulative: BigInt(row.cumulative),
-    logHead: bytesOf(row.log_head) as LogHead,
-    ...(row.signature === null ? {} : { signature: bytesOf(row.signature) as Signature }),
+    logHead: asLogHead(bytesOf(row.log_head)),
+    ...(row.signature === null ? {} : { signature: asSignature(bytesOf(row.signature)) }),
     ...(row.closing_since_ms === null ? {} : { closingSinceMs: numberOf(row.closing_since_ms) }),
     ...(row.closed_at_ms === null ? {} : { closedAtMs: numberOf(row.closed_at_ms) }),
   };
@@ -104,8 +95,8 @@ export interface MerchantRow {
 /** The merchant a row holds. */
 export function merchantFromRow(row: MerchantRow): MerchantRecord {
   return {
-    payeeId: bytesOf(row.payee_id) as PayeeId,
-    publicKey: bytesOf(row.public_key) as PublicKey,
+    payeeId: asPayeeId(bytesOf(row.payee_id)),
+    publicKey: asPublicKey(bytesOf(row.public_key)),
     assets: JSON.parse(row.assets) as Asset[],
     name: row.name,
     registeredAtMs: numberOf(row.registered_at_ms),
@@ -124,7 +115,7 @@ export interface ClaimMarkRow {
 /** The claim mark a row holds. */
 export function claimMarkFromRow(row: ClaimMarkRow): ClaimMark {
   return {
-    channelId: bytesOf(row.channel_id) as ChannelId,
+    channelId: asChannelId(bytesOf(row.channel_id)),
     claimedSeq: numberOf(row.claimed_seq),
     claimedCumulative: BigInt(row.claimed_cumulative),
     unclaimedEntries: numberOf(row.unclaimed_entries),
@@ -144,8 +135,8 @@ export interface WalletPayeeRow {
 /** The wallet-payee a row holds. */
 export function walletPayeeFromRow(row: WalletPayeeRow): WalletPayeeRecord {
   return {
-    payeeId: bytesOf(row.payee_id) as PayeeId,
-    publicKey: bytesOf(row.public_key) as PublicKey,
+    payeeId: asPayeeId(bytesOf(row.payee_id)),
+    publicKey: asPublicKey(bytesOf(row.public_key)),
     registeredAtMs: numberOf(row.registered_at_ms),
     lastSeq: numberOf(row.last_seq),
     ackedSeq: numberOf(row.acked_seq),
@@ -171,14 +162,14 @@ export interface InboxRow {
 export function inboxEntryFromRow(row: InboxRow): InboxEntry {
   return {
     seq: numberOf(row.seq),
-    channelId: bytesOf(row.channel_id) as ChannelId,
+    channelId: asChannelId(bytesOf(row.channel_id)),
     voucherSeq: numberOf(row.voucher_seq),
-    invoiceId: bytesOf(row.invoice_id) as InvoiceId,
+    invoiceId: asInvoiceId(bytesOf(row.invoice_id)),
     asset: { code: row.asset_code, scale: numberOf(row.asset_scale) },
     amount: BigInt(row.amount),
     memo: row.memo ?? '',
-    ...(row.payer === null ? {} : { from: bytesOf(row.payer) as PayeeId }),
-    mac: bytesOf(row.mac) as Mac,
+    ...(row.payer === null ? {} : { from: asPayeeId(bytesOf(row.payer)) }),
+    mac: asMac(bytesOf(row.mac)),
     paidAtMs: numberOf(row.paid_at_ms),
   };
 }

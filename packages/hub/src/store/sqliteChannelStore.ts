@@ -12,7 +12,7 @@
  * event loop's connection and see every resolved commit (ADR 0203, 0206).
  */
 
-import type { LogHead, Signature } from '@trickle/protocol';
+import { asLogHead, asSignature } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { HubError } from '../errors.js';
 import type { AcceptedVoucher, ChannelStore, ChannelWrite, WriteOutcome } from './channelStore.js';
@@ -278,8 +278,8 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
           (row): AcceptedVoucher => ({
             seq: numberOf(row.seq),
             cumulative: row.cumulative,
-            logHead: bytesOf(row.log_head) as LogHead,
-            signature: bytesOf(row.signature) as Signature,
+            logHead: asLogHead(bytesOf(row.log_head)),
+            signature: asSignature(bytesOf(row.signature)),
             entries: unpackEntries(row.entries),
           }),
         );

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PublicKey, Signature } from '@trickle/protocol';
+import { present } from '@trickle/protocol';
 import type { AsyncVerifier } from './asyncVerifier.js';
 import { tinySecp256k1Verifier } from './tinySecp256k1Verifier.js';
 
@@ -98,7 +99,7 @@ export function createWorkerPoolVerifier(
       thread.inFlight.delete(message.id);
       thread.jobs -= jobs.length;
       if (thread.inFlight.size === 0) worker.unref();
-      for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).resolve(message.results[i] === 1);
+      for (let i = 0; i < jobs.length; i++) present(jobs[i], 'one job per result').resolve(message.results[i] === 1);
     });
     const lost = () => {
       if (thread.worker !== worker) return;
