@@ -14,7 +14,7 @@
  *   node --import tsx bench/http/paidCalls.ts [--quick] [--calls N] [--json <file>]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,7 @@ import { createPayingFetch, createWallet, memoryStore } from '@trickle/client';
 import { wsTransport } from '@trickle/client/node';
 import { createSecretKey, publicKeyOf, toHex } from '@trickle/protocol';
 import { spawnHub } from '@trickle/testing/harness';
+import { type Figure, figuresFile, sample } from '../support/figures.js';
 import { machine, revision } from '../support/processFigures.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -38,16 +39,6 @@ const warmup = values.quick ? 40 : 200;
 const networkId = 9;
 const pricePerCall = 100n; // 0.0001 USD at scale 6
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
-
-/** A figure of the `pnpm bench` contract. */
-interface Figure {
-  readonly id: string;
-  readonly label: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly target?: { readonly op: '<=' | '>='; readonly value: number };
-  readonly baseline?: { readonly label: string; readonly value: number };
-}
 
 /** CPU time a process has used so far (user + system), in ms, from /proc (Linux). */
 function cpuMs(pid: number): number {
@@ -68,6 +59,8 @@ interface Run {
   readonly walletCpuUs: number;
   /** Payments per signed voucher (the wallet coalesces payments admitted together). */
   readonly paymentsPerVoucher: number;
+  /** The calls' latencies, sorted (ms). */
+  readonly latencies: readonly number[];
 }
 
 async function main(): Promise<void> {
@@ -144,6 +137,7 @@ async function main(): Promise<void> {
         merchantCpuUs: ((merchant1 - merchant0) * 1000) / calls,
         hubCpuUs: ((hub1 - hub0) * 1000) / calls,
         walletCpuUs: (wallet1.user + wallet1.system) / calls,
+        latencies,
         paymentsPerVoucher: calls / (new Set(wallet.history().map((h) => h.seq)).size - seqsBefore),
       };
     };
@@ -156,6 +150,7 @@ async function main(): Promise<void> {
     };
     await wallet.stop();
 
+    const out = figuresFile(process.argv);
     const figures: Figure[] = [];
     const round = (value: number, digits: number) => Number(value.toFixed(digits));
     const add = (key: 'seq' | 'par16' | 'aheadSeq' | 'aheadPar16', prefix: string, what: string) => {
@@ -187,7 +182,11 @@ async function main(): Promise<void> {
       const plain = (id: string, label: string, value: number, unit: string) =>
         figures.push({ id: `${prefix}.${id}`, label: `${what}: ${label}`, value, unit });
       plain('merchantCpu', 'merchant process CPU per call', round(r.merchantCpuUs, 0), 'µs');
-      plain('merchantRate', 'paid calls per merchant CPU-second', round(1e6 / r.merchantCpuUs, 0), 'calls/s');
+      // CPU is read in 10 ms ticks: a short run may see none.
+      if (r.merchantCpuUs > 0) {
+        plain('merchantRate', 'paid calls per merchant CPU-second', round(1e6 / r.merchantCpuUs, 0), 'calls/s');
+      }
+      out.series(`${prefix}.latencyMs`, sample(r.latencies));
       plain('hubCpu', 'hub process CPU per call', round(r.hubCpuUs, 0), 'µs');
       plain('coalesced', 'payments per signed voucher', round(r.paymentsPerVoucher, 2), '');
       plain('walletCpu', 'wallet process CPU per call', round(r.walletCpuUs, 0), 'µs');
@@ -197,9 +196,8 @@ async function main(): Promise<void> {
     add('aheadSeq', 'P9.ahead.seq', 'price known ahead, 1 in flight');
     add('aheadPar16', 'P9.ahead.par16', 'price known ahead, 16 in flight');
 
-    if (values.json !== undefined) {
-      writeFileSync(values.json, `${JSON.stringify({ suite: 'paid-http', figures }, null, 2)}\n`);
-    }
+    out.add(...figures);
+    out.write('paid-http');
     const command = `node --import tsx bench/http/paidCalls.ts${values.quick ? ' --quick' : ''}${values.calls === undefined ? '' : ` --calls ${calls}`}`;
     console.log(`P9 paid HTTP calls: ${calls.toLocaleString('en')} calls per row after ${warmup} warm-up calls`);
     console.log(`${machine()}; revision ${revision(root)}`);
