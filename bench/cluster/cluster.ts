@@ -34,6 +34,7 @@ import {
   startBenchHub,
 } from '../hotpath/harness.js';
 import { type Figure, figuresFile } from '../support/figures.js';
+import { perPaymentTransfers } from '../support/ledgerPerPayment.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -149,25 +150,13 @@ async function ledgerPerPayment(): Promise<{ perSecond: number; commitsPer1000: 
     feePpm: 0,
   });
   try {
-    const asset = { code: 'USD', scale: 6 };
-    await ledger.createAccounts([
-      { id: 'world', asset, kind: 'external', allowNegative: true },
-      { id: 'payer', asset, kind: 'payer' },
-      { id: 'merchant', asset, kind: 'payee' },
-    ]);
-    await ledger.createTransfers([
-      { id: 'fund', debitAccountId: 'world', creditAccountId: 'payer', amount: 10n ** 15n },
-    ]);
-    let id = 0;
+    const pay = await perPaymentTransfers(ledger);
     const before = await commits();
     const start = performance.now();
     await Promise.all(
       Array.from({ length: channels }, async () => {
         for (let i = 0; i < perCallerBaseline; i++) {
-          const [result] = await ledger.createTransfers([
-            { id: `p${id++}`, debitAccountId: 'payer', creditAccountId: 'merchant', amount: 3n },
-          ]);
-          if (result?.status !== 'created') throw new Error(`ledger transfer: ${JSON.stringify(result)}`);
+          await pay();
         }
       }),
     );

@@ -18,7 +18,6 @@
  *
  * Reproduce: node --import tsx bench/hotpath/hotpath.ts [--quick] [--baseline <checkout>]
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, hash as nodeHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -40,6 +39,8 @@ import {
   sha256,
 } from '@trickle/protocol';
 import { figuresFile, sample } from '../support/figures.js';
+import { perPaymentTransfers } from '../support/ledgerPerPayment.js';
+import { revision } from '../support/processFigures.js';
 import {
   type BenchHub,
   payerKeys,
@@ -59,18 +60,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const n = (full: number, short: number) => (quick ? short : full);
 const rate = (count: number, ms: number) => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
-
-function revisionOf(at: string): string {
-  try {
-    const head = execFileSync('git', ['-C', at, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['-C', at, 'status', '--porcelain', '--', 'packages', 'bench'], {
-      encoding: 'utf8',
-    }).trim();
-    return changed === '' ? head : `${head} with uncommitted changes`;
-  } catch {
-    return 'not a git checkout';
-  }
-}
 
 // ---- primitives ---------------------------------------------------------------------
 
@@ -326,7 +315,6 @@ async function manyWallets(tree: Tree, channels: number, perChannel: number): Pr
 /** P4-style: every payment is one durable SQLite ledger transaction (payer debited, merchant credited). */
 async function ledgerPerPayment(): Promise<{ p50: number; p99: number; sequential: number; concurrent: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-p4-'));
-  const asset = { code: 'USD', scale: 6 };
   const ledger = await sqliteLedger({
     filename: join(dir, 'ledger.sqlite'),
     domain: { networkId: 1, hubId: randomBytes(32) as HubId },
@@ -335,24 +323,13 @@ async function ledgerPerPayment(): Promise<{ p50: number; p99: number; sequentia
     verifier: tinySecp256k1Verifier,
   });
   try {
-    await ledger.createAccounts([
-      { id: 'world', asset, kind: 'external', allowNegative: true },
-      { id: 'payer', asset, kind: 'payer' },
-      { id: 'merchant', asset, kind: 'payee' },
-    ]);
-    await ledger.createTransfers([
-      { id: 'fund', debitAccountId: 'world', creditAccountId: 'payer', amount: 10n ** 15n },
-    ]);
-    let id = 0;
-    const pay = () =>
-      ledger.createTransfers([{ id: `p${id++}`, debitAccountId: 'payer', creditAccountId: 'merchant', amount: 3n }]);
+    const pay = await perPaymentTransfers(ledger);
     const latencies: number[] = [];
     const count = n(2_000, 300);
     for (let i = 0; i < count; i++) {
       const start = performance.now();
-      const [result] = await pay();
+      await pay();
       latencies.push(performance.now() - start);
-      if (result?.status !== 'created') throw new Error(`ledger transfer: ${JSON.stringify(result)}`);
     }
     latencies.sort((a, b) => a - b);
     const sequential = (count * 1000) / latencies.reduce((a, b) => a + b, 0);
@@ -377,9 +354,7 @@ console.log('# Trickle hot path figures\n');
 console.log(
   `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]?.toFixed(2)}`,
 );
-console.log(
-  `Tree: ${revisionOf(root)}${baselineRoot ? `; baseline: ${baselineRoot} at ${revisionOf(baselineRoot)}` : ''}`,
-);
+console.log(`Tree: ${revision(root)}${baselineRoot ? `; baseline: ${baselineRoot} at ${revision(baselineRoot)}` : ''}`);
 console.log(`Reproduce: ${command}`);
 
 await primitives();
@@ -388,7 +363,7 @@ const trees: Tree[] = [
   await treeAt('this tree', undefined),
   await treeAt('this tree, noble verifying in the hub', undefined, 'noble'),
 ];
-if (baselineRoot !== undefined) trees.push(await treeAt(`baseline ${revisionOf(baselineRoot)}`, baselineRoot));
+if (baselineRoot !== undefined) trees.push(await treeAt(`baseline ${revision(baselineRoot)}`, baselineRoot));
 
 const out = figuresFile(argv);
 const p4 = await ledgerPerPayment();

@@ -20,7 +20,6 @@
  *
  * Reproduce: node --import tsx bench/ledger/finalize.ts [--quick] [--channels <n>] [--batch <n>]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +48,7 @@ import {
   usd,
 } from '@trickle/testing/harness';
 import { figuresFile } from '../support/figures.js';
+import { count, revision } from '../support/processFigures.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -74,20 +74,7 @@ const payeePool = 8;
 const setupConcurrency = 16;
 
 const rate = (count: number, ms: number) => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
-const count = (value: number | bigint) => value.toLocaleString('en-US');
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'packages', 'bench'], {
-      encoding: 'utf8',
-    }).trim();
-    return changed === '' ? head : `${head} with uncommitted changes`;
-  } catch {
-    return 'not a git checkout';
-  }
-}
 
 /** tiny-secp256k1, counting calls and the time they take. */
 const verifying = { calls: 0, ms: 0 };
@@ -357,7 +344,7 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-console.log(`Tree: ${revision()}`);
+console.log(`Tree: ${revision(root)}`);
 console.log(`Reproduce: node --import tsx bench/ledger/finalize.ts${flags}`);
 console.log(
   `\n${count(channelCount)} channels, each a ${count(deposit)} deposit and one signed final state paying two payees (${payments

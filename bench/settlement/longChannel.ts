@@ -49,23 +49,16 @@ import {
   rawClient,
   spawnHub,
 } from '@trickle/testing/harness';
-import { figuresFile } from '../support/figures.js';
+import { figuresFile, numberArg } from '../support/figures.js';
 import { count, machine, peakRssMiB, resetPeakRss, revision, rssMiB } from '../support/processFigures.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const audit = quick || argv.includes('--audit');
-function numberArg(name: string, fallback: number): number {
-  const at = argv.indexOf(name);
-  if (at === -1) return fallback;
-  const value = Number(argv[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name}: a positive integer`);
-  return value;
-}
-const payments = numberArg('--payments', quick ? 100_000 : 1_000_000);
-const baselinePayments = numberArg('--baseline', 10_000);
+const payments = numberArg(argv, '--payments', quick ? 100_000 : 1_000_000);
+const baselinePayments = numberArg(argv, '--baseline', 10_000);
 /** The most entries a channel may hold unclaimed (the hub's `unclaimedEntriesMax`): the worst close. */
-const worstUnclaimed = numberArg('--worst', quick ? 5_000 : 50_000);
+const worstUnclaimed = numberArg(argv, '--worst', quick ? 5_000 : 50_000);
 const out = figuresFile(argv);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const networkId = 5;

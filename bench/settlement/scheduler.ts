@@ -5,7 +5,7 @@
  * with the hub's scheduler off and with it claiming all the time.
  *
  * - off (the baseline): `settlement: { paused: true, intervalMs: 1 day }`: no run at all.
- * - on: `settlement: { intervalMs: 1_000, unclaimedAmountMax: 1_000 }`: a sane pace, the
+ * - on: `settlement: { intervalMs: 1_000, unclaimedAmountMax: 100 }`: a sane pace, the
  *   default run every second, claiming each background channel every few seconds.
  * - busy: `settlement: { intervalMs: 100, unclaimedAmountMax: 1 }`: a run every 100 ms that
  *   claims every channel with anything unclaimed (the most the scheduler can be asked to do).
@@ -38,20 +38,13 @@ import {
   rawClient,
 } from '@trickle/testing/harness';
 import { percentile } from '../hotpath/harness.js';
-import { figuresFile } from '../support/figures.js';
+import { figuresFile, numberArg } from '../support/figures.js';
 import { startPayingHub } from '../support/payingHub.js';
 import { count, machine, revision } from '../support/processFigures.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-function numberArg(name: string, fallback: number): number {
-  const at = argv.indexOf(name);
-  if (at === -1) return fallback;
-  const value = Number(argv[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name}: a positive integer`);
-  return value;
-}
-const payments = numberArg('--payments', quick ? 100 : 500);
+const payments = numberArg(argv, '--payments', quick ? 100 : 500);
 const out = figuresFile(argv);
 /** Background channels, entries per voucher, ms between vouchers per channel. */
 const background = { channels: 8, perVoucher: 16, everyMs: 50 };
@@ -63,7 +56,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const policies = {
   off: { paused: true, intervalMs: 86_400_000 },
-  on: { intervalMs: 1_000, unclaimedAmountMax: '1000' },
+  on: { intervalMs: 1_000, unclaimedAmountMax: '100' },
   busy: { intervalMs: 100, unclaimedAmountMax: '1' },
 } as const;
 type Phase = keyof typeof policies;
@@ -174,7 +167,7 @@ async function main(): Promise<void> {
   console.log(`Tree: ${revision(root)}. The machine was shared with other work: timings are noisy.`);
   console.log(`Reproduce: node --import tsx bench/settlement/scheduler.ts ${flags}`.trimEnd());
   console.log(
-    `\nA hub process on its default SQLite store and ledger; ${background.channels} background channels, each a voucher of ${background.perVoucher} payments every ${background.everyMs} ms (about ${count((background.channels * background.perVoucher * 1000) / background.everyMs)} payments/s); a wallet pays ${count(payments)} payments one after another. Scheduler off: paused, no runs (the baseline). On (a sane pace): a run every second claiming channels with 1,000 units unclaimed. Busy: a run every 100 ms claiming every channel with anything unclaimed.\n`,
+    `\nA hub process on its default SQLite store and ledger; ${background.channels} background channels, each a voucher of ${background.perVoucher} payments every ${background.everyMs} ms (about ${count((background.channels * background.perVoucher * 1000) / background.everyMs)} payments/s); a wallet pays ${count(payments)} payments one after another. Scheduler off: paused, no runs (the baseline). On (a sane pace): a run every second claiming channels with 100 units unclaimed. Busy: a run every 100 ms claiming every channel with anything unclaimed.\n`,
   );
   console.log(
     '| scheduler | wallet p50 | wallet p99 | max | p99 / off p99 | background vouchers | unclaimed entries at the end | last run |',

@@ -107,3 +107,19 @@ export function sample(sorted: readonly number[], count = 200): number[] {
   if (sorted.length <= count) return [...sorted];
   return Array.from({ length: count }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (count - 1))] as number);
 }
+
+/**
+ * The positive integer after `name` in `argv` (e.g. `--payments 1000`), or `fallback`.
+ *
+ * @example
+ * ```ts
+ * const payments = numberArg(process.argv.slice(2), '--payments', 10_000);
+ * ```
+ */
+export function numberArg(argv: readonly string[], name: string, fallback: number): number {
+  const at = argv.indexOf(name);
+  if (at === -1) return fallback;
+  const value = Number(argv[at + 1]);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name}: a positive integer`);
+  return value;
+}
