@@ -123,6 +123,7 @@ export function charts(run: BenchRun): Map<string, string> {
     );
   }
   const cluster = series['P8.throughput'];
+  const ledgerRate = run.suites.flatMap((s) => s.figures).find((f) => f.id === 'P8.perSecond.1')?.baseline?.value;
   if (cluster !== undefined && cluster.length > 0 && Array.isArray(cluster[0])) {
     files.set(
       'p8-throughput.svg',
@@ -131,6 +132,7 @@ export function charts(run: BenchRun): Map<string, string> {
         xLabel: 'hub processes',
         yLabel: 'payments/s',
         lines: [{ name: 'cluster, pre-signed load', points: cluster as [number, number][] }],
+        ...(ledgerRate === undefined ? {} : { marks: [{ name: 'one ledger transaction per payment', y: ledgerRate }] }),
       }),
     );
   }
