@@ -264,7 +264,7 @@ async function main(): Promise<void> {
     const peakAbove = (run: Closed) => run.peakCloseMiB - run.rssBeforeCloseMiB;
     out.add(
       {
-        id: 'S1.closeLong',
+        id: 'P10.close',
         label: `Close of a ${count(long.payments)}-payment channel (${count(long.backlogAtClose.entries)} unclaimed)`,
         value: long.closeMs / 1000,
         unit: 's',
@@ -272,7 +272,7 @@ async function main(): Promise<void> {
         baseline: closeBaseline,
       },
       {
-        id: 'S1.closeWorst',
+        id: 'P10.closeWorst',
         label: `Close with ${count(worst.backlogAtClose.entries)} unclaimed entries (scheduler paused)`,
         value: worst.closeMs / 1000,
         unit: 's',
@@ -280,14 +280,14 @@ async function main(): Promise<void> {
         baseline: closeBaseline,
       },
       {
-        id: 'S1.closePeakLong',
+        id: 'P10.closePeak',
         label: 'Hub peak RSS during the long close, above RSS before it',
         value: peakAbove(long),
         unit: 'MiB',
         baseline: { label: `the ${count(baseline.payments)}-payment close`, value: peakAbove(baseline) },
       },
       {
-        id: 'S1.closePeakWorst',
+        id: 'P10.closePeakWorst',
         label: 'Hub peak RSS during the worst-case close, above RSS before it',
         value: peakAbove(worst),
         unit: 'MiB',

@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   }
   for (const r of results.slice(1)) {
     out.add({
-      id: `S2.p99.${r.phase}`,
+      id: `P11.p99.${r.phase}`,
       label: `Wallet payment p99 with the scheduler ${r.phase === 'on' ? 'on (a run per second)' : 'busy (a run per 100 ms, claiming everything)'}`,
       value: r.p99,
       unit: 'ms',

@@ -51,6 +51,8 @@ export const expectedTargets: readonly { readonly id: string; readonly what: str
   { id: 'P7', what: 'finalizations: >= 5,000/s SQLite, >= 2,000/s PostgreSQL' },
   { id: 'P8', what: 'cluster: payments/s with 1, 2, 3 processes; ledger transactions per 1,000 payments' },
   { id: 'P9', what: 'paid HTTP call end to end: p50/p99, 16 in flight >= 4x sequential' },
+  { id: 'P10', what: 'close of a long channel and of 50,000 unclaimed entries: <= 5 s, memory bounded by a page' },
+  { id: 'P11', what: 'payment p99 with the settlement scheduler on vs paused: does not move' },
 ];
 
 function number(value: number): string {
