@@ -40,6 +40,8 @@ const suites: readonly {
     quickArgs: ['--payments', '5000', '--baseline', '1000'],
   },
   { name: 'scheduler', script: 'bench/settlement/scheduler.ts' },
+  // A wallet's p99 under connection churn and with idle sockets open, against a calm hub.
+  { name: 'flood', script: 'bench/flood/flood.ts', quickArgs: ['--sockets', '100', '--payments', '50'] },
 ];
 
 /** How long one suite may take before it is stopped (the full run stays within about 12 minutes). */

@@ -14,6 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { badSignatureFlood, churnConnections, openIdleSockets } from '@trickle/testing';
+import { figuresFile } from '../support/figures.js';
 import { startPayingHub } from '../support/payingHub.js';
 
 const { values } = parseArgs({
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     attacker: { type: 'string' },
     url: { type: 'string' },
+    json: { type: 'string' },
   },
 });
 /** Loopback addresses to spread `count` sockets over, under the hub's 64 per address. */
@@ -155,6 +157,32 @@ async function main(): Promise<void> {
         `| ${row.phase} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms | ${(row.p99 / calm.p99).toFixed(2)}x | ${row.note} |`,
       );
     }
+    const out = figuresFile(process.argv.slice(2));
+    const [, idleRow, churnRow] = rows;
+    const vsCalm = { label: 'calm hub', value: calm.p99 };
+    if (idleRow !== undefined)
+      out.add({
+        id: 'flood.idleP99',
+        label: `a wallet's p99 with ${idleRow.phase}`,
+        value: idleRow.p99,
+        unit: 'ms',
+        baseline: vsCalm,
+      });
+    if (churnRow !== undefined)
+      out.add({
+        id: 'flood.churnP99',
+        label: `a wallet's p99 under ${churnRow.phase}`,
+        value: churnRow.p99,
+        unit: 'ms',
+        baseline: vsCalm,
+      });
+    out.add({
+      id: 'flood.idleSocketKiB',
+      label: 'hub RSS per idle authenticated socket',
+      value: perSocketKiB,
+      unit: 'KiB',
+    });
+    out.write('flood');
   } finally {
     await target.close();
   }
