@@ -208,6 +208,14 @@ describe('peer-to-peer payments', () => {
     await until('B told', () => got.length === 1);
     expect(got[0]).toMatchObject({ amount: 4_321n, memo: 'pizza 🍕', from: payeeIdFromKey(publicKeyOf(keyA)) });
     expect(a.balance()?.spent).toBe(4_321n);
+    // A request is paid once: scanned again (a second tap, a shared link), it is refused and costs nothing.
+    await expect(a.payRequest(token)).rejects.toMatchObject({ code: 'INVOICE_ALREADY_PAID' });
+    expect(a.balance()?.spent).toBe(4_321n);
+    // Another request for the same amount and memo is another payment.
+    const again = b.requestMoney({ amount: 4_321n, memo: 'pizza 🍕', expiresInMs: 120_000 });
+    expect((await a.payRequest(again)).amount).toBe(4_321n);
+    await until('B told twice', () => got.length === 2);
+    expect(a.balance()?.spent).toBe(8_642n);
   });
 
   it('B spends part of what A paid it while A’s channel is open, pays A back; refusals move nothing; money is conserved', async () => {

@@ -27,9 +27,11 @@ import {
   type HubId,
   historyReceipt,
   type IncomingPayment,
+  type InvoiceId,
   initialWalletState,
   type MoneyRequest,
   memoCharsMax,
+  moneyRequestId,
   moneyRequestPayee,
   nobleVerifier,
   type PayeeId,
@@ -235,7 +237,12 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
 
   const payeeId = toHex(payeeIdFromKey(signer.publicKey));
 
-  function payPeer(payee: PayeeId | string, amount: bigint, peerOptions: PeerPayOptions = {}): Promise<Receipt> {
+  function payPeer(
+    payee: PayeeId | string,
+    amount: bigint,
+    peerOptions: PeerPayOptions = {},
+    request?: InvoiceId,
+  ): Promise<Receipt> {
     try {
       const payeeBytes = typeof payee === 'string' ? asPayeeId(fromHex(payee, 32, 'payee')) : asPayeeId(payee);
       const value = assertAmount(amount, 'payPeer: amount');
@@ -246,7 +253,15 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
       }
       const reveal = peerOptions.reveal ?? false;
       if (typeof reveal !== 'boolean') throw new TypeError('payPeer: reveal must be a boolean');
-      return loop.call<Receipt>((call) => ({ type: 'payPeer', call, payee: payeeBytes, amount: value, memo, reveal }));
+      return loop.call<Receipt>((call) => ({
+        type: 'payPeer',
+        call,
+        payee: payeeBytes,
+        amount: value,
+        memo,
+        reveal,
+        ...(request === undefined ? {} : { request }),
+      }));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -301,10 +316,13 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
     ) {
       return Promise.reject(new WalletError('REQUEST_INVALID', 'payRequest: the request is in another asset'));
     }
-    return payPeer(moneyRequestPayee(request), request.amount, {
-      memo: request.memo,
-      reveal: payOptions.reveal ?? false,
-    });
+    // With the request's id, so that it is paid once (a second payment: INVOICE_ALREADY_PAID).
+    return payPeer(
+      moneyRequestPayee(request),
+      request.amount,
+      { memo: request.memo, reveal: payOptions.reveal ?? false },
+      moneyRequestId(request),
+    );
   }
 
   function incoming(): IncomingPayment[] {

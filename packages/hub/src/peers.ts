@@ -21,10 +21,12 @@ import {
   type Domain,
   equalBytes,
   type HubMessage,
+  type InvoiceId,
   type PayeeId,
   type PublicKey,
   payeeIdFromKey,
   resourceHash,
+  sha256,
   textCharsMax,
   toHex,
 } from '@trickle/protocol';
@@ -36,6 +38,17 @@ import type { Clock } from './ports.js';
 import type { ChannelStore, InboxEntry } from './store/channelStore.js';
 
 /** The part of a session the push needs: a way to send it a message. */
+
+/** Domain tag of the invoice ids made for money requests. */
+const requestInvoiceTag = new TextEncoder().encode('trickle/v1/money-request-invoice');
+
+/** The invoice id of paying money request `request` to `payee` for `amount`: 16 bytes of sha256 over them. */
+function requestInvoiceId(payee: PayeeId, request: InvoiceId, amount: bigint): InvoiceId {
+  const amountBytes = new Uint8Array(8);
+  new DataView(amountBytes.buffer).setBigUint64(0, amount);
+  return asInvoiceId(sha256(requestInvoiceTag, payee, request, amountBytes).slice(0, 16));
+}
+
 export interface PeerSession {
   notify(message: HubMessage): void;
 }
@@ -251,7 +264,12 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
         const macKey = deps.keyOf(message.payee);
         if (macKey === undefined) return refusal(message.id, 'UNKNOWN_PAYEE', 'no wallet is registered as this payee');
         const nowMs = clock.nowMs();
-        const invoiceId = asInvoiceId(deps.randomBytes(16));
+        // A money request's invoice is the same each time it is asked (for that amount), so
+        // the paid-invoice index lets it be paid once; any other invoice is new.
+        const invoiceId =
+          message.request === undefined
+            ? asInvoiceId(deps.randomBytes(16))
+            : requestInvoiceId(message.payee, message.request, message.amount);
         const from = message.reveal ? payeeIdFromKey(key) : undefined;
         const expiresAtMs = nowMs + limits.peerInvoiceLifetimeMs;
         await store.putPeerInvoice({

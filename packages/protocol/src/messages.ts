@@ -193,6 +193,8 @@ const clientSchemas = {
     amount: required('amt', amount(1n)),
     memo: required('memo', text(memoCharsMax)),
     reveal: required('reveal', boolean),
+    /** Paying a money request: its id (`moneyRequestId`); the hub then makes the same invoice every time, so it is paid once. */
+    request: optional('req', invoiceId),
   },
   /**
    * Moves `amount` of what this payee received into the session key's payer account, so

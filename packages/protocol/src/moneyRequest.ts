@@ -12,9 +12,19 @@ import { type Asset, assertAmount } from './amount.js';
 import { assertBytes, ByteReader, concatBytes, equalBytes, fromBase64url, toBase64url } from './bytes.js';
 import { readCanonical } from './canonicalMsgpack.js';
 import { assertTimeMs } from './channelRequests.js';
+import { sha256 } from './crypto.js';
 import { beginLayout, type Domain, readAsset, readHeader, writeAsset } from './domain.js';
 import { TrickleError } from './errors.js';
-import { byteSizes, type HubId, type PayeeId, type PublicKey, payeeIdFromKey, type Signature } from './ids.js';
+import {
+  asInvoiceId,
+  byteSizes,
+  type HubId,
+  type InvoiceId,
+  type PayeeId,
+  type PublicKey,
+  payeeIdFromKey,
+  type Signature,
+} from './ids.js';
 import { checkSignature, type Signer, type Verifier } from './keys.js';
 import { memoCharsMax } from './limits.js';
 
@@ -83,6 +93,23 @@ export function moneyRequestBytes(body: MoneyRequestBody): Uint8Array {
     .u8(memo.length)
     .bytes(memo, memo.length, 'memo')
     .finish();
+}
+
+/**
+ * The id of a money request: the first 16 bytes of sha256 over its signed layout. The payer
+ * sends it with its `invoice` (protocol 8.2), and the hub makes the invoice of a request and
+ * amount the same every time it is asked, so the request is paid once: a second payment of
+ * it is refused `INVOICE_ALREADY_PAID` (ADR 0241).
+ *
+ * @example
+ * ```ts
+ * import { moneyRequestId, type MoneyRequestBody } from '@trickle/protocol';
+ * declare const body: MoneyRequestBody;
+ * moneyRequestId(body).length; // 16
+ * ```
+ */
+export function moneyRequestId(body: MoneyRequestBody): InvoiceId {
+  return asInvoiceId(sha256(moneyRequestBytes(body)).slice(0, byteSizes.invoiceId));
 }
 
 /**

@@ -57,6 +57,14 @@ describe('receiving in the wallet machine', () => {
     expect(again.state).toBe(written.state);
   });
 
+  it('holds nothing once stopped: a frame still arriving is left for the next start to receive', () => {
+    const world = receivingWorld();
+    const stopped = stepWallet(world.state, { type: 'stop', call: 99, nowMs: 5_000 });
+    const late = frame(stopped.state, 1);
+    expect(late.effects).toEqual([]);
+    expect(late.state.inbox.seq).toBe(0);
+  });
+
   it('closes the connection on a gap, so the hub replays from the cursor', () => {
     const world = receivingWorld();
     const step = frame(world.state, 2);

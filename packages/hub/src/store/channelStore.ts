@@ -272,7 +272,7 @@ export interface ChannelStore {
   walletPayee(payeeId: PayeeId): Promise<WalletPayeeRecord | undefined>;
   /** Every wallet-payee (what the hub loads at start, as it does merchants). */
   walletPayees(): Promise<WalletPayeeRecord[]>;
-  /** Keeps a peer invoice's memo and payer until its payment is delivered. Durable when resolved. */
+  /** Keeps a peer invoice's memo and payer until its payment is delivered; one made again (same payee and id) keeps its first record. Durable when resolved. */
   putPeerInvoice(invoice: PeerInvoiceRecord): Promise<void>;
   /** The inbox of a wallet-payee after seq `afterSeq`, at most `limit` entries, in seq order. */
   inbox(payeeId: PayeeId, afterSeq: number, limit: number): Promise<InboxEntry[]>;

@@ -477,7 +477,7 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       await query(
         'putPeerInvoice',
         `INSERT INTO ${t('peer_invoices')} (payee_id, invoice_id, amount, memo, payer, created_at_ms, expires_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
         [
           invoice.payee,
           invoice.invoiceId,

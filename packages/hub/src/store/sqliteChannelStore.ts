@@ -74,7 +74,7 @@ const writeSql = [
    SELECT payee_id, last_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM wallet_payees WHERE payee_id = ?`,
   'INSERT INTO wallet_payees (payee_id, public_key, registered_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   `INSERT INTO peer_invoices (payee_id, invoice_id, amount, memo, payer, created_at_ms, expires_at_ms)
-   VALUES (?, ?, ?, ?, ?, ?, ?)`,
+   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   'UPDATE wallet_payees SET acked_seq = max(acked_seq, min(?, last_seq)) WHERE payee_id = ?',
 ] as const;
 const upsertChannelIndex = 0;

@@ -36,6 +36,9 @@ export function onIncoming(
   out: Out,
 ): WalletState {
   if (state.config.receive !== true || state.domain === undefined) return state;
+  // Stopped: a frame still arriving is not held (the store is closing, and the wallet started
+  // next on it must not miss what this one told its listeners): the hub replays it.
+  if (state.stopped) return state;
   if (message.seq <= state.inbox.seq) return state;
   if (message.seq !== state.inbox.seq + 1) {
     out.push({ type: 'disconnect', code: 1002, reason: 'incoming payments out of order' });
@@ -117,6 +120,7 @@ export function startPeerPayment(state: WalletState, call: PeerPaymentCall, nowM
     amount: call.amount,
     memo: call.memo,
     reveal: call.reveal,
+    ...(call.request === undefined ? {} : { request: call.request }),
   });
   const peerCalls = new Map(next.peerCalls);
   peerCalls.set(id, { call: call.call, startedAtMs: nowMs });

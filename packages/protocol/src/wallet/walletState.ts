@@ -8,7 +8,7 @@ import { fromHex, toHex } from '../bytes.js';
 import type { ClientChannel } from '../channel/client.js';
 import type { Domain } from '../domain.js';
 import { assert } from '../errors.js';
-import type { ChannelId, HubId, LogHead, PayeeId, Signature } from '../ids.js';
+import type { ChannelId, HubId, InvoiceId, LogHead, PayeeId, Signature } from '../ids.js';
 import type { ChannelState, ClientMessage, PayEntry } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { PersistentMap } from './persistentMap.js';
@@ -188,6 +188,8 @@ export interface PeerPaymentCall {
   readonly memo: string;
   /** Tell the payee this wallet's payee id. */
   readonly reveal: boolean;
+  /** Paying a money request: its id, so that the request is paid once. */
+  readonly request?: InvoiceId;
 }
 
 /** An open in progress: its call (absent when resumed after a reconnect or restart) and stage. */

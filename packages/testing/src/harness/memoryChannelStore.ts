@@ -247,9 +247,9 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
     putPeerInvoice: (invoice) =>
       step('putPeerInvoice', () => {
         const key = `${toHex(invoice.payee)}${toHex(invoice.invoiceId)}`;
-        if (data.peerInvoices.has(key)) throw new Error('peer invoice exists');
         if (invoice.amount < 1n || invoice.amount > amountMax) throw new RangeError('peer invoice amount: 1..2^63-1');
-        data.peerInvoices.set(key, structuredClone(invoice));
+        // As the SQL stores: an invoice made again (a money request's) keeps its first record.
+        if (!data.peerInvoices.has(key)) data.peerInvoices.set(key, structuredClone(invoice));
       }),
     inbox: (payeeId, afterSeq, limit) =>
       step('inbox', () => {
