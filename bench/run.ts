@@ -40,6 +40,8 @@ const suites: readonly {
     quickArgs: ['--payments', '5000', '--baseline', '1000'],
   },
   { name: 'scheduler', script: 'bench/settlement/scheduler.ts' },
+  // P5: 1,000,000 channels in the store (20,000 with --quick), memory per channel of a hub loading them.
+  { name: 'channels', script: 'bench/memory/channels.ts' },
   // A wallet's p99 under connection churn and with idle sockets open, against a calm hub.
   { name: 'flood', script: 'bench/flood/flood.ts', quickArgs: ['--sockets', '100', '--payments', '50'] },
 ];

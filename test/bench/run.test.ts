@@ -51,6 +51,26 @@ describe('pnpm bench', () => {
   }, 200_000);
 });
 
+describe('P5 suite', () => {
+  it('loads a hub with channels put straight into its store and writes memory per channel', () => {
+    const json = join(out, 'p5.json');
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/memory/channels.ts', '--channels', '500', '--json', json],
+      {
+        cwd: root,
+        stdio: 'ignore',
+        timeout: 90_000,
+      },
+    );
+    const suite = parseSuiteFigures(JSON.parse(readFileSync(json, 'utf8')));
+    expect(suite.suite).toBe('channels');
+    expect(suite.figures.map((f) => f.id)).toEqual(['P5.rssPerChannel', 'P5.heapPerChannel', 'P5.start']);
+    expect(suite.figures[0]?.target).toEqual({ op: '<=', value: 250 });
+    expect(suite.figures[1]?.label).toContain('500 channels');
+  }, 100_000);
+});
+
 describe('figures and charts', () => {
   it('rejects a figure without a finite value, and reads met/missed from the target', () => {
     expect(() => parseSuiteFigures({ suite: 'x', figures: [{ id: 'P1.p50', label: 'l', unit: 'ms' }] })).toThrow(
