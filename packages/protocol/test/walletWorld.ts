@@ -595,7 +595,8 @@ export const actions: fc.Arbitrary<Action> = fc.oneof(
     weight: 6,
     arbitrary: fc.record({
       kind: fc.constant('write' as const),
-      fail: fc.boolean().map((b) => b && Math.random() < 0.2),
+      // One write in ten fails; drawn by fast-check (not Math.random), so a failing seed replays.
+      fail: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
     }),
   },
   {
