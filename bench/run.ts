@@ -43,7 +43,13 @@ const suites: readonly {
   // P5: 1,000,000 channels in the store (20,000 with --quick), memory per channel of a hub loading them.
   { name: 'channels', script: 'bench/memory/channels.ts' },
   // A wallet's p99 under connection churn and with idle sockets open, against a calm hub.
-  { name: 'flood', script: 'bench/flood/flood.ts', quickArgs: ['--sockets', '100', '--payments', '50'] },
+  // P6: 10,000 idle wallets connected (500 with --quick).
+  {
+    name: 'flood',
+    script: 'bench/flood/flood.ts',
+    args: ['--sockets', '10000'],
+    quickArgs: ['--sockets', '500', '--payments', '50'],
+  },
 ];
 
 /** How long one suite may take before it is stopped (the full run stays within about 12 minutes). */
