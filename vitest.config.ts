@@ -7,6 +7,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // Native addons (better-sqlite3) and child processes are safest in forked workers.

@@ -351,6 +351,8 @@ export function walletRecordOf(state: WalletState): WalletRecord {
   assert(domain !== undefined, 'a record is written only once the hub is pinned');
   const byPayee: Record<string, string> = {};
   state.spent.byPayee.forEach((amount, payee) => {
+    // A payee spent nothing is the same as one never paid: one form, so records compare equal.
+    if (amount === 0n) return;
     byPayee[payee] = amount.toString();
   });
   return {

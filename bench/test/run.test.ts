@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { met, parseSuiteFigures } from '../../bench/support/figures.js';
+import { met, parseSuiteFigures } from '../support/figures.js';
 import {
   type BenchRun,
   charts,
@@ -12,8 +12,8 @@ import {
   machine,
   replaceSection,
   startMarker,
-} from '../../bench/support/report.js';
-import { escapeXml, lineChart, tickStep } from '../../bench/support/svg.js';
+} from '../support/report.js';
+import { escapeXml, lineChart, tickStep } from '../support/svg.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'trickle-bench-test-'));

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSuiteFigures } from '../../bench/support/figures.js';
-import { type BenchRun, charts, machine } from '../../bench/support/report.js';
+import { parseSuiteFigures } from '../support/figures.js';
+import { type BenchRun, charts, machine } from '../support/report.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'trickle-bench-cluster-'));
