@@ -57,7 +57,19 @@ describe('the wallet machine (property)', () => {
           pending: world.store.pending,
           history: world.store.history,
         });
-        expect(canonical(walletBalance(restarted))).toBe(canonical(walletBalance(world.state)));
+        // Refused vouchers whose drop could not be written are still in the store: a wallet
+        // restarted from it counts them as signed until it resends them and the hub refuses
+        // them again. Nothing else may differ.
+        const leftover = world.store.pending.filter((v) => v.seq > channel.acked.seq).at(-1);
+        if (leftover === undefined) {
+          expect(canonical(walletBalance(restarted))).toBe(canonical(walletBalance(world.state)));
+        } else {
+          expect(world.failedWrites).toBeGreaterThan(0);
+          expect(canonical({ ...walletBalance(restarted), spent: 0n, available: 0n })).toBe(
+            canonical({ ...walletBalance(world.state), spent: 0n, available: 0n }),
+          );
+          expect(walletBalance(restarted)?.spent).toBe(BigInt(leftover.cumulative));
+        }
 
         // Close: the refund is what the hub holds back.
         const close = world.call('close', (id) => ({ type: 'close', call: id }));
