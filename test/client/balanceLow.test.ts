@@ -3,38 +3,24 @@
  * the deposit by default), and the listener's top-up, as docs/client.md shows it, keeps
  * payments going without a refusal; after the top-up it is told again at the next crossing.
  */
-import { createWallet, memoryStore, type Wallet } from '@trickle/client';
-import { createHub, type Hub } from '@trickle/hub';
-import { publicKeyOf } from '@trickle/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fund, networkId, tempDir, testKey, testMerchant } from '../hub/fixtures.js';
+import { createWallet, memoryStore } from '@trickle/client';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, networkId, testKey, testMerchant } from '../hub/fixtures.js';
 
 describe("the wallet's balanceLow event", () => {
-  let dir: ReturnType<typeof tempDir>;
-  let hub: Hub;
-  let wallet: Wallet | undefined;
   const key = testKey('balance low');
-
-  beforeEach(async () => {
-    dir = tempDir();
-    hub = await createHub({ dataDir: dir.path, networkId });
-    await fund(hub, publicKeyOf(key), 1_000_000n);
-  });
-  afterEach(async () => {
-    await wallet?.stop();
-    await hub.close();
-    dir.remove();
-  });
+  const setup = hubPerTest(key);
 
   it('fires once per crossing of 10% of the deposit; a top-up from the listener keeps paying', async () => {
+    const hub = setup.hub;
     const shop = testMerchant('balance low shop', hub);
     await hub.registerMerchant({ publicKey: shop.publicKey, name: 'shop' });
-    wallet = await createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() });
+    const wallet = setup.stopAfter(await createWallet({ key, hub: { url: hub.url, networkId }, store: memoryStore() }));
     const seen: { available: bigint; threshold: bigint }[] = [];
     const toppedUp: Promise<unknown>[] = [];
     wallet.on('balanceLow', (low) => {
       seen.push(low);
-      if (seen.length === 1) toppedUp.push((wallet as Wallet).topUp({ amount: 100_000n }));
+      if (seen.length === 1) toppedUp.push(wallet.topUp({ amount: 100_000n }));
     });
     await wallet.openChannel({ deposit: 100_000n });
     for (let i = 0; i < 9; i++) await wallet.pay(shop.request(10_000n)); // 10,000 left: not below 10,000

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHub, type Hub } from '@trickle/hub';
 import type { TrickleLedger } from '@trickle/ledger';
 import {
   asInvoiceId,
@@ -19,6 +20,7 @@ import {
   sha256,
   toHex,
 } from '@trickle/protocol';
+import { afterEach, beforeEach } from 'vitest';
 
 /** A reproducible secret key from a label. */
 export function testKey(label: string): SecretKey {
@@ -103,4 +105,37 @@ export async function until(what: string, done: () => boolean, timeoutMs = 60_00
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A hub (embedded defaults, in a temporary folder) with `key`'s payer account funded, made
+ * before each test of the enclosing `describe` and closed after it, with every wallet handed
+ * to `stopAfter` stopped first.
+ */
+export function hubPerTest(key: SecretKey, funding = 1_000_000n) {
+  let hub: Hub | undefined;
+  let dir: ReturnType<typeof tempDir> | undefined;
+  const wallets: { stop(): Promise<void> }[] = [];
+  beforeEach(async () => {
+    dir = tempDir();
+    hub = await createHub({ dataDir: dir.path, networkId });
+    await fund(hub, publicKeyOf(key), funding);
+  });
+  afterEach(async () => {
+    for (const wallet of wallets.splice(0)) await wallet.stop();
+    await hub?.close();
+    dir?.remove();
+  });
+  return {
+    /** This test's hub. */
+    get hub(): Hub {
+      if (hub === undefined) throw new Error('hubPerTest: the hub exists only inside a test');
+      return hub;
+    },
+    /** Stops `wallet` after the test, before the hub closes; returns it. */
+    stopAfter<W extends { stop(): Promise<void> }>(wallet: W): W {
+      wallets.push(wallet);
+      return wallet;
+    },
+  };
 }
