@@ -4,6 +4,7 @@
  * and a wallet paying on another connection at the same time is unaffected.
  */
 
+import { connect } from 'node:net';
 import { createWallet, memoryStore, type Wallet } from '@trickle/client';
 import { createHub, type Hub } from '@trickle/hub';
 import { frameBytesMax, type HubMessage, publicKeyOf, writeCanonical } from '@trickle/protocol';
@@ -150,6 +151,32 @@ describe('hostile frames', () => {
     expect(error?.message).toMatch(/429/);
     first.close();
     second.close();
+    await small.close();
+  });
+
+  it('a peer that resets its connection after a refused upgrade does not crash the hub', async () => {
+    const small = await createHub({ dataDir: `${dir.path}/reset`, networkId, limits: { connectionsPerAddressMax: 1 } });
+    const first = await rawClient(small.url, testKey('reset 1'), false);
+    const { port } = new URL(small.url);
+    for (let i = 0; i < 5; i++) {
+      // A raw upgrade request, refused with 429; the peer answers the refusal with a TCP reset.
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => {});
+      const refused = await new Promise<string>((resolve) => {
+        socket.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+        socket.write(
+          'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        );
+      });
+      expect(refused).toMatch(/^HTTP\/1.1 429/);
+      socket.resetAndDestroy();
+    }
+    // Still serving (an unhandled ECONNRESET on the refused socket would have failed the run).
+    first.close();
+    await expect.poll(() => small.connectionCount).toBe(0);
+    const again = await rawClient(small.url, testKey('reset 2'), false);
+    again.close();
     await small.close();
   });
 

@@ -497,13 +497,15 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       })
     : undefined;
   server?.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // From the upgrade on, the socket is ours: node:http no longer listens for its errors, and a
+    // peer's reset (ECONNRESET) with no listener would end the process, refused or not.
+    socket.on('error', () => {});
     const address = request.socket.remoteAddress ?? 'unknown';
     const refused = refusal(address);
     if (refused !== undefined) {
       socket.end(`HTTP/1.1 ${refused[0]} ${refused[1]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    socket.on('error', () => {});
     wss?.handleUpgrade(request, socket, head, (ws) => startOn(ws, address));
   });
 
