@@ -14,11 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sqliteChannelStore } from '@trickle/hub/sqlite';
-import type { ChannelId, HubChannel, LogHead, PublicKey } from '@trickle/protocol';
 import { spawnHub } from '@trickle/testing/harness';
 import { figuresFile } from '../support/figures.js';
 import { count, machine, rssMiB } from '../support/processFigures.js';
+import { fillChannelStore } from './fillChannels.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,44 +28,6 @@ const { values } = parseArgs({
 });
 const channels = Number(values.channels ?? (values.quick ? 20_000 : 1_000_000));
 if (!Number.isInteger(channels) || channels < 1) throw new Error('--channels: a positive integer');
-/** Channels per store commit (one SQLite transaction each). */
-const batchChannels = 10_000;
-const progress = (line: string) => process.stderr.write(`${line}\n`);
-// Live objects only: the hub collects before it reports its memory (SIGUSR1).
-process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim();
-
-/** A distinct open channel; ids and keys are derived from `i` (the hub does not re-verify them at load). */
-function channelOf(i: number): HubChannel {
-  const id = new Uint8Array(32);
-  new DataView(id.buffer).setUint32(0, i);
-  id[31] = 1;
-  const key = new Uint8Array(33);
-  key[0] = 2;
-  new DataView(key.buffer).setUint32(1, i);
-  return {
-    channelId: id as ChannelId,
-    clientKey: key as PublicKey,
-    asset: { code: 'USD', scale: 6 },
-    deposit: 1_000_000n,
-    expiresAtMs: Date.now() + 365 * 86_400_000,
-    seq: 0,
-    cumulative: 0n,
-    logHead: new Uint8Array(32) as LogHead,
-  };
-}
-
-async function fill(dir: string): Promise<number> {
-  const store = sqliteChannelStore({ path: join(dir, 'channels.sqlite') });
-  const start = performance.now();
-  for (let from = 0; from < channels; from += batchChannels) {
-    const writes = [];
-    for (let i = from; i < Math.min(channels, from + batchChannels); i++) writes.push({ channel: channelOf(i) });
-    await store.commit(writes);
-    if (from % 200_000 === 0 && from > 0) progress(`${count(from)} channels stored...`);
-  }
-  await store.close();
-  return performance.now() - start;
-}
 
 /** A hub process on `dir`, once listening: RSS and live heap (MiB), and how long it took to start. */
 async function measure(dir: string): Promise<{ rssMiB: number; heapMiB: number; startMs: number }> {
@@ -82,11 +43,15 @@ async function measure(dir: string): Promise<{ rssMiB: number; heapMiB: number; 
   }
 }
 
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+// Live objects only: the hub collects before it reports its memory (SIGUSR1).
+process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim();
+
 const empty = mkdtempSync(join(tmpdir(), 'trickle-bench-p5-empty-'));
 const full = mkdtempSync(join(tmpdir(), 'trickle-bench-p5-'));
 try {
   progress(`storing ${count(channels)} channels...`);
-  const fillMs = await fill(full);
+  const fillMs = await fillChannelStore(full, channels, progress);
   const idle = await measure(empty);
   const loaded = await measure(full);
   const rssPer = ((loaded.rssMiB - idle.rssMiB) * 2 ** 20) / channels;
