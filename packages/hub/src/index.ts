@@ -37,6 +37,8 @@ export type {
   ChannelStore,
   ChannelWrite,
   ClaimMark,
+  ClearedEntry,
+  ClearedWrite,
   InboxEntry,
   IncomingWrite,
   MerchantRecord,

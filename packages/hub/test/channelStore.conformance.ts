@@ -295,6 +295,65 @@ export function channelStoreConformance(
       expect((await store.walletPayees()).map((w) => w.payeeId)).toEqual([wallet.payeeId]);
     });
 
+    it('puts clearing notices in the inbox with the claim that settled them: after the payments, once per claim', async () => {
+      const wallet = {
+        payeeId: bytes('clearing wallet payee') as PayeeId,
+        publicKey: new Uint8Array([3, ...bytes('clearing wallet key')]) as PublicKey,
+      };
+      await store.putWalletPayee({ ...wallet, registeredAtMs: 1_000 });
+      const channel = channelFixture('clearing payer');
+      for (const seq of [1, 2, 3]) {
+        const invoiceId = bytes(`clearing invoice ${seq}`, 16) as InvoiceId;
+        const entry = { payee: wallet.payeeId, invoiceId, amount: 10n, expiresAtMs: 1_900_000_000_000 };
+        const voucher: AcceptedVoucher = { ...voucherFixture(seq, 10n * BigInt(seq), 0), entries: [entry] };
+        const incoming = { payee: wallet.payeeId, invoiceId, voucherSeq: seq, amount: 10n, mac: bytes('m') as Mac };
+        await store.commit([
+          {
+            channel: { ...channel, seq, cumulative: 10n * BigInt(seq) },
+            vouchers: [voucher],
+            incoming: [{ ...incoming, paidAtMs: 5_000 + seq }],
+          },
+        ]);
+      }
+      const notice = {
+        payee: wallet.payeeId,
+        channelId: channel.channelId,
+        afterVoucherSeq: 0,
+        throughVoucherSeq: 2,
+        asset: channel.asset,
+        payments: 2,
+        amount: 20n,
+        clearedAtMs: 9_000,
+      };
+      const claim = { channelId: channel.channelId, claimedSeq: 2, claimedCumulative: 20n, unclaimedSinceMs: 5_003 };
+      // A merchant (no wallet-payee) gets nothing; the payee gets seq 4, after its three payments.
+      const merchant = { ...notice, payee: bytes('payee 0') as PayeeId };
+      await store.recordClaims([claim], [notice, merchant]);
+      // Recorded again (a retry, or another process): the claim moved already, so no second notice.
+      await store.recordClaims([claim], [notice]);
+      await store.recordClaims([], [{ ...notice, throughVoucherSeq: 1, payments: 1, amount: 10n }]);
+      await store.close();
+      store = await open();
+      const { payee: _, ...stored } = notice;
+      expect(await store.inboxCleared(wallet.payeeId, 0, 10)).toEqual([{ seq: 4, ...stored }]);
+      expect(await store.inboxCleared(merchant.payee, 0, 10)).toEqual([]);
+      expect((await store.inbox(wallet.payeeId, 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(await store.walletPayee(wallet.payeeId)).toMatchObject({ lastSeq: 4 });
+      expect(
+        (await store.claimMarks()).find((m) => m.channelId.every((b, i) => b === channel.channelId[i])),
+      ).toMatchObject({ claimedSeq: 2, unclaimedEntries: 1 });
+      // The close settles the rest: seq 5. Pages read after a seq skip what came before.
+      await store.recordClaims(
+        [{ ...claim, claimedSeq: 3, claimedCumulative: 30n }],
+        [{ ...notice, afterVoucherSeq: 2, throughVoucherSeq: 3, payments: 1, amount: 10n, clearedAtMs: 9_500 }],
+      );
+      expect((await store.inboxCleared(wallet.payeeId, 4, 10)).map((n) => [n.seq, n.throughVoucherSeq])).toEqual([
+        [5, 3],
+      ]);
+      expect(await store.inboxCleared(wallet.payeeId, 0, 1)).toHaveLength(1);
+      expect(await store.inbox(wallet.payeeId, 3, 10)).toEqual([]);
+    });
+
     it('two stores on one database never both pay one invoice', async () => {
       const other = await open();
       try {

@@ -138,13 +138,14 @@ describe('sqliteChannelStore', () => {
     expect(tables.map((t) => t.name).sort()).toEqual([
       'channels',
       'inbox',
+      'inbox_cleared',
       'invoices',
       'merchants',
       'peer_invoices',
       'vouchers',
       'wallet_payees',
     ]);
-    expect(check.pragma('user_version', { simple: true })).toBe(5);
+    expect(check.pragma('user_version', { simple: true })).toBe(6);
     check.close();
     // Opening again is a no-op.
     const again = sqliteChannelStore({ path });

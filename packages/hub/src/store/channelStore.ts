@@ -128,6 +128,49 @@ export interface InboxEntry {
 }
 
 /**
+ * Payments to one wallet-payee from one payer's channel that one ledger operation settled
+ * (ADR 0243): those of the payer's vouchers after `afterVoucherSeq` up to `throughVoucherSeq`
+ * (a range, so one notice stays small however many payments it covers), how many and how
+ * much, and when they cleared. A commit of claims puts it in the payee's inbox under the
+ * payee's next inbox seq, after the payments it covers.
+ *
+ * @example
+ * ```ts
+ * import type { ClearedWrite } from '@trickle/hub';
+ * declare const cleared: ClearedWrite;
+ * console.log(`${cleared.payments} payments (${cleared.amount} minor units) cleared at ${cleared.clearedAtMs}`);
+ * ```
+ */
+export interface ClearedWrite {
+  readonly payee: PayeeId;
+  readonly channelId: ChannelId;
+  readonly afterVoucherSeq: number;
+  readonly throughVoucherSeq: number;
+  readonly asset: Asset;
+  /** Payments to the payee in those vouchers (at least 1). */
+  readonly payments: number;
+  /** Their sum, in minor units. */
+  readonly amount: bigint;
+  /** When the ledger settled them (Unix ms): a finalize's time, or the hub's clock when the ledger accepted the claim. */
+  readonly clearedAtMs: number;
+}
+
+/**
+ * A clearing notice in a wallet-payee's inbox: a {@link ClearedWrite} under its inbox seq.
+ * Payments and clearing notices share the payee's inbox seqs (1, 2, 3, ... without gaps).
+ *
+ * @example
+ * ```ts
+ * import type { ClearedEntry } from '@trickle/hub';
+ * declare const notice: ClearedEntry;
+ * console.log(`#${notice.seq}: vouchers ${notice.afterVoucherSeq + 1}..${notice.throughVoucherSeq} cleared`);
+ * ```
+ */
+export interface ClearedEntry extends Omit<ClearedWrite, 'payee'> {
+  readonly seq: number;
+}
+
+/**
  * How far a channel is settled on the ledger, as the hub last recorded it: the claimed
  * state, and what is not claimed yet (entries, since when). The ledger is the authority;
  * this is the hub's durable note of it, so that a restart need not ask the ledger about
@@ -239,6 +282,10 @@ export interface ChannelStore {
   /**
    * Records claims made on the ledger: each channel's claimed state (never moved back), and
    * the oldest unclaimed time left, which applies only if vouchers beyond the claim exist.
+   * In the same transaction, first, each of `cleared` goes into its payee's inbox under the
+   * payee's next seq (ADR 0243), but only if the payee is a wallet-payee and the stored
+   * claimed seq of its channel is below its `throughVoucherSeq`: a claim recorded twice (or
+   * by two processes) notifies once.
    */
   recordClaims(
     claims: readonly {
@@ -247,6 +294,7 @@ export interface ChannelStore {
       readonly claimedCumulative: bigint;
       readonly unclaimedSinceMs: number;
     }[],
+    cleared?: readonly ClearedWrite[],
   ): Promise<void>;
   /** Accepted vouchers of a channel with seq in [fromSeq, fromSeq + limit), in seq order. */
   vouchers(channelId: ChannelId, fromSeq: number, limit: number): Promise<AcceptedVoucher[]>;
@@ -274,8 +322,10 @@ export interface ChannelStore {
   walletPayees(): Promise<WalletPayeeRecord[]>;
   /** Keeps a peer invoice's memo and payer until its payment is delivered; one made again (same payee and id) keeps its first record. Durable when resolved. */
   putPeerInvoice(invoice: PeerInvoiceRecord): Promise<void>;
-  /** The inbox of a wallet-payee after seq `afterSeq`, at most `limit` entries, in seq order. */
+  /** The payments of a wallet-payee's inbox after seq `afterSeq`, at most `limit` entries, in seq order. */
   inbox(payeeId: PayeeId, afterSeq: number, limit: number): Promise<InboxEntry[]>;
+  /** The clearing notices of a wallet-payee's inbox after seq `afterSeq`, at most `limit`, in seq order (ADR 0243). */
+  inboxCleared(payeeId: PayeeId, afterSeq: number, limit: number): Promise<ClearedEntry[]>;
   /** Moves the payee's acknowledged cursor up to `seq` (never back, never past the newest). Durable when resolved. */
   ackInbox(payeeId: PayeeId, seq: number): Promise<void>;
   /** Closes the database. */

@@ -7,10 +7,12 @@ import {
   bytesOf,
   type ChannelRow,
   type ClaimMarkRow,
+  type ClearedRow,
   channelColumns,
   channelFromRow,
   channelValues,
   claimMarkFromRow,
+  clearedEntryFromRow,
   type InboxRow,
   inboxEntryFromRow,
   type MerchantRow,
@@ -119,6 +121,19 @@ CREATE TABLE IF NOT EXISTS ${schema}.inbox (
   amount BIGINT NOT NULL CHECK (amount >= 1),
   mac BYTEA NOT NULL CHECK (length(mac) = 32),
   paid_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (payee_id, seq)
+);
+CREATE TABLE IF NOT EXISTS ${schema}.inbox_cleared (
+  payee_id BYTEA NOT NULL CHECK (length(payee_id) = 32),
+  seq BIGINT NOT NULL CHECK (seq >= 1),
+  channel_id BYTEA NOT NULL CHECK (length(channel_id) = 32),
+  after_voucher_seq BIGINT NOT NULL CHECK (after_voucher_seq >= 0),
+  through_voucher_seq BIGINT NOT NULL CHECK (through_voucher_seq > after_voucher_seq),
+  asset_code TEXT NOT NULL,
+  asset_scale SMALLINT NOT NULL,
+  payments BIGINT NOT NULL CHECK (payments >= 1),
+  amount BIGINT NOT NULL CHECK (amount >= 1),
+  cleared_at_ms BIGINT NOT NULL,
   PRIMARY KEY (payee_id, seq)
 );`;
 }
@@ -315,41 +330,60 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     });
   }
 
+  const recordClaimsSql = `UPDATE ${t('channels')} AS c SET claimed_seq = v.seq, claimed_cumulative = v.cumulative,
+       unclaimed_since_ms = CASE WHEN c.seq > v.seq THEN v.since ELSE NULL END
+     FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v (channel_id, seq, cumulative, since)
+     WHERE c.channel_id = v.channel_id AND c.claimed_seq <= v.seq`;
+  const recordClaimsValues = (claims: Parameters<ChannelStore['recordClaims']>[0]) => [
+    claims.map((c) => param(c.channelId)),
+    claims.map((c) => c.claimedSeq),
+    claims.map((c) => c.claimedCumulative.toString()),
+    claims.map((c) => c.unclaimedSinceMs),
+  ];
+
+  /** Runs `run` in one transaction on one client: committed when it resolves, rolled back when it throws. */
+  async function inTransaction<T>(what: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (cause) {
+      throw fail('connect', cause);
+    }
+    // pg emits a lost connection's error on the client; the pool listens only while the
+    // client is idle. Unheard while checked out, it would be an uncaught exception that
+    // ends the hub: the query below fails with it instead, and the client is discarded.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+    };
+    client.on('error', onLost);
+    try {
+      await client.query('BEGIN');
+      const result = await run(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (cause) {
+      if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
+      throw fail(what, cause);
+    } finally {
+      client.removeListener('error', onLost);
+      client.release(lost);
+    }
+  }
+
   return {
     name: 'postgres',
     ...(leases === undefined ? {} : { leases }),
     async commit(writes) {
       if (writes.length === 0) return [];
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (cause) {
-        throw fail('connect', cause);
-      }
-      // pg emits a lost connection's error on the client; the pool listens only while the
-      // client is idle. Unheard while checked out, it would be an uncaught exception that
-      // ends the hub: the query below fails with it instead, and the client is discarded.
-      let lost: Error | undefined;
-      const onLost = (error: Error) => {
-        lost = error;
-      };
-      client.on('error', onLost);
-      try {
-        await client.query('BEGIN');
+      return inTransaction('commit', async (client) => {
         const fenced = leases === undefined ? undefined : await fence(client, writes);
         const outcomes: WriteOutcome[] = [];
         for (const [i, write] of writes.entries()) {
           outcomes.push(fenced?.[i] === false ? { applied: false, leaseLost: true } : await applyWrite(client, write));
         }
-        await client.query('COMMIT');
         return outcomes;
-      } catch (cause) {
-        if (lost === undefined) await client.query('ROLLBACK').catch(() => {});
-        throw fail('commit', cause);
-      } finally {
-        client.removeListener('error', onLost);
-        client.release(lost);
-      }
+      });
     },
     async channel(channelId) {
       const rows = await query<ChannelRow>('channel', `SELECT * FROM ${t('channels')} WHERE channel_id = $1`, [
@@ -415,21 +449,43 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       );
       return rows.map(claimMarkFromRow);
     },
-    async recordClaims(claims) {
-      if (claims.length === 0) return;
-      await query(
-        'recordClaims',
-        `UPDATE ${t('channels')} AS c SET claimed_seq = v.seq, claimed_cumulative = v.cumulative,
-           unclaimed_since_ms = CASE WHEN c.seq > v.seq THEN v.since ELSE NULL END
-         FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v (channel_id, seq, cumulative, since)
-         WHERE c.channel_id = v.channel_id AND c.claimed_seq <= v.seq`,
-        [
-          claims.map((c) => param(c.channelId)),
-          claims.map((c) => c.claimedSeq),
-          claims.map((c) => c.claimedCumulative.toString()),
-          claims.map((c) => c.unclaimedSinceMs),
-        ],
-      );
+    async recordClaims(claims, cleared = []) {
+      if (claims.length === 0 && cleared.length === 0) return;
+      if (cleared.length > 0) {
+        await inTransaction('recordClaims', async (client) => {
+          // The channels' rows locked first (in one order): a claim recorded by two processes at once notifies once.
+          const channelIds = [...new Set(cleared.map((c) => Buffer.from(c.channelId).toString('hex')))].sort();
+          await client.query(
+            `SELECT 1 FROM ${t('channels')} WHERE channel_id = ANY($1::bytea[]) ORDER BY channel_id FOR UPDATE`,
+            [channelIds.map((hex) => Buffer.from(hex, 'hex'))],
+          );
+          // The notices first: their guard reads the claim marks before this transaction moves them (ADR 0243).
+          for (const c of cleared) {
+            await client.query(
+              `WITH next AS (UPDATE ${t('wallet_payees')} SET last_seq = last_seq + 1
+                 WHERE payee_id = $1 AND EXISTS (SELECT 1 FROM ${t('channels')} WHERE channel_id = $2 AND claimed_seq < $3)
+                 RETURNING payee_id, last_seq)
+               INSERT INTO ${t('inbox_cleared')} (payee_id, seq, channel_id, after_voucher_seq, through_voucher_seq,
+                 asset_code, asset_scale, payments, amount, cleared_at_ms)
+               SELECT payee_id, last_seq, $2, $4, $3, $5, $6, $7, $8, $9 FROM next`,
+              [
+                c.payee,
+                c.channelId,
+                c.throughVoucherSeq,
+                c.afterVoucherSeq,
+                c.asset.code,
+                c.asset.scale,
+                c.payments,
+                c.amount,
+                c.clearedAtMs,
+              ].map(param),
+            );
+          }
+          if (claims.length > 0) await client.query(recordClaimsSql, recordClaimsValues(claims).map(param));
+        });
+        return;
+      }
+      await query('recordClaims', recordClaimsSql, recordClaimsValues(claims));
     },
     async sweepInvoices(expiredBeforeMs, limit) {
       const rows = await query<{ n: string }>(
@@ -498,6 +554,14 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         [payeeId, afterSeq, limit],
       );
       return rows.map(inboxEntryFromRow);
+    },
+    async inboxCleared(payeeId, afterSeq, limit) {
+      const rows = await query<ClearedRow>(
+        'inboxCleared',
+        `SELECT * FROM ${t('inbox_cleared')} WHERE payee_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [payeeId, afterSeq, limit],
+      );
+      return rows.map(clearedEntryFromRow);
     },
     async ackInbox(payeeId, seq) {
       await query(

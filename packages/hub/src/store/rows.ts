@@ -1,7 +1,7 @@
 /** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
 import type { Asset, HubChannel } from '@trickle/protocol';
 import { asChannelId, asInvoiceId, asLogHead, asMac, asPayeeId, asPublicKey, asSignature } from '@trickle/protocol';
-import type { ClaimMark, InboxEntry, MerchantRecord, WalletPayeeRecord } from './channelStore.js';
+import type { ClaimMark, ClearedEntry, InboxEntry, MerchantRecord, WalletPayeeRecord } from './channelStore.js';
 
 /** A channel row as both SQL adapters name its columns. */
 export interface ChannelRow {
@@ -171,5 +171,32 @@ export function inboxEntryFromRow(row: InboxRow): InboxEntry {
     ...(row.payer === null ? {} : { from: asPayeeId(bytesOf(row.payer)) }),
     mac: asMac(bytesOf(row.mac)),
     paidAtMs: numberOf(row.paid_at_ms),
+  };
+}
+
+/** A clearing notice as both SQL adapters select it (ADR 0243). */
+export interface ClearedRow {
+  seq: number | bigint | string;
+  channel_id: Uint8Array;
+  after_voucher_seq: number | bigint | string;
+  through_voucher_seq: number | bigint | string;
+  asset_code: string;
+  asset_scale: number | bigint | string;
+  payments: number | bigint | string;
+  amount: number | bigint | string;
+  cleared_at_ms: number | bigint | string;
+}
+
+/** The clearing notice a row holds. */
+export function clearedEntryFromRow(row: ClearedRow): ClearedEntry {
+  return {
+    seq: numberOf(row.seq),
+    channelId: asChannelId(bytesOf(row.channel_id)),
+    afterVoucherSeq: numberOf(row.after_voucher_seq),
+    throughVoucherSeq: numberOf(row.through_voucher_seq),
+    asset: { code: row.asset_code, scale: numberOf(row.asset_scale) },
+    payments: numberOf(row.payments),
+    amount: BigInt(row.amount),
+    clearedAtMs: numberOf(row.cleared_at_ms),
   };
 }

@@ -21,10 +21,12 @@ import {
   bytesOf,
   type ChannelRow,
   type ClaimMarkRow,
+  type ClearedRow,
   channelColumns,
   channelFromRow,
   channelValues,
   claimMarkFromRow,
+  clearedEntryFromRow,
   type InboxRow,
   inboxEntryFromRow,
   type MerchantRow,
@@ -76,6 +78,14 @@ const writeSql = [
   `INSERT INTO peer_invoices (payee_id, invoice_id, amount, memo, payer, created_at_ms, expires_at_ms)
    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   'UPDATE wallet_payees SET acked_seq = max(acked_seq, min(?, last_seq)) WHERE payee_id = ?',
+  // A clearing notice (ADR 0243): the payee's next inbox seq, then the notice under it, both
+  // only while the channel's stored claim is below the notice's end (a claim notifies once).
+  `UPDATE wallet_payees SET last_seq = last_seq + 1
+   WHERE payee_id = ? AND EXISTS (SELECT 1 FROM channels WHERE channel_id = ? AND claimed_seq < ?)`,
+  `INSERT INTO inbox_cleared (payee_id, seq, channel_id, after_voucher_seq, through_voucher_seq, asset_code, asset_scale,
+     payments, amount, cleared_at_ms)
+   SELECT payee_id, last_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM wallet_payees
+   WHERE payee_id = ? AND EXISTS (SELECT 1 FROM channels WHERE channel_id = ? AND claimed_seq < ?)`,
 ] as const;
 const upsertChannelIndex = 0;
 const insertVoucherIndex = 1;
@@ -89,6 +99,8 @@ const insertInboxIndex = 8;
 const putWalletPayeeIndex = 9;
 const putPeerInvoiceIndex = 10;
 const ackInboxIndex = 11;
+const nextClearedSeqIndex = 12;
+const insertClearedIndex = 13;
 
 /** The runner the writer thread uses, built from the same source for commits run inline. */
 const runSqlGroups = new Function(`${sqlBatchSource}; return runSqlGroups;`)() as (
@@ -191,6 +203,7 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     `SELECT i.*, p.memo, p.payer FROM inbox i LEFT JOIN peer_invoices p ON p.payee_id = i.payee_id AND p.invoice_id = i.invoice_id
      WHERE i.payee_id = ? AND i.seq > ? ORDER BY i.seq LIMIT ?`,
   );
+  const selectCleared = db.prepare('SELECT * FROM inbox_cleared WHERE payee_id = ? AND seq > ? ORDER BY seq LIMIT ?');
   const selectClaimMarks = db.prepare(
     `SELECT c.channel_id, c.claimed_seq, c.claimed_cumulative, c.unclaimed_since_ms,
        (SELECT coalesce(sum(length(v.entries)), 0) FROM vouchers v WHERE v.channel_id = c.channel_id AND v.seq > c.claimed_seq) / 64
@@ -285,12 +298,35 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
         );
       }),
     claimMarks: () => guarded('claimMarks', () => (selectClaimMarks.all() as ClaimMarkRow[]).map(claimMarkFromRow)),
-    async recordClaims(claims) {
-      if (claims.length === 0) return;
-      const statements = claims.map((c) => ({
-        statement: recordClaimIndex,
-        values: [c.claimedSeq, c.claimedCumulative, c.claimedSeq, c.unclaimedSinceMs, c.channelId, c.claimedSeq],
-      }));
+    async recordClaims(claims, cleared = []) {
+      if (claims.length === 0 && cleared.length === 0) return;
+      const statements: SqlStatement[] = [];
+      // The notices first: their guard reads the claim marks before this commit moves them.
+      for (const c of cleared) {
+        const guard = [c.channelId, c.throughVoucherSeq];
+        statements.push({ statement: nextClearedSeqIndex, values: [c.payee, ...guard] });
+        statements.push({
+          statement: insertClearedIndex,
+          values: [
+            c.channelId,
+            c.afterVoucherSeq,
+            c.throughVoucherSeq,
+            c.asset.code,
+            c.asset.scale,
+            c.payments,
+            c.amount,
+            c.clearedAtMs,
+            c.payee,
+            ...guard,
+          ],
+        });
+      }
+      for (const c of claims) {
+        statements.push({
+          statement: recordClaimIndex,
+          values: [c.claimedSeq, c.claimedCumulative, c.claimedSeq, c.unclaimedSinceMs, c.channelId, c.claimedSeq],
+        });
+      }
       await write('recordClaims', () => [{ claims: [], statements }], false);
     },
     async sweepInvoices(expiredBeforeMs, limit) {
@@ -345,6 +381,10 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     },
     inbox: (payeeId, afterSeq, limit) =>
       guarded('inbox', () => (selectInbox.all(payeeId, afterSeq, limit) as InboxRow[]).map(inboxEntryFromRow)),
+    inboxCleared: (payeeId, afterSeq, limit) =>
+      guarded('inboxCleared', () =>
+        (selectCleared.all(payeeId, afterSeq, limit) as ClearedRow[]).map(clearedEntryFromRow),
+      ),
     async ackInbox(payeeId, seq) {
       const values = [seq, payeeId];
       await write('ackInbox', () => [{ claims: [], statements: [{ statement: ackInboxIndex, values }] }], false);

@@ -3,14 +3,15 @@
  * per entry) to a voucher's entries in one blob (version 2, ADR 0206), then the unique
  * invoice index (version 3, ADR 0210), then the claim marks on channels (version 4, ADR 0211),
  * then the wallet-payees, their inboxes and the peer invoices (version 5, ADR 0240: new
- * tables only, created by the same `CREATE TABLE IF NOT EXISTS`).
+ * tables only, created by the same `CREATE TABLE IF NOT EXISTS`), then the clearing notices of
+ * wallet-payees' inboxes (version 6, ADR 0243: one new table, created the same way).
  */
 import type { InvoiceId, PayeeId } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
 import { packEntries, unpackEntries } from './entryBlob.js';
 
 /** `PRAGMA user_version` of the current layout. */
-export const schemaVersion = 5;
+export const schemaVersion = 6;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS channels (
@@ -82,6 +83,19 @@ CREATE TABLE IF NOT EXISTS inbox (
   amount INTEGER NOT NULL CHECK (amount >= 1),
   mac BLOB NOT NULL CHECK (length(mac) = 32),
   paid_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (payee_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox_cleared (
+  payee_id BLOB NOT NULL CHECK (length(payee_id) = 32),
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  channel_id BLOB NOT NULL CHECK (length(channel_id) = 32),
+  after_voucher_seq INTEGER NOT NULL CHECK (after_voucher_seq >= 0),
+  through_voucher_seq INTEGER NOT NULL CHECK (through_voucher_seq > after_voucher_seq),
+  asset_code TEXT NOT NULL,
+  asset_scale INTEGER NOT NULL,
+  payments INTEGER NOT NULL CHECK (payments >= 1),
+  amount INTEGER NOT NULL CHECK (amount >= 1),
+  cleared_at_ms INTEGER NOT NULL,
   PRIMARY KEY (payee_id, seq)
 ) STRICT, WITHOUT ROWID;
 `;

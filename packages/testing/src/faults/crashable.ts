@@ -189,9 +189,9 @@ export function crashableChannelStore(
     openChannels: read(() => inner.openChannels()),
     vouchers: read((id, from, limit) => inner.vouchers(id, from, limit)),
     claimMarks: read(() => inner.claimMarks()),
-    recordClaims: (claims) =>
+    recordClaims: (claims, cleared) =>
       queue.run<void>(
-        () => inner.recordClaims(claims),
+        () => inner.recordClaims(claims, cleared),
         () => new HubError('STORE_FAILED', 'simulated store failure'),
         () => undefined,
       ),
@@ -203,6 +203,7 @@ export function crashableChannelStore(
     walletPayees: read(() => inner.walletPayees()),
     putPeerInvoice: read((invoice) => inner.putPeerInvoice(invoice)),
     inbox: read((payee, after, limit) => inner.inbox(payee, after, limit)),
+    inboxCleared: read((payee, after, limit) => inner.inboxCleared(payee, after, limit)),
     ackInbox: read((payee, seq) => inner.ackInbox(payee, seq)),
     // The data outlives the process: closing is the next process's business.
     close: async () => {},

@@ -10,6 +10,7 @@ import type {
   AcceptedVoucher,
   ChannelStore,
   ClaimMark,
+  ClearedEntry,
   InboxEntry,
   MerchantRecord,
   PeerInvoiceRecord,
@@ -36,8 +37,10 @@ export interface MemoryChannelData {
   readonly walletPayees: Map<string, WalletPayeeRecord>;
   /** Peer invoices by payee hex + invoice hex. */
   readonly peerInvoices: Map<string, PeerInvoiceRecord>;
-  /** Per wallet-payee (hex): its inbox, by seq (seq n at index n - 1). */
+  /** Per wallet-payee (hex): the payments of its inbox, in seq order. */
   readonly inboxes: Map<string, Omit<InboxEntry, 'memo' | 'from'>[]>;
+  /** Per wallet-payee (hex): the clearing notices of its inbox, in seq order (ADR 0243; they share the seqs). */
+  readonly cleared: Map<string, ClearedEntry[]>;
 }
 
 /**
@@ -63,6 +66,7 @@ export function memoryChannelData(): MemoryChannelData {
     walletPayees: new Map(),
     peerInvoices: new Map(),
     inboxes: new Map(),
+    cleared: new Map(),
   };
 }
 
@@ -188,8 +192,26 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
           return [{ channelId: structuredClone(channel.channelId), ...claim, unclaimedEntries }];
         }),
       ),
-    recordClaims: (claims) =>
+    recordClaims: (claims, cleared = []) =>
       step('recordClaims', () => {
+        for (const c of cleared) {
+          if (c.payments < 1 || c.amount < 1n || c.throughVoucherSeq <= c.afterVoucherSeq || c.afterVoucherSeq < 0) {
+            throw new RangeError('clearing notice: payments and amount at least 1, a non-empty voucher range');
+          }
+        }
+        // The notices first, each only while its channel's claim is below its end (as the SQL stores).
+        for (const { payee, ...notice } of cleared) {
+          const id = toHex(payee);
+          const record = data.walletPayees.get(id);
+          const channel = toHex(notice.channelId);
+          const claimedSeq = data.claims.get(channel)?.claimedSeq ?? 0;
+          if (record === undefined || !data.channels.has(channel) || claimedSeq >= notice.throughVoucherSeq) continue;
+          const seq = record.lastSeq + 1;
+          data.walletPayees.set(id, { ...record, lastSeq: seq });
+          const notices = data.cleared.get(id) ?? [];
+          data.cleared.set(id, notices);
+          notices.push(structuredClone({ seq, ...notice }));
+        }
         for (const claim of claims) {
           const id = toHex(claim.channelId);
           const channel = data.channels.get(id);
@@ -254,7 +276,7 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
     inbox: (payeeId, afterSeq, limit) =>
       step('inbox', () => {
         const payee = toHex(payeeId);
-        return (data.inboxes.get(payee) ?? []).slice(afterSeq, afterSeq + limit).map((entry): InboxEntry => {
+        return pageAfter(data.inboxes.get(payee) ?? [], afterSeq, limit).map((entry): InboxEntry => {
           const invoice = data.peerInvoices.get(`${payee}${toHex(entry.invoiceId)}`);
           return structuredClone({
             ...entry,
@@ -263,6 +285,8 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
           });
         });
       }),
+    inboxCleared: (payeeId, afterSeq, limit) =>
+      step('inboxCleared', () => structuredClone(pageAfter(data.cleared.get(toHex(payeeId)) ?? [], afterSeq, limit))),
     ackInbox: (payeeId, seq) =>
       step('ackInbox', () => {
         const id = toHex(payeeId);
@@ -274,6 +298,18 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
       closed = true;
     },
   };
+}
+
+/** At most `limit` items of a seq-ordered list after seq `afterSeq` (found by bisection, not a scan). */
+function pageAfter<T extends { readonly seq: number }>(list: readonly T[], afterSeq: number, limit: number): T[] {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((list[middle] as T).seq <= afterSeq) low = middle + 1;
+    else high = middle;
+  }
+  return list.slice(low, low + limit);
 }
 
 function invoiceKey(entry: StoredEntry): string {
