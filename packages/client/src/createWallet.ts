@@ -11,9 +11,6 @@
  */
 
 import {
-  asChannelId,
-  asInvoiceId,
-  asMac,
   asPayeeId,
   assertAmount,
   asset as checkAsset,
@@ -39,6 +36,7 @@ import {
   payeeIdFromKey,
   type RandomBytes,
   type Receipt,
+  receivedPayments,
   type Signer,
   signMoneyRequest,
   toHex,
@@ -222,7 +220,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   function historyEntries(): HistoryEntry[] {
     const current = loop.state;
     return loop.history().flatMap((record) => {
-      if (record.received !== undefined) return [];
+      if (record.received !== undefined || record.clearing !== undefined) return [];
       const receipt = historyReceipt(current, record);
       const clearedAtMs = current.cleared.get(record.channelId);
       return [
@@ -326,25 +324,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   }
 
   function incoming(): IncomingPayment[] {
-    return loop.history().flatMap((record) => {
-      const received = record.received;
-      if (received === undefined) return [];
-      return [
-        {
-          inboxSeq: received.inboxSeq,
-          amount: BigInt(record.amount),
-          asset: received.asset,
-          memo: received.memo,
-          ...(received.from === undefined ? {} : { from: asPayeeId(fromHex(received.from, 32)) }),
-          channelId: asChannelId(fromHex(record.channelId, 32)),
-          voucherSeq: record.seq,
-          invoiceId: asInvoiceId(fromHex(record.invoiceId, 16)),
-          mac: asMac(fromHex(record.mac, 32)),
-          paidAtMs: received.paidAtMs,
-          receivedAtMs: record.atMs,
-        },
-      ];
-    });
+    return receivedPayments(loop.history());
   }
 
   const payingFetch = createPayingFetch(

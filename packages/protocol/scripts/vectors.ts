@@ -311,6 +311,18 @@ const hubMessages: HubMessage[] = [
     close: { by: 'client', seq: 3, cumulative: 501n, logHead: steps[1]!.head, endsAtMs: 1_700_003_600_000 },
   },
   { type: 'closed', channelId, state: { ...state, status: 'closed' }, seq: 3, cumulative: 501n, refund: 999_499n },
+  // A clearing notice to a wallet-payee (section 8.2): the payer's vouchers 1..3 settled 2 payments to it.
+  {
+    type: 'cleared',
+    seq: 7,
+    channelId,
+    afterVoucherSeq: 0,
+    throughVoucherSeq: 3,
+    asset: usd,
+    payments: 2,
+    amount: 501n,
+    timeMs: 1_700_000_360_000,
+  },
   // A reject of a pay frame: its id, channel and seq, and the hub's state.
   { type: 'reject', id: 8, channelId, seq: 5, code: 'SEQ_GAP', message: 'expected seq 4, got 5', state },
   // A reject of one entry of a voucher: its index too.

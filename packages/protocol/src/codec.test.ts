@@ -263,6 +263,47 @@ describe('hostile frames: decoding yields a typed FrameError, never anything els
     }
   });
 
+  it('reads a clearing notice (ADR 0243) and refuses hostile ones from a hub as MALFORMED_FRAME', () => {
+    const cleared = {
+      t: 'cleared',
+      seq: 4,
+      ch: new Uint8Array(32),
+      after: 0,
+      vseq: 3,
+      asset: { code: 'USD', scale: 6 },
+      n: 3,
+      amt: 15,
+      time: 2 ** 40,
+    };
+    expect(decodeHubMessage(canonical(cleared))).toEqual({
+      type: 'cleared',
+      seq: 4,
+      channelId: new Uint8Array(32),
+      afterVoucherSeq: 0,
+      throughVoucherSeq: 3,
+      asset: { code: 'USD', scale: 6 },
+      payments: 3,
+      amount: 15n,
+      timeMs: 2 ** 40,
+    });
+    const { n: _, ...withoutCount } = cleared;
+    for (const bad of [
+      { ...cleared, seq: 0 },
+      { ...cleared, vseq: 0 },
+      { ...cleared, n: 0 },
+      { ...cleared, amt: 0 },
+      { ...cleared, after: new Uint8Array(1) },
+      { ...cleared, ch: new Uint8Array(31) },
+      { ...cleared, time: 10_000_000_000_000 },
+      { ...cleared, memo: '' },
+      withoutCount,
+    ]) {
+      expect(decodeError(canonical(bad), 'hub').code).toBe('MALFORMED_FRAME');
+    }
+    // A client never sends it.
+    expect(decodeError(canonical(cleared)).code).toBe('MALFORMED_FRAME');
+  });
+
   it('refuses a frame over frameBytesMax as FRAME_TOO_LARGE before decoding it', () => {
     const error = decodeError(new Uint8Array(frameBytesMax + 1));
     expect(error.code).toBe('FRAME_TOO_LARGE');

@@ -293,6 +293,22 @@ const hubSchemas = {
     mac: required('mac', mac),
     timeMs: required('time', timeMs),
   },
+  /**
+   * Payments to this session's payee were settled on the ledger (ADR 0243): an inbox item
+   * like `incoming`, under the payee's next inbox seq (the two share the seqs, the cursor and
+   * `ack`), after the payments it covers. They are those of the payer's channel in its
+   * vouchers after `after` up to `vseq`: `n` payments, `amt` in all, cleared at `time`.
+   */
+  cleared: {
+    seq: required('seq', uint(1, seqMax)),
+    channelId: required('ch', channelId),
+    afterVoucherSeq: required('after', seq),
+    throughVoucherSeq: required('vseq', uint(1, seqMax)),
+    asset: required('asset', assetCodec),
+    payments: required('n', uint(1, seqMax)),
+    amount: required('amt', amount(1n)),
+    timeMs: required('time', timeMs),
+  },
   reject: {
     id: optional('id', requestId),
     channelId: optional('ch', channelId),

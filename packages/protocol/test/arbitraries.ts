@@ -188,6 +188,17 @@ export const hubMessage = fc.oneof(
       requiredKeys: ['type', 'seq', 'channelId', 'voucherSeq', 'invoiceId', 'asset', 'amount', 'memo', 'mac', 'timeMs'],
     },
   ),
+  fc.record({
+    type: fc.constant('cleared' as const),
+    seq: fc.integer({ min: 1, max: seqMax }),
+    channelId: bytes(32),
+    afterVoucherSeq: seq,
+    throughVoucherSeq: fc.integer({ min: 1, max: seqMax }),
+    asset,
+    payments: fc.integer({ min: 1, max: seqMax }),
+    amount: positive,
+    timeMs,
+  }),
   fc.record(
     {
       type: fc.constant('reject' as const),

@@ -7,9 +7,11 @@ export { PersistentMap } from './persistentMap.js';
 export { PersistentQueue } from './persistentQueue.js';
 export { checkPolicy, type SpendingPolicy } from './policy.js';
 export type { KillFollowUp, SignPurpose, WritePurpose } from './purposes.js';
+export { receivedPayments } from './receiving.js';
 export type {
   ChannelRecord,
   ChannelRecordStatus,
+  ClearingDetails,
   EntryRecord,
   HistoryRecord,
   IncomingDetails,
@@ -74,6 +76,7 @@ export type {
   CloseResult,
   ForceCloseResult,
   IncomingPayment,
+  PaymentsCleared,
   WalletConfig,
   WalletEvents,
 } from './walletTypes.js';

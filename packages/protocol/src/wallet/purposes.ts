@@ -6,7 +6,7 @@ import type { Asset } from '../amount.js';
 import type { ChannelState, HubMessageOf } from '../messages.js';
 import type { Point } from './records.js';
 import type { Recovery } from './walletState.js';
-import type { IncomingPayment } from './walletTypes.js';
+import type { IncomingPayment, PaymentsCleared } from './walletTypes.js';
 
 /** What a signature is for. */
 export type SignPurpose =
@@ -76,5 +76,7 @@ export type WritePurpose =
   | { readonly kind: 'noticeClosing'; readonly notice: HubMessageOf<'closing'> }
   /** An incoming payment held durably; then tell the listeners and acknowledge it to the hub. */
   | { readonly kind: 'incoming'; readonly payment: IncomingPayment }
+  /** A clearing notice held durably; then tell the listeners and acknowledge it to the hub. */
+  | { readonly kind: 'cleared'; readonly cleared: PaymentsCleared }
   /** Nothing follows, and a failure is not reported (its caller fails anyway). */
   | { readonly kind: 'quiet' };

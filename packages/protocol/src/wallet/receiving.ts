@@ -4,8 +4,8 @@
  * listeners and acknowledge it to the hub) and paying another wallet by its payee id (ask
  * the hub for the invoice, then pay it like any payment request).
  */
-import { toHex } from '../bytes.js';
-import { payeeIdFromKey } from '../ids.js';
+import { fromHex, toHex } from '../bytes.js';
+import { type ChannelId, type InvoiceId, type Mac, type PayeeId, payeeIdFromKey } from '../ids.js';
 import type { HubMessageOf } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { emit, isAuthenticated, isReady, type Out, writeRecord } from './base.js';
@@ -16,7 +16,7 @@ import type { HistoryRecord } from './records.js';
 import { hasRequest, issueRequest } from './requests.js';
 import { WalletError } from './walletErrors.js';
 import type { PeerPaymentCall, WalletState } from './walletState.js';
-import type { IncomingPayment } from './walletTypes.js';
+import type { IncomingPayment, PaymentsCleared } from './walletTypes.js';
 
 /** Once ready: a receiving wallet asks for what arrived after the inbox seq it holds (the hub registers it). */
 export function startReceiving(state: WalletState, out: Out): WalletState {
@@ -25,9 +25,24 @@ export function startReceiving(state: WalletState, out: Out): WalletState {
 }
 
 /**
+ * Whether an inbox item with seq `seq` is the next one to take: a repeat (replayed after a
+ * reconnect) is dropped; a gap means frames were lost: reconnect, and the hub replays from
+ * the cursor. A stopped wallet takes nothing (the store is closing, and the wallet started
+ * next on it must not miss what this one told its listeners): the hub replays it.
+ */
+function takesInboxSeq(state: WalletState, seq: number, out: Out): boolean {
+  if (state.config.receive !== true || state.domain === undefined || state.stopped) return false;
+  if (seq <= state.inbox.seq) return false;
+  if (seq !== state.inbox.seq + 1) {
+    out.push({ type: 'disconnect', code: 1002, reason: 'inbox items out of order' });
+    return false;
+  }
+  return true;
+}
+
+/**
  * An incoming payment. The next one in order is held durably first (the inbox seq in the
- * record, the payment in the history, one write); a repeat (replayed after a reconnect) is
- * dropped; a gap means frames were lost: reconnect, and the hub replays from the cursor.
+ * record, the payment in the history, one write); see {@link takesInboxSeq} for the others.
  */
 export function onIncoming(
   state: WalletState,
@@ -35,15 +50,7 @@ export function onIncoming(
   nowMs: number,
   out: Out,
 ): WalletState {
-  if (state.config.receive !== true || state.domain === undefined) return state;
-  // Stopped: a frame still arriving is not held (the store is closing, and the wallet started
-  // next on it must not miss what this one told its listeners): the hub replays it.
-  if (state.stopped) return state;
-  if (message.seq <= state.inbox.seq) return state;
-  if (message.seq !== state.inbox.seq + 1) {
-    out.push({ type: 'disconnect', code: 1002, reason: 'incoming payments out of order' });
-    return state;
-  }
+  if (!takesInboxSeq(state, message.seq, out)) return state;
   const payment: IncomingPayment = {
     inboxSeq: message.seq,
     amount: message.amount,
@@ -78,31 +85,120 @@ export function onIncoming(
   return next;
 }
 
-/** An incoming payment is durable: tell the listeners, then move the hub's cursor. */
-export function incomingWritten(
+/**
+ * A clearing notice (ADR 0243): payments this wallet received were settled on the ledger.
+ * Taken in inbox order as a payment is, and held durably the same way (the inbox seq in
+ * the record, the notice in the history, one write).
+ */
+export function onCleared(state: WalletState, message: HubMessageOf<'cleared'>, nowMs: number, out: Out): WalletState {
+  if (!takesInboxSeq(state, message.seq, out)) return state;
+  const cleared: PaymentsCleared = {
+    inboxSeq: message.seq,
+    channelId: message.channelId,
+    afterVoucherSeq: message.afterVoucherSeq,
+    throughVoucherSeq: message.throughVoucherSeq,
+    asset: message.asset,
+    payments: message.payments,
+    amount: message.amount,
+    clearedAtMs: message.timeMs,
+  };
+  const record: HistoryRecord = {
+    channelId: toHex(message.channelId),
+    seq: message.throughVoucherSeq,
+    payee: toHex(payeeIdFromKey(state.config.clientKey)),
+    invoiceId: '',
+    amount: message.amount.toString(),
+    mac: '',
+    atMs: nowMs,
+    clearing: {
+      inboxSeq: message.seq,
+      afterVoucherSeq: message.afterVoucherSeq,
+      payments: message.payments,
+      asset: message.asset,
+      clearedAtMs: message.timeMs,
+    },
+  };
+  const next: WalletState = { ...state, inbox: { seq: message.seq } };
+  writeRecord(next, out, { kind: 'cleared', cleared }, { addHistory: [record] });
+  return next;
+}
+
+/** An inbox item is durable: tell the listeners, then move the hub's cursor. */
+export function inboxItemWritten(
   state: WalletState,
-  purpose: Extract<WritePurpose, { kind: 'incoming' }>,
+  purpose: Extract<WritePurpose, { kind: 'incoming' | 'cleared' }>,
   out: Out,
 ): WalletState {
-  emit(out, 'payment', purpose.payment);
-  if (isAuthenticated(state)) out.push({ type: 'send', message: { type: 'ack', seq: purpose.payment.inboxSeq } });
+  const seq = purpose.kind === 'incoming' ? purpose.payment.inboxSeq : purpose.cleared.inboxSeq;
+  if (purpose.kind === 'incoming') emit(out, 'payment', purpose.payment);
+  else emit(out, 'cleared', purpose.cleared);
+  if (isAuthenticated(state)) out.push({ type: 'send', message: { type: 'ack', seq } });
   return state;
 }
 
 /**
- * Holding an incoming payment failed: the store is failing. The inbox seq goes back so the
+ * Holding an inbox item failed: the store is failing. The inbox seq goes back so the
  * replay after the reconnect brings it again; the failure is reported.
  */
-export function incomingWriteFailed(
+export function inboxItemWriteFailed(
   state: WalletState,
-  purpose: Extract<WritePurpose, { kind: 'incoming' }>,
+  purpose: Extract<WritePurpose, { kind: 'incoming' | 'cleared' }>,
   error: unknown,
   out: Out,
 ): WalletState {
   emit(out, 'error', error as Error);
-  const seq = Math.min(state.inbox.seq, purpose.payment.inboxSeq - 1);
+  const item = purpose.kind === 'incoming' ? purpose.payment.inboxSeq : purpose.cleared.inboxSeq;
+  const seq = Math.min(state.inbox.seq, item - 1);
   out.push({ type: 'disconnect', code: 1000, reason: 'storing an incoming payment failed' });
   return { ...state, inbox: { seq } };
+}
+
+/**
+ * The payments a wallet received, from its stored history (oldest first), each with its
+ * clearing time once a clearing notice covers it: the notice of its payer's channel whose
+ * voucher range holds its voucher (ADR 0243). One pass to index the notices by channel,
+ * one to read the payments: linear in the history, which the store bounds.
+ *
+ * @example
+ * ```ts
+ * import { receivedPayments, type HistoryRecord } from '@trickle/protocol';
+ * declare const history: readonly HistoryRecord[]; // what a wallet store holds
+ * for (const p of receivedPayments(history)) console.log(p.inboxSeq, p.amount, p.clearingMs ?? 'not cleared yet');
+ * ```
+ */
+export function receivedPayments(history: readonly HistoryRecord[]): IncomingPayment[] {
+  const notices = new Map<string, { after: number; through: number; atMs: number }[]>();
+  for (const record of history) {
+    const clearing = record.clearing;
+    if (clearing === undefined) continue;
+    const list = notices.get(record.channelId) ?? [];
+    notices.set(record.channelId, list);
+    list.push({ after: clearing.afterVoucherSeq, through: record.seq, atMs: clearing.clearedAtMs });
+  }
+  const out: IncomingPayment[] = [];
+  for (const record of history) {
+    const received = record.received;
+    if (received === undefined) continue;
+    // Notices of one channel cover disjoint voucher ranges; the first that holds it settled it.
+    const clearedAtMs = notices
+      .get(record.channelId)
+      ?.find((n) => n.after < record.seq && record.seq <= n.through)?.atMs;
+    out.push({
+      inboxSeq: received.inboxSeq,
+      amount: BigInt(record.amount),
+      asset: received.asset,
+      memo: received.memo,
+      ...(received.from === undefined ? {} : { from: fromHex(received.from, 32) as PayeeId }),
+      channelId: fromHex(record.channelId, 32) as ChannelId,
+      voucherSeq: record.seq,
+      invoiceId: fromHex(record.invoiceId, 16) as InvoiceId,
+      mac: fromHex(record.mac, 32) as Mac,
+      paidAtMs: received.paidAtMs,
+      receivedAtMs: record.atMs,
+      ...(clearedAtMs === undefined ? {} : { clearedAtMs, clearingMs: Math.max(0, clearedAtMs - received.paidAtMs) }),
+    });
+  }
+  return out;
 }
 
 /** A peer payment, once the session is ready: ask the hub for the payee's invoice. */

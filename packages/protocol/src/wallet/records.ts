@@ -97,6 +97,27 @@ export interface HistoryRecord {
    * the payer's channel and voucher.
    */
   readonly received?: IncomingDetails;
+  /**
+   * Set on a clearing notice this wallet received (ADR 0243), not a payment: then
+   * `channelId` is the payer's channel, `seq` the last voucher it covers, `payee` this
+   * wallet's payee id, `amount` the sum it settled, `atMs` when this wallet stored it, and
+   * `invoiceId` and `mac` are empty. Neither `history()` nor `incoming()` lists it;
+   * `incoming()` gives the payments it covers its `clearedAtMs`.
+   */
+  readonly clearing?: ClearingDetails;
+}
+
+/** What a clearing notice carries besides the fields a history record has. */
+export interface ClearingDetails {
+  /** Its place in this wallet's inbox at the hub. */
+  readonly inboxSeq: number;
+  /** The payer's vouchers after this one (up to the record's `seq`) are the ones it settled. */
+  readonly afterVoucherSeq: number;
+  /** Payments to this wallet it settled. */
+  readonly payments: number;
+  readonly asset: { readonly code: string; readonly scale: number };
+  /** When the ledger settled them (Unix ms, the hub's clock). */
+  readonly clearedAtMs: number;
 }
 
 /** What a received payment carries besides a paid entry's fields. */

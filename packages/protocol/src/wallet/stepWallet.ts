@@ -31,7 +31,7 @@ import {
 import { abortPayment, admitPayment } from './payments.js';
 import { pumpWanted, runPump, voucherSigned, voucherSignFailed, vouchersWriteFailed, vouchersWritten } from './pump.js';
 import type { SignPurpose, WritePurpose } from './purposes.js';
-import { incomingWriteFailed, incomingWritten, onIncoming } from './receiving.js';
+import { inboxItemWriteFailed, inboxItemWritten, onCleared, onIncoming } from './receiving.js';
 import { afterDrop, onPayReject, onReceipts, resendTimerFired } from './replies.js';
 import { adoptionWriteFailed, adoptionWritten } from './resync.js';
 import {
@@ -209,6 +209,8 @@ function onFrame(state: WalletState, message: HubMessage, nowMs: number, out: Ou
       return onAnswer(state, message, nowMs, out);
     case 'incoming':
       return onIncoming(state, message, nowMs, out);
+    case 'cleared':
+      return onCleared(state, message, nowMs, out);
     case 'closing':
       // The answer to this wallet's forced close, or a notice (no id).
       if (message.id !== undefined) return onAnswer(state, { ...message, id: message.id }, nowMs, out);
@@ -252,7 +254,8 @@ function onWritten(state: WalletState, purpose: WritePurpose, nowMs: number, out
     case 'killed':
       return afterDrop(state, purpose.followUp, out);
     case 'incoming':
-      return incomingWritten(state, purpose, out);
+    case 'cleared':
+      return inboxItemWritten(state, purpose, out);
     case 'adopted': {
       const result = adoptionWritten(state, purpose.recovery, out);
       return recoveriesFinished(result.state, result.finished, nowMs, out);
@@ -297,7 +300,8 @@ function onWriteFailed(
       report(out, error);
       return state;
     case 'incoming':
-      return incomingWriteFailed(state, purpose, error, out);
+    case 'cleared':
+      return inboxItemWriteFailed(state, purpose, error, out);
     case 'closed':
       report(out, error);
       return state;

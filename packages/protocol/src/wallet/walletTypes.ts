@@ -87,6 +87,39 @@ export interface WalletEvents {
   error: Error;
   /** A payment to this wallet arrived (receiving wallets only): once each, in the hub's order, after it is stored. */
   payment: IncomingPayment;
+  /**
+   * Payments this wallet received were settled on the ledger (receiving wallets only, ADR
+   * 0243): once each, in the hub's order, after the payments it covers and after it is
+   * stored; `incoming()` carries their `clearedAtMs` from then on.
+   */
+  cleared: PaymentsCleared;
+}
+
+/**
+ * Payments this wallet received from one payer's channel that one ledger operation (a
+ * claim, or the channel's finalization) settled: those in the payer's vouchers after
+ * `afterVoucherSeq` up to `throughVoucherSeq`.
+ *
+ * @example
+ * ```ts
+ * import type { PaymentsCleared } from '@trickle/protocol';
+ * declare const cleared: PaymentsCleared; // what wallet.on('cleared', ...) hands over
+ * console.log(`${cleared.payments} payments, ${cleared.amount} ${cleared.asset.code}, settled at ${cleared.clearedAtMs}`);
+ * ```
+ */
+export interface PaymentsCleared {
+  /** Its place in this wallet's inbox at the hub (shared with the payments, after theirs). */
+  readonly inboxSeq: number;
+  /** The payer's channel. */
+  readonly channelId: ChannelId;
+  readonly afterVoucherSeq: number;
+  readonly throughVoucherSeq: number;
+  readonly asset: Asset;
+  /** How many payments to this wallet it settled, and their sum. */
+  readonly payments: number;
+  readonly amount: bigint;
+  /** When the ledger settled them (the hub's clock, Unix ms). */
+  readonly clearedAtMs: number;
 }
 
 /**
@@ -100,7 +133,10 @@ export interface WalletEvents {
  * ```
  */
 export interface IncomingPayment {
-  /** Its place in this wallet's inbox at the hub: 1, 2, 3..., each delivered once, in order. */
+  /**
+   * Its place in this wallet's inbox at the hub, each delivered once, in order: 1, 2, 3...,
+   * increasing but not consecutive once clearing notices (`cleared`) take seqs between them.
+   */
   readonly inboxSeq: number;
   readonly amount: bigint;
   readonly asset: Asset;
@@ -117,6 +153,13 @@ export interface IncomingPayment {
   readonly paidAtMs: number;
   /** When this wallet stored it (its clock, Unix ms). */
   readonly receivedAtMs: number;
+  /**
+   * When it was settled on the ledger (a claim or the finalization of the payer's channel;
+   * the hub's clock, Unix ms), once this wallet was told (`cleared`); absent until then.
+   */
+  readonly clearedAtMs?: number;
+  /** Its clearing time: `clearedAtMs - paidAtMs` (both the hub's clock), in ms; absent until cleared. */
+  readonly clearingMs?: number;
 }
 
 /** What the wallet's machine runs with: fixed for a wallet's life. */
