@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { badSignatureFlood, churnConnections, openIdleSockets } from '@trickle/testing';
 import { figuresFile } from '../support/figures.js';
 import { startPayingHub } from '../support/payingHub.js';
+import { cpuMs } from '../support/processFigures.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,9 +29,14 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-/** Loopback addresses to spread `count` sockets over, under the hub's 64 per address. */
-const addressesFor = (count: number) =>
-  Array.from({ length: Math.ceil(count / 60) + 1 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 2}`);
+/**
+ * Loopback addresses to spread `count` sockets over, under the hub's 64 per address; each
+ * flood has its own block (`127.<block>.x.y`), so an address the hub refuses after one
+ * flood starts the next one fresh. The honest wallet connects from 127.0.0.1.
+ */
+const addressesFor = (count: number, block: number) =>
+  Array.from({ length: Math.ceil(count / 60) + 1 }, (_, i) => `127.${block}.${Math.floor(i / 250)}.${(i % 250) + 2}`);
+const blocks: Record<string, number> = { idle: 1, churn: 2, badsig: 3 };
 
 if (values.attacker !== undefined) {
   await attacker(values.attacker, values.url as string);
@@ -45,13 +51,15 @@ async function attacker(kind: string, url: string): Promise<void> {
   const concurrency = Number(values.concurrency);
   if (kind === 'idle') {
     const count = Number(values.sockets);
-    const idle = await openIdleSockets({ url, localAddresses: addressesFor(count) }, count, { authenticate: true });
+    const idle = await openIdleSockets({ url, localAddresses: addressesFor(count, blocks.idle as number) }, count, {
+      authenticate: true,
+    });
     process.stdout.write(`ready ${JSON.stringify(idle.report)}\n`);
     await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
     idle.close();
     process.exit(0);
   }
-  const source = { url, localAddresses: addressesFor(concurrency * 4) };
+  const source = { url, localAddresses: addressesFor(concurrency * 4, blocks[kind] as number) };
   process.stdout.write('ready {}\n');
   const report =
     kind === 'churn'
@@ -99,18 +107,34 @@ async function main(): Promise<void> {
   const target = await startPayingHub(100_000_000n);
   const url = target.hub.url;
   try {
-    const measure = async (count: number) => {
+    const hubPid = target.hub.child.pid as number;
+    /** The honest wallet's `count` payments, and the CPU the hub (and the attacker) used meanwhile, in ms per second. */
+    const measure = async (count: number, attackerPid?: number) => {
       const times: number[] = [];
+      const began = { wall: performance.now(), hub: cpuMs(hubPid), attacker: attackerPid && cpuMs(attackerPid) };
       for (let i = 0; i < count; i++) {
         const start = performance.now();
         await target.pay();
         times.push(performance.now() - start);
       }
+      const seconds = (performance.now() - began.wall) / 1000;
       times.sort((a, b) => a - b);
-      return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
+      return {
+        p50: quantile(times, 0.5),
+        p99: quantile(times, 0.99),
+        hubCpu: (cpuMs(hubPid) - began.hub) / seconds,
+        attackerCpu: attackerPid ? (cpuMs(attackerPid) - (began.attacker as number)) / seconds : undefined,
+      };
     };
     await measure(50); // warm up
-    const rows: { phase: string; p50: number; p99: number; note: string }[] = [];
+    const rows: {
+      phase: string;
+      p50: number;
+      p99: number;
+      hubCpu: number;
+      attackerCpu?: number | undefined;
+      note: string;
+    }[] = [];
     const calm = await measure(payments);
     rows.push({ phase: 'calm', ...calm, note: '' });
 
@@ -121,7 +145,7 @@ async function main(): Promise<void> {
     const perSocketKiB = ((rssAfter - rssBefore) * 1024) / Math.max(1, idleReport.connections);
     rows.push({
       phase: `${idleReport.connections} idle authenticated sockets`,
-      ...(await measure(payments)),
+      ...(await measure(payments, idle.child.pid)),
       note: `hub RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MiB, ${perSocketKiB.toFixed(1)} KiB per socket`,
     });
     idle.child.kill('SIGTERM');
@@ -130,9 +154,13 @@ async function main(): Promise<void> {
     for (const kind of ['churn', 'badsig'] as const) {
       const flood = startAttacker(kind, url, ['--concurrency', values.concurrency as string]);
       await flood.ready;
-      const measured = await measure(payments);
+      const measured = await measure(payments, flood.child.pid);
       flood.child.kill('SIGTERM');
-      const report = JSON.parse((await flood.done).slice('done '.length)) as { connections: number; frames: number };
+      const report = JSON.parse((await flood.done).slice('done '.length)) as {
+        connections: number;
+        refused: number;
+        frames: number;
+      };
       rows.push({
         phase:
           kind === 'churn'
@@ -141,8 +169,8 @@ async function main(): Promise<void> {
         ...measured,
         note:
           kind === 'churn'
-            ? `${report.connections} connections opened and dropped`
-            : `${report.frames} invalid signatures checked and refused`,
+            ? `${report.connections} connections opened and dropped, ${report.refused} refused`
+            : `${report.frames} invalid signatures sent and refused, ${report.refused} connections refused before`,
       });
     }
     rows.push({ phase: 'calm again', ...(await measure(payments)), note: '' });
@@ -150,11 +178,12 @@ async function main(): Promise<void> {
     console.log(
       `# Floods against a hub process (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${payments} payments per phase)\n`,
     );
-    console.log('| phase | honest p50 | honest p99 | p99 / calm p99 | |');
-    console.log('| --- | --- | --- | --- | --- |');
+    console.log('| phase | honest p50 | honest p99 | p99 / calm p99 | hub CPU | attacker CPU | |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    const perSecond = (ms: number | undefined) => (ms === undefined ? '' : `${Math.round(ms)} ms/s`);
     for (const row of rows) {
       console.log(
-        `| ${row.phase} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms | ${(row.p99 / calm.p99).toFixed(2)}x | ${row.note} |`,
+        `| ${row.phase} | ${row.p50.toFixed(2)} ms | ${row.p99.toFixed(2)} ms | ${(row.p99 / calm.p99).toFixed(2)}x | ${perSecond(row.hubCpu)} | ${perSecond(row.attackerCpu)} | ${row.note} |`,
       );
     }
     const out = figuresFile(process.argv.slice(2));

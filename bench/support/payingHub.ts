@@ -33,6 +33,8 @@ const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 /** More of the hub process's set-up: its settlement policy, and other payers to fund with `deposit * 2`. */
 export interface PayingHubOptions {
   readonly settlement?: HubProcessConfig['settlement'];
+  /** Overrides of the hub's limits. */
+  readonly limits?: HubProcessConfig['limits'];
   readonly payers?: readonly SecretKey[];
 }
 
@@ -49,6 +51,7 @@ export async function startPayingHub(deposit: bigint, options: PayingHubOptions 
     merchants: [toHex(publicKeyOf(merchantKey))],
     fund: [payer, ...(options.payers ?? [])].map((key) => ({ clientKey: toHex(publicKeyOf(key)), amount })),
     ...(options.settlement === undefined ? {} : { settlement: options.settlement }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const merchant = createMerchant({
     secretKey: merchantKey,

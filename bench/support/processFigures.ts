@@ -18,6 +18,13 @@ export const rssMiB = (pid: number): number => statusField(pid, 'VmRSS');
 /** Peak resident memory of a process since it started or since {@link resetPeakRss}, in MiB. */
 export const peakRssMiB = (pid: number): number => statusField(pid, 'VmHWM');
 
+/** CPU time a process has used so far, every thread, user and system, in ms (Linux: /proc/<pid>/stat). */
+export function cpuMs(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+  // After the command: utime is field 14, stime 15 (1-based), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Resets a process's peak resident memory to its current one (Linux: `5` into clear_refs). */
 export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');

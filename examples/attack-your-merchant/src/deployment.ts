@@ -27,7 +27,15 @@ export async function startDeployment(
   ports: DeploymentPorts = {},
 ): Promise<Deployment & { stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-attack-'));
-  const hub = await createHub({ dataDir: dir, networkId, port: ports.hubPort ?? 0 });
+  // attackHub sends a share of its frames before authenticating, from one address: a hub
+  // refuses an address after `authFailuresPerAddressMax` such connections (ADR 0226), so a
+  // deployment under this attack raises it for the run.
+  const hub = await createHub({
+    dataDir: dir,
+    networkId,
+    port: ports.hubPort ?? 0,
+    limits: { authFailuresPerAddressMax: 1_000_000 },
+  });
   const merchantKey = createSecretKey(random);
   await hub.registerMerchant({ publicKey: publicKeyOf(merchantKey), name: 'articles' });
   const merchant = createMerchant({

@@ -27,6 +27,7 @@ import {
   type Verifier,
 } from '@trickle/protocol';
 import { WebSocketServer } from 'ws';
+import { createAdmission, type Refusal } from './admission.js';
 import { bytesKey } from './bytesKey.js';
 import { createChannelEngine } from './channelEngine.js';
 import { defaultLedger, defaultStore, lockDefaultDataDir } from './embeddedDefaults.js';
@@ -47,6 +48,7 @@ import { resolveSettlementPolicy, type SettlementPolicy } from './settlement/pol
 import { createSettlement, type HubSettlement, type Settlement } from './settlement/settlement.js';
 import type { ChannelStore } from './store/channelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
+import { createAuthChecks } from './verifier/authChecks.js';
 import { createHybridVerifier } from './verifier/hybridVerifier.js';
 import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
 import { createWorkerPoolVerifier } from './verifier/workerPoolVerifier.js';
@@ -439,26 +441,23 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   for (const registration of options.merchants ?? []) await merchants.register(registration);
 
   const paidTimer = observer.paid === undefined ? undefined : payTimer(lanes, observer.paid);
-  const perAddress = new Map<string, number>();
   const perKey = new Map<string, number>();
   let shuttingDown = false;
-
-  /** Why a new connection from `address` is refused now, if it is: the HTTP status and text. */
-  function refusal(address: string): readonly [number, string] | undefined {
-    if (shuttingDown) return [503, 'Shutting Down'];
-    if (sessions.size >= limits.connectionsMax) return [503, 'Too Many Connections'];
-    if ((perAddress.get(address) ?? 0) >= limits.connectionsPerAddressMax) return [429, 'Too Many Requests'];
-    return undefined;
-  }
+  const admission = createAdmission(
+    limits,
+    () => clock.nowMs(),
+    () => shuttingDown,
+  );
+  const authChecks = createAuthChecks(verifier, limits);
 
   function startOn(socket: HubSocket, address: string): void {
-    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    admission.opened(address);
     const session = startSession(socket, {
       domain,
       hubKey,
       engine,
       peers,
-      verifier,
+      authChecks,
       limits,
       clock,
       randomBytes,
@@ -469,12 +468,13 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
         const count = perKey.get(key) ?? 0;
         if (count >= limits.connectionsPerKeyMax) return false;
         perKey.set(key, count + 1);
+        admission.authenticated(address);
         return true;
       },
       onClosed(closed) {
         sessions.delete(closed);
         peers.closed(closed);
-        decrement(perAddress, address);
+        admission.closed(address, closed.end);
         if (closed.keyId !== undefined) decrement(perKey, closed.keyId);
       },
     });
@@ -501,13 +501,38 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     // peer's reset (ECONNRESET) with no listener would end the process, refused or not.
     socket.on('error', () => {});
     const address = request.socket.remoteAddress ?? 'unknown';
-    const refused = refusal(address);
+    const refused = admission.refusal(address);
     if (refused !== undefined) {
-      socket.end(`HTTP/1.1 ${refused[0]} ${refused[1]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      refuseUpgrade(socket, refused);
       return;
     }
     wss?.handleUpgrade(request, socket, head, (ws) => startOn(ws, address));
   });
+
+  /** Refused upgrades held back now, each with what answers it. */
+  const refusalsHeld = new Set<() => void>();
+  /**
+   * Answers a refused upgrade. An address in its cool-down waits `refusalDelayMs` for its
+   * 429, unread (at most `refusalsHeldMax` at once): a flood that waits for answers is
+   * slowed to one try per delay per connection, for a socket and a timer each.
+   */
+  function refuseUpgrade(socket: Duplex, refused: Refusal): void {
+    socket.on('error', () => {});
+    if (refused.coolingDown !== true || refusalsHeld.size >= limits.refusalsHeldMax || shuttingDown) {
+      socket.end(refusalResponse(refused));
+      return;
+    }
+    socket.pause();
+    const answer = () => {
+      clearTimeout(timer);
+      socket.off('close', answer);
+      refusalsHeld.delete(answer);
+      if (!socket.destroyed) socket.end(refusalResponse(refused));
+    };
+    refusalsHeld.add(answer);
+    const timer = setTimeout(answer, limits.refusalDelayMs);
+    socket.once('close', answer);
+  }
 
   settlement.start();
   const heartbeat = setInterval(() => {
@@ -579,6 +604,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     ]);
     clearTimeout(timer);
     for (const session of sessions) session.close(closeCodes.goingAway, 'SHUTTING_DOWN');
+    for (const answer of refusalsHeld) answer();
     server?.closeAllConnections?.();
     await serverClosed;
     // Answers started by requests of the drain (forced closes) finish before the ledger closes.
@@ -638,9 +664,9 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       return sessions.size;
     },
     accept(socket, remoteAddress = 'unknown') {
-      const refused = refusal(remoteAddress);
+      const refused = admission.refusal(remoteAddress);
       if (refused !== undefined) {
-        socket.close(closeCodes.tryAgainLater, refused[1]);
+        socket.close(closeCodes.tryAgainLater, refused.reason);
         return false;
       }
       startOn(socket, remoteAddress);
@@ -657,6 +683,12 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
 function defaultOnError(error: unknown, context: string): void {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   console.error(`trickle hub: ${context} failed, answered INTERNAL: ${text}`);
+}
+
+/** The HTTP answer to a refused upgrade: no body, the connection closed after it. */
+function refusalResponse(refused: Refusal): string {
+  const retryAfter = refused.retryAfterS === undefined ? '' : `Retry-After: ${refused.retryAfterS}\r\n`;
+  return `HTTP/1.1 ${refused.status} ${refused.reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`;
 }
 
 function decrement(counts: Map<string, number>, key: string): void {

@@ -39,8 +39,59 @@ export const connectionsMax = 10_000;
 /** Open connections per remote address (upgrade handler answers 429 beyond it). */
 export const connectionsPerAddressMax = 64;
 
-/** Authenticated connections per client key (AUTH answered RATE_LIMITED, close 1008, beyond it). */
+/** Authenticated connections per client key (AUTH answered RATE_LIMITED, close 1013, beyond it). */
 export const connectionsPerKeyMax = 8;
+
+/**
+ * Open connections not yet authenticated, per hub process, in connections: beyond it the
+ * upgrade is answered 503 before any WebSocket work (admission.ts, ADR 0226).
+ */
+export const unauthenticatedConnectionsMax = 1_024;
+
+/**
+ * Connections from one address that ended without authenticating (an invalid signature, a
+ * malformed or unexpected frame before auth, the auth deadline, a drop before auth) within
+ * `authFailureWindowMs`, in connections; the last one of them starts the address's
+ * cool-down (admission.ts, ADR 0226).
+ */
+export const authFailuresPerAddressMax = 8;
+
+/** The window over which an address's failed authentications are counted, in ms (admission.ts). */
+export const authFailureWindowMs = 10_000;
+
+/**
+ * How long an address over `authFailuresPerAddressMax` is refused, in ms: its upgrades are
+ * answered 429 with `Retry-After` before any WebSocket or signature work (admission.ts).
+ */
+export const authFailureCooldownMs = 60_000;
+
+/**
+ * How long the 429 to an upgrade from an address in its cool-down is held back, in ms: the
+ * socket is not read meanwhile, so a client that waits for the answer before trying again
+ * (a reconnect loop, most flood tools) tries once per this long (createHub.ts, ADR 0226).
+ */
+export const refusalDelayMs = 1_000;
+
+/** Refused upgrades held back at once, in connections; beyond it a refusal is answered at once (createHub.ts). */
+export const refusalsHeldMax = 1_024;
+
+/**
+ * Addresses whose failed authentications are remembered, in addresses; beyond it the
+ * least recently failed one is forgotten (admission.ts).
+ */
+export const addressesTrackedMax = 65_536;
+
+/**
+ * Auth signature checks with the verification port at once, in checks: payments of
+ * authenticated channels never queue behind more than these (verifier/authChecks.ts, ADR 0226).
+ */
+export const authChecksInFlightMax = 2;
+
+/**
+ * Auth signature checks waiting for a slot, in checks; an auth beyond it is answered
+ * OVERLOADED and closed 1013 before its signature is checked (verifier/authChecks.ts).
+ */
+export const authChecksQueuedMax = 256;
 
 /** Outgoing bytes queued on one connection above which the hub stops reading from it (session.ts). */
 export const sendBufferedBytesHigh = 1024 * 1024;
@@ -168,6 +219,15 @@ export interface HubLimits {
   readonly connectionsMax: number;
   readonly connectionsPerAddressMax: number;
   readonly connectionsPerKeyMax: number;
+  readonly unauthenticatedConnectionsMax: number;
+  readonly authFailuresPerAddressMax: number;
+  readonly authFailureWindowMs: number;
+  readonly authFailureCooldownMs: number;
+  readonly refusalDelayMs: number;
+  readonly refusalsHeldMax: number;
+  readonly addressesTrackedMax: number;
+  readonly authChecksInFlightMax: number;
+  readonly authChecksQueuedMax: number;
   readonly sendBufferedBytesHigh: number;
   readonly sendBufferedBytesMax: number;
   readonly channelQueueFramesMax: number;
@@ -209,6 +269,15 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   connectionsMax,
   connectionsPerAddressMax,
   connectionsPerKeyMax,
+  unauthenticatedConnectionsMax,
+  authFailuresPerAddressMax,
+  authFailureWindowMs,
+  authFailureCooldownMs,
+  refusalDelayMs,
+  refusalsHeldMax,
+  addressesTrackedMax,
+  authChecksInFlightMax,
+  authChecksQueuedMax,
   sendBufferedBytesHigh,
   sendBufferedBytesMax,
   channelQueueFramesMax,

@@ -16,15 +16,15 @@ import {
   type PublicKey,
   protocolVersion,
   type RejectCode,
-  type SignatureCheck,
   textCharsMax,
 } from '@trickle/protocol';
+import type { ConnectionEnd } from './admission.js';
 import type { ChannelEngine } from './channelEngine.js';
 import type { PayMessage } from './lanes.js';
 import type { HubLimits } from './limits.js';
 import type { PeerPayments } from './peers.js';
 import type { Clock } from './ports.js';
-import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
+import type { AuthCheck, AuthChecks } from './verifier/authChecks.js';
 
 /** WebSocket close codes the hub uses. */
 export const closeCodes = {
@@ -86,8 +86,8 @@ export interface SessionDeps {
   readonly engine: ChannelEngine;
   /** Peer-to-peer payments: registration, invoices, the inbox push (ADR 0240). */
   readonly peers: PeerPayments;
-  /** The hub's one verification port (the auth signature). */
-  readonly verifier: AsyncVerifier;
+  /** The auth signature's check: the verification port behind a bounded, low-priority queue. */
+  readonly authChecks: AuthChecks;
   readonly limits: HubLimits;
   readonly clock: Clock;
   readonly randomBytes: (length: number) => Uint8Array;
@@ -102,6 +102,12 @@ export interface SessionDeps {
 export interface Session {
   /** Hex of the authenticated client key, once authenticated. */
   readonly keyId: string | undefined;
+  /**
+   * How the connection ended (or would end now) for its address's budget: `failed` when it
+   * did not authenticate through the client's doing, `hubEnded` when the hub refused or
+   * closed it first (1001, 1013).
+   */
+  readonly end: ConnectionEnd;
   /** Sends a heartbeat ping or terminates a connection that missed the last one; closes idle ones. */
   tick(nowMs: number): void;
   /** Closes with `code` and `reason`. */
@@ -117,6 +123,8 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
   let clientKey: PublicKey | undefined;
   let keyId: string | undefined;
   let closed = false;
+  /** The hub closed it with 1001 or 1013: not the client's failure. */
+  let hubEnded = false;
   let tokens = limits.messagesBurstMax;
   let refilledAtMs = clock.nowMs();
   let lastMessageAtMs = refilledAtMs;
@@ -134,6 +142,7 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
   function close(code: number, reason: string): void {
     if (closed) return;
     closed = true;
+    if (code === closeCodes.goingAway || code === closeCodes.tryAgainLater) hubEnded = true;
     clearTimeout(authTimer);
     try {
       ws.close(code, reason);
@@ -304,17 +313,21 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
     // (the one verification port may queue it behind vouchers under load).
     clearTimeout(authTimer);
     authFrames = [];
-    void checkSignatureAsync(deps.verifier, message.signature, signed, message.clientKey).then(
-      (check) => onAuthChecked(message, check),
-      () => onAuthChecked(message, 'unavailable'),
-    );
+    void deps.authChecks
+      .check(message.signature, signed, message.clientKey, () => !closed)
+      .then((check) => onAuthChecked(message, check));
   }
 
   /** Answers an auth once its signature is checked, then handles the frames that came meanwhile. */
-  function onAuthChecked(message: ClientMessageOf<'auth'>, check: SignatureCheck | 'unavailable'): void {
+  function onAuthChecked(message: ClientMessageOf<'auth'>, check: AuthCheck): void {
     const waiting = authFrames ?? [];
     authFrames = undefined;
-    if (closed) return;
+    if (closed || check === 'abandoned') return;
+    if (check === 'overloaded') {
+      reject('OVERLOADED', 'too many authentications are waiting at the hub; reconnect later');
+      close(closeCodes.tryAgainLater, 'OVERLOADED');
+      return;
+    }
     if (check === 'unavailable') {
       reject('INTERNAL', 'the challenge signature could not be checked; reconnect');
       close(closeCodes.tryAgainLater, 'INTERNAL');
@@ -352,6 +365,9 @@ export function startSession(ws: HubSocket, deps: SessionDeps): Session {
   const session: Session = {
     get keyId() {
       return keyId;
+    },
+    get end() {
+      return keyId !== undefined ? 'authenticated' : hubEnded ? 'hubEnded' : 'failed';
     },
     tick(nowMs) {
       // While its auth signature is being verified a peer is not pinged (the auth timer bounds that wait).

@@ -22,7 +22,10 @@ describe('hostile frames against the codec', () => {
 describe('hostile frames against a live hub', () => {
   let target: PayingHub;
   beforeAll(async () => {
-    target = await startPayingHub(9);
+    // A tenth of the frames come before auth and end their connection: the hub would refuse
+    // this one address after authFailuresPerAddressMax of them (ADR 0226), which is not what
+    // this test looks at (packages/testing/test/flood.test.ts and test/hub/admission.test.ts do).
+    target = await startPayingHub(9, { authFailuresPerAddressMax: 1_000_000 });
   });
   afterAll(async () => {
     await target?.close();

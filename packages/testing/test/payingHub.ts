@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWallet, memoryStore, type Wallet } from '@trickle/client';
 import { wsTransport } from '@trickle/client/node';
-import { createHub, type Hub } from '@trickle/hub';
+import { createHub, type Hub, type HubLimits } from '@trickle/hub';
 import { createMerchant, type Merchant } from '@trickle/merchant';
 import { createSecretKey, publicKeyOf } from '@trickle/protocol';
 
@@ -21,9 +21,9 @@ export interface PayingHub {
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-export async function startPayingHub(networkId: number): Promise<PayingHub> {
+export async function startPayingHub(networkId: number, limits: Partial<HubLimits> = {}): Promise<PayingHub> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-paying-hub-'));
-  const hub = await createHub({ dataDir: dir, networkId });
+  const hub = await createHub({ dataDir: dir, networkId, limits });
   const merchantKey = createSecretKey(random);
   await hub.registerMerchant({ publicKey: publicKeyOf(merchantKey), name: 'shop' });
   const merchant = createMerchant({

@@ -101,6 +101,14 @@ async function connect(url: string, onClosed: (code: number) => void): Promise<S
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
+    ws.once('unexpected-response', (_request, response) => {
+      reject(
+        new Error(
+          `the hub refused the connection (${response.statusCode} ${response.statusMessage}): a hub refuses an address whose connections keep ending before auth (limits.authFailuresPerAddressMax); attack a hub with that limit raised`,
+        ),
+      );
+      ws.terminate();
+    });
   });
   return session;
 }

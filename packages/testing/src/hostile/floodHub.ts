@@ -181,8 +181,10 @@ export async function badSignatureFlood(
           localAddress: addresses[index++ % addresses.length] as string,
         });
         ws.on('error', () => {});
+        let challenged = false;
         await new Promise<void>((resolve) => {
           ws.once('message', (data: Buffer) => {
+            challenged = true;
             report.connections++;
             let challenge: WireMap;
             try {
@@ -200,7 +202,10 @@ export async function badSignatureFlood(
               report.answers++;
             });
           });
-          ws.once('close', () => resolve());
+          ws.once('close', () => {
+            if (!challenged) report.refused++;
+            resolve();
+          });
         });
       }
     }),
