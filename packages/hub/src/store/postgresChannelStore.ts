@@ -1,8 +1,9 @@
+import { type PostgresConnection, runPostgresMigrations } from '@trickle/migrations';
 import { asInvoiceId, asLogHead, asPayeeId, asSignature } from '@trickle/protocol';
 import pg from 'pg';
 import { HubError } from '../errors.js';
 import type { AcceptedVoucher, ChannelStore, ChannelWrite, StoredEntry, WriteOutcome } from './channelStore.js';
-import { type PostgresLeaseOptions, postgresLeases } from './postgresLeases.js';
+import { leaseSchemaSql, type PostgresLeaseOptions, postgresLeases } from './postgresLeases.js';
 import {
   bytesOf,
   type ChannelRow,
@@ -138,6 +139,34 @@ CREATE TABLE IF NOT EXISTS ${schema}.inbox_cleared (
 );`;
 }
 
+/**
+ * The baseline (version 1 of the one migration runner, ADR 0228). Stores from before the
+ * runner kept no version: they ran the statements of {@link schemaSql}, all of them
+ * `IF NOT EXISTS`, at every start. Version 1 runs the same statements once more (so any of
+ * those stores is brought to the same tables, its rows untouched), creates the lease tables
+ * (ADR 0231) whether or not this process runs in a cluster (a store that becomes a cluster
+ * later has them), and fills the invoice index of a store from before it (ADR 0210) with
+ * the live invoices of its entries.
+ */
+async function createVersion1(connection: PostgresConnection, schema: string): Promise<void> {
+  // A store from before the invoice index (ADR 0210) has entries and no invoices.
+  const { rows: beforeInvoiceIndex } = await connection.query(
+    'SELECT 1 WHERE to_regclass($1) IS NOT NULL AND to_regclass($2) IS NULL',
+    [`${schema}.entries`, `${schema}.invoices`],
+  );
+  await connection.query(schemaSql(schema));
+  await connection.query(leaseSchemaSql(schema));
+  if (beforeInvoiceIndex.length > 0) {
+    // The invoice index starts with the invoices of the stored entries that are still live.
+    await connection.query(
+      `INSERT INTO ${schema}.invoices (payee, invoice_id, expires_at_ms)
+       SELECT payee, invoice_id, max(expires_at_ms) FROM ${schema}.entries WHERE expires_at_ms > $1
+       GROUP BY payee, invoice_id ON CONFLICT DO NOTHING`,
+      [Date.now()],
+    );
+  }
+}
+
 /** Buffers for pg parameters (pg sends Buffers as bytea; a bare Uint8Array would be sent as text). */
 function param(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
@@ -183,29 +212,20 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       ? undefined
       : postgresLeases(schema, (what, sql, values) => query(what, sql, values), options.cluster);
   try {
-    // Concurrent CREATE ... IF NOT EXISTS can still race on the catalog: serialize with an advisory lock.
-    const client = await pool.connect();
-    try {
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [schema]);
-      const had = await client.query('SELECT to_regclass($1) AS entries, to_regclass($2) AS invoices', [
-        `${schema}.entries`,
-        `${schema}.invoices`,
-      ]);
-      await client.query(schemaSql(schema));
-      if (leases !== undefined) await client.query(leases.schemaSql);
-      if (had.rows[0]?.entries !== null && had.rows[0]?.invoices === null) {
-        // An upgrade: the invoice index starts with the invoices of the stored entries that are still live.
-        await client.query(
-          `INSERT INTO ${schema}.invoices (payee, invoice_id, expires_at_ms)
-           SELECT payee, invoice_id, max(expires_at_ms) FROM ${schema}.entries WHERE expires_at_ms > $1
-           GROUP BY payee, invoice_id ON CONFLICT DO NOTHING`,
-          [Date.now()],
-        );
-      }
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [schema]);
-    } finally {
-      client.release();
-    }
+    await runPostgresMigrations(pool, {
+      component: 'trickle-hub channel store',
+      schema,
+      versionTable: 'hub_migrations',
+      // The key this store locked before the runner, so an older process starting beside a newer one waits too.
+      lockKey: schema,
+      migrations: [
+        {
+          version: 1,
+          name: 'every table from before the runner, created when missing, with the invoice index filled on upgrade',
+          up: (connection) => createVersion1(connection, schema),
+        },
+      ],
+    });
   } catch (cause) {
     await pool.end().catch(() => {});
     throw fail('schema creation', cause);

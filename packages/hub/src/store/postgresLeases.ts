@@ -29,14 +29,25 @@ export interface PostgresLeases extends ChannelLeases {
   epochOf(channelId: ChannelId): bigint | undefined;
   /** Forgets a lease the fence found lost. */
   lost(channelId: ChannelId): void;
-  /** The SQL that creates the lease table and the epoch sequence. */
-  readonly schemaSql: string;
 }
 
 interface Held {
   readonly channelId: ChannelId;
   readonly epoch: bigint;
   validUntil: number;
+}
+
+/** The SQL that creates the lease table and the epoch sequence in `schema` (part of the store's version 1). */
+export function leaseSchemaSql(schema: string): string {
+  return `
+CREATE SEQUENCE IF NOT EXISTS ${schema}.lease_epochs;
+CREATE TABLE IF NOT EXISTS ${schema}.leases (
+  channel_id BYTEA PRIMARY KEY CHECK (length(channel_id) = 32),
+  owner TEXT NOT NULL,
+  url TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);`;
 }
 
 /** Leases in `schema`, run through `query` (the store's pool). */
@@ -65,15 +76,6 @@ export function postgresLeases(
   return {
     owner,
     ttlMs,
-    schemaSql: `
-CREATE SEQUENCE IF NOT EXISTS ${t('lease_epochs')};
-CREATE TABLE IF NOT EXISTS ${t('leases')} (
-  channel_id BYTEA PRIMARY KEY CHECK (length(channel_id) = 32),
-  owner TEXT NOT NULL,
-  url TEXT NOT NULL,
-  epoch BIGINT NOT NULL,
-  expires_at TIMESTAMPTZ NOT NULL
-);`,
     acquire(channelId) {
       return serially(async () => {
         const asked = performance.now();

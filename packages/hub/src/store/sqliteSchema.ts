@@ -4,16 +4,17 @@
  * invoice index (version 3, ADR 0210), then the claim marks on channels (version 4, ADR 0211),
  * then the wallet-payees, their inboxes and the peer invoices (version 5, ADR 0240: new
  * tables only, created by the same `CREATE TABLE IF NOT EXISTS`), then the clearing notices of
- * wallet-payees' inboxes (version 6, ADR 0243: one new table, created the same way).
+ * wallet-payees' inboxes (version 6, ADR 0243: one new table). Versions up to 5 were kept
+ * by checks of what the file holds; since the one migration runner (ADR 0228) each change
+ * is a migration of its own, from 6 on.
  */
-import type { InvoiceId, PayeeId } from '@trickle/protocol';
+import { runSqliteMigrations } from '@trickle/migrations';
+import { asInvoiceId, asPayeeId } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
 import { packEntries, unpackEntries } from './entryBlob.js';
 
-/** `PRAGMA user_version` of the current layout. */
-export const schemaVersion = 6;
-
-export const schemaSql = `
+/** The tables of version 5, created when missing (the baseline: see {@link migrate}). */
+const schemaSql = `
 CREATE TABLE IF NOT EXISTS channels (
   channel_id BLOB PRIMARY KEY CHECK (length(channel_id) = 32),
   client_key BLOB NOT NULL CHECK (length(client_key) = 33),
@@ -85,19 +86,6 @@ CREATE TABLE IF NOT EXISTS inbox (
   paid_at_ms INTEGER NOT NULL,
   PRIMARY KEY (payee_id, seq)
 ) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS inbox_cleared (
-  payee_id BLOB NOT NULL CHECK (length(payee_id) = 32),
-  seq INTEGER NOT NULL CHECK (seq >= 1),
-  channel_id BLOB NOT NULL CHECK (length(channel_id) = 32),
-  after_voucher_seq INTEGER NOT NULL CHECK (after_voucher_seq >= 0),
-  through_voucher_seq INTEGER NOT NULL CHECK (through_voucher_seq > after_voucher_seq),
-  asset_code TEXT NOT NULL,
-  asset_scale INTEGER NOT NULL,
-  payments INTEGER NOT NULL CHECK (payments >= 1),
-  amount INTEGER NOT NULL CHECK (amount >= 1),
-  cleared_at_ms INTEGER NOT NULL,
-  PRIMARY KEY (payee_id, seq)
-) STRICT, WITHOUT ROWID;
 `;
 
 interface LegacyEntryRow {
@@ -116,65 +104,102 @@ export function invoiceKey(payee: Uint8Array, invoiceId: Uint8Array): Uint8Array
 }
 
 /**
- * Creates the tables, or brings an older store up to date in one transaction: the first
- * layout's entries are packed into their vouchers' rows (then the per-entry table is
- * dropped), and a store without the invoice index gets it, filled with the invoices of
- * its vouchers that have not expired at `nowMs` (a one-time cost of the upgrade, never of
- * a start). Idempotent; run before any other connection writes.
+ * Creates the tables, or brings an older store up to date, through the one migration
+ * runner (`@trickle/migrations`, ADR 0228); the version is `PRAGMA user_version`. Stores
+ * from before the runner were kept at versions 0 to 5 by checks of what the file holds
+ * (ADR 0206, 0210, 0211, 0240), so version 5 is the baseline: one migration that reads
+ * what the file has and brings any of those layouts to version 5. Later changes are
+ * migrations 6, 7, ... of their own (a file that the code before the runner left at 6
+ * already has 6's table). A file newer than this code is refused with `SchemaVersionError`.
  */
 export function migrate(db: Database.Database, nowMs: number): void {
+  runSqliteMigrations(db, {
+    component: 'trickle-hub channel store',
+    version: { pragma: 'user_version' },
+    migrations: [
+      {
+        version: 5,
+        name: 'channels, vouchers with their entries in one blob, invoice index, claim marks, wallet payees',
+        up: (conn) => upgradeToVersion5(conn, nowMs),
+      },
+      {
+        version: 6,
+        name: 'clearing notices of wallet-payees (ADR 0243)',
+        up: `CREATE TABLE inbox_cleared (
+  payee_id BLOB NOT NULL CHECK (length(payee_id) = 32),
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  channel_id BLOB NOT NULL CHECK (length(channel_id) = 32),
+  after_voucher_seq INTEGER NOT NULL CHECK (after_voucher_seq >= 0),
+  through_voucher_seq INTEGER NOT NULL CHECK (through_voucher_seq > after_voucher_seq),
+  asset_code TEXT NOT NULL,
+  asset_scale INTEGER NOT NULL,
+  payments INTEGER NOT NULL CHECK (payments >= 1),
+  amount INTEGER NOT NULL CHECK (amount >= 1),
+  cleared_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (payee_id, seq)
+) STRICT, WITHOUT ROWID;`,
+      },
+    ],
+  });
+}
+
+/**
+ * The baseline: creates the tables of version 5, or brings an older layout to them: the
+ * first layout's entries are packed into their vouchers' rows (then the per-entry table is
+ * dropped), and a store without the invoice index gets it, filled with the invoices of its
+ * vouchers that have not expired at `nowMs` (a one-time cost of the upgrade, never of a
+ * start). Runs inside the runner's transaction.
+ */
+function upgradeToVersion5(db: Database.Database, nowMs: number): void {
   const hasTable = (name: string) =>
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-  db.transaction(() => {
-    const hadVouchers = hasTable('vouchers');
-    const hadInvoices = hasTable('invoices');
-    const legacy = hasTable('entries');
-    if (hadVouchers) {
-      const columns = (db.prepare('PRAGMA table_info(channels)').all() as { name: string }[]).map((c) => c.name);
-      if (!columns.includes('claimed_seq')) {
-        db.exec('ALTER TABLE channels ADD COLUMN claimed_seq INTEGER NOT NULL DEFAULT 0 CHECK (claimed_seq >= 0)');
-        db.exec(
-          'ALTER TABLE channels ADD COLUMN claimed_cumulative INTEGER NOT NULL DEFAULT 0 CHECK (claimed_cumulative >= 0)',
-        );
-        db.exec('ALTER TABLE channels ADD COLUMN unclaimed_since_ms INTEGER');
-      }
-    }
-    if (legacy) {
-      const columns = (db.prepare('PRAGMA table_info(vouchers)').all() as { name: string }[]).map((c) => c.name);
-      if (!columns.includes('entries')) {
-        db.exec("ALTER TABLE vouchers ADD COLUMN entries BLOB NOT NULL DEFAULT x'' CHECK (length(entries) % 64 = 0)");
-        db.exec('ALTER TABLE vouchers ADD COLUMN expires_at_ms_max INTEGER NOT NULL DEFAULT 0');
-      }
-    }
-    db.exec(schemaSql);
-    if (legacy) {
-      const update = db.prepare(
-        'UPDATE vouchers SET entries = ?, expires_at_ms_max = ? WHERE channel_id = ? AND seq = ?',
+  const hadVouchers = hasTable('vouchers');
+  const hadInvoices = hasTable('invoices');
+  const legacy = hasTable('entries');
+  if (hadVouchers) {
+    const columns = (db.prepare('PRAGMA table_info(channels)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('claimed_seq')) {
+      db.exec('ALTER TABLE channels ADD COLUMN claimed_seq INTEGER NOT NULL DEFAULT 0 CHECK (claimed_seq >= 0)');
+      db.exec(
+        'ALTER TABLE channels ADD COLUMN claimed_cumulative INTEGER NOT NULL DEFAULT 0 CHECK (claimed_cumulative >= 0)',
       );
-      const entriesOf = db.prepare(
-        'SELECT payee, invoice_id, amount, expires_at_ms FROM entries WHERE channel_id = ? AND seq = ? ORDER BY idx',
-      );
-      const vouchers = db.prepare('SELECT channel_id, seq FROM vouchers').all() as {
-        channel_id: Uint8Array;
-        seq: bigint;
-      }[];
-      for (const voucher of vouchers) {
-        const rows = entriesOf.all(voucher.channel_id, voucher.seq) as LegacyEntryRow[];
-        const { blob, expiresAtMsMax } = packEntries(
-          rows.map((row) => ({
-            payee: row.payee as PayeeId,
-            invoiceId: row.invoice_id as InvoiceId,
-            amount: row.amount,
-            expiresAtMs: Number(row.expires_at_ms),
-          })),
-        );
-        update.run(blob, expiresAtMsMax, voucher.channel_id, voucher.seq);
-      }
-      db.exec('DROP TABLE entries');
+      db.exec('ALTER TABLE channels ADD COLUMN unclaimed_since_ms INTEGER');
     }
-    if (hadVouchers && !hadInvoices) fillInvoices(db, nowMs);
-    db.pragma(`user_version = ${schemaVersion}`);
-  }).immediate();
+  }
+  if (legacy) {
+    const columns = (db.prepare('PRAGMA table_info(vouchers)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('entries')) {
+      db.exec("ALTER TABLE vouchers ADD COLUMN entries BLOB NOT NULL DEFAULT x'' CHECK (length(entries) % 64 = 0)");
+      db.exec('ALTER TABLE vouchers ADD COLUMN expires_at_ms_max INTEGER NOT NULL DEFAULT 0');
+    }
+  }
+  db.exec(schemaSql);
+  if (legacy) {
+    const update = db.prepare(
+      'UPDATE vouchers SET entries = ?, expires_at_ms_max = ? WHERE channel_id = ? AND seq = ?',
+    );
+    const entriesOf = db.prepare(
+      'SELECT payee, invoice_id, amount, expires_at_ms FROM entries WHERE channel_id = ? AND seq = ? ORDER BY idx',
+    );
+    const vouchers = db.prepare('SELECT channel_id, seq FROM vouchers').all() as {
+      channel_id: Uint8Array;
+      seq: bigint;
+    }[];
+    for (const voucher of vouchers) {
+      const rows = entriesOf.all(voucher.channel_id, voucher.seq) as LegacyEntryRow[];
+      const { blob, expiresAtMsMax } = packEntries(
+        rows.map((row) => ({
+          payee: asPayeeId(row.payee),
+          invoiceId: asInvoiceId(row.invoice_id),
+          amount: row.amount,
+          expiresAtMs: Number(row.expires_at_ms),
+        })),
+      );
+      update.run(blob, expiresAtMsMax, voucher.channel_id, voucher.seq);
+    }
+    db.exec('DROP TABLE entries');
+  }
+  if (hadVouchers && !hadInvoices) fillInvoices(db, nowMs);
 }
 
 /** Puts every unexpired invoice of the stored vouchers into the invoice index (upgrade to version 3), a page at a time. */

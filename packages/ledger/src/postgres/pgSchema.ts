@@ -3,10 +3,14 @@
  * the "C" collation so that ordering (scans, lock order) is bytewise, as in SQLite and the
  * memory twin. CHECK, UNIQUE and FOREIGN KEY constraints restate the invariants.
  */
+import type { Migration } from '@trickle/migrations';
 
-/** Migrations in order; index + 1 is the schema version after each. */
-export const pgMigrations: readonly string[] = [
-  `
+/** Migrations in order. */
+export const pgMigrations: readonly Migration<string>[] = [
+  {
+    version: 1,
+    name: 'accounts, transfers and channels',
+    up: `
 CREATE TABLE accounts (
   id text COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
   kind text NOT NULL CHECK (kind IN ('payer', 'escrow', 'payee', 'fee', 'external')),
@@ -128,7 +132,11 @@ CREATE TABLE channel_payee_totals (
   PRIMARY KEY (channel_id, payee)
 );
 `,
-  `
+  },
+  {
+    version: 2,
+    name: 'closing channels and payee days (ADR 0107, ADR 0109)',
+    up: `
 CREATE INDEX channels_closing ON channels (due_at_ms, id) WHERE finalized_at_ms IS NULL AND close_kind IS NOT NULL;
 
 CREATE TABLE payee_days (
@@ -141,4 +149,5 @@ CREATE TABLE payee_days (
   PRIMARY KEY (account_id, day)
 );
 `,
+  },
 ];

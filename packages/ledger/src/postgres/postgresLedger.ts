@@ -4,6 +4,7 @@
  * turns them into `bigint`; pg never makes them JavaScript numbers), and every connection
  * uses the ledger's schema.
  */
+import { runPostgresMigrations } from '@trickle/migrations';
 import pg from 'pg';
 import { type ChannelLedgerOptions, createChannelLedger, type TrickleLedger } from '../createChannelLedger.js';
 import { LedgerError } from '../ledgerError.js';
@@ -55,7 +56,9 @@ export const ledgerPgTypes: pg.CustomTypesConfig = {
 };
 
 /**
- * Applies the missing migrations, one process at a time (advisory lock).
+ * Applies the missing migrations, one process at a time (advisory lock), and returns the
+ * schema version. A schema newer than this code is refused with `SchemaVersionError`
+ * (`@trickle/migrations`).
  *
  * @example
  * ```ts
@@ -66,28 +69,15 @@ export const ledgerPgTypes: pg.CustomTypesConfig = {
  * ```
  */
 export async function migratePostgres(pool: pg.Pool, schema: string): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`trickle-ledger-migrations:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.ledger_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const { rows } = await client.query(`SELECT coalesce(max(version), 0) AS version FROM ${schema}.ledger_migrations`);
-    const from = Number(rows[0]?.version ?? 0);
-    for (let i = from; i < pgMigrations.length; i++) {
-      await client.query(pgMigrations[i] as string);
-      await client.query(`INSERT INTO ${schema}.ledger_migrations (version) VALUES ($1)`, [i + 1]);
-    }
-    await client.query('COMMIT');
-    return pgMigrations.length;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  const run = await runPostgresMigrations(pool, {
+    component: 'trickle-ledger',
+    schema,
+    versionTable: 'ledger_migrations',
+    // The key this ledger locked before the runner, so an older process starting beside a newer one waits too.
+    lockKey: `trickle-ledger-migrations:${schema}`,
+    migrations: pgMigrations,
+  });
+  return run.to;
 }
 
 /**

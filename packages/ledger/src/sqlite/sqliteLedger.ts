@@ -4,6 +4,7 @@
  * `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two connections
  * never deadlock on an upgrade), integers read as `bigint` only.
  */
+import { runSqliteMigrations } from '@trickle/migrations';
 import Database from 'better-sqlite3';
 import { type ChannelLedgerOptions, createChannelLedger, type TrickleLedger } from '../createChannelLedger.js';
 import { LedgerError } from '../ledgerError.js';
@@ -44,7 +45,8 @@ function mapError(error: unknown): unknown {
 }
 
 /**
- * Opens (and migrates) the database with the settings this ledger relies on.
+ * Opens (and migrates) the database with the settings this ledger relies on. A file whose
+ * schema is newer than this code is refused with `SchemaVersionError` (`@trickle/migrations`).
  *
  * @example
  * ```ts
@@ -59,13 +61,16 @@ export function openSqliteDatabase(filename: string, busyTimeoutMs = sqliteBusyT
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.transaction(() => {
-    const version = Number(db.pragma('user_version', { simple: true }));
-    for (let i = version; i < sqliteMigrations.length; i++) {
-      db.exec(sqliteMigrations[i] as string);
-      db.pragma(`user_version = ${i + 1}`);
-    }
-  }).immediate();
+  try {
+    runSqliteMigrations(db, {
+      component: 'trickle-ledger',
+      version: { pragma: 'user_version' },
+      migrations: sqliteMigrations,
+    });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 

@@ -3,10 +3,14 @@
  * tables, and CHECK, UNIQUE and FOREIGN KEY constraints that restate the invariants the
  * logic keeps, so a bug (or a hand edit) that breaks one fails loudly instead of storing it.
  */
+import type { Migration } from '@trickle/migrations';
 
-/** Migrations in order; index + 1 is the schema version after each. */
-export const sqliteMigrations: readonly string[] = [
-  `
+/** Migrations in order. */
+export const sqliteMigrations: readonly Migration<string>[] = [
+  {
+    version: 1,
+    name: 'accounts, transfers and channels',
+    up: `
 CREATE TABLE accounts (
   id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
   kind TEXT NOT NULL CHECK (kind IN ('payer', 'escrow', 'payee', 'fee', 'external')),
@@ -128,7 +132,11 @@ CREATE TABLE channel_payee_totals (
   PRIMARY KEY (channel_id, payee)
 ) STRICT, WITHOUT ROWID;
 `,
-  `
+  },
+  {
+    version: 2,
+    name: 'closing channels and payee days (ADR 0107, ADR 0109)',
+    up: `
 -- Closing channels by the end of their challenge window: what a hub watches (ADR 0107).
 CREATE INDEX channels_closing ON channels (due_at_ms, id) WHERE finalized_at_ms IS NULL AND close_kind IS NOT NULL;
 
@@ -143,4 +151,5 @@ CREATE TABLE payee_days (
   PRIMARY KEY (account_id, day)
 ) STRICT, WITHOUT ROWID;
 `,
+  },
 ];

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { runPostgresMigrations } from '@trickle/migrations';
 import pg from 'pg';
 import { type Clock, systemClock } from '../clock.js';
 import { MerchantError } from '../errors.js';
@@ -52,26 +53,29 @@ export interface PostgresInvoiceStore extends InvoiceStore {
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The table, created under an advisory lock so that processes starting together do not race. */
+/**
+ * The table, through the one migration runner (`@trickle/migrations`, ADR 0228): under an
+ * advisory lock, so that processes starting together do not race, with the version in
+ * `trickle_merchant_schema`. Stores from before the runner kept no version and created the
+ * same table and index `IF NOT EXISTS` at every start; version 1 is those statements, so
+ * it leaves such a store's rows as they are.
+ */
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`trickle-merchant-invoices:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.trickle_used_invoices (
-      key text PRIMARY KEY,
-      keep_until_ms bigint NOT NULL)`);
-    await client.query(
-      `CREATE INDEX IF NOT EXISTS trickle_used_invoices_keep_until ON ${schema}.trickle_used_invoices (keep_until_ms)`,
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await runPostgresMigrations(pool, {
+    component: 'trickle-merchant invoice store',
+    schema,
+    versionTable: 'trickle_merchant_schema',
+    // The key this store locked before the runner, so an older process starting beside a newer one waits too.
+    lockKey: `trickle-merchant-invoices:${schema}`,
+    migrations: [
+      {
+        version: 1,
+        name: 'used invoices and their expiry index',
+        up: `CREATE TABLE IF NOT EXISTS ${schema}.trickle_used_invoices (key text PRIMARY KEY, keep_until_ms bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS trickle_used_invoices_keep_until ON ${schema}.trickle_used_invoices (keep_until_ms);`,
+      },
+    ],
+  });
 }
 
 /**

@@ -11,6 +11,7 @@
  *
  * @packageDocumentation
  */
+import { type Migration, runSqliteMigrations } from '@trickle/migrations';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../clock.js';
 import { MerchantError } from '../errors.js';
@@ -65,13 +66,16 @@ export interface SqliteInvoiceStore extends InvoiceStore {
 }
 
 /**
- * The schema, one migration per entry; the version applied is kept in the file itself, in a
- * table of its own (not `user_version`, so the tables may live in a file shared with others).
- * The row count is kept by triggers under the write lock that every write already holds,
- * so the capacity check never counts rows.
+ * The schema, run by the one migration runner (`@trickle/migrations`, ADR 0228); the version
+ * applied is kept in the file itself, in a table of its own (not `user_version`, so the
+ * tables may live in a file shared with others). The row count is kept by triggers under the
+ * write lock that every write already holds, so the capacity check never counts rows.
  */
-const migrations: readonly string[] = [
-  `CREATE TABLE trickle_used_invoices (
+const migrations: readonly Migration<string>[] = [
+  {
+    version: 1,
+    name: 'used invoices, their expiry index and their count',
+    up: `CREATE TABLE trickle_used_invoices (
      key TEXT PRIMARY KEY NOT NULL,
      keep_until_ms INTEGER NOT NULL
    ) WITHOUT ROWID;
@@ -82,6 +86,7 @@ const migrations: readonly string[] = [
      BEGIN UPDATE trickle_used_invoices_count SET entries = entries + 1 WHERE id = 1; END;
    CREATE TRIGGER trickle_used_invoices_deleted AFTER DELETE ON trickle_used_invoices
      BEGIN UPDATE trickle_used_invoices_count SET entries = entries - 1 WHERE id = 1; END;`,
+  },
 ];
 
 const sql = {
@@ -98,15 +103,11 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.transaction(() => {
-      db.exec('CREATE TABLE IF NOT EXISTS trickle_merchant_schema (version INTEGER NOT NULL)');
-      const row = db.prepare('SELECT version FROM trickle_merchant_schema').get() as { version: number } | undefined;
-      if (row === undefined) db.exec('INSERT INTO trickle_merchant_schema (version) VALUES (0)');
-      for (let version = row?.version ?? 0; version < migrations.length; version++) {
-        db.exec(migrations[version] as string);
-        db.prepare('UPDATE trickle_merchant_schema SET version = ?').run(version + 1);
-      }
-    }).immediate();
+    runSqliteMigrations(db, {
+      component: 'trickle-merchant invoice store',
+      version: { table: 'trickle_merchant_schema' },
+      migrations,
+    });
     return db;
   } catch (error) {
     db.close();
