@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   asInvoiceId,
   asSecretKey,
@@ -42,6 +42,7 @@ import {
   toHex,
   voucherSigningBytes,
 } from '@trickle/protocol';
+import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '@trickle/client';
 import { type HubProcess, type HubProcessConfig, spawnHub } from '@trickle/testing/harness';
 import * as tiny from 'tiny-secp256k1';
 import WebSocket from 'ws';
@@ -145,6 +146,26 @@ export async function startBenchHub(options: BenchHubOptions): Promise<BenchHub>
   };
 }
 
+/** A checkout whose hub and wallet a run measures: this one, or another (a baseline), optionally with noble verifying. */
+export interface Tree {
+  readonly name: string;
+  readonly root?: string;
+  readonly verifier?: 'noble';
+  readonly createWallet: typeof CreateWallet;
+  readonly memoryStore: typeof MemoryStore;
+}
+
+const thisRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The tree at `at` (default this checkout): its wallet, loaded from its own sources. */
+export async function treeAt(name: string, at: string | undefined, verifier?: 'noble'): Promise<Tree> {
+  const client = (await import(pathToFileURL(join(at ?? thisRoot, 'packages/client/src/index.ts')).href)) as {
+    createWallet: typeof CreateWallet;
+    memoryStore: typeof MemoryStore;
+  };
+  return { name, ...(at === undefined ? {} : { root: at }), ...(verifier ? { verifier } : {}), ...client };
+}
+
 /** Fresh payer keys. */
 export function payerKeys(count: number): SecretKey[] {
   return Array.from({ length: count }, () => createSecretKey(randomBytes));
@@ -228,7 +249,8 @@ export interface LoadResult {
   };
 }
 
-interface CpuSnapshot {
+/** CPU times of a hub process's threads, of this process and of the machine at one moment. */
+export interface CpuSnapshot {
   readonly threads: Map<string, number>;
   readonly client: NodeJS.CpuUsage;
   readonly idle: number;
@@ -236,7 +258,7 @@ interface CpuSnapshot {
 }
 
 /** CPU time (ms) of every thread of `pid`, this process's usage, and the machine's idle and total jiffies. */
-function cpuSnapshot(pid: number | undefined): CpuSnapshot | undefined {
+export function cpuSnapshot(pid: number | undefined): CpuSnapshot | undefined {
   if (pid === undefined) return undefined;
   try {
     const threads = new Map<string, number>();
@@ -256,7 +278,8 @@ function cpuSnapshot(pid: number | undefined): CpuSnapshot | undefined {
   }
 }
 
-function cpuPerPayment(pid: number, before: CpuSnapshot | undefined, payments: number): LoadResult['cpu'] {
+/** CPU time per payment since `before`: the hub's event loop, its other threads, this process, and the machine's busy share. */
+export function cpuPerPayment(pid: number, before: CpuSnapshot | undefined, payments: number): LoadResult['cpu'] {
   const after = cpuSnapshot(pid);
   if (before === undefined || after === undefined) return undefined;
   let loop = 0;

@@ -22,10 +22,9 @@ import { createHash, createHmac, hash as nodeHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '@trickle/client';
 import { fileStore } from '@trickle/client/node';
 import { createNodeCryptoVerifier, createThreadPoolVerifier, tinySecp256k1Verifier } from '@trickle/hub';
 import { sqliteLedger } from '@trickle/ledger/sqlite';
@@ -48,7 +47,9 @@ import {
   presignedLoad,
   randomBytes,
   startBenchHub,
+  type Tree,
   tinySigner,
+  treeAt,
 } from './harness.js';
 
 const argv = process.argv.slice(2);
@@ -201,22 +202,6 @@ async function primitives(): Promise<void> {
 }
 
 // ---- end to end ---------------------------------------------------------------------
-
-interface Tree {
-  readonly name: string;
-  readonly root?: string;
-  readonly verifier?: 'noble';
-  readonly createWallet: typeof CreateWallet;
-  readonly memoryStore: typeof MemoryStore;
-}
-
-async function treeAt(name: string, at: string | undefined, verifier?: 'noble'): Promise<Tree> {
-  const client = (await import(pathToFileURL(join(at ?? root, 'packages/client/src/index.ts')).href)) as {
-    createWallet: typeof CreateWallet;
-    memoryStore: typeof MemoryStore;
-  };
-  return { name, ...(at === undefined ? {} : { root: at }), ...(verifier ? { verifier } : {}), ...client };
-}
 
 async function withHub<T>(
   tree: Tree,
