@@ -33,7 +33,8 @@ const option = (name: string) => {
   return at === -1 ? undefined : argv[at + 1];
 };
 const baselineRoot = option('--baseline');
-if (baselineRoot === undefined) throw new Error('usage: compare.ts --baseline <checkout> [--rounds N] [--only p1,p2,p3]');
+if (baselineRoot === undefined)
+  throw new Error('usage: compare.ts --baseline <checkout> [--rounds N] [--only p1,p2,p3]');
 const rounds = Number(option('--rounds') ?? 3);
 const only = new Set((option('--only') ?? 'p1,p2,p3').split(','));
 const p1Payments = Number(option('--p1') ?? 1_000);
@@ -137,11 +138,15 @@ console.log(`| figure (median of ${rounds} rounds) | this tree | baseline | rati
 console.log('| --- | --- | --- | --- |');
 for (const name of names) {
   const [mine, base] = trees.map((t) => median((results.get(t) ?? []).map((f) => f[name] as number)));
-  console.log(`| ${name} | ${format(name, mine as number)} | ${format(name, base as number)} | ${((mine as number) / (base as number)).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${format(name, mine as number)} | ${format(name, base as number)} | ${((mine as number) / (base as number)).toFixed(2)} |`,
+  );
 }
 console.log('\nEvery round (this tree, then baseline):');
 for (const tree of trees) {
   for (const name of names) {
-    console.log(`- ${tree.name}, ${name}: ${(results.get(tree) ?? []).map((f) => format(name, f[name] as number)).join(', ')}`);
+    console.log(
+      `- ${tree.name}, ${name}: ${(results.get(tree) ?? []).map((f) => format(name, f[name] as number)).join(', ')}`,
+    );
   }
 }

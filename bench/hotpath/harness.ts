@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '@trickle/client';
 import {
   asInvoiceId,
   asSecretKey,
@@ -42,7 +43,6 @@ import {
   toHex,
   voucherSigningBytes,
 } from '@trickle/protocol';
-import type { createWallet as CreateWallet, memoryStore as MemoryStore } from '@trickle/client';
 import { type HubProcess, type HubProcessConfig, spawnHub } from '@trickle/testing/harness';
 import * as tiny from 'tiny-secp256k1';
 import WebSocket from 'ws';

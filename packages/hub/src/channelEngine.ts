@@ -225,7 +225,13 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
   const engine: ChannelEngine = {
     async load() {
       // Open channels only: paid invoices stay in the store's index, whatever their number.
-      for (const channel of await deps.store.openChannels()) lanes.of(channel.channelId).channel = channel;
+      // A store that can revert may hold a voucher written ahead of a check that failed (ADR 0415).
+      const unchecked = deps.store.revertVouchers !== undefined;
+      for (const channel of await deps.store.openChannels()) {
+        const lane = lanes.of(channel.channelId);
+        lane.channel = channel;
+        lane.headUnchecked = unchecked && channel.seq > 0;
+      }
     },
 
     open(clientKey, message) {

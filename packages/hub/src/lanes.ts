@@ -71,6 +71,12 @@ export interface Lane {
    * store before the lane's next piece of work.
    */
   unsure: readonly AcceptedVoucher[] | undefined;
+  /**
+   * Set when the stored channel's newest voucher may be one committed before its signature
+   * was checked (ADR 0415: a store that can revert such a write, read at start or after a
+   * failure): its signature is checked before the lane's next piece of work.
+   */
+  headUnchecked: boolean;
   /** Called by serialize when `pending` drops to 0: where the lanes decide whether to keep it. */
   readonly onIdle: () => void;
   readonly settle: LaneSettlement;
@@ -149,6 +155,7 @@ export function createLanes(options: LanesOptions): Lanes {
           pending: 0,
           batchScheduled: false,
           unsure: undefined,
+          headUnchecked: false,
           onIdle: () => onIdle(created),
           settle: {
             claimedSeq: 0,

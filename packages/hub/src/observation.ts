@@ -47,16 +47,27 @@ export interface ClearingObservation {
 
 /** The verification port, timed: `verified(seconds)` after each check (queueing included). */
 export function timedVerifier(verifier: AsyncVerifier, verified: (seconds: number) => void): AsyncVerifier {
-  return {
-    name: verifier.name,
-    async verify(signature, message, publicKey) {
+  const timed =
+    (verify: AsyncVerifier['verify']): AsyncVerifier['verify'] =>
+    async (signature, message, publicKey) => {
       const startedAt = performance.now();
       try {
-        return await verifier.verify(signature, message, publicKey);
+        return await verify(signature, message, publicKey);
       } finally {
         verified((performance.now() - startedAt) / 1000);
       }
-    },
+    };
+  const { verifyAside } = verifier;
+  return {
+    name: verifier.name,
+    verify: timed((signature, message, publicKey) => verifier.verify(signature, message, publicKey)),
+    ...(verifyAside === undefined
+      ? {}
+      : {
+          verifyAside: timed((signature, message, publicKey) =>
+            verifyAside.call(verifier, signature, message, publicKey),
+          ),
+        }),
     ...(verifier.close === undefined ? {} : { close: () => verifier.close?.() ?? Promise.resolve() }),
   };
 }

@@ -22,6 +22,7 @@ import {
   type HubChannel,
   type HubMessage,
   invoiceTaken,
+  logGenesis,
   type Mac,
   type PayeeId,
   present,
@@ -32,6 +33,7 @@ import {
   type VoucherCheck,
   type VoucherOutcome,
   type VoucherRulesContext,
+  voucherSigningBytes,
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import { invoiceKeyOf, type PaidInvoices } from './invoices.js';
@@ -180,8 +182,89 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       acceptedAt: (seq) => earlier.get(seq),
     };
     const check = checkVouchers(before, frames, voucherContext);
-    const verified = await verifyCandidates(before, check);
-    const settled = settleVouchers(before, frames.length, check, (i) => verified[i] === true, voucherContext);
+    let newestValid: boolean | undefined;
+    if (check.candidates.length > 0 && deps.verifier.verifyAside !== undefined && deps.store.revertVouchers) {
+      const ahead = await commitAhead(lane, items, frames, earlier, taken, voucherContext, check);
+      if (ahead !== 'invalid') return ahead;
+      newestValid = false; // undone durably: decided again below, the newest known bad
+    }
+    const verified = await verifyCandidates(before, check, newestValid);
+    const decided = await commitAndAnswer(lane, items, frames, earlier, taken, voucherContext, check, (i) =>
+      Boolean(verified[i]),
+    );
+    return decided === 'retry' ? 'retry' : 'done';
+  }
+
+  /**
+   * The newest candidate's signature checked while the batch, assumed valid, is committed
+   * (ADR 0415): the check runs off the event loop during the fsync. Nothing is answered or
+   * counted before both are done. When the signature fails, the durable write is reverted
+   * (the store's revertVouchers) before this returns 'invalid', and the batch is decided
+   * again as usual. A batch that pays a wallet-payee is not committed ahead (its inbox
+   * entries would be readable before the check): it waits for the verdict first.
+   */
+  async function commitAhead(
+    lane: Lane,
+    items: readonly QueuedFrame[],
+    frames: readonly PayMessage[],
+    earlier: ReadonlyMap<number, AcceptedVoucher>,
+    taken: Set<string>,
+    voucherContext: VoucherRulesContext,
+    check: VoucherCheck,
+  ): Promise<'done' | 'retry' | 'invalid'> {
+    const before = laneChannel(lane);
+    const newest = present(check.candidates.at(-1), 'a newest candidate');
+    const verdict = checkSignatureAsync(
+      { name: deps.verifier.name, verify: deps.verifier.verifyAside ?? deps.verifier.verify },
+      newest.frame.signature,
+      candidateSigningBytes(domain, newest),
+      before.clientKey,
+    ).then(
+      (result) => result === 'valid',
+      () => false,
+    );
+    let undo: readonly AcceptedVoucher[] | undefined;
+    const answered = await commitAndAnswer(lane, items, frames, earlier, taken, voucherContext, check, () => true, {
+      verdict,
+      undo: (vouchers) => {
+        undo = vouchers;
+      },
+    });
+    if (undo === undefined) return answered;
+    try {
+      await deps.store.revertVouchers?.(before, undo);
+      return 'invalid';
+    } catch (error) {
+      // The store may still hold the write: the lane reads the channel back and checks its
+      // newest signature before anything else (readBack), so it is never built on.
+      lane.unsure = [];
+      lane.headUnchecked = true;
+      const state = channelStateOf(before, clock.nowMs());
+      for (const item of items) item.reply(deps.payReject(item.frame, error, state));
+      return 'done';
+    }
+  }
+
+  /**
+   * Settles a checked batch given which candidates verify, commits what is accepted, then
+   * answers every frame. With `ahead`, the commit runs before `verified` is known for sure:
+   * the write is made assuming the newest candidate valid, `ahead.verdict` is awaited after
+   * it, and when it says invalid nothing is answered or counted: the durable vouchers are
+   * handed to `ahead.undo` and this returns 'done' (the caller reverts them).
+   */
+  async function commitAndAnswer(
+    lane: Lane,
+    items: readonly QueuedFrame[],
+    frames: readonly PayMessage[],
+    earlier: ReadonlyMap<number, AcceptedVoucher>,
+    taken: Set<string>,
+    voucherContext: VoucherRulesContext,
+    check: VoucherCheck,
+    verified: (candidate: number) => boolean,
+    ahead?: { readonly verdict: Promise<boolean>; readonly undo: (vouchers: readonly AcceptedVoucher[]) => void },
+  ): Promise<'done' | 'retry' | 'invalid'> {
+    const before = laneChannel(lane);
+    const settled = settleVouchers(before, frames.length, check, verified, voucherContext);
     const { channel: after, outcomes, effects } = settled;
     const accepted: AcceptedVoucher[] = [];
     const incoming: IncomingWrite[] = [];
@@ -211,6 +294,10 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         entries: frame.entries,
       });
     }
+    if (ahead !== undefined && (incoming.length > 0 || accepted.length === 0)) {
+      if (!(await ahead.verdict)) return 'invalid';
+      ahead = undefined; // the newest verifies, so every candidate does: a plain commit
+    }
     if (accepted.length > 0) {
       let written: WriteOutcome;
       try {
@@ -226,6 +313,8 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         // behind disk, and every later commit of the channel would collide with the stored
         // vouchers. So the channel is read back first thing before its next batch or request.
         lane.unsure = accepted;
+        // Written ahead of its check, what the store may hold is checked once read back.
+        if (ahead !== undefined) lane.headUnchecked = true;
         const state = channelStateOf(before, clock.nowMs());
         for (const item of items) item.reply(deps.payReject(item.frame, error, state));
         return 'done';
@@ -244,6 +333,11 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
         assert(effect !== undefined, 'the store names an entry of this write');
         reserve(effect, taken);
         return 'retry';
+      }
+      if (ahead !== undefined && !(await ahead.verdict)) {
+        // Durable but not valid: never answered nor counted; the caller reverts it.
+        ahead.undo(accepted);
+        return 'done';
       }
       lane.channel = after;
       let entries = 0;
@@ -348,11 +442,54 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
    */
   async function readBack(lane: Lane): Promise<void> {
     if (deps.enter !== undefined) await deps.enter(lane);
-    if (lane.unsure === undefined) return;
-    const current = laneChannel(lane);
-    const stored = await deps.store.channel(current.channelId);
-    if (stored !== undefined) lane.channel = stored;
-    lane.unsure = undefined;
+    if (lane.unsure !== undefined) {
+      const current = laneChannel(lane);
+      const stored = await deps.store.channel(current.channelId);
+      if (stored !== undefined) lane.channel = stored;
+      lane.unsure = undefined;
+    }
+    if (lane.headUnchecked) await checkStoredHead(lane);
+  }
+
+  /**
+   * The stored channel's newest voucher may have been committed ahead of a signature check
+   * that failed, the process stopping before its revert (ADR 0415): its signature is checked,
+   * and while it fails that voucher is reverted, the channel going back to the one before.
+   * Once per channel read from such a store (at start, after a failure).
+   */
+  async function checkStoredHead(lane: Lane): Promise<void> {
+    let channel = laneChannel(lane);
+    while (channel.seq > 0 && deps.store.revertVouchers !== undefined) {
+      const { signature, seq, channelId } = channel;
+      const check =
+        signature === undefined
+          ? 'malformed'
+          : await checkSignatureAsync(
+              deps.verifier,
+              signature,
+              voucherSigningBytes(domain, channel),
+              channel.clientKey,
+            );
+      if (check === 'valid') break;
+      const [head] = await deps.store.vouchers(channelId, seq, 1);
+      const [previous] = seq > 1 ? await deps.store.vouchers(channelId, seq - 1, 1) : [];
+      if (seq > 1 && previous?.seq !== seq - 1) throw new Error(`voucher ${seq - 1} of a stored channel is missing`);
+      const { signature: _bad, ...rest } = channel;
+      const back: HubChannel =
+        previous === undefined
+          ? { ...rest, seq: 0, cumulative: 0n, logHead: logGenesis(domain, channelId) }
+          : {
+              ...rest,
+              seq: previous.seq,
+              cumulative: previous.cumulative,
+              logHead: previous.logHead,
+              signature: previous.signature,
+            };
+      await deps.store.revertVouchers(back, head?.seq === seq ? [head] : []);
+      lane.channel = back;
+      channel = back;
+    }
+    lane.headUnchecked = false;
   }
 
   /** The stored vouchers a batch may repeat (seq at or below the current), for duplicates and their receipts. */
@@ -381,8 +518,11 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     return found;
   }
 
-  /** Verifies the newest candidate; only if it fails, the others from the oldest until one fails. */
-  async function verifyCandidates(channel: HubChannel, check: VoucherCheck): Promise<boolean[]> {
+  /**
+   * Verifies the newest candidate (unless its verdict is known already); only if it fails,
+   * the others from the oldest until one fails.
+   */
+  async function verifyCandidates(channel: HubChannel, check: VoucherCheck, newestValid?: boolean): Promise<boolean[]> {
     const { candidates } = check;
     const results: boolean[] = new Array(candidates.length);
     if (candidates.length === 0) return results;
@@ -399,7 +539,8 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
       return ok;
     };
     const last = candidates.length - 1;
-    if (await verifyOne(last)) return results;
+    if (newestValid === false) results[last] = false;
+    else if (await verifyOne(last)) return results;
     for (let i = 0; i < last; i++) if (!(await verifyOne(i))) break;
     return results;
   }

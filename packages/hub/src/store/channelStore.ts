@@ -296,6 +296,15 @@ export interface ChannelStore {
     }[],
     cleared?: readonly ClearedWrite[],
   ): Promise<void>;
+  /**
+   * Undoes a durable write whose vouchers were committed before their signature was known
+   * and turned out not to verify (ADR 0415): the channel goes back to `channel` (its state
+   * before the write), `vouchers` (all with seq above `channel.seq`) are deleted with their
+   * invoices from the invoice index, and the unclaimed time is cleared when nothing beyond
+   * the claim remains. Durable when resolved; ordered after every commit resolved before it.
+   * Stores without it never get such a write (the hub verifies first).
+   */
+  revertVouchers?(channel: HubChannel, vouchers: readonly AcceptedVoucher[]): Promise<void>;
   /** Accepted vouchers of a channel with seq in [fromSeq, fromSeq + limit), in seq order. */
   vouchers(channelId: ChannelId, fromSeq: number, limit: number): Promise<AcceptedVoucher[]>;
   /** Channel leases, when the store is shared by the processes of a hub cluster (ADR 0231). */

@@ -86,6 +86,9 @@ const writeSql = [
      payments, amount, cleared_at_ms)
    SELECT payee_id, last_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM wallet_payees
    WHERE payee_id = ? AND EXISTS (SELECT 1 FROM channels WHERE channel_id = ? AND claimed_seq < ?)`,
+  // Undoing a write of vouchers whose signature did not verify (ADR 0415).
+  'DELETE FROM vouchers WHERE channel_id = ? AND seq > ?',
+  'UPDATE channels SET unclaimed_since_ms = NULL WHERE channel_id = ? AND seq <= claimed_seq',
 ] as const;
 const upsertChannelIndex = 0;
 const insertVoucherIndex = 1;
@@ -101,6 +104,8 @@ const putPeerInvoiceIndex = 10;
 const ackInboxIndex = 11;
 const nextClearedSeqIndex = 12;
 const insertClearedIndex = 13;
+const deleteVouchersAfterIndex = 14;
+const clearUnclaimedIndex = 15;
 
 /** The runner the writer thread uses, built from the same source for commits run inline. */
 const runSqlGroups = new Function(`${sqlBatchSource}; return runSqlGroups;`)() as (
@@ -297,6 +302,20 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
           }),
         );
       }),
+    async revertVouchers(channel, vouchers) {
+      const { channelId } = channel;
+      const statements: SqlStatement[] = [
+        { statement: upsertChannelIndex, values: [...(channelValues(channel) as SqlValue[]), null] },
+        { statement: deleteVouchersAfterIndex, values: [channelId, channel.seq] },
+      ];
+      for (const voucher of vouchers) {
+        for (const entry of voucher.entries) {
+          statements.push({ statement: unclaimInvoiceIndex, values: [invoiceKey(entry.payee, entry.invoiceId)] });
+        }
+      }
+      statements.push({ statement: clearUnclaimedIndex, values: [channelId] });
+      await write('revertVouchers', () => [{ claims: [], statements }], false);
+    },
     claimMarks: () => guarded('claimMarks', () => (selectClaimMarks.all() as ClaimMarkRow[]).map(claimMarkFromRow)),
     async recordClaims(claims, cleared = []) {
       if (claims.length === 0 && cleared.length === 0) return;

@@ -18,6 +18,12 @@ export interface AsyncVerifier {
   readonly name: string;
   /** Resolves whether `signature` is a valid ECDSA signature over sha256(`message`) by `publicKey`. */
   verify(signature: Signature, message: Uint8Array, publicKey: PublicKey): Promise<boolean>;
+  /**
+   * Like `verify`, but never on the calling thread, for a caller with its own work to do
+   * meanwhile (the hub commits a voucher while its signature is checked, ADR 0415). Optional:
+   * a verifier that always works off the event loop needs none.
+   */
+  verifyAside?(signature: Signature, message: Uint8Array, publicKey: PublicKey): Promise<boolean>;
   /** Ends what the verifier runs (threads); a hub closes the verifier it created. Optional. */
   close?(): Promise<void>;
 }

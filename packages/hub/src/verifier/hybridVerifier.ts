@@ -29,6 +29,14 @@ export interface HybridVerifierOptions {
 export function createHybridVerifier(options: HybridVerifierOptions): AsyncVerifier {
   let inFlight = 0;
   let busyTurn = false;
+  const aside: AsyncVerifier['verify'] = async (signature, message, publicKey) => {
+    inFlight++;
+    try {
+      return await options.pool.verify(signature, message, publicKey);
+    } finally {
+      inFlight--;
+    }
+  };
   return {
     name: `${options.inline.name}+${options.pool.name}`,
     async verify(signature, message, publicKey) {
@@ -39,13 +47,9 @@ export function createHybridVerifier(options: HybridVerifierOptions): AsyncVerif
         });
         return options.inline.verify(signature, message, publicKey);
       }
-      inFlight++;
-      try {
-        return await options.pool.verify(signature, message, publicKey);
-      } finally {
-        inFlight--;
-      }
+      return aside(signature, message, publicKey);
     },
+    verifyAside: aside,
     async close() {
       await options.pool.close?.();
     },
