@@ -18,6 +18,8 @@ export interface GroupCommit {
   write(write: ChannelWrite): Promise<WriteOutcome>;
   /** Resolves when everything queued so far is durable (or failed). */
   flush(): Promise<void>;
+  /** True when no write is queued or being committed (the next one commits alone, at once). */
+  readonly idle: boolean;
 }
 
 interface Pending {
@@ -86,6 +88,9 @@ export function createGroupCommit(
         queue.push({ write, resolve, reject });
         kick();
       });
+    },
+    get idle() {
+      return running === undefined && !scheduled && queue.length === 0;
     },
     async flush() {
       while (running !== undefined || scheduled || queue.length > 0) {

@@ -183,7 +183,14 @@ export function createPayBatches(deps: PayBatchesDeps): PayBatches {
     };
     const check = checkVouchers(before, frames, voucherContext);
     let newestValid: boolean | undefined;
-    if (check.candidates.length > 0 && deps.verifier.verifyAside !== undefined && deps.store.revertVouchers) {
+    // Only while the group commit is idle: a payment waiting alone (P1) gains the overlap;
+    // under load (P3) commits are shared and the check is no longer what a payment waits on.
+    if (
+      check.candidates.length > 0 &&
+      deps.commits.idle &&
+      deps.verifier.verifyAside !== undefined &&
+      deps.store.revertVouchers !== undefined
+    ) {
       const ahead = await commitAhead(lane, items, frames, earlier, taken, voucherContext, check);
       if (ahead !== 'invalid') return ahead;
       newestValid = false; // undone durably: decided again below, the newest known bad
