@@ -8,6 +8,8 @@
  * packages/testing/test/flood.test.ts).
  *
  * Reproduce: node --import tsx bench/flood/flood.ts [--quick] [--sockets <n>] [--payments <n>] [--concurrency <n>]
+ *   [--limits <json>]   (overrides of the hub's limits, e.g. '{"authFailuresPerAddressMax":1000000000}'
+ *                        to see the floods without the failed-auth budget of ADR 0226)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     attacker: { type: 'string' },
     url: { type: 'string' },
     json: { type: 'string' },
+    limits: { type: 'string' },
   },
 });
 /**
@@ -104,7 +107,8 @@ function quantile(sorted: readonly number[], q: number): number {
 async function main(): Promise<void> {
   const sockets = Number(values.sockets ?? (values.quick ? 300 : 2_000));
   const payments = Number(values.payments ?? (values.quick ? 100 : 500));
-  const target = await startPayingHub(100_000_000n);
+  const limits = values.limits === undefined ? undefined : (JSON.parse(values.limits) as Record<string, number>);
+  const target = await startPayingHub(100_000_000n, limits === undefined ? {} : { limits });
   const url = target.hub.url;
   try {
     const hubPid = target.hub.child.pid as number;
@@ -176,7 +180,7 @@ async function main(): Promise<void> {
     rows.push({ phase: 'calm again', ...(await measure(payments)), note: '' });
 
     console.log(
-      `# Floods against a hub process (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${payments} payments per phase)\n`,
+      `# Floods against a hub process (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${payments} payments per phase${values.limits === undefined ? '' : `, limits ${values.limits}`})\n`,
     );
     console.log('| phase | honest p50 | honest p99 | p99 / calm p99 | hub CPU | attacker CPU | |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');

@@ -102,6 +102,27 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   readonly ledgerVerifier?: Verifier;
   /** Overrides of {@link HubLimits}; see `defaultHubLimits`. */
   readonly limits?: Partial<HubLimits>;
+  /**
+   * The client address that `connectionsPerAddressMax` and the failed-auth budget
+   * (`authFailuresPerAddressMax`, ADR 0226) count against, read from the upgrade request;
+   * `undefined` (or a throw) falls back to the default. Default: the socket's remote address.
+   * Behind a reverse proxy every connection comes from the proxy: return the address it
+   * forwards (the entry your proxy appends to `X-Forwarded-For`, never one the client could
+   * have written), and let only the proxy reach the hub. `hub.accept` takes the address as
+   * its argument instead.
+   *
+   * @example
+   * ```ts
+   * import { createHub } from '@trickle/hub';
+   * const hub = await createHub({
+   *   dataDir: './.data/hub',
+   *   networkId: 1,
+   *   // nginx: proxy_set_header X-Real-IP $remote_addr;
+   *   clientAddress: (request) => request.headers['x-real-ip']?.toString(),
+   * });
+   * ```
+   */
+  readonly clientAddress?: (request: IncomingMessage) => string | undefined;
   /** Time source. Default `systemClock` (Date.now). */
   readonly clock?: Clock;
   /** Randomness (challenge nonces, the first hub key). Default `crypto.getRandomValues`. */
@@ -254,8 +275,10 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
   readonly connectionCount: number;
   /**
    * Runs a session on a connection accepted elsewhere, under the same admission rules as
-   * the hub's own listener (shutting down, `connectionsMax`, `connectionsPerAddressMax`):
-   * returns false, and closes `socket` with 1013, when it is refused.
+   * the hub's own listener (shutting down, `connectionsMax`, `connectionsPerAddressMax`,
+   * `unauthenticatedConnectionsMax`, an address in its failed-auth cool-down): returns
+   * false, and closes `socket` with 1013, when it is refused. `remoteAddress` is what the
+   * per-address limits count against.
    *
    * @example
    * ```ts
@@ -500,7 +523,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     // From the upgrade on, the socket is ours: node:http no longer listens for its errors, and a
     // peer's reset (ECONNRESET) with no listener would end the process, refused or not.
     socket.on('error', () => {});
-    const address = request.socket.remoteAddress ?? 'unknown';
+    const address = addressOf(request);
     const refused = admission.refusal(address);
     if (refused !== undefined) {
       refuseUpgrade(socket, refused);
@@ -508,6 +531,17 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     }
     wss?.handleUpgrade(request, socket, head, (ws) => startOn(ws, address));
   });
+
+  /** The address an upgrade counts against: `options.clientAddress`'s, else the socket's. */
+  function addressOf(request: IncomingMessage): string {
+    let chosen: string | undefined;
+    try {
+      chosen = options.clientAddress?.(request);
+    } catch {
+      chosen = undefined;
+    }
+    return chosen ?? request.socket.remoteAddress ?? 'unknown';
+  }
 
   /** Refused upgrades held back now, each with what answers it. */
   const refusalsHeld = new Set<() => void>();

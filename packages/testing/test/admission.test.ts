@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   type AsyncVerifier,
   asAsyncVerifier,
+  type CreateHubOptions,
   closeCodes,
   createHub,
   type Hub,
@@ -40,9 +41,10 @@ afterEach(async () => {
 async function startHub(
   limits: Partial<HubLimits>,
   verifier: AsyncVerifier = asAsyncVerifier(tinySecp256k1Verifier),
+  options: Pick<CreateHubOptions, 'clientAddress'> = {},
 ): Promise<Hub> {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-admission-'));
-  const hub = await createHub({ dataDir: dir, networkId, limits, verifier });
+  const hub = await createHub({ dataDir: dir, networkId, limits, verifier, ...options });
   closes.push(async () => {
     await hub.close();
     rmSync(dir, { recursive: true, force: true });
@@ -59,8 +61,8 @@ interface Raw {
   readonly closed: Promise<number>;
 }
 
-function connect(url: string, localAddress: string): Raw {
-  const ws = new WebSocket(url, { perMessageDeflate: false, localAddress });
+function connect(url: string, localAddress: string, headers: Record<string, string> = {}): Raw {
+  const ws = new WebSocket(url, { perMessageDeflate: false, localAddress, headers });
   const messages: HubMessage[] = [];
   ws.on('error', () => {});
   ws.on('message', (data: Buffer) => messages.push(decodeHubMessage(new Uint8Array(data))));
@@ -186,4 +188,25 @@ it('answers an auth beyond the auth-check queue OVERLOADED with 1013, before che
   const again = connect(target.url, '127.0.0.9');
   expect((await again.upgrade).status).toBe(101);
   for (const raw of [...raws.map((r) => r.raw), again]) raw.ws.terminate();
+});
+
+it("counts against the address clientAddress reads (behind a proxy), not the proxy's socket address", async () => {
+  const target = await startHub({ authFailuresPerAddressMax: 2, refusalDelayMs: 10 }, undefined, {
+    clientAddress: (request) => request.headers['x-real-ip']?.toString(),
+  });
+  for (let i = 0; i < 2; i++) {
+    const raw = connect(target.url, '127.0.0.10', { 'x-real-ip': '203.0.113.7' });
+    expect((await raw.upgrade).status).toBe(101);
+    await authenticate(raw, false);
+    expect(await raw.closed).toBe(closeCodes.policyViolation);
+  }
+  expect((await connect(target.url, '127.0.0.10', { 'x-real-ip': '203.0.113.7' }).upgrade).status).toBe(429);
+  // Same socket address (the proxy's), another client behind it: admitted.
+  const other = connect(target.url, '127.0.0.10', { 'x-real-ip': '203.0.113.8' });
+  expect((await other.upgrade).status).toBe(101);
+  other.ws.terminate();
+  // Without the header the socket's address counts, and it has no failures.
+  const bare = connect(target.url, '127.0.0.10');
+  expect((await bare.upgrade).status).toBe(101);
+  bare.ws.terminate();
 });

@@ -53,8 +53,10 @@ function open(
     localAddress: addresses[index % addresses.length] as string,
   });
   ws.on('error', () => {});
+  let challenged = false;
   return new Promise((resolve) => {
     ws.once('message', (data: Buffer) => {
+      challenged = true;
       report.connections++;
       try {
         resolve({ ws, challenge: readCanonical(new Uint8Array(data), 'hub') as WireMap });
@@ -64,7 +66,8 @@ function open(
       }
     });
     ws.once('close', () => {
-      report.refused++;
+      // Closed before its challenge: refused (a connection limit, a cool-down) or failed.
+      if (!challenged) report.refused++;
       resolve(undefined);
     });
   });
