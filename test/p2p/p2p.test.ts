@@ -5,7 +5,9 @@
  * again and again and B is stopped and started again on its file store. B sees every
  * payment exactly once and in the hub's order; after both channels are closed and
  * finalized, B's ledger balance is the sum it received, A's refund is its deposit less
- * the sum it paid, and the ledger conserves money and passes its audit.
+ * the sum it paid, and the ledger conserves money and passes its audit. B is also told,
+ * exactly once and in order, when the payments it received cleared (ADR 0243), also when it
+ * was offline while the hub claimed and closed A's channel.
  */
 
 import { hubMetrics, hubTraffic } from '@trickle/cli';
@@ -17,6 +19,7 @@ import {
   decodeMoneyRequest,
   encodeMoneyRequest,
   moneyRequestTokenCharsMax,
+  type PaymentsCleared,
   payeeIdFromKey,
   publicKeyOf,
   type Receipt,
@@ -81,6 +84,7 @@ describe('peer-to-peer payments', () => {
     const storePath = `${started.dir}/walletB.jsonl`;
     const cuttable = filteringTransport('cuttable', {});
     const seen: IncomingPayment[] = [];
+    const clearings: PaymentsCleared[] = [];
     let drops = 0;
     let restarts = 0;
     const startB = async () => {
@@ -92,6 +96,7 @@ describe('peer-to-peer payments', () => {
         receive: true,
       });
       b.on('payment', (payment) => seen.push(payment));
+      b.on('cleared', (cleared) => clearings.push(cleared));
       b.on('disconnected', () => drops++);
       b.on('unreachable', () => drops++); // a cut while it was still connecting
       wallets.push(b);
@@ -136,8 +141,12 @@ describe('peer-to-peer payments', () => {
     expect(restarts).toBeGreaterThanOrEqual(3);
     await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may arrive
 
-    // Exactly once, in order: inbox seqs 1..1000 once each, every invoice A paid once.
-    expect(seen.map((p) => p.inboxSeq)).toEqual(Array.from({ length: paymentsTotal }, (_, i) => i + 1));
+    // Exactly once, in order: the inbox seqs of the payments and of the clearing notices of the
+    // hub's claims meanwhile (ADR 0243) are 1..n once each, every invoice A paid once.
+    const inboxSeqs = [...seen.map((p) => p.inboxSeq), ...clearings.map((c) => c.inboxSeq)];
+    expect(inboxSeqs.sort((x, y) => x - y)).toEqual(Array.from({ length: inboxSeqs.length }, (_, i) => i + 1));
+    expect(seen.map((p) => p.inboxSeq)).toEqual([...seen.map((p) => p.inboxSeq)].sort((x, y) => x - y));
+    expect(seen).toHaveLength(paymentsTotal);
     const paidInvoices = new Set(receipts.map((r) => toHex(r.invoiceId)));
     const seenInvoices = new Set(seen.map((p) => toHex(p.invoiceId)));
     expect(seenInvoices.size).toBe(paymentsTotal);
@@ -168,14 +177,107 @@ describe('peer-to-peer payments', () => {
     const closedB = await b.close();
     expect(closedA.refund).toBe(depositA - paid);
     expect(closedB.refund).toBe(depositB);
-    // Clearing: every payment of A's channel is settled once the channel is finalized.
+    // Clearing: every payment of A's channel is settled once the channel is finalized, and B
+    // is told of each payment's clearing exactly once (one notice per claim, and the close).
     expect(a.history().every((h) => h.clearedAtMs !== undefined && h.clearedAtMs >= h.atMs)).toBe(true);
+    await until('B told of the clearing', () => b.incoming().every((p) => p.clearedAtMs !== undefined));
+    expect(clearings.reduce((sum, c) => sum + c.payments, 0)).toBe(paymentsTotal);
+    expect(clearings.reduce((sum, c) => sum + c.amount, 0n)).toBe(paid);
+    expect(b.incoming().every((p) => p.clearingMs === (p.clearedAtMs as number) - p.paidAtMs)).toBe(true);
+    expect(b.history()).toEqual([]);
     const ledger = (hub as Hub).ledger;
     expect((await ledger.payeeAccount(payeeIdFromKey(publicKeyOf(keyB)), usd))?.balance).toBe(paid);
     expect((await ledger.payerAccount(publicKeyOf(keyA), usd))?.balance).toBe(depositA - paid);
     expect((await ledger.payerAccount(publicKeyOf(keyB), usd))?.balance).toBe(depositB);
     await expectConserved(ledger, { audit: true });
   }, 240_000);
+
+  it('B is offline while A’s channel is claimed and closed: back, it learns each payment cleared, exactly once, in order', async () => {
+    const traffic = hubTraffic();
+    const deposit = 5_000_000n;
+    const { keyA, keyB, address, ...started } = await startHub('clearing', deposit, { observer: traffic.observer });
+    const registry = hubMetrics(started.hub);
+    traffic.register(registry);
+    const a = await createWallet({ key: keyA, hub: address, store: memoryStore() });
+    wallets.push(a);
+    await a.openChannel({ deposit, asset: usd });
+    const storePath = `${started.dir}/walletB.jsonl`;
+    const payments: IncomingPayment[] = [];
+    const clearings: PaymentsCleared[] = [];
+    const startB = async () => {
+      const b = await createWallet({ key: keyB, hub: address, store: fileStore({ path: storePath }), receive: true });
+      b.on('payment', (p) => payments.push(p));
+      b.on('cleared', (c) => clearings.push(c));
+      wallets.push(b);
+      await until('B registered', () => b.connected);
+      return b;
+    };
+    let b = await startB();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the registration is in the store
+    const random = lcg(243);
+    let paid = 0n;
+    const pay = async (count: number, label: string) => {
+      for (let sent = 0; sent < count; sent += paymentsAtOnce) {
+        const amounts = Array.from({ length: Math.min(paymentsAtOnce, count - sent) }, () =>
+          BigInt(1 + Math.floor(random() * (cent - 1))),
+        );
+        await Promise.all(amounts.map((amount, i) => a.payPeer(b.payeeId, amount, { memo: `${label}${sent + i}` })));
+        for (const amount of amounts) paid += amount;
+      }
+    };
+    await pay(200, 'before ');
+    await until('B has the first 200', () => payments.length === 200);
+    expect(clearings).toEqual([]);
+    expect(b.incoming().some((p) => p.clearedAtMs !== undefined)).toBe(false);
+
+    // B goes offline; meanwhile the hub claims A's channel, A pays 60 more, and A closes.
+    await b.stop();
+    await started.hub.settlement.claimNow(a.balance()!.channelId);
+    const claimedAt = Date.now();
+    await pay(60, 'offline ');
+    const closed = await a.close();
+    expect(closed.refund).toBe(deposit - paid);
+
+    // Back: the 60 payments, then the two notices (the claim, the close), each once, in order.
+    b = await startB();
+    await until('B learns everything cleared', () => clearings.length === 2 && payments.length === 260);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may arrive
+    expect(payments).toHaveLength(260);
+    expect(clearings).toHaveLength(2);
+    const [claim, close] = clearings as [PaymentsCleared, PaymentsCleared];
+    expect(claim).toMatchObject({ inboxSeq: 201, afterVoucherSeq: 0, payments: 200 });
+    expect(close).toMatchObject({ inboxSeq: 262, afterVoucherSeq: claim.throughVoucherSeq, payments: 60 });
+    expect(payments.slice(200).map((p) => p.inboxSeq)).toEqual(Array.from({ length: 60 }, (_, i) => 202 + i));
+    expect(claim.amount + close.amount).toBe(paid);
+    expect(claim.clearedAtMs).toBeLessThanOrEqual(claimedAt);
+    expect(close.clearedAtMs).toBeGreaterThanOrEqual(claim.clearedAtMs);
+    // Each payment carries its clearing: the first 200 were received before the claim.
+    const incoming = b.incoming();
+    expect(incoming).toHaveLength(260);
+    for (const [i, p] of incoming.entries()) {
+      const by = i < 200 ? claim : close;
+      expect(p.clearedAtMs).toBe(by.clearedAtMs);
+      expect(p.clearingMs).toBe(by.clearedAtMs - p.paidAtMs);
+      expect(p.voucherSeq > by.afterVoucherSeq && p.voucherSeq <= by.throughVoucherSeq).toBe(true);
+      if (i < 200) expect(p.clearedAtMs as number).toBeGreaterThanOrEqual(p.receivedAtMs);
+    }
+    // Restarted once more, B is told nothing again.
+    await b.stop();
+    b = await startB();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(payments).toHaveLength(260);
+    expect(clearings).toHaveLength(2);
+    expect(b.incoming().every((p) => p.clearedAtMs !== undefined)).toBe(true);
+
+    // The ledger agrees, and the hub's figures count the clearing.
+    const ledger = (hub as Hub).ledger;
+    expect((await ledger.payeeAccount(payeeIdFromKey(publicKeyOf(keyB)), usd))?.balance).toBe(paid);
+    expect((await ledger.payerAccount(publicKeyOf(keyA), usd))?.balance).toBe(deposit - paid);
+    await expectConserved(ledger, { audit: true });
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('trickle_p2p_cleared_total{asset="USD:6"} 260');
+    expect(metrics).toMatch(/trickle_p2p_clearing_seconds_count\{asset="USD:6"\} 2\b/);
+  }, 120_000);
 
   it('B signs a request; A pays it once checked; a tampered, expired or foreign request is refused and pays nothing', async () => {
     const { keyA, keyB, address } = await startHub('request', 1_000_000n);

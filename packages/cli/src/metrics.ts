@@ -133,7 +133,8 @@ export interface HubTraffic {
    * `trickle_rejects_total{code}`, `trickle_verify_seconds`, `trickle_store_commit_seconds`,
    * `trickle_payment_seconds{asset}`, `trickle_payment_outcomes_total{asset,outcome,reason}`,
    * `trickle_clearing_seconds{asset}`, and for peer-to-peer payments
-   * `trickle_p2p_payments_total{asset}` and `trickle_p2p_delivery_seconds{asset}`.
+   * `trickle_p2p_payments_total{asset}`, `trickle_p2p_delivery_seconds{asset}`,
+   * `trickle_p2p_cleared_total{asset}` and `trickle_p2p_clearing_seconds{asset}`.
    */
   register(registry: Registry): void;
 }
@@ -212,8 +213,25 @@ export function hubTraffic(): HubTraffic {
     buckets: clearingSecondsBuckets,
     registers: [],
   });
+  const peerCleared = new Counter({
+    name: 'trickle_p2p_cleared_total',
+    help: 'Payments to wallet-payees settled on the ledger and their payee told (peer-to-peer clearing, ADR 0243), per asset',
+    labelNames: ['asset'],
+    registers: [],
+  });
+  const peerClearingSeconds = new Histogram({
+    name: 'trickle_p2p_clearing_seconds',
+    help: 'Clearing notices to wallet-payees: from the oldest payment the claim covers to the settlement, per asset (seconds)',
+    labelNames: ['asset'],
+    buckets: clearingSecondsBuckets,
+    registers: [],
+  });
   return {
     observer: {
+      peerCleared({ asset, payments, seconds }) {
+        peerCleared.inc({ asset: assetKeyOf(asset) }, payments);
+        peerClearingSeconds.observe({ asset: assetKeyOf(asset) }, seconds);
+      },
       peerPaid: ({ asset, payments }) => peerPayments.inc({ asset: `${asset.code}:${asset.scale}` }, payments),
       delivered: ({ asset, seconds }) => deliverySeconds.observe({ asset: `${asset.code}:${asset.scale}` }, seconds),
       verified: (seconds) => verifySeconds.observe(seconds),
@@ -253,6 +271,8 @@ export function hubTraffic(): HubTraffic {
       registry.registerMetric(clearingSeconds);
       registry.registerMetric(peerPayments);
       registry.registerMetric(deliverySeconds);
+      registry.registerMetric(peerCleared);
+      registry.registerMetric(peerClearingSeconds);
     },
   };
 }

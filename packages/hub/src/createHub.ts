@@ -190,6 +190,16 @@ export interface HubObserver {
   readonly peerPaid?: (peer: { readonly asset: Asset; readonly payments: number }) => void;
   /** An incoming payment was pushed to its payee's session: its asset and seconds since the hub accepted it. */
   readonly delivered?: (delivery: { readonly asset: Asset; readonly seconds: number }) => void;
+  /**
+   * Payments to a wallet-payee were settled on the ledger and its clearing notice stored
+   * (ADR 0243): asset, how many payments, seconds from the oldest payment of the claim to
+   * the settlement.
+   */
+  readonly peerCleared?: (clearing: {
+    readonly asset: Asset;
+    readonly payments: number;
+    readonly seconds: number;
+  }) => void;
 }
 
 /**
@@ -455,6 +465,12 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       notify,
       onError,
       onCleared: observer.cleared,
+      // Wallet-payees are told when their payments clear (ADR 0243); merchants are not.
+      notifiesPayee: (payee) => merchants.isWallet(payee) || merchants.keyOf(payee) === undefined,
+      onNotices(notices) {
+        peers.delivered(notices.map((n) => n.payee));
+        for (const notice of notices) options.observer?.peerCleared?.(notice);
+      },
     },
     limits.unclaimedEntriesMax,
   );

@@ -3,9 +3,11 @@
  * own session (`receive`); a payer asks for an invoice to a wallet-payee (`invoice`) and
  * pays it like any payment request; the commit that accepts the voucher puts each such
  * payment in the payee's inbox under the payee's next inbox seq, in the same transaction
- * (store, `ChannelWrite.incoming`). This module pushes the inbox to the payee's sessions
- * in seq order from the cursor the payee holds (`receive.after`, or the acknowledged one
- * the store keeps), at most `inboxUnackedMax` ahead of the acknowledgements.
+ * (store, `ChannelWrite.incoming`); the settlement adds a clearing notice under the next
+ * seq when the ledger settles such payments (ADR 0243). This module pushes the inbox,
+ * payments and notices, to the payee's sessions in seq order from the cursor the payee
+ * holds (`receive.after`, or the acknowledged one the store keeps), at most
+ * `inboxUnackedMax` ahead of the acknowledgements.
  *
  * Nothing here is state two processes must agree on: registrations, invoices, the inbox
  * and the acknowledged cursor are in the store; a session's push position is that
@@ -35,7 +37,7 @@ import type { ChannelLedger } from './ledgerPort.js';
 import type { HubLimits } from './limits.js';
 import type { MerchantRegistry } from './merchants.js';
 import type { Clock } from './ports.js';
-import type { ChannelStore, InboxEntry } from './store/channelStore.js';
+import type { ChannelStore, ClearedEntry, InboxEntry } from './store/channelStore.js';
 
 /** The part of a session the push needs: a way to send it a message. */
 
@@ -168,6 +170,33 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
     };
   }
 
+  function clearedOf(entry: ClearedEntry): HubMessage {
+    return {
+      type: 'cleared',
+      seq: entry.seq,
+      channelId: entry.channelId,
+      afterVoucherSeq: entry.afterVoucherSeq,
+      throughVoucherSeq: entry.throughVoucherSeq,
+      asset: entry.asset,
+      payments: entry.payments,
+      amount: entry.amount,
+      timeMs: entry.clearedAtMs,
+    };
+  }
+
+  /**
+   * The payee's inbox after `afterSeq`, payments and clearing notices (ADR 0243) merged in
+   * seq order, at most `limit`: each kind's first `limit` hold the first `limit` of both.
+   */
+  async function inboxPage(payee: PayeeId, afterSeq: number, limit: number): Promise<(InboxEntry | ClearedEntry)[]> {
+    const [payments, notices] = await Promise.all([
+      store.inbox(payee, afterSeq, limit),
+      store.inboxCleared(payee, afterSeq, limit),
+    ]);
+    if (notices.length === 0) return payments;
+    return [...payments, ...notices].sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
   /** Pushes what the session has not been sent, in seq order, up to the unacknowledged window. One run at a time. */
   function pump(subscriber: Subscriber): void {
     if (subscriber.pumping) {
@@ -183,13 +212,16 @@ export function createPeerPayments(deps: PeerPaymentsDeps): PeerPayments {
           const room = limits.inboxUnackedMax - (subscriber.sent - subscriber.acked);
           if (room <= 0) return;
           const limit = Math.min(room, limits.inboxPageMax);
-          const page = await store.inbox(subscriber.payee, subscriber.sent, limit);
-          for (const entry of page) {
-            if (entry.seq !== subscriber.sent + 1 || !subscribers.has(subscriber.session)) return;
-            const message = incomingOf(entry);
-            subscriber.session.notify(message);
-            deps.observe?.({ asset: entry.asset, seconds: Math.max(0, clock.nowMs() - entry.paidAtMs) / 1000 });
-            subscriber.sent = entry.seq;
+          const page = await inboxPage(subscriber.payee, subscriber.sent, limit);
+          for (const item of page) {
+            if (item.seq !== subscriber.sent + 1 || !subscribers.has(subscriber.session)) return;
+            if ('paidAtMs' in item) {
+              subscriber.session.notify(incomingOf(item));
+              deps.observe?.({ asset: item.asset, seconds: Math.max(0, clock.nowMs() - item.paidAtMs) / 1000 });
+            } else {
+              subscriber.session.notify(clearedOf(item));
+            }
+            subscriber.sent = item.seq;
           }
           if (page.length < limit) return;
         }

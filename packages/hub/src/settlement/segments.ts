@@ -5,9 +5,9 @@
  * with at most `entriesMax` entries (at least one voucher), so memory and the ledger's work
  * are bounded by a page, never by the channel's history (ADR 0105).
  */
-import type { ChannelId, PaymentEntry } from '@trickle/protocol';
+import { type Asset, type ChannelId, type PayeeId, type PaymentEntry, toHex } from '@trickle/protocol';
 import type { SignedState } from '../ledgerPort.js';
-import type { ChannelStore } from '../store/channelStore.js';
+import type { ChannelStore, ClearedWrite } from '../store/channelStore.js';
 
 /** Vouchers read per store call while a segment is gathered. */
 export const segmentVouchersPerReadMax = 256;
@@ -79,12 +79,85 @@ export async function countEntries(
   toSeq: number,
 ): Promise<number> {
   let count = 0;
+  await forEachVoucher(store, channelId, afterSeq, toSeq, (voucher) => {
+    count += voucher.entries.length;
+  });
+  return count;
+}
+
+/** Calls `visit` on each accepted voucher after `afterSeq` up to `toSeq`, in seq order, read a page at a time. */
+async function forEachVoucher(
+  store: ChannelStore,
+  channelId: ChannelId,
+  afterSeq: number,
+  toSeq: number,
+  visit: (voucher: Awaited<ReturnType<ChannelStore['vouchers']>>[number]) => void,
+): Promise<void> {
   let from = afterSeq + 1;
   while (from <= toSeq) {
     const page = await store.vouchers(channelId, from, Math.min(segmentVouchersPerReadMax, toSeq - from + 1));
     if (page.length === 0) break;
-    for (const voucher of page) count += voucher.entries.length;
+    for (const voucher of page) visit(voucher);
     from = (page[page.length - 1]?.seq ?? toSeq) + 1;
   }
-  return count;
+}
+
+/**
+ * The clearing notices (ADR 0243) of one settled range of a channel, `(afterSeq, throughSeq]`:
+ * one per payee that `notifies` among the payees of those vouchers' entries, with its count
+ * and sum. Memory is one tally per payee, never per payment.
+ */
+export class ClearedTally {
+  private readonly byPayee = new Map<string, { payee: PayeeId; payments: number; amount: bigint }>();
+
+  constructor(private readonly notifies: (payee: PayeeId) => boolean) {}
+
+  /** Counts entries of the range. */
+  add(entries: readonly { readonly payee: PayeeId; readonly amount: bigint }[]): void {
+    for (const entry of entries) {
+      const key = toHex(entry.payee);
+      let tally = this.byPayee.get(key);
+      if (tally === undefined) {
+        if (!this.notifies(entry.payee)) continue;
+        tally = { payee: entry.payee, payments: 0, amount: 0n };
+        this.byPayee.set(key, tally);
+      }
+      tally.payments++;
+      tally.amount += entry.amount;
+    }
+  }
+
+  /** The notices, for the channel's range settled at `clearedAtMs`. */
+  notices(
+    channel: { readonly channelId: ChannelId; readonly asset: Asset },
+    afterSeq: number,
+    throughSeq: number,
+    clearedAtMs: number,
+  ): ClearedWrite[] {
+    if (throughSeq <= afterSeq) return [];
+    return [...this.byPayee.values()].map((tally) => ({
+      payee: tally.payee,
+      channelId: channel.channelId,
+      afterVoucherSeq: afterSeq,
+      throughVoucherSeq: throughSeq,
+      asset: channel.asset,
+      payments: tally.payments,
+      amount: tally.amount,
+      clearedAtMs,
+    }));
+  }
+}
+
+/** The clearing notices of `(afterSeq, throughSeq]` of a channel, its vouchers read a page at a time. */
+export async function clearedOfRange(
+  store: ChannelStore,
+  channel: { readonly channelId: ChannelId; readonly asset: Asset },
+  afterSeq: number,
+  throughSeq: number,
+  clearedAtMs: number,
+  notifies: (payee: PayeeId) => boolean,
+): Promise<ClearedWrite[]> {
+  const tally = new ClearedTally(notifies);
+  await forEachVoucher(store, channel.channelId, afterSeq, throughSeq, (voucher) => tally.add(voucher.entries));
+  return tally.notices(channel, afterSeq, throughSeq, clearedAtMs);
 }

@@ -19,6 +19,8 @@ import {
   type ForceCloseRequest,
   type HubChannel,
   type HubMessage,
+  type PayeeId,
+  type PaymentEntry,
   type PublicKey,
   type RecordedClose,
   toHex,
@@ -28,9 +30,9 @@ import { laneChannel, settleSerially } from '../lanes.js';
 import type { ChannelLedger, LedgerChannel, SettlementResult } from '../ledgerPort.js';
 import type { ClearingObservation } from '../observation.js';
 import type { Clock } from '../ports.js';
-import type { ChannelStore } from '../store/channelStore.js';
+import type { ChannelStore, ClearedWrite } from '../store/channelStore.js';
 import type { SettlementPolicy } from './policy.js';
-import { countEntries, readSegment, type Segment } from './segments.js';
+import { ClearedTally, clearedOfRange, countEntries, readSegment, type Segment } from './segments.js';
 
 /**
  * What one run of the scheduler did.
@@ -141,6 +143,39 @@ export interface SettlementDeps {
   readonly onError: (error: unknown, context: string) => void;
   /** Told about each claim the ledger accepted (metrics: clearing time). Must not throw. */
   readonly onCleared?: ((clearing: ClearingObservation) => void) | undefined;
+  /**
+   * Whether a payee of settled entries is told of their clearing (ADR 0243): true for
+   * wallet-payees (and payees this process does not know: the store keeps notices for
+   * wallet-payees only). Absent: no clearing notices.
+   */
+  readonly notifiesPayee?: ((payee: PayeeId) => boolean) | undefined;
+  /**
+   * Clearing notices for these payees are durable (each as many times as it got one): push
+   * them; and, for metrics, each notice's asset, payments and seconds from the oldest
+   * payment its claim covers to the settlement. Must not throw.
+   */
+  readonly onNotices?:
+    | ((
+        notices: readonly {
+          readonly payee: PayeeId;
+          readonly asset: ClearedWrite['asset'];
+          readonly payments: number;
+          readonly seconds: number;
+        }[],
+      ) => void)
+    | undefined;
+}
+
+/** A range of a channel the ledger settled, whose clearing notices are to be written with its claim mark. */
+interface SettledRange {
+  readonly lane: Lane;
+  readonly afterSeq: number;
+  readonly throughSeq: number;
+  readonly clearedAtMs: number;
+  /** The range's entries, when in memory (a claimed segment); else they are read from the store. */
+  readonly entries?: readonly PaymentEntry[];
+  /** When the oldest payment the range covers was accepted, if known (metrics). */
+  readonly sinceMs: number | undefined;
 }
 
 /** The settlement with the hooks the engine and createHub use. */
@@ -224,6 +259,69 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   let payoutsAtMs = Number.NEGATIVE_INFINITY;
   /** Work started off a request (the answer to a forced close): awaited by stop(). */
   const background = new Set<Promise<unknown>>();
+  /**
+   * Channels whose claim was made on the ledger but whose record (with its clearing notices)
+   * failed: the claimed seq the store still holds, so the next record's notices start there.
+   * A cache of the store's mark (a restart reads the mark and catches up in refreshMark).
+   */
+  const recordBehind = new Map<string, number>();
+
+  /** The clearing notices of settled ranges (ADR 0243), with the metrics figures of each. */
+  async function noticesOf(ranges: readonly SettledRange[]) {
+    const notifies = deps.notifiesPayee;
+    const out: { notice: ClearedWrite; seconds: number }[] = [];
+    if (notifies === undefined) return out;
+    for (const range of ranges) {
+      const channel = laneChannel(range.lane);
+      const afterSeq = Math.min(range.afterSeq, recordBehind.get(toHex(channel.channelId)) ?? range.afterSeq);
+      let notices: ClearedWrite[];
+      if (range.entries !== undefined && afterSeq === range.afterSeq) {
+        const tally = new ClearedTally(notifies);
+        tally.add(range.entries);
+        notices = tally.notices(channel, afterSeq, range.throughSeq, range.clearedAtMs);
+      } else {
+        notices = await clearedOfRange(store, channel, afterSeq, range.throughSeq, range.clearedAtMs, notifies);
+      }
+      const seconds = Math.max(0, range.clearedAtMs - (range.sinceMs ?? range.clearedAtMs)) / 1000;
+      for (const notice of notices) out.push({ notice, seconds });
+    }
+    return out;
+  }
+
+  /**
+   * Records claim marks with the clearing notices of the ranges they settled, in one store
+   * transaction, then pushes the notices (persist, then push). On a failure the ranges'
+   * channels are remembered as behind, and the error is thrown.
+   */
+  async function recordSettled(
+    marks: Parameters<ChannelStore['recordClaims']>[0],
+    ranges: readonly SettledRange[],
+  ): Promise<void> {
+    const drafted = await noticesOf(ranges);
+    try {
+      await store.recordClaims(
+        marks,
+        drafted.map((d) => d.notice),
+      );
+    } catch (error) {
+      for (const range of ranges) {
+        const key = toHex(laneChannel(range.lane).channelId);
+        recordBehind.set(key, Math.min(recordBehind.get(key) ?? range.afterSeq, range.afterSeq));
+      }
+      throw error;
+    }
+    for (const range of ranges) recordBehind.delete(toHex(laneChannel(range.lane).channelId));
+    if (drafted.length > 0) {
+      deps.onNotices?.(
+        drafted.map(({ notice, seconds }) => ({
+          payee: notice.payee,
+          asset: notice.asset,
+          payments: notice.payments,
+          seconds,
+        })),
+      );
+    }
+  }
 
   const stateOf = (channel: HubChannel) => channelStateOf(channel, clock.nowMs());
   const report = (run: Run | undefined, error: unknown, context: string) => {
@@ -263,19 +361,30 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     if (held === undefined) return undefined;
     const settle = lane.settle;
     if (held.claimed.seq !== settle.claimedSeq) {
+      // Claimed on the ledger beyond the hub's note (a record lost, or another process): its notices too.
+      const settled: SettledRange = {
+        lane,
+        afterSeq: settle.claimedSeq,
+        throughSeq: held.claimed.seq,
+        clearedAtMs: held.finalizedAtMs ?? clock.nowMs(),
+        sinceMs: settle.unclaimedSinceMs,
+      };
       settle.claimedSeq = held.claimed.seq;
       settle.claimedCumulative = held.claimed.cumulative;
       settle.unclaimedEntries = await countEntries(store, channel.channelId, held.claimed.seq, channel.seq);
       if (settle.unclaimedEntries === 0) settle.unclaimedSinceMs = undefined;
       else settle.unclaimedSinceMs ??= clock.nowMs();
-      await store.recordClaims([
-        {
-          channelId: channel.channelId,
-          claimedSeq: held.claimed.seq,
-          claimedCumulative: held.claimed.cumulative,
-          unclaimedSinceMs: settle.unclaimedSinceMs ?? clock.nowMs(),
-        },
-      ]);
+      await recordSettled(
+        [
+          {
+            channelId: channel.channelId,
+            claimedSeq: held.claimed.seq,
+            claimedCumulative: held.claimed.cumulative,
+            unclaimedSinceMs: settle.unclaimedSinceMs ?? clock.nowMs(),
+          },
+        ],
+        settled.throughSeq > settled.afterSeq ? [settled] : [],
+      );
     }
     const close = recordedCloseOf(held);
     if (close !== undefined) settle.ledgerClose = close;
@@ -311,6 +420,8 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     const outcomes = await ledger.claimBatch(pages.map((p) => p.segment.state));
     const refused: { lane: Lane; error: unknown }[] = [];
     const marks: Parameters<ChannelStore['recordClaims']>[0][number][] = [];
+    const settled: SettledRange[] = [];
+    const claimedAtMs = clock.nowMs();
     pages.forEach(({ lane, segment, snapshot }, i) => {
       const outcome = outcomes[i];
       assert(outcome !== undefined, 'the ledger answers every claim of a batch');
@@ -320,9 +431,20 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
         return;
       }
       const before = lane.settle.claimedCumulative;
+      const beforeSeq = lane.settle.claimedSeq;
       const unclaimedSinceMs = lane.settle.unclaimedSinceMs;
       adoptClaim(lane, outcome.result.channel.claimed, segment, snapshot);
       const channel = laneChannel(lane);
+      if (outcome.result.channel.claimed.seq === segment.seq && beforeSeq < segment.seq) {
+        settled.push({
+          lane,
+          afterSeq: beforeSeq,
+          throughSeq: segment.seq,
+          clearedAtMs: claimedAtMs,
+          entries: segment.state.entries,
+          sinceMs: unclaimedSinceMs,
+        });
+      }
       if (unclaimedSinceMs !== undefined)
         deps.onCleared?.({
           asset: channel.asset,
@@ -344,7 +466,7 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     });
     if (run !== undefined) run.claimed.batches++;
     try {
-      await store.recordClaims(marks);
+      await recordSettled(marks, settled);
     } catch (error) {
       // The ledger holds the claims; a note that lags is caught up on the next refusal (refreshMark).
       report(run, error, 'recording claims');
@@ -526,6 +648,32 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   /** The lane's channel marked closed (persisted) after the ledger finalized it; its owner told. */
   async function markClosed(lane: Lane, held: LedgerChannel, result: SettlementResult | undefined): Promise<void> {
     const nowMs = clock.nowMs();
+    const settle = lane.settle;
+    if (held.claimed.seq > settle.claimedSeq) {
+      // The finalization settled what the close named beyond the claims: its notices, with the mark.
+      const channel = laneChannel(lane);
+      await recordSettled(
+        [
+          {
+            channelId: channel.channelId,
+            claimedSeq: held.claimed.seq,
+            claimedCumulative: held.claimed.cumulative,
+            unclaimedSinceMs: nowMs,
+          },
+        ],
+        [
+          {
+            lane,
+            afterSeq: settle.claimedSeq,
+            throughSeq: held.claimed.seq,
+            clearedAtMs: held.finalizedAtMs ?? nowMs,
+            sinceMs: settle.unclaimedSinceMs,
+          },
+        ],
+      );
+      settle.claimedSeq = held.claimed.seq;
+      settle.claimedCumulative = held.claimed.cumulative;
+    }
     const changed = await deps.updateChannel(lane, (channel) =>
       channel.closedAtMs !== undefined
         ? undefined
@@ -815,17 +963,37 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
                   },
                   entries: [],
                 });
+          let result: SettlementResult;
           try {
-            const result = await ledger.closeCooperative(state);
-            lane.settle.claimedSeq = result.channel.claimed.seq;
-            lane.settle.claimedCumulative = result.channel.claimed.cumulative;
-            lane.settle.unclaimedEntries = 0;
-            lane.settle.unclaimedSinceMs = undefined;
-            return result;
+            result = await ledger.closeCooperative(state);
           } catch (error) {
             if (attempt > 0 || !staleMarkCodes.has(codeOf(error))) throw error;
             await refreshMark(lane);
+            continue;
           }
+          const settled: SettledRange = {
+            lane,
+            afterSeq: lane.settle.claimedSeq,
+            throughSeq: result.channel.claimed.seq,
+            clearedAtMs: result.channel.finalizedAtMs ?? clock.nowMs(),
+            entries: segment?.state.entries ?? [],
+            sinceMs: lane.settle.unclaimedSinceMs,
+          };
+          lane.settle.claimedSeq = result.channel.claimed.seq;
+          lane.settle.claimedCumulative = result.channel.claimed.cumulative;
+          lane.settle.unclaimedEntries = 0;
+          lane.settle.unclaimedSinceMs = undefined;
+          if (settled.throughSeq > settled.afterSeq) {
+            // The ledger closed the channel: a notice that cannot be stored is reported, the close stands.
+            const mark = {
+              channelId: channel.channelId,
+              claimedSeq: result.channel.claimed.seq,
+              claimedCumulative: result.channel.claimed.cumulative,
+              unclaimedSinceMs: settled.clearedAtMs,
+            };
+            await recordSettled([mark], [settled]).catch((error) => deps.onError(error, 'recording a close'));
+          }
+          return result;
         }
       });
     },
