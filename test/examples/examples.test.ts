@@ -47,6 +47,7 @@ describe('examples', () => {
     expect(output).toMatch(/#6 +0\.0025 USD from [0-9a-f]{12}… +"pizza"/);
     expect(output).toMatch(/Alice closed: refund 0\.096445 USD; cleared at close/);
     expect(output).toMatch(/Bob received 0\.003555 USD; his ledger account holds 0\.003555 USD/);
+    expect(output).toMatch(/Bob was told all 6 cleared: \d+ to \d+ ms from payment to settlement/);
   }, 150_000);
 
   it('embedded-hub: the API and the hub in one process take three paid calls', () => {

@@ -2,7 +2,8 @@
  * Peer-to-peer payments (docs/p2p.md): a hub with its SQLite ledger in a temporary folder,
  * Alice with a channel and Bob who only receives. Alice pays Bob by his payee id a few
  * sub-cent amounts with memos, then pays a money request Bob signed; both sides print what
- * they see. Alice closes her channel; Bob's ledger account holds what he received.
+ * they see. Alice closes her channel; Bob's ledger account holds what he received, and Bob
+ * is told when his payments cleared (each payment's clearing time).
  *
  *   pnpm --filter @trickle/example-p2p start [--payments 5]
  */
@@ -72,7 +73,14 @@ try {
   console.log("\nBob's view (incoming)");
   for (const p of bob.incoming()) console.log(`  ${line(p)}`);
 
+  // The close settles Alice's payments on the ledger; the hub tells Bob in his inbox (ADR 0243).
+  const told = new Promise<void>((resolve) => {
+    bob.on('cleared', () => {
+      if (bob.incoming().every((p) => p.clearedAtMs !== undefined)) resolve();
+    });
+  });
   const closed = await alice.close();
+  await told;
   const paid = bob.incoming().reduce((sum, p) => sum + p.amount, 0n);
   const bobAccount = await hub.ledger.payeeAccount(payeeIdFromKey(bob.publicKey), usd);
   const cleared = alice.history()[0]?.clearedAtMs;
@@ -80,6 +88,10 @@ try {
     `\nAlice closed: refund ${usdText(closed.refund)}; cleared ${cleared === undefined ? 'not yet' : 'at close'}`,
   );
   console.log(`Bob received ${usdText(paid)}; his ledger account holds ${usdText(bobAccount?.balance ?? 0n)}`);
+  const clearing = bob.incoming().map((p) => p.clearingMs ?? 0);
+  console.log(
+    `Bob was told all ${clearing.length} cleared: ${Math.min(...clearing)} to ${Math.max(...clearing)} ms from payment to settlement`,
+  );
   await alice.stop();
   await bob.stop();
 } finally {
