@@ -94,8 +94,9 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   readonly store?: ChannelStore;
   /**
    * The hub's one verification port: every signature the hub checks (auth, open, top-up,
-   * close, forced close, vouchers). Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() })`:
-   * inline while idle, tiny-secp256k1 on worker threads under load (ADR 0201, 0206).
+   * close, forced close, vouchers). Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier({ startNow: true }) })`:
+   * inline while idle, tiny-secp256k1 on worker threads under load (ADR 0201, 0206), the
+   * threads started with the hub (ADR 0226).
    */
   readonly verifier?: AsyncVerifier;
   /** The default ledger's verifier (the ledger's own port); unused with `ledger`. Default `tinySecp256k1Verifier`. */
@@ -384,7 +385,8 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const merchants = createMerchantRegistry({ store, ledger, signer, domain, clock, assets });
   const ownsVerifier = options.verifier === undefined;
   const baseVerifier =
-    options.verifier ?? createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier() });
+    options.verifier ??
+    createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier({ startNow: true }) });
   const verifier = observer.verified === undefined ? baseVerifier : timedVerifier(baseVerifier, observer.verified);
   const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
   const logger = options.logger;

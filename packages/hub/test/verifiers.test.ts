@@ -22,7 +22,7 @@ const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const nodeCrypto = createNodeCryptoVerifier();
 const threadPool = createThreadPoolVerifier();
 const syncVerifiers = [nobleVerifier, nodeCrypto, tinySecp256k1Verifier];
-const workerPool = createWorkerPoolVerifier({ threads: 2 });
+const workerPool = createWorkerPoolVerifier({ threads: 2, startNow: true }); // the hub's way; the lazy start is below
 const asyncVerifiers = [threadPool, workerPool, asAsyncVerifier(tinySecp256k1Verifier)];
 afterAll(() => workerPool.close());
 

@@ -46,6 +46,13 @@ parentPort.on('message', (message) => {
 export interface WorkerPoolVerifierOptions {
   /** Verifier threads. Default: the cores less one (for the event loop), but at least two: on two cores, two threads measured ~15% more checks per second than one. */
   readonly threads?: number;
+  /**
+   * Start every thread now instead of at the first check. A thread takes a few hundred ms
+   * to start and load libsecp256k1 on a loaded machine; started lazily, the first checks
+   * that overlap (the first burst of load, a flood's first connections) wait for it.
+   * Default false; the hub's default verifier starts them now (ADR 0226).
+   */
+  readonly startNow?: boolean;
 }
 
 interface Job {
@@ -89,6 +96,7 @@ export function createWorkerPoolVerifier(
   let scheduled = false;
   let nextId = 1;
   let closed = false;
+  if (options.startNow === true) for (const thread of threads) thread.worker = start(thread);
 
   function start(thread: Thread): Worker {
     const worker = new Worker(threadSource, { eval: true, workerData: { tiny } });
