@@ -11,6 +11,7 @@
  */
 
 import {
+  asHubId,
   asPayeeId,
   assertAmount,
   asset as checkAsset,
@@ -74,10 +75,9 @@ const defaultRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new U
 
 /** An AbortSignal, or anything shaped like one (another realm's, a polyfill's). */
 function isAbortSignal(value: unknown): value is AbortSignal {
-  const signal = value as AbortSignal;
+  if (typeof value !== 'object' || value === null) return false;
+  const signal: Partial<AbortSignal> = value;
   return (
-    typeof signal === 'object' &&
-    signal !== null &&
     typeof signal.aborted === 'boolean' &&
     typeof signal.addEventListener === 'function' &&
     typeof signal.removeEventListener === 'function'
@@ -105,7 +105,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   if (typeof options !== 'object' || options === null) throw new TypeError('createWallet: options must be an object');
   const randomBytes = options.randomBytes ?? defaultRandomBytes;
   const signer: Signer =
-    options.key instanceof Uint8Array ? createSigner(options.key, { randomBytes }) : (options.key as Signer);
+    options.key instanceof Uint8Array ? createSigner(options.key, { randomBytes }) : options.key;
   if (typeof signer?.sign !== 'function')
     throw new TypeError('createWallet: key must be a 32-byte secret key or a Signer');
   const hub = options.hub;
@@ -132,7 +132,7 @@ export async function createWallet(options: CreateWalletOptions): Promise<Wallet
   const transport = options.transport ?? (await defaultTransport());
   const events = createEmitter<WalletEvents>();
   const pinnedHubId: HubId | undefined =
-    hub.hubId === undefined ? undefined : typeof hub.hubId === 'string' ? (fromHex(hub.hubId, 32) as HubId) : hub.hubId;
+    hub.hubId === undefined ? undefined : typeof hub.hubId === 'string' ? asHubId(fromHex(hub.hubId, 32)) : hub.hubId;
 
   const stored = await store.load();
   const state = initialWalletState(

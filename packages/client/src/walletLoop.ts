@@ -7,6 +7,7 @@
  */
 import type { Clock } from '@trickle/protocol';
 import {
+  asError,
   assert,
   type CallResult,
   decodeHubMessage,
@@ -120,7 +121,7 @@ export function createWalletLoop(deps: WalletLoopDeps): WalletLoop {
         for (const effect of step.effects) perform(effect);
       }
     } catch (error) {
-      breakDown(error as Error);
+      breakDown(asError(error));
     } finally {
       running = false;
     }
@@ -245,7 +246,7 @@ export function createWalletLoop(deps: WalletLoopDeps): WalletLoop {
       // A transport that throws at once (a URL it cannot use): the same as a failed connection.
       closed = true;
       connection = undefined;
-      feed({ type: 'disconnected', code: 1006, reason: (error as Error).message, jitter: randomBytes(1)[0] ?? 0 });
+      feed({ type: 'disconnected', code: 1006, reason: asError(error).message, jitter: randomBytes(1)[0] ?? 0 });
     }
   }
 

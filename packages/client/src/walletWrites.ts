@@ -5,6 +5,7 @@
  * or on the next task, since losing it only means a resend the hub answers with the same
  * receipts (ADR 0204).
  */
+import { asError } from '@trickle/protocol';
 import {
   type HistoryRecord,
   mergeChanges,
@@ -69,7 +70,7 @@ export function createWalletWrites(store: WalletStore, onError: (error: Error) =
     if (stagedTimer !== undefined) return;
     stagedTimer = setTimeout(() => {
       stagedTimer = undefined;
-      if (staged !== undefined) persist({}).catch((error) => onError(error as Error));
+      if (staged !== undefined) persist({}).catch((error: unknown) => onError(asError(error)));
     }, 0);
   }
 

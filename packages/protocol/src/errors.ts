@@ -118,3 +118,19 @@ export function present<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new AssertionError(`${what}: missing`);
   return value;
 }
+
+/**
+ * A caught value as an `Error`: itself when it is one, else an `Error` whose message is
+ * its text and whose `cause` is the value. Use where a `catch` hands on what it caught to
+ * something that takes an `Error`, in place of `error as Error`.
+ *
+ * @example
+ * ```ts
+ * import { asError } from '@trickle/protocol';
+ * asError(new RangeError('too far')).message; // 'too far'
+ * asError('a string was thrown').message; // 'a string was thrown'
+ * ```
+ */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value), { cause: value });
+}

@@ -66,7 +66,8 @@ export function fileStore(options: FileStoreOptions): WalletStore {
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(`reading ${path}`, error);
+      // A missing file is an empty wallet; anything else is a failure to read it.
+      if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw fail(`reading ${path}`, error);
     }
     // Everything after the last newline is a torn append (its write never resolved): cut it off.
     const end = text.lastIndexOf('\n') + 1;

@@ -4,7 +4,7 @@
  */
 import type { Asset } from '../amount.js';
 import { equalBytes } from '../bytes.js';
-import { assert } from '../errors.js';
+import { asError, assert, present } from '../errors.js';
 import type { ChannelId, InvoiceId, Mac, PayeeId } from '../ids.js';
 import type { ChannelState } from '../messages.js';
 import type { Receipt } from '../receipt.js';
@@ -13,14 +13,7 @@ import type { WalletChange } from './records.js';
 import { WalletError } from './walletErrors.js';
 import type { EmitEffect, WalletEffect } from './walletIo.js';
 import { balanceLowPercentDefault, walletRequestIdMax } from './walletLimits.js';
-import {
-  type LiveVoucher,
-  type SentFrame,
-  signedPoint,
-  type WalletChannel,
-  type WalletState,
-  walletRecordOf,
-} from './walletState.js';
+import { type LiveVoucher, signedPoint, type WalletChannel, type WalletState, walletRecordOf } from './walletState.js';
 import type { Balance, WalletConfig, WalletEvents } from './walletTypes.js';
 
 /** The effects of the step being taken, in order (local to one step). */
@@ -28,13 +21,14 @@ export type Out = WalletEffect[];
 
 /** Adds an event. */
 export function emit<K extends keyof WalletEvents>(out: Out, event: K, payload: WalletEvents[K]): void {
+  // TypeScript cannot correlate K with its payload across the union: the parameters already tie them.
   out.push({ type: 'emit', event, payload } as EmitEffect);
 }
 
 /** Reports a failure nobody awaits as an `error` event (a stopped wallet's, or a lost connection's, are expected). */
 export function report(out: Out, error: unknown): void {
   if (error instanceof WalletError && (error.code === 'STOPPED' || error.code === 'DISCONNECTED')) return;
-  emit(out, 'error', error as Error);
+  emit(out, 'error', asError(error));
 }
 
 /** The error of stop(). */
@@ -102,7 +96,7 @@ export function sendVoucher(state: WalletState, out: Out, voucher: LiveVoucher):
       cumulative: voucher.cumulative,
       logHead: voucher.logHead,
       signature: voucher.signature,
-      entries: voucher.entries as LiveVoucher['entries'][number][],
+      entries: voucher.entries as LiveVoucher['entries'][number][], // readonly to the message's array type: never written
     },
   });
   const sent = new Map(channel.sent);
@@ -132,7 +126,7 @@ export function takeSent(
   const named = id === undefined ? 0 : frames.findIndex((f) => f.id === id);
   if (named === -1) return { channel, serial: undefined };
   const at = named;
-  const taken = frames[at] as SentFrame;
+  const taken = present(frames[at], 'the sent frame found at its index');
   const sent = new Map(channel.sent);
   if (frames.length === 1) sent.delete(seq);
   else

@@ -7,7 +7,7 @@
 import { fromHex, toHex } from '../bytes.js';
 import { closeSigningBytes, openSigningBytes, topUpSigningBytes } from '../channelRequests.js';
 import { assert } from '../errors.js';
-import { channelIdOf, type LogHead, type Signature } from '../ids.js';
+import { asLogHead, asSignature, channelIdOf, type Signature } from '../ids.js';
 import { logGenesis } from '../log.js';
 import type { ChannelState } from '../messages.js';
 import { RejectError } from '../rejects.js';
@@ -133,7 +133,7 @@ function openBody(channel: WalletChannel) {
     asset: channel.asset,
     deposit: channel.deposit,
     expiresAtMs: channel.expiresAtMs,
-    signature: fromHex(channel.openSignature, 64) as Signature,
+    signature: asSignature(fromHex(channel.openSignature, 64)),
   } as const;
 }
 
@@ -273,7 +273,7 @@ function topUpBody(channel: WalletChannel) {
     type: 'topUp',
     channelId: channel.channelId,
     deposit: BigInt(topUp.deposit),
-    signature: fromHex(topUp.signature, 64) as Signature,
+    signature: asSignature(fromHex(topUp.signature, 64)),
   } as const;
 }
 
@@ -491,8 +491,8 @@ function sendClose(state: WalletState, out: Out): WalletState {
     channelId: channel.channelId,
     seq: close.seq,
     cumulative: BigInt(close.cumulative),
-    logHead: fromHex(close.logHead, 32) as LogHead,
-    signature: fromHex(close.signature, 64) as Signature,
+    logHead: asLogHead(fromHex(close.logHead, 32)),
+    signature: asSignature(fromHex(close.signature, 64)),
   });
 }
 

@@ -5,7 +5,7 @@
  * and only then sends it (ADR 0204).
  */
 import { type PreparedPayment, preparePayment } from '../channel/client.js';
-import { assert } from '../errors.js';
+import { asError, assert, present } from '../errors.js';
 import type { Signature } from '../ids.js';
 import { entriesPerVoucherMax } from '../limits.js';
 import { voucherSigningBytes } from '../voucher.js';
@@ -120,7 +120,7 @@ function buildNext(start: WalletState, out: Out): WalletState {
       );
     } catch (error) {
       if (group.length > 1) state = putBackSolo(state, group);
-      else state = failUnsigned(state, group[0] as Payment, error, out);
+      else state = failUnsigned(state, present(group[0], 'the one payment of a group of one'), error, out);
       continue;
     }
     const { channel: after, voucher, entries } = prepared;
@@ -253,6 +253,6 @@ export function vouchersWriteFailed(
   );
   for (const voucher of dropped)
     for (const id of voucher.payments) if (id !== undefined) next = failPayment(next, id, error, out);
-  emit(out, 'error', error as Error);
+  emit(out, 'error', asError(error));
   return next;
 }

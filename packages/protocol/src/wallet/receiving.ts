@@ -5,7 +5,8 @@
  * the hub for the invoice, then pay it like any payment request).
  */
 import { fromHex, toHex } from '../bytes.js';
-import { type ChannelId, type InvoiceId, type Mac, type PayeeId, payeeIdFromKey } from '../ids.js';
+import { asError } from '../errors.js';
+import { asChannelId, asInvoiceId, asMac, asPayeeId, payeeIdFromKey } from '../ids.js';
 import type { HubMessageOf } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { emit, isAuthenticated, isReady, type Out, writeRecord } from './base.js';
@@ -146,7 +147,7 @@ export function inboxItemWriteFailed(
   error: unknown,
   out: Out,
 ): WalletState {
-  emit(out, 'error', error as Error);
+  emit(out, 'error', asError(error));
   const item = purpose.kind === 'incoming' ? purpose.payment.inboxSeq : purpose.cleared.inboxSeq;
   const seq = Math.min(state.inbox.seq, item - 1);
   out.push({ type: 'disconnect', code: 1000, reason: 'storing an incoming payment failed' });
@@ -188,11 +189,11 @@ export function receivedPayments(history: readonly HistoryRecord[]): IncomingPay
       amount: BigInt(record.amount),
       asset: received.asset,
       memo: received.memo,
-      ...(received.from === undefined ? {} : { from: fromHex(received.from, 32) as PayeeId }),
-      channelId: fromHex(record.channelId, 32) as ChannelId,
+      ...(received.from === undefined ? {} : { from: asPayeeId(fromHex(received.from, 32)) }),
+      channelId: asChannelId(fromHex(record.channelId, 32)),
       voucherSeq: record.seq,
-      invoiceId: fromHex(record.invoiceId, 16) as InvoiceId,
-      mac: fromHex(record.mac, 32) as Mac,
+      invoiceId: asInvoiceId(fromHex(record.invoiceId, 16)),
+      mac: asMac(fromHex(record.mac, 32)),
       paidAtMs: received.paidAtMs,
       receivedAtMs: record.atMs,
       ...(clearedAtMs === undefined ? {} : { clearedAtMs, clearingMs: Math.max(0, clearedAtMs - received.paidAtMs) }),

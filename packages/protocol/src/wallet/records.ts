@@ -5,7 +5,17 @@
  * (the client's port) applies them atomically (ADR 0204).
  */
 import { fromHex, toHex } from '../bytes.js';
-import type { ChannelId, InvoiceId, LogHead, Mac, PayeeId, Signature } from '../ids.js';
+import {
+  asChannelId,
+  asInvoiceId,
+  asLogHead,
+  asMac,
+  asPayeeId,
+  asSignature,
+  type ChannelId,
+  type LogHead,
+  type Signature,
+} from '../ids.js';
 import type { PayEntry } from '../messages.js';
 
 /** A channel's signed position: seq, cumulative (decimal string) and log head (hex). */
@@ -170,7 +180,7 @@ export function pointToRecord(point: Point): StatePoint {
 }
 
 export function pointFromRecord(record: StatePoint): Point {
-  return { seq: record.seq, cumulative: BigInt(record.cumulative), logHead: fromHex(record.logHead, 32) as LogHead };
+  return { seq: record.seq, cumulative: BigInt(record.cumulative), logHead: asLogHead(fromHex(record.logHead, 32)) };
 }
 
 function entryToRecord(entry: PayEntry): EntryRecord {
@@ -186,12 +196,12 @@ function entryToRecord(entry: PayEntry): EntryRecord {
 
 function entryFromRecord(record: EntryRecord): PayEntry {
   return {
-    payee: fromHex(record.payee, 32) as PayeeId,
-    invoiceId: fromHex(record.invoiceId, 16) as InvoiceId,
+    payee: asPayeeId(fromHex(record.payee, 32)),
+    invoiceId: asInvoiceId(fromHex(record.invoiceId, 16)),
     amount: BigInt(record.amount),
     expiresAtMs: record.expiresAtMs,
     resource: fromHex(record.resource, 32),
-    mac: fromHex(record.mac, 32) as Mac,
+    mac: asMac(fromHex(record.mac, 32)),
   };
 }
 
@@ -206,11 +216,11 @@ export function voucherToRecord(voucher: SignedVoucher): PendingVoucherRecord {
 export function voucherFromRecord(record: PendingVoucherRecord): SignedVoucher {
   return {
     ...pointFromRecord(record),
-    signature: fromHex(record.signature, 64) as Signature,
+    signature: asSignature(fromHex(record.signature, 64)),
     entries: record.entries.map(entryFromRecord),
   };
 }
 
 export function channelIdOfRecord(record: ChannelRecord): ChannelId {
-  return fromHex(record.channelId, 32) as ChannelId;
+  return asChannelId(fromHex(record.channelId, 32));
 }

@@ -5,7 +5,7 @@
  * are signed again or fail (ADR 0204).
  */
 import { equalBytes, toHex } from '../bytes.js';
-import type { Mac } from '../ids.js';
+import { present } from '../errors.js';
 import type { ChannelState, HubMessageOf } from '../messages.js';
 import type { Receipt } from '../receipt.js';
 import { type RejectCode, RejectError, rejectCodes } from '../rejects.js';
@@ -65,7 +65,7 @@ export function onReceipts(
   // A voucher sent twice (resent while its first copy was in flight) is answered twice: settle it once.
   const at = taken.channel.pending.findIndex((v) => v.serial === taken.serial);
   if (taken.serial === undefined || at === -1 || !equalBytes(message.channelId, channel.channelId)) return afterTake;
-  const voucher = taken.channel.pending[at] as LiveVoucher;
+  const voucher = present(taken.channel.pending[at], 'the pending voucher found at its index');
   if (message.macs.length !== voucher.entries.length) {
     out.push({ type: 'disconnect', code: 1000, reason: 'receipt count mismatch' });
     return afterTake;
@@ -90,8 +90,8 @@ export function onReceipts(
   let lastPayee: Uint8Array | undefined;
   let lastPayeeHex = '';
   for (let i = 0; i < voucher.entries.length; i++) {
-    const entry = voucher.entries[i] as LiveVoucher['entries'][number];
-    const mac = message.macs[i] as Mac;
+    const entry = present(voucher.entries[i], 'an entry per index');
+    const mac = present(message.macs[i], 'a MAC per entry (the counts were compared above)');
     receipts[i] = receiptOf(next, voucher.seq, entry, mac);
     if (lastPayee === undefined || !equalBytes(lastPayee, entry.payee)) {
       lastPayee = entry.payee;

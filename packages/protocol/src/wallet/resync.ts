@@ -6,7 +6,7 @@
  */
 import { equalBytes, toHex } from '../bytes.js';
 import { reconcile } from '../channel/client.js';
-import type { Mac } from '../ids.js';
+import { asError } from '../errors.js';
 import { logVouchersPerPageMax } from '../limits.js';
 import { invoiceMapKey } from '../mapKey.js';
 import type { ChannelState, HubMessageOf } from '../messages.js';
@@ -109,7 +109,7 @@ export function adoptionWriteFailed(
   error: unknown,
   out: Out,
 ): { state: WalletState; finished: Recovery[] } {
-  emit(out, 'error', error as Error);
+  emit(out, 'error', asError(error));
   return { state: finishRecovery(state, recovery, out), finished: [recovery] };
 }
 
@@ -160,7 +160,7 @@ export function logPageAnswered(
     voucher.entries.forEach((entry, i) => {
       const key = invoiceMapKey(entry.payee, entry.invoiceId);
       const id = jobs.get(key);
-      const mac = voucher.macs[i] as Mac | undefined;
+      const mac = voucher.macs[i];
       if (id === undefined || mac === undefined) return;
       jobs.delete(key);
       const receipt = receiptOf(next, voucher.seq, entry, mac, head);

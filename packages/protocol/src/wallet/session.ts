@@ -9,6 +9,7 @@
  */
 import { equalBytes } from '../bytes.js';
 import { authSigningBytes } from '../channelRequests.js';
+import { asError } from '../errors.js';
 import { hubIdFromKey, type Signature } from '../ids.js';
 import { protocolVersion } from '../limits.js';
 import type { HubMessageOf } from '../messages.js';
@@ -145,7 +146,7 @@ export function pinWriteFailed(
 ): WalletState {
   if (purpose.generation === state.link.generation)
     out.push({ type: 'disconnect', code: 1000, reason: 'pinning the hub failed' });
-  emit(out, 'error', error as Error);
+  emit(out, 'error', asError(error));
   return state;
 }
 
@@ -158,7 +159,7 @@ export function authSigned(state: WalletState, generation: number, signature: Si
 
 /** The signer threw on the challenge: report it and give this connection up. */
 export function authSignFailed(state: WalletState, generation: number, error: unknown, out: Out): WalletState {
-  emit(out, 'error', error as Error);
+  emit(out, 'error', asError(error));
   if (generation === state.link.generation) {
     out.push({ type: 'disconnect', code: 1000, reason: 'signing the authentication failed' });
   }

@@ -6,7 +6,7 @@
  * pump.ts (signing), replies.ts (receipts, refusals), resync.ts (adopting the hub's state),
  * lifecycle.ts (open, top-up, close). ADR 0220 draws the states and transitions.
  */
-import { assert } from '../errors.js';
+import { asError, assert } from '../errors.js';
 import type { Signature } from '../ids.js';
 import type { HubMessage } from '../messages.js';
 import { emit, type Out, report } from './base.js';
@@ -276,7 +276,7 @@ function onWriteFailed(
 ): WalletState {
   if (purpose === undefined) {
     // A staged write (acknowledgements, history): losing it only means a resend, but say so.
-    emit(out, 'error', error as Error);
+    emit(out, 'error', asError(error));
     return state;
   }
   switch (purpose.kind) {

@@ -8,7 +8,7 @@ import { fromHex, toHex } from '../bytes.js';
 import type { ClientChannel } from '../channel/client.js';
 import type { Domain } from '../domain.js';
 import { assert } from '../errors.js';
-import type { ChannelId, HubId, InvoiceId, LogHead, PayeeId, Signature } from '../ids.js';
+import { asChannelId, asHubId, type ChannelId, type InvoiceId, type PayeeId, type Signature } from '../ids.js';
 import type { ChannelState, ClientMessage, PayEntry } from '../messages.js';
 import type { PaymentRequest } from '../paymentRequest.js';
 import { PersistentMap } from './persistentMap.js';
@@ -369,7 +369,7 @@ export function walletRecordOf(state: WalletState): WalletRecord {
 /** A channel as a stored record describes it. */
 export function channelOfRecord(record: ChannelRecord, pending: readonly LiveVoucher[]): WalletChannel {
   return {
-    channelId: fromHex(record.channelId, 32) as ChannelId,
+    channelId: asChannelId(fromHex(record.channelId, 32)),
     idHex: record.channelId,
     nonce: record.nonce,
     asset: record.asset,
@@ -390,7 +390,7 @@ export function channelOfRecord(record: ChannelRecord, pending: readonly LiveVou
 
 /** A channel's state in the store's terms: the hub's reported state, as adopted. */
 export function pointOfState(state: ChannelState): Point {
-  return { seq: state.seq, cumulative: state.cumulative, logHead: state.logHead as LogHead };
+  return { seq: state.seq, cumulative: state.cumulative, logHead: state.logHead };
 }
 
 /**
@@ -427,7 +427,7 @@ export function initialWalletState(config: WalletConfig, stored: StoredWallet | 
   return {
     config,
     domain:
-      record === undefined ? undefined : { networkId: record.networkId, hubId: fromHex(record.hubId, 32) as HubId },
+      record === undefined ? undefined : { networkId: record.networkId, hubId: asHubId(fromHex(record.hubId, 32)) },
     spent: {
       total: BigInt(record?.spent.total ?? '0'),
       byPayee: PersistentMap.of(Object.entries(record?.spent.byPayee ?? {}).map(([k, v]) => [k, BigInt(v)] as const)),

@@ -3,7 +3,7 @@
  * hub it is pinned to, and the receipt of a history entry.
  */
 import { fromHex } from '../bytes.js';
-import type { ChannelId, HubId, InvoiceId, Mac, PayeeId } from '../ids.js';
+import { asChannelId, asInvoiceId, asMac, asPayeeId, type HubId } from '../ids.js';
 import type { Receipt } from '../receipt.js';
 import { balanceOf, isReady } from './base.js';
 import { drained } from './lifecycle.js';
@@ -104,12 +104,12 @@ export function historyReceipt(state: WalletState, record: HistoryRecord): Recei
   return {
     networkId: domain.networkId,
     hubId: domain.hubId,
-    channelId: fromHex(record.channelId, 32) as ChannelId,
+    channelId: asChannelId(fromHex(record.channelId, 32)),
     seq: record.seq,
-    payee: fromHex(record.payee, 32) as PayeeId,
-    invoiceId: fromHex(record.invoiceId, 16) as InvoiceId,
+    payee: asPayeeId(fromHex(record.payee, 32)),
+    invoiceId: asInvoiceId(fromHex(record.invoiceId, 16)),
     asset: state.channel?.asset ?? { code: 'USD', scale: 6 },
     amount: BigInt(record.amount),
-    mac: fromHex(record.mac, 32) as Mac,
+    mac: asMac(fromHex(record.mac, 32)),
   };
 }
