@@ -104,8 +104,7 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 export async function createWallet(options: CreateWalletOptions): Promise<Wallet> {
   if (typeof options !== 'object' || options === null) throw new TypeError('createWallet: options must be an object');
   const randomBytes = options.randomBytes ?? defaultRandomBytes;
-  const signer: Signer =
-    options.key instanceof Uint8Array ? createSigner(options.key, { randomBytes }) : options.key;
+  const signer: Signer = options.key instanceof Uint8Array ? createSigner(options.key, { randomBytes }) : options.key;
   if (typeof signer?.sign !== 'function')
     throw new TypeError('createWallet: key must be a 32-byte secret key or a Signer');
   const hub = options.hub;
