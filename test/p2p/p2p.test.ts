@@ -218,8 +218,10 @@ describe('peer-to-peer payments', () => {
     let paid = 0n;
     const pay = async (count: number, label: string) => {
       for (let sent = 0; sent < count; sent += paymentsAtOnce) {
+        // Below a tenth of a cent each: 260 payments stay under the policy's claim amount (1 USD),
+        // so only this test's claim and close settle them.
         const amounts = Array.from({ length: Math.min(paymentsAtOnce, count - sent) }, () =>
-          BigInt(1 + Math.floor(random() * (cent - 1))),
+          BigInt(1 + Math.floor(random() * (cent / 10 - 1))),
         );
         await Promise.all(amounts.map((amount, i) => a.payPeer(b.payeeId, amount, { memo: `${label}${sent + i}` })));
         for (const amount of amounts) paid += amount;

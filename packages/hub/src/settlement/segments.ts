@@ -5,7 +5,8 @@
  * with at most `entriesMax` entries (at least one voucher), so memory and the ledger's work
  * are bounded by a page, never by the channel's history (ADR 0105).
  */
-import { type Asset, type ChannelId, type PayeeId, type PaymentEntry, toHex } from '@trickle/protocol';
+import type { Asset, ChannelId, PayeeId, PaymentEntry } from '@trickle/protocol';
+import { bytesKey } from '../bytesKey.js';
 import type { SignedState } from '../ledgerPort.js';
 import type { ChannelStore, ClearedWrite } from '../store/channelStore.js';
 
@@ -108,20 +109,21 @@ async function forEachVoucher(
  * and sum. Memory is one tally per payee, never per payment.
  */
 export class ClearedTally {
-  private readonly byPayee = new Map<string, { payee: PayeeId; payments: number; amount: bigint }>();
+  /** Per payee: its tally, or null for a payee that is not told (a merchant), so it is asked once. */
+  private readonly byPayee = new Map<string, { payee: PayeeId; payments: number; amount: bigint } | null>();
 
   constructor(private readonly notifies: (payee: PayeeId) => boolean) {}
 
   /** Counts entries of the range. */
   add(entries: readonly { readonly payee: PayeeId; readonly amount: bigint }[]): void {
     for (const entry of entries) {
-      const key = toHex(entry.payee);
+      const key = bytesKey(entry.payee);
       let tally = this.byPayee.get(key);
       if (tally === undefined) {
-        if (!this.notifies(entry.payee)) continue;
-        tally = { payee: entry.payee, payments: 0, amount: 0n };
+        tally = this.notifies(entry.payee) ? { payee: entry.payee, payments: 0, amount: 0n } : null;
         this.byPayee.set(key, tally);
       }
+      if (tally === null) continue;
       tally.payments++;
       tally.amount += entry.amount;
     }
@@ -135,7 +137,8 @@ export class ClearedTally {
     clearedAtMs: number,
   ): ClearedWrite[] {
     if (throughSeq <= afterSeq) return [];
-    return [...this.byPayee.values()].map((tally) => ({
+    const told = [...this.byPayee.values()].filter((tally) => tally !== null);
+    return told.map((tally) => ({
       payee: tally.payee,
       channelId: channel.channelId,
       afterVoucherSeq: afterSeq,
