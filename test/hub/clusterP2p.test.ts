@@ -3,9 +3,11 @@
  * the payee is connected to process A, the payer pays through process B; nothing the two
  * must agree on is in one process's memory: B finds the payee's registration in the store,
  * and A learns of B's payments from the store's inbox. The payee then moves to process C
- * and gets nothing twice.
+ * and gets nothing twice; when the payer closes on B, C learns of the clearing notice B
+ * stored (ADR 0243).
  */
 import { createWallet, type IncomingPayment, memoryStore, type Wallet } from '@trickle/client';
+import type { PaymentsCleared } from '@trickle/protocol';
 import type { HubProcess } from '@trickle/testing/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from './clusterProcesses.js';
@@ -26,9 +28,11 @@ describe('peer-to-peer payments in a hub cluster', () => {
     const payeeKey = testKey('p2p cluster payee');
     const store = memoryStore(); // outlives the first wallet: the second resumes from its cursor
     const seen: IncomingPayment[] = [];
+    const cleared: PaymentsCleared[] = [];
     const startPayee = async (on: HubProcess) => {
       const wallet = await createWallet({ key: payeeKey, hub: { url: on.url, networkId }, store, receive: true });
       wallet.on('payment', (p) => seen.push(p));
+      wallet.on('cleared', (c) => cleared.push(c));
       wallets.push(wallet);
       await until('the payee connected', () => wallet.connected);
       return wallet;
@@ -70,5 +74,13 @@ describe('peer-to-peer payments in a hub cluster', () => {
     expect(seen.at(-1)).toMatchObject({ amount: 1_000n, memo: 'after the move' });
     const total = seen.reduce((sum, p) => sum + p.amount, 0n);
     expect(total).toBe(1n + amounts.reduce((s, x) => s + x, 0n) + 1_000n);
+
+    // The payer closes on B; the payee on C learns from the store that everything cleared (ADR 0243).
+    await payer.close();
+    await until('the clearing notice on C', () => cleared.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // three polls: nothing more may come
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0]).toMatchObject({ inboxSeq: 43, afterVoucherSeq: 0, payments: 42, amount: total });
+    expect(payee.incoming().every((p) => p.clearedAtMs === cleared[0]?.clearedAtMs)).toBe(true);
   }, 120_000);
 });
