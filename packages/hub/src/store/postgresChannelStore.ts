@@ -1,6 +1,7 @@
 import { type PostgresConnection, runPostgresMigrations } from '@trickle/migrations';
-import { asInvoiceId, asLogHead, asPayeeId, asSignature } from '@trickle/protocol';
+import { asInvoiceId, asLogHead, asPayeeId, asSignature, present } from '@trickle/protocol';
 import pg from 'pg';
+import { bytesKey } from '../bytesKey.js';
 import { HubError } from '../errors.js';
 import type { AcceptedVoucher, ChannelStore, ChannelWrite, StoredEntry, WriteOutcome } from './channelStore.js';
 import { leaseSchemaSql, type PostgresLeaseOptions, postgresLeases } from './postgresLeases.js';
@@ -251,13 +252,13 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     const payees: unknown[] = [];
     const invoiceIds: unknown[] = [];
     const expiries: number[] = [];
-    const origins: { seq: number; entry: number }[] = [];
+    const origins: { seq: number; entry: number; key: string }[] = [];
     for (const v of vouchers) {
       v.entries.forEach((e, entry) => {
+        origins.push({ seq: v.seq, entry, key: bytesKey(e.payee) + bytesKey(e.invoiceId) });
         payees.push(param(e.payee));
         invoiceIds.push(param(e.invoiceId));
         expiries.push(e.expiresAtMs);
-        origins.push({ seq: v.seq, entry });
       });
     }
     if (origins.length > 0) {
@@ -266,18 +267,17 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         invoice_id: Uint8Array;
       }[];
       if (claimed.length < origins.length) {
-        const got = new Set(
-          claimed.map(
-            (row) => `${Buffer.from(row.payee).toString('hex')}${Buffer.from(row.invoice_id).toString('hex')}`,
-          ),
-        );
-        const taken = origins.findIndex(
-          (_, i) => !got.has(`${(payees[i] as Buffer).toString('hex')}${(invoiceIds[i] as Buffer).toString('hex')}`),
+        const got = new Set(claimed.map((row) => bytesKey(row.payee) + bytesKey(row.invoice_id)));
+        // Each claimed row answers one origin; the first left without one is taken already
+        // (fewer rows than origins, so there is one, even when an invoice came twice).
+        const taken = present(
+          origins.find((origin) => !got.delete(origin.key)),
+          'an invoice left unclaimed when fewer rows were claimed than asked',
         );
         if (claimed.length > 0) {
           await client.query(unclaimInvoices, [claimed.map((row) => row.payee), claimed.map((row) => row.invoice_id)]);
         }
-        return { applied: false, paidInvoice: origins[taken] as { seq: number; entry: number } };
+        return { applied: false, paidInvoice: { seq: taken.seq, entry: taken.entry } };
       }
     }
     const since = vouchers.length > 0 ? (write.acceptedAtMs ?? null) : null;
@@ -333,7 +333,7 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
    * takeover waits for this commit and then reads the channel as it left it.
    */
   async function fence(client: pg.PoolClient, writes: readonly ChannelWrite[]): Promise<boolean[]> {
-    const lease = leases as NonNullable<typeof leases>;
+    const lease = present(leases, 'leases: the fence runs only in a cluster');
     const ids = writes.map((w) => param(w.channel.channelId));
     const rows = (
       await client.query(
@@ -341,10 +341,10 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         [ids, lease.owner],
       )
     ).rows as { channel_id: Uint8Array; epoch: string }[];
-    const inDatabase = new Map(rows.map((row) => [Buffer.from(row.channel_id).toString('hex'), BigInt(row.epoch)]));
-    return writes.map((w, i) => {
+    const inDatabase = new Map(rows.map((row) => [bytesKey(row.channel_id), BigInt(row.epoch)]));
+    return writes.map((w) => {
       const epoch = lease.epochOf(w.channel.channelId);
-      const held = epoch !== undefined && inDatabase.get((ids[i] as Buffer).toString('hex')) === epoch;
+      const held = epoch !== undefined && inDatabase.get(bytesKey(w.channel.channelId)) === epoch;
       if (!held) lease.lost(w.channel.channelId);
       return held;
     });

@@ -12,7 +12,7 @@
  * event loop's connection and see every resolved commit (ADR 0203, 0206).
  */
 
-import { asLogHead, asSignature } from '@trickle/protocol';
+import { asLogHead, asSignature, present } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { HubError } from '../errors.js';
 import type { AcceptedVoucher, ChannelStore, ChannelWrite, WriteOutcome } from './channelStore.js';
@@ -166,7 +166,10 @@ function commitGroups(writes: readonly ChannelWrite[]): {
 function outcomesOf(result: SqlBatchResult, claimed: readonly { seq: number; entry: number }[][]): WriteOutcome[] {
   const outcomes: WriteOutcome[] = claimed.map(() => ({ applied: true }));
   for (const [group, claim] of result.refused) {
-    outcomes[group] = { applied: false, paidInvoice: claimed[group]?.[claim] as { seq: number; entry: number } };
+    outcomes[group] = {
+      applied: false,
+      paidInvoice: present(claimed[group]?.[claim], 'the refused claim is one of its group'),
+    };
   }
   return outcomes;
 }

@@ -202,12 +202,15 @@ function upgradeToVersion5(db: Database.Database, nowMs: number): void {
   if (hadVouchers && !hadInvoices) fillInvoices(db, nowMs);
 }
 
+/** Vouchers read per page when the invoice index is filled on an upgrade. */
+const invoiceFillPageVouchers = 1000;
+
 /** Puts every unexpired invoice of the stored vouchers into the invoice index (upgrade to version 3), a page at a time. */
 function fillInvoices(db: Database.Database, nowMs: number): void {
   const insert = db.prepare('INSERT INTO invoices (key, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING');
   const page = db.prepare(
     `SELECT channel_id, seq, entries FROM vouchers WHERE expires_at_ms_max > ? AND (channel_id, seq) > (?, ?)
-     ORDER BY channel_id, seq LIMIT 1000`,
+     ORDER BY channel_id, seq LIMIT ${invoiceFillPageVouchers}`,
   );
   let after: { channel_id: Uint8Array; seq: bigint } = { channel_id: new Uint8Array(0), seq: 0n };
   for (;;) {
@@ -222,7 +225,7 @@ function fillInvoices(db: Database.Database, nowMs: number): void {
       }
     }
     const last = rows[rows.length - 1];
-    if (last === undefined || rows.length < 1000) return;
+    if (last === undefined || rows.length < invoiceFillPageVouchers) return;
     after = last;
   }
 }

@@ -47,6 +47,13 @@ try {
 }
 `;
 
+/** What the writer thread posts back (the thread's source above writes exactly these). */
+type WriterReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'closed' }
+  | { readonly type: 'done'; readonly id: number; readonly result: SqlBatchResult }
+  | { readonly type: 'failed'; readonly id: number; readonly message: string; readonly code?: string };
+
 /** Runs transactions on a database file in a worker thread. */
 export interface SqliteWriter {
   /** Runs `groups` as one `BEGIN IMMEDIATE` transaction; resolves once committed (durable). */
@@ -116,34 +123,29 @@ export async function startSqliteWriter(options: SqliteWriterOptions): Promise<S
         },
       });
       let ready = false;
-      worker.on(
-        'message',
-        (message: { type: string; id?: number; message?: string; code?: string; result?: SqlBatchResult }) => {
-          if (message.type === 'ready') {
-            ready = true;
-            worker.unref(); // idle: a forgotten store does not hold the process open
-            resolve(worker);
-            return;
-          }
-          if (message.type === 'closed') {
-            void worker.terminate();
-            return;
-          }
-          if (message.type === 'failed' && !ready) {
-            reject(new Error(message.message));
-            return;
-          }
-          const w = waiting.get(message.id ?? -1);
-          if (w === undefined) return;
-          waiting.delete(message.id as number);
-          if (waiting.size === 0) worker.unref();
-          if (message.type === 'done') w.resolve(message.result as SqlBatchResult);
-          else
-            w.reject(
-              Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }),
-            );
-        },
-      );
+      worker.on('message', (message: WriterReply) => {
+        if (message.type === 'ready') {
+          ready = true;
+          worker.unref(); // idle: a forgotten store does not hold the process open
+          resolve(worker);
+          return;
+        }
+        if (message.type === 'closed') {
+          void worker.terminate();
+          return;
+        }
+        if (message.type === 'failed' && !ready) {
+          reject(new Error(message.message));
+          return;
+        }
+        const w = waiting.get(message.id);
+        if (w === undefined) return;
+        waiting.delete(message.id);
+        if (waiting.size === 0) worker.unref();
+        if (message.type === 'done') w.resolve(message.result);
+        else
+          w.reject(Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }));
+      });
       const lost = (error: Error) => {
         thread = undefined;
         if (!ready) reject(error);
