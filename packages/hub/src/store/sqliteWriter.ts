@@ -23,6 +23,7 @@ try {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+  db.pragma('wal_autocheckpoint = ' + workerData.checkpointPages);
   db.defaultSafeIntegers(true);
   const statements = workerData.statements.map((sql) => db.prepare(sql));
   const runAll = db.transaction((groups) =>
@@ -74,6 +75,8 @@ export interface SqliteWriterOptions {
   readonly unclaimIndex: number;
   /** How long a write waits for the file's write lock, in ms. */
   readonly busyTimeoutMs: number;
+  /** WAL pages a commit leaves before it checkpoints them (SQLite's `wal_autocheckpoint`); default SQLite's 1,000. */
+  readonly checkpointPages?: number;
 }
 
 interface Waiting {
@@ -120,6 +123,7 @@ export async function startSqliteWriter(options: SqliteWriterOptions): Promise<S
           claimIndex: options.claimIndex,
           unclaimIndex: options.unclaimIndex,
           busyTimeoutMs: options.busyTimeoutMs,
+          checkpointPages: options.checkpointPages ?? 1_000,
         },
       });
       let ready = false;
