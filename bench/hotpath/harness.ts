@@ -232,6 +232,26 @@ export function tinySigner(secretKey: SecretKey): Signer {
   return { publicKey: publicKeyOf(secretKey), sign: (message) => tinySign(secretKey, message) };
 }
 
+/**
+ * Connections authenticating at once while a load sets up: below the hub's
+ * authChecksQueuedMax (256), beyond which it answers OVERLOADED (as to any crowd of
+ * clients connecting in the same instant).
+ */
+const connectingMax = 128;
+
+/** `run` over `items`, at most `size` at a time, results in order. */
+async function inWaves<T, R>(
+  items: readonly T[],
+  size: number,
+  run: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let from = 0; from < items.length; from += size) {
+    results.push(...(await Promise.all(items.slice(from, from + size).map((item, i) => run(item, from + i)))));
+  }
+  return results;
+}
+
 /** Result of {@link presignedLoad}. */
 export interface LoadResult {
   readonly payments: number;
@@ -311,26 +331,24 @@ export async function presignedLoad(
   beforeStart: () => Promise<void> | void = () => {},
 ): Promise<LoadResult> {
   const domain = { networkId, hubId: hub.hubId };
-  const lanes = await Promise.all(
-    keys.map(async (key, index) => {
-      const connection = await connect(hub.process.url, key, index);
-      const signer = createSigner(key, { randomBytes });
-      const nonce = randomBytes(16);
-      const expiresAtMs = Date.now() + 3_600_000;
-      const asset = { code: 'USD', scale: 6 };
-      const open = signOpenRequest(domain, { nonce, asset, deposit, expiresAtMs }, signer);
-      const opened = new Promise<HubMessage>((resolve) => {
-        connection.onMessage = resolve;
-      });
-      connection.ws.send(
-        encodeClientMessage({ type: 'open', id: 1, nonce, asset, deposit, expiresAtMs, signature: open.signature }),
-      );
-      const state = await opened;
-      if (state.type !== 'state') throw new Error(`open refused: ${JSON.stringify(state.type)}`);
-      const channelId = channelIdOf(hub.hubId, signer.publicKey, nonce) as ChannelId;
-      return { connection, key, channelId, frames: [] as Uint8Array[] };
-    }),
-  );
+  const lanes = await inWaves(keys, connectingMax, async (key, index) => {
+    const connection = await connect(hub.process.url, key, index);
+    const signer = createSigner(key, { randomBytes });
+    const nonce = randomBytes(16);
+    const expiresAtMs = Date.now() + 3_600_000;
+    const asset = { code: 'USD', scale: 6 };
+    const open = signOpenRequest(domain, { nonce, asset, deposit, expiresAtMs }, signer);
+    const opened = new Promise<HubMessage>((resolve) => {
+      connection.onMessage = resolve;
+    });
+    connection.ws.send(
+      encodeClientMessage({ type: 'open', id: 1, nonce, asset, deposit, expiresAtMs, signature: open.signature }),
+    );
+    const state = await opened;
+    if (state.type !== 'state') throw new Error(`open refused: ${JSON.stringify(state.type)}`);
+    const channelId = channelIdOf(hub.hubId, signer.publicKey, nonce) as ChannelId;
+    return { connection, key, channelId, frames: [] as Uint8Array[] };
+  });
   // Pre-sign and pre-encode every voucher: one entry each, chained on the previous.
   for (const lane of lanes) {
     let head: LogHead = logGenesis(domain, lane.channelId);
