@@ -8,6 +8,7 @@ import {
   type Asset,
   asChannelId,
   asHubId,
+  asPublicKey,
   assertFeePpm,
   assertNetworkId,
   type Domain,
@@ -202,7 +203,7 @@ export function createChannelLedger(driver: LedgerDriver, options: ChannelLedger
       if (row === undefined)
         return { accounts: [], error: new LedgerError('UNKNOWN_CHANNEL', `no channel ${ids[index]}`) };
       try {
-        checkStateSignature(context, state, row.clientKey as PublicKey);
+        checkStateSignature(context, state, asPublicKey(row.clientKey));
       } catch (error) {
         if (!(error instanceof LedgerError)) throw error;
         return { accounts: [], error };

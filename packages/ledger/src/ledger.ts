@@ -2,7 +2,9 @@
  * The generic double-entry `Ledger` port (TigerBeetle-like) and the one implementation
  * of it over any {@link LedgerDriver}.
  */
+
 import type { Asset, Clock as ProtocolClock } from '@trickle/protocol';
+import { present } from '@trickle/protocol';
 import type { Account, AccountInput, AccountResult } from './account.js';
 import { accountRowsOf, createAccountsTxn } from './engine/createAccounts.js';
 import { createTransfersTxn, transferSpecsOf } from './engine/createTransfers.js';
@@ -100,7 +102,7 @@ function* scanAccountsTxn(asset: Asset | undefined): Txn<AccountRow[]> {
       if (asset === undefined || (row.assetCode === asset.code && row.assetScale === asset.scale)) rows.push(row);
     }
     if (page.length < scanPageRowsMax) return rows;
-    afterId = (page[page.length - 1] as AccountRow).id;
+    afterId = present(page.at(-1), 'the last row of a full page').id;
   }
 }
 

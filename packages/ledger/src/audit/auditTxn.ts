@@ -2,10 +2,12 @@
  * The audit as one read-only script, so it runs on one consistent snapshot of any store:
  * accounts, then every transfer (conservation), then every channel with its evidence.
  */
+
 import type { Domain, Verifier } from '@trickle/protocol';
+import { present } from '@trickle/protocol';
 import { channelRef, escrowAccountId } from '../channel/naming.js';
 import { scanPageRowsMax } from '../limits.js';
-import type { AccountRow, ChannelRow, TransferRow } from '../store/rows.js';
+import type { AccountRow } from '../store/rows.js';
 import { ask, type Txn } from '../store/txn.js';
 import type { AuditMismatch, AuditReport } from './auditReport.js';
 import { auditChannel } from './channelAudit.js';
@@ -18,7 +20,7 @@ function* allAccountsTxn(): Txn<Map<string, AccountRow>> {
     const page = yield* ask({ kind: 'scanAccounts', afterId, limit: scanPageRowsMax });
     for (const row of page) accounts.set(row.id, row);
     if (page.length < scanPageRowsMax) return accounts;
-    afterId = (page[page.length - 1] as AccountRow).id;
+    afterId = present(page.at(-1), 'the last row of a full page').id;
   }
 }
 
@@ -29,7 +31,7 @@ function* conservationTxn(accounts: ReadonlyMap<string, AccountRow>): Txn<Conser
     const page = yield* ask({ kind: 'scanTransfers', afterSerial, limit: scanPageRowsMax });
     for (const row of page) check.add(row);
     if (page.length < scanPageRowsMax) return check;
-    afterSerial = (page[page.length - 1] as TransferRow).serial;
+    afterSerial = present(page.at(-1), 'the last row of a full page').serial;
   }
 }
 
@@ -61,7 +63,7 @@ export function* auditTxn(domain: Domain, verifier: Verifier): Txn<AuditReport> 
       signatures += report.signatures;
     }
     if (page.length < scanPageRowsMax) break;
-    afterId = (page[page.length - 1] as ChannelRow).id;
+    afterId = present(page.at(-1), 'the last row of a full page').id;
   }
   const totals = conservation.finish();
   mismatches.push(...totals.mismatches);

@@ -7,6 +7,8 @@
 import {
   asChannelId,
   asLogHead,
+  asPayeeId,
+  asPublicKey,
   asSignature,
   checkVoucherSignature,
   type Domain,
@@ -16,8 +18,7 @@ import {
   type LogHead,
   logGenesis,
   logStep,
-  type PayeeId,
-  type PublicKey,
+  present,
   toHex,
   type Verifier,
 } from '@trickle/protocol';
@@ -48,7 +49,7 @@ function auditStates(domain: Domain, verifier: Verifier, evidence: ChannelEviden
   let head: LogHead = logGenesis(domain, asChannelId(fromHex(row.id)));
   let sum = 0n;
   let position = 0;
-  const clientKey = row.clientKey as PublicKey;
+  const clientKey = asPublicKey(row.clientKey);
   for (const state of states) {
     report.signatures++;
     const voucher = {
@@ -70,9 +71,9 @@ function auditStates(domain: Domain, verifier: Verifier, evidence: ChannelEviden
       );
     }
     while (position < state.entryCount && position < entries.length) {
-      const entry = entries[position] as EntryRow;
+      const entry = present(entries[position], 'an entry per position');
       head = logStep(head, {
-        payee: fromHex(entry.payee) as PayeeId,
+        payee: asPayeeId(fromHex(entry.payee)),
         invoiceId: entry.invoiceId as never,
         amount: entry.amount,
       });

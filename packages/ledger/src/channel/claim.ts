@@ -9,7 +9,7 @@
  * returns what the claim at that seq posted; another state at a seq whose signed state
  * the ledger holds is `STALE_STATE`.
  */
-import { toHex } from '@trickle/protocol';
+import { present, toHex } from '@trickle/protocol';
 import type { ChannelOutcome, SettlementResult, SignedState } from '../channelLedger.js';
 import { LedgerError } from '../ledgerError.js';
 import type { ChannelRow, EntryRow, StateRow } from '../store/rows.js';
@@ -43,7 +43,7 @@ export function* claimBatchTxn(
       outcomes[index] = { ok: false, error: early };
       continue;
     }
-    const state = states[index] as SignedState;
+    const state = present(states[index], 'a state per index');
     const row = rows.get(ids[index] as string);
     if (row === undefined) {
       outcomes[index] = { ok: false, error: new LedgerError('UNKNOWN_CHANNEL', `no channel ${ids[index]}`) };

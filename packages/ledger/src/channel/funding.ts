@@ -5,7 +5,7 @@
  * same reference with other content is `EXISTS_WITH_DIFFERENT_FIELDS`, and a refused
  * payout stays refused under its reference (as TigerBeetle and Stripe keys do).
  */
-import { type Asset, asPayeeId, asPublicKey, type PayeeId, type PublicKey, toHex } from '@trickle/protocol';
+import { type Asset, asPayeeId, asPublicKey, type PayeeId, type PublicKey, present, toHex } from '@trickle/protocol';
 import { ensureAccountsTxn } from '../engine/createAccounts.js';
 import { createTransfersTxn } from '../engine/createTransfers.js';
 import { postedTransfer, type TransferSpec } from '../engine/transferInput.js';
@@ -125,7 +125,7 @@ function* moveTxn(
     const day = { accountId: account, day: dayOf(nowMs), gross: 0n, fee: 0n, net: 0n, paidOut: spec.amount as bigint };
     yield* ask({ kind: 'write', writes: { payeeDaysAdd: [day] } });
   }
-  const row = applied.accounts.get(account) as AccountRow;
+  const row = present(applied.accounts.get(account), 'the account just written');
   return { status: result.status, transferId: spec.id, accountId: account, available: accountOf(row).available };
 }
 

@@ -12,7 +12,7 @@
  *
  * For an honest payer this is "the newer state wins", and no payer can undo what it paid.
  */
-import { equalBytes, toHex } from '@trickle/protocol';
+import { equalBytes, present, toHex } from '@trickle/protocol';
 import type { SignedState } from '../channelLedger.js';
 import { LedgerError } from '../ledgerError.js';
 import type { ChannelRow, EntryRow } from '../store/rows.js';
@@ -51,7 +51,9 @@ export function* replacingProofTxn(
     ],
   })).get(row.id);
   const prefix =
-    held !== undefined && held.length === length && held.every((e, i) => sameEntry(e, proven.entries[i] as EntryRow));
+    held !== undefined &&
+    held.length === length &&
+    held.every((e, i) => sameEntry(e, present(proven.entries[i], 'an entry per index')));
   if (prefix) throw stale(`the recorded state (seq ${recorded.seq}) holds seq ${proven.point.seq} already`);
   if (by === 'hub') return proven;
   throw stale(

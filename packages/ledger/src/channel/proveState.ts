@@ -5,6 +5,8 @@
  * summed to the signed cumulative amount, within the deposit.
  */
 import {
+  asError,
+  asLogHead,
   assertSeq,
   checkVoucherSignature,
   entryBytes,
@@ -53,7 +55,7 @@ export function checkStateSignature(context: ChannelContext, state: SignedState,
   try {
     assertSeq(voucher.seq, 'voucher.seq');
   } catch (error) {
-    throw invalid('voucher seq out of range', (error as Error).message);
+    throw invalid('voucher seq out of range', asError(error).message);
   }
   const check = checkVoucherSignature(context.verifier, context.domain, voucher, clientKey);
   if (check !== 'valid') throw invalid(`voucher signature: ${check}`);
@@ -129,13 +131,13 @@ export function proveState(row: ChannelRow, state: SignedState, headAtCount?: nu
       };
     });
     if (headAtCount !== undefined && headAtCount > 0 && headAtCount <= entries.length) {
-      headAt = logHeadAfter(row.claimedLogHead as LogHead, entries.slice(0, headAtCount));
-      head = logHeadAfter(headAt as LogHead, entries.slice(headAtCount));
+      headAt = logHeadAfter(asLogHead(row.claimedLogHead), entries.slice(0, headAtCount));
+      head = logHeadAfter(asLogHead(headAt), entries.slice(headAtCount));
     } else {
-      head = logHeadAfter(row.claimedLogHead as LogHead, entries);
+      head = logHeadAfter(asLogHead(row.claimedLogHead), entries);
     }
   } catch (error) {
-    throw invalid('malformed entry', (error as Error).message);
+    throw invalid('malformed entry', asError(error).message);
   }
   if (!equalBytes(head, voucher.logHead)) throw invalid('the entries do not hash to the signed log head');
   if (voucher.cumulative !== row.claimedCumulative + sum) {

@@ -5,7 +5,7 @@
  * payer. Each channel is one linked chain: all of its lines or none. Many channels share
  * one batch (finalizeDue), so a batch costs a constant number of store round trips.
  */
-import { claimDelta, fromHex, type PayeeId, toHex } from '@trickle/protocol';
+import { asPayeeId, claimDelta, fromHex, type PayeeId, toHex } from '@trickle/protocol';
 import { ensureAccountsTxn } from '../engine/createAccounts.js';
 import { createTransfersTxn } from '../engine/createTransfers.js';
 import { postedTransfer, type TransferSpec } from '../engine/transferInput.js';
@@ -66,7 +66,7 @@ export function linesOf(
   return [...added.keys()].sort().map((payeeHex) => {
     const before = previous.get(payeeHex) ?? 0n;
     const delta = claimDelta(before, before + (added.get(payeeHex) as bigint), feePpm);
-    return { payee: fromHex(payeeHex) as PayeeId, payeeHex, ...delta };
+    return { payee: asPayeeId(fromHex(payeeHex)), payeeHex, ...delta };
   });
 }
 

@@ -3,7 +3,7 @@
  * happened returns what it posted, read back from its transfers (their ids name the
  * settlement, `memo` names the payee), so the result never depends on a second copy.
  */
-import { fromHex, type PayeeId } from '@trickle/protocol';
+import { asPayeeId, fromHex } from '@trickle/protocol';
 import type { SettlementResult } from '../channelLedger.js';
 import type { ChannelRow } from '../store/rows.js';
 import { ask, type Txn } from '../store/txn.js';
@@ -42,7 +42,7 @@ export function* storedResultTxn(row: ChannelRow, settlement: SettlementName): T
   }
   const lines = [...byPayee.keys()].sort().map((payeeHex): PayeeLine => {
     const { net, fee } = byPayee.get(payeeHex) as { net: bigint; fee: bigint };
-    return { payee: fromHex(payeeHex) as PayeeId, payeeHex, gross: net + fee, fee, net };
+    return { payee: asPayeeId(fromHex(payeeHex)), payeeHex, gross: net + fee, fee, net };
   });
   return resultOf(row, lines, refund);
 }

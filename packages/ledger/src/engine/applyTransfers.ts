@@ -4,7 +4,7 @@
  * to a scratch layer that is merged only when the whole chain succeeds, so a failed chain
  * changes nothing (but its own failure is recorded). No I/O, no clock: `nowMs` comes in.
  */
-import { amountMax } from '@trickle/protocol';
+import { amountMax, present } from '@trickle/protocol';
 import type { AccountRow, FailureRow, TransferRow } from '../store/rows.js';
 import type { WriteSet } from '../store/txn.js';
 import type { PendingStatus, TransferErrorCode, TransferResult } from '../transfer.js';
@@ -205,7 +205,7 @@ export function applyTransfers(
     let failedAt = -1;
     let failedCode: TransferErrorCode = 'LINKED_EVENT_FAILED';
     for (let index = chain.start; index <= chain.end; index++) {
-      const spec = specs[index] as TransferSpec;
+      const spec = present(specs[index], 'a spec per index');
       const outcome = decide(spec, layer, view, failures, nowMs);
       if (outcome.status === 'failed') {
         failedAt = index;
@@ -228,7 +228,7 @@ export function applyTransfers(
     }
     for (let index = chain.start; index <= chain.end; index++) {
       const code = index === failedAt ? failedCode : 'LINKED_EVENT_FAILED';
-      results[index] = { index, id: (specs[index] as TransferSpec).id, status: 'failed', code };
+      results[index] = { index, id: present(specs[index], 'a spec per index').id, status: 'failed', code };
     }
   }
   return { results, writes: writesOf(batch, view, failures), accounts: touchedAccounts(batch, view) };
@@ -254,7 +254,7 @@ function decide(
 
 function writesOf(batch: Layer, view: TransferView, failures: ReadonlyMap<string, FailureRow>): WriteSet {
   const accountsUpdate = [...batch.accounts.values()].map((row) => {
-    const stored = view.accounts.get(row.id) as AccountRow;
+    const stored = present(view.accounts.get(row.id), 'an account the transaction read');
     return { row: { ...row, version: stored.version + 1 }, expectedVersion: stored.version };
   });
   const transfersInsert: TransferRow[] = [];

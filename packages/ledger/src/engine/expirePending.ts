@@ -3,6 +3,7 @@
  * reserved is released and it can no longer be posted. Posting an expired transfer fails
  * at once (by the clock); the sweep releases the reservation on the accounts.
  */
+import { present } from '@trickle/protocol';
 import { expireBatchTransfersMax } from '../limits.js';
 import type { AccountRow } from '../store/rows.js';
 import { ask, type Txn } from '../store/txn.js';
@@ -18,7 +19,7 @@ export function* expirePendingTxn(nowMs: number): Txn<number> {
   }
   const stored = yield* ask({ kind: 'accounts', ids: [...ids].sort(), lock: true });
   const next = new Map<string, AccountRow>();
-  const current = (id: string) => next.get(id) ?? (stored.get(id) as AccountRow);
+  const current = (id: string) => next.get(id) ?? present(stored.get(id), 'an account the transaction read');
   for (const row of due) {
     const debit = current(row.debitAccountId);
     next.set(debit.id, { ...debit, debitsPending: debit.debitsPending - row.amount });
@@ -26,7 +27,7 @@ export function* expirePendingTxn(nowMs: number): Txn<number> {
     next.set(credit.id, { ...credit, creditsPending: credit.creditsPending - row.amount });
   }
   const accountsUpdate = [...next.values()].map((row) => {
-    const version = (stored.get(row.id) as AccountRow).version;
+    const version = present(stored.get(row.id), 'an account the transaction read').version;
     return { row: { ...row, version: version + 1 }, expectedVersion: version };
   });
   const pendingUpdate = due.map((row) => ({ id: row.id, status: 'expired' as const }));

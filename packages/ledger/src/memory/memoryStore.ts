@@ -3,7 +3,7 @@
  * transaction that throws leaves nothing behind. It enforces the same invariants the SQL
  * constraints do (by assertion), so a bug in the shared logic fails here first.
  */
-import { assert } from '@trickle/protocol';
+import { assert, present } from '@trickle/protocol';
 import type {
   AccountRow,
   ChannelRow,
@@ -46,7 +46,7 @@ export class MemoryStore {
     } catch (error) {
       const undo = this.undo ?? [];
       this.undo = undefined;
-      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as Undo)();
+      for (let i = undo.length - 1; i >= 0; i--) present(undo[i], 'an undo per index')();
       throw error;
     }
   }
@@ -128,7 +128,9 @@ export class MemoryStore {
         return afterKey(this.accounts, request.afterId, request.limit);
       case 'scanTransfers': {
         const start = Number(request.afterSerial);
-        return this.transferIds.slice(start, start + request.limit).map((id) => this.transfers.get(id) as TransferRow);
+        return this.transferIds
+          .slice(start, start + request.limit)
+          .map((id) => present(this.transfers.get(id), 'a transfer per listed id'));
       }
       case 'scanChannels':
         return afterKey(this.channels, request.afterId, request.limit);
@@ -141,7 +143,7 @@ export class MemoryStore {
   private inOrder(keep: (row: TransferRow) => boolean): TransferRow[] {
     const rows: TransferRow[] = [];
     for (const id of this.transferIds) {
-      const row = this.transfers.get(id) as TransferRow;
+      const row = present(this.transfers.get(id), 'a transfer per listed id');
       if (keep(row)) rows.push(row);
     }
     return rows;

@@ -15,7 +15,7 @@
  * an optimisation only; correctness still rests on SERIALIZABLE, row locks and
  * compare-and-set.
  */
-import { sha256 } from '@trickle/protocol';
+import { asError, sha256 } from '@trickle/protocol';
 import type pg from 'pg';
 import { LedgerError } from '../ledgerError.js';
 import { pgAdvisoryLocksMax, pgRetryBackoffMsMax, pgTransactionAttemptsMax } from '../limits.js';
@@ -33,7 +33,7 @@ function isRetryable(error: unknown): boolean {
 /** True for errors that mean the server or the connection failed, not the logic. */
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return /Connection terminated|connect/i.test((error as Error)?.message ?? '');
+  if (typeof code !== 'string') return /Connection terminated|connect/i.test(asError(error).message);
   return /^(08|53|57|58|XX)/.test(code) || /^E[A-Z]+$/.test(code);
 }
 
@@ -101,7 +101,7 @@ export function pgDriver(pool: pg.Pool, namespace: string, hook?: StepHook): Led
         throw error;
       }
     } catch (error) {
-      if (isUnavailable(error)) broken = error as Error;
+      if (isUnavailable(error)) broken = asError(error);
       throw error;
     } finally {
       // Never hand a connection holding advisory locks back to the pool.
@@ -133,7 +133,7 @@ export function pgDriver(pool: pg.Pool, namespace: string, hook?: StepHook): Led
           continue;
         }
         if (isUnavailable(error)) {
-          throw new LedgerError('UNAVAILABLE', `PostgreSQL: ${(error as Error).message}`, { cause: error });
+          throw new LedgerError('UNAVAILABLE', `PostgreSQL: ${asError(error).message}`, { cause: error });
         }
         throw error;
       }

@@ -4,7 +4,9 @@
  * turns them into `bigint`; pg never makes them JavaScript numbers), and every connection
  * uses the ledger's schema.
  */
+
 import { runPostgresMigrations } from '@trickle/migrations';
+import { asError } from '@trickle/protocol';
 import pg from 'pg';
 import { type ChannelLedgerOptions, createChannelLedger, type TrickleLedger } from '../createChannelLedger.js';
 import { LedgerError } from '../ledgerError.js';
@@ -115,7 +117,7 @@ export async function postgresLedger(options: PostgresLedgerOptions): Promise<Tr
     await migratePostgres(pool, schema);
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new LedgerError('UNAVAILABLE', `PostgreSQL: ${(error as Error).message}`, { cause: error });
+    throw new LedgerError('UNAVAILABLE', `PostgreSQL: ${asError(error).message}`, { cause: error });
   }
   return createChannelLedger(pgDriver(pool, schema, options.onStep), options);
 }

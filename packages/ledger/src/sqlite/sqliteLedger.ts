@@ -4,7 +4,9 @@
  * `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two connections
  * never deadlock on an upgrade), integers read as `bigint` only.
  */
+
 import { runSqliteMigrations } from '@trickle/migrations';
+import { asError } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { type ChannelLedgerOptions, createChannelLedger, type TrickleLedger } from '../createChannelLedger.js';
 import { LedgerError } from '../ledgerError.js';
@@ -39,7 +41,7 @@ function mapError(error: unknown): unknown {
   if (error instanceof LedgerError) return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && unavailableCodes.test(code)) {
-    return new LedgerError('UNAVAILABLE', `SQLite: ${(error as Error).message}`, { details: code, cause: error });
+    return new LedgerError('UNAVAILABLE', `SQLite: ${asError(error).message}`, { details: code, cause: error });
   }
   return error;
 }
@@ -131,7 +133,7 @@ export async function sqliteLedger(options: SqliteLedgerOptions): Promise<Trickl
     db = openSqliteDatabase(options.filename, options.busyTimeoutMs);
   } catch (error) {
     // Whatever stops the file from opening (a missing directory, permissions, a lock) is I/O.
-    throw new LedgerError('UNAVAILABLE', `SQLite: cannot open ${options.filename}: ${(error as Error).message}`, {
+    throw new LedgerError('UNAVAILABLE', `SQLite: cannot open ${options.filename}: ${asError(error).message}`, {
       cause: error,
     });
   }

@@ -5,7 +5,9 @@
  *
  * @packageDocumentation
  */
+
 import { runPostgresMigrations } from '@trickle/migrations';
+import { asError } from '@trickle/protocol';
 import pg from 'pg';
 import { type Clock, systemClock } from '../clock.js';
 import { MerchantError } from '../errors.js';
@@ -94,7 +96,7 @@ INSERT INTO ${schema}.trickle_used_invoices (key, keep_until_ms) VALUES ($1, $2)
 function unavailable(error: unknown, what: string): MerchantError {
   const code = (error as { code?: unknown } | null)?.code;
   return new MerchantError('INVOICE_STORE_UNAVAILABLE', `PostgreSQL invoice store: ${what}`, {
-    details: `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`,
+    details: `${typeof code === 'string' ? `${code}: ` : ''}${asError(error).message}`,
     cause: error,
   });
 }

@@ -11,7 +11,9 @@
  *
  * @packageDocumentation
  */
+
 import { type Migration, runSqliteMigrations } from '@trickle/migrations';
+import { asError } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../clock.js';
 import { MerchantError } from '../errors.js';
@@ -119,7 +121,7 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
 function unavailable(error: unknown, what: string): MerchantError {
   const code = (error as { code?: unknown } | null)?.code;
   return new MerchantError('INVOICE_STORE_UNAVAILABLE', `SQLite invoice store: ${what}`, {
-    details: `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`,
+    details: `${typeof code === 'string' ? `${code}: ` : ''}${asError(error).message}`,
     cause: error,
   });
 }
