@@ -7,6 +7,7 @@
  */
 import {
   type Asset,
+  asError,
   type ChannelId,
   type ChannelState,
   type ClientMessageOf,
@@ -219,7 +220,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     };
     const mapped = typeof code === 'string' ? map[code] : undefined;
     if (mapped === undefined) throw error;
-    return new Refusal(mapped, `ledger: ${(error as Error).message}`.slice(0, textCharsMax), state);
+    return new Refusal(mapped, `ledger: ${asError(error).message}`.slice(0, textCharsMax), state);
   }
 
   const engine: ChannelEngine = {

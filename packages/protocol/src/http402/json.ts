@@ -2,6 +2,7 @@
  * Strict JSON parsing helpers shared by the HTTP 402 wire (internal).
  */
 import { base64, utf8 } from '@scure/base';
+import { asError } from '../errors.js';
 import { amountMax, assetCodeCharsMax, assetScaleMax, textCharsMax, timeMsMax } from '../limits.js';
 import { Http402Error } from './errors.js';
 import { nameCharsMax, resourceCharsMax, trickleScheme, urlCharsMax, x402Version } from './names.js';
@@ -206,7 +207,7 @@ export function checkHubUrlOrMalformed(value: unknown, title: string): string {
   try {
     return checkHubUrl(value, title, TypeError);
   } catch (error) {
-    malformed((error as Error).message);
+    malformed(asError(error).message);
   }
 }
 
@@ -214,6 +215,6 @@ export function resourceNameOrMalformed(value: unknown, title: string): string {
   try {
     return checkResourceName(value, title, TypeError);
   } catch (error) {
-    malformed((error as Error).message);
+    malformed(asError(error).message);
   }
 }

@@ -5,6 +5,7 @@ import { type Asset, sameAsset } from '../../amount.js';
 import { equalBytes } from '../../bytes.js';
 import { type OpenRequest, openSigningBytes } from '../../channelRequests.js';
 import type { Domain } from '../../domain.js';
+import { asError } from '../../errors.js';
 import { channelIdOf, type PublicKey } from '../../ids.js';
 import type { SignatureCheck, Verifier } from '../../keys.js';
 import { logGenesis } from '../../log.js';
@@ -65,7 +66,7 @@ export function openSignature(
   try {
     message = openSigningBytes(context.domain, request);
   } catch (error) {
-    return reject('BAD_OPEN', (error as Error).message);
+    return reject('BAD_OPEN', asError(error).message);
   }
   return toCheck(request.signature, message, request.clientKey);
 }

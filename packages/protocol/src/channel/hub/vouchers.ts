@@ -2,8 +2,10 @@
  * The voucher stage: a queue of `pay` frames of one channel checked by every rule, in two
  * steps so the shell can verify the newest signature off the event loop.
  */
+
 import { equalBytes } from '../../bytes.js';
 import type { Domain } from '../../domain.js';
+import { present } from '../../errors.js';
 import type { InvoiceId, LogHead, Mac, PayeeId } from '../../ids.js';
 import { checkSignature, isLowS, type Verifier } from '../../keys.js';
 import { logStep, type PaymentEntry } from '../../log.js';
@@ -111,7 +113,7 @@ function checkStructure(
   const local = frame.entries.length > 1 ? new Set<string>() : undefined;
   const keys: string[] = [];
   for (let i = 0; i < frame.entries.length; i++) {
-    const entry = frame.entries[i] as PayEntry;
+    const entry = present(frame.entries[i], 'an entry per index');
     const problem = checkEntry(entry, channel, context);
     if (problem !== undefined) return reject(problem.code, `entry ${i}: ${problem.message}`, i);
     const key = invoiceMapKey(entry.payee, entry.invoiceId);
@@ -201,7 +203,7 @@ export function checkVouchers(
   const pendingBySeq = frames.length > 1 ? new Map<number, HubChannel>() : undefined;
   let state = channel;
   for (let index = 0; index < frames.length; index++) {
-    const frame = frames[index] as PayFrame;
+    const frame = present(frames[index], 'a frame per index');
     const result = checkStructure(state, frame, context, batchInvoices, pendingBySeq);
     if (result.kind === 'candidate') {
       candidates.push({ index, frame, entries: result.entries, next: result.next });
@@ -355,7 +357,7 @@ export function acceptVouchers(
   const verified = (i: number): boolean => {
     let ok = cache.get(i);
     if (ok === undefined) {
-      const candidate = check.candidates[i] as Candidate;
+      const candidate = present(check.candidates[i], 'a candidate per index asked');
       ok =
         checkSignature(
           context.verifier,
