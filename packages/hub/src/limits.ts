@@ -90,8 +90,10 @@ export const authChecksInFlightMax = 2;
 /**
  * Auth signature checks waiting for a slot, in checks; an auth beyond it is answered
  * OVERLOADED and closed 1013 before its signature is checked (verifier/authChecks.ts).
+ * As many as `unauthenticatedConnectionsMax` by default: a burst of honest reconnects that
+ * admission let in is not refused again at its auth.
  */
-export const authChecksQueuedMax = 256;
+export const authChecksQueuedMax = unauthenticatedConnectionsMax;
 
 /** Outgoing bytes queued on one connection above which the hub stops reading from it (session.ts). */
 export const sendBufferedBytesHigh = 1024 * 1024;
