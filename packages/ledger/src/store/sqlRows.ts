@@ -4,9 +4,9 @@
  * which this package never lets pg turn into a JavaScript number) or as small `number`s
  * (pg int4); every one is range-checked on the way in.
  */
-import type { AccountKind } from '../account.js';
+import { accountKinds } from '../account.js';
 import type { CloseKind } from '../channelLedger.js';
-import type { PendingStatus, TransferErrorCode, TransferKind } from '../transfer.js';
+import { type PendingStatus, transferErrorCodes, transferKinds } from '../transfer.js';
 import type { AccountRow, ChannelRow, EntryRow, FailureRow, PayeeDayRow, StateRow, TransferRow } from './rows.js';
 
 /** A row as a driver returns it. */
@@ -48,13 +48,27 @@ function str(value: unknown): string {
 const bigOrNull = orNull(big);
 const numOrNull = orNull(num);
 const strOrNull = orNull(str);
+
+const pendingStatuses: readonly PendingStatus[] = ['pending', 'posted', 'voided', 'expired'];
+const closeKinds: readonly CloseKind[] = ['cooperative', 'client', 'hub', 'expiry'];
+
+/** A text column that holds one of `allowed` (the tables' CHECK constraints say the same). */
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], column: string): T {
+  const text = str(value);
+  const member = allowed.find((candidate) => candidate === text);
+  if (member === undefined) throw new TypeError(`${column}: unexpected value ${JSON.stringify(text)}`);
+  return member;
+}
+
+const pendingStatusOrNull = orNull((v) => oneOf(v, pendingStatuses, 'transfers.pending_status'));
+const closeKindOrNull = orNull((v) => oneOf(v, closeKinds, 'channels.close_kind'));
 const bytesOrNull = orNull(bytes);
 
 /** An accounts row. */
 export function accountFromSql(r: SqlRow): AccountRow {
   return {
     id: str(r.id),
-    kind: str(r.kind) as AccountKind,
+    kind: oneOf(r.kind, accountKinds, 'accounts.kind'),
     assetCode: str(r.asset_code),
     assetScale: num(r.asset_scale),
     allowNegative: r.allow_negative === true || (r.allow_negative !== false && num(r.allow_negative) === 1),
@@ -72,14 +86,14 @@ export function transferFromSql(r: SqlRow): TransferRow {
   return {
     serial: big(r.serial),
     id: str(r.id),
-    kind: str(r.kind) as TransferKind,
+    kind: oneOf(r.kind, transferKinds, 'transfers.kind'),
     debitAccountId: str(r.debit_account_id),
     creditAccountId: str(r.credit_account_id),
     amount: big(r.amount),
     pendingId: strOrNull(r.pending_id),
     timeoutMs: numOrNull(r.timeout_ms),
     expiresAtMs: numOrNull(r.expires_at_ms),
-    pendingStatus: strOrNull(r.pending_status) as PendingStatus | null,
+    pendingStatus: pendingStatusOrNull(r.pending_status),
     code: num(r.code),
     ref: strOrNull(r.ref),
     memo: strOrNull(r.memo),
@@ -91,7 +105,7 @@ export function transferFromSql(r: SqlRow): TransferRow {
 export function failureFromSql(r: SqlRow): FailureRow {
   return {
     id: str(r.id),
-    kind: str(r.kind) as TransferKind,
+    kind: oneOf(r.kind, transferKinds, 'transfers.kind'),
     debitAccountId: strOrNull(r.debit_account_id),
     creditAccountId: strOrNull(r.credit_account_id),
     amount: bigOrNull(r.amount),
@@ -100,7 +114,7 @@ export function failureFromSql(r: SqlRow): FailureRow {
     code: num(r.code),
     ref: strOrNull(r.ref),
     memo: strOrNull(r.memo),
-    error: str(r.error) as TransferErrorCode,
+    error: oneOf(r.error, transferErrorCodes, 'transfer_failures.error'),
     createdAtMs: num(r.created_at_ms),
   };
 }
@@ -121,7 +135,7 @@ export function channelFromSql(r: SqlRow): ChannelRow {
     claimedCumulative: big(r.claimed_cumulative),
     claimedLogHead: bytes(r.claimed_log_head),
     claimedEntryCount: num(r.claimed_entry_count),
-    closeKind: strOrNull(r.close_kind) as CloseKind | null,
+    closeKind: closeKindOrNull(r.close_kind),
     closeStartedAtMs: numOrNull(r.close_started_at_ms),
     challengeEndsAtMs: numOrNull(r.challenge_ends_at_ms),
     closeSeq: numOrNull(r.close_seq),
