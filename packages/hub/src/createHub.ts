@@ -50,6 +50,7 @@ import type { ChannelStore } from './store/channelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 import { createAuthChecks } from './verifier/authChecks.js';
 import { createHybridVerifier } from './verifier/hybridVerifier.js';
+import { nativeSecp256k1Verifier } from './verifier/nativeSecp256k1Verifier.js';
 import { tinySecp256k1Verifier } from './verifier/tinySecp256k1Verifier.js';
 import { createWorkerPoolVerifier } from './verifier/workerPoolVerifier.js';
 
@@ -94,12 +95,13 @@ export interface CreateHubOptions<L extends ChannelLedger = TrickleLedger> {
   readonly store?: ChannelStore;
   /**
    * The hub's one verification port: every signature the hub checks (auth, open, top-up,
-   * close, forced close, vouchers). Default `createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier({ startNow: true }) })`:
-   * inline while idle, tiny-secp256k1 on worker threads under load (ADR 0201, 0206), the
-   * threads started with the hub (ADR 0226).
+   * close, forced close, vouchers). Default `createHybridVerifier({ inline: nativeSecp256k1Verifier() ?? tinySecp256k1Verifier, pool: createWorkerPoolVerifier({ startNow: true }) })`:
+   * inline while idle, on worker threads under load (ADR 0201, 0206), the threads started
+   * with the hub (ADR 0226); libsecp256k1 as a native addon where its prebuild loads, else
+   * as WASM (ADR 0416).
    */
   readonly verifier?: AsyncVerifier;
-  /** The default ledger's verifier (the ledger's own port); unused with `ledger`. Default `tinySecp256k1Verifier`. */
+  /** The default ledger's verifier (the ledger's own port); unused with `ledger`. Default `nativeSecp256k1Verifier() ?? tinySecp256k1Verifier`. */
   readonly ledgerVerifier?: Verifier;
   /** Overrides of {@link HubLimits}; see `defaultHubLimits`. */
   readonly limits?: Partial<HubLimits>;
@@ -361,7 +363,9 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const ownsStore = options.store === undefined;
   // A SQLite default in the folder: the folder is this process's alone (ADR 0230).
   const dataDirLock = ownsLedger || ownsStore ? await lockDefaultDataDir(options.dataDir, ownsLedger) : undefined;
-  const ledgerVerifier = options.ledgerVerifier ?? tinySecp256k1Verifier;
+  // Native libsecp256k1 where its prebuilt addon loads, else WASM (ADR 0416).
+  const fastestVerifier = nativeSecp256k1Verifier() ?? tinySecp256k1Verifier;
+  const ledgerVerifier = options.ledgerVerifier ?? fastestVerifier;
   let ledger: L;
   let store: ChannelStore;
   try {
@@ -386,7 +390,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
   const ownsVerifier = options.verifier === undefined;
   const baseVerifier =
     options.verifier ??
-    createHybridVerifier({ inline: tinySecp256k1Verifier, pool: createWorkerPoolVerifier({ startNow: true }) });
+    createHybridVerifier({ inline: fastestVerifier, pool: createWorkerPoolVerifier({ startNow: true }) });
   const verifier = observer.verified === undefined ? baseVerifier : timedVerifier(baseVerifier, observer.verified);
   const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
   const logger = options.logger;

@@ -49,6 +49,7 @@ export type {
 } from './store/channelStore.js';
 export { type AsyncVerifier, asAsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 export { createHybridVerifier, type HybridVerifierOptions } from './verifier/hybridVerifier.js';
+export { nativeSecp256k1Verifier } from './verifier/nativeSecp256k1Verifier.js';
 export {
   createNodeCryptoVerifier,
   createThreadPoolVerifier,

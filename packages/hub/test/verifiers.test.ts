@@ -14,6 +14,7 @@ import {
   createNodeCryptoVerifier,
   createThreadPoolVerifier,
   createWorkerPoolVerifier,
+  nativeSecp256k1Verifier,
   tinySecp256k1Verifier,
 } from '../src/index.js';
 
@@ -21,10 +22,21 @@ const curveOrder = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd03
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const nodeCrypto = createNodeCryptoVerifier();
 const threadPool = createThreadPoolVerifier();
-const syncVerifiers = [nobleVerifier, nodeCrypto, tinySecp256k1Verifier];
+// The native addon ships prebuilt for the platforms CI runs on: there it must load, or the
+// hub would quietly pay four times the CPU per check (ADR 0416).
+const native = nativeSecp256k1Verifier();
+const nativeExpected = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
+const syncVerifiers = [nobleVerifier, nodeCrypto, tinySecp256k1Verifier, ...(native === undefined ? [] : [native])];
 const workerPool = createWorkerPoolVerifier({ threads: 2, startNow: true }); // the hub's way; the lazy start is below
-const asyncVerifiers = [threadPool, workerPool, asAsyncVerifier(tinySecp256k1Verifier)];
-afterAll(() => workerPool.close());
+const wasmWorkerPool = createWorkerPoolVerifier({ threads: 1, native: false });
+const asyncVerifiers = [threadPool, workerPool, wasmWorkerPool, asAsyncVerifier(tinySecp256k1Verifier)];
+afterAll(() => Promise.all([workerPool.close(), wasmWorkerPool.close()]));
+
+it('the native libsecp256k1 addon loads where it ships prebuilt, and the worker threads use it', () => {
+  if (nativeExpected) expect(native?.name).toBe('libsecp256k1-native');
+  expect(workerPool.name).toBe(`${native === undefined ? 'tiny-secp256k1' : 'libsecp256k1-native'}-workers(2)`);
+  expect(wasmWorkerPool.name).toBe('tiny-secp256k1-workers(1)');
+});
 
 function highS(signature: Signature): Signature {
   const s = BigInt(`0x${Buffer.from(signature.subarray(32)).toString('hex')}`);
@@ -62,6 +74,8 @@ describe('verifiers agree with the noble reference', () => {
     // The backends disagree on high-S: OpenSSL verifies it, libsecp256k1 strict and noble do not.
     expect(nodeCrypto.verify(high, message, signer.publicKey)).toBe(true);
     expect(tinySecp256k1Verifier.verify(high, message, signer.publicKey)).toBe(false);
+    if (native !== undefined) expect(native.verify(high, message, signer.publicKey)).toBe(false);
+    expect(await workerPool.verify(high, message, signer.publicKey)).toBe(false);
     expect(nobleVerifier.verify(high, message, signer.publicKey)).toBe(false);
     // Behind protocol's checks, every backend refuses it.
     for (const v of syncVerifiers) expect(checkSignature(v, high, message, signer.publicKey)).toBe('highS');
@@ -78,6 +92,12 @@ describe('verifiers agree with the noble reference', () => {
     for (const v of syncVerifiers) expect(v.verify(signature, message, notAPoint)).toBe(false);
     expect(await threadPool.verify(signature, message, notAPoint)).toBe(false);
     expect(await workerPool.verify(signature, message, notAPoint)).toBe(false);
+    expect(await wasmWorkerPool.verify(signature, message, notAPoint)).toBe(false);
+    if (native !== undefined) {
+      // Wrong lengths are refused, not thrown.
+      expect(native.verify(signature.subarray(0, 63) as Signature, message, signer.publicKey)).toBe(false);
+      expect(native.verify(signature, message, signer.publicKey.subarray(0, 32) as PublicKey)).toBe(false);
+    }
   });
 });
 
