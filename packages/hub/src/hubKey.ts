@@ -55,7 +55,7 @@ export function loadOrCreateKeyFile(path: string, randomBytes: RandomBytes): Sec
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof HubError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+    if (errnoCode(error) !== 'ENOENT') {
       throw new HubError('KEY_FILE', `cannot read ${path}`, { cause: error });
     }
     return createKeyFile(path, randomBytes);
@@ -79,8 +79,13 @@ function createKeyFile(path: string, randomBytes: RandomBytes): SecretKey {
       closeSync(fd);
     }
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKeyFile(path, randomBytes);
+    if (errnoCode(cause) === 'EEXIST') return loadOrCreateKeyFile(path, randomBytes);
     throw new HubError('KEY_FILE', `cannot create ${path}`, { cause });
   }
   return secretKey;
+}
+
+/** The `code` of a failed file system call (`ENOENT`, `EEXIST`, ...), if what was thrown has one. */
+function errnoCode(error: unknown): unknown {
+  return error instanceof Error && 'code' in error ? error.code : undefined;
 }
