@@ -1,6 +1,7 @@
 /**
  * The runner on PostgreSQL: order, once only, a failing step alone rolled back, a newer
- * schema refused unchanged, and several processes starting at once on a fresh schema.
+ * schema refused unchanged, and several starters at once on a fresh schema (each with its
+ * own pool and connections, as separate processes have).
  */
 import { dropSchema, postgresUrl, uniqueSchema } from '@trickle/testing/harness';
 import pg from 'pg';
@@ -87,7 +88,7 @@ describe('runPostgresMigrations', () => {
     expect(await rows(pool, `SELECT count(*)::int AS n FROM ${schema}.example_migrations`)).toEqual([{ n: 3 }]);
   });
 
-  it('applies each migration once when several processes start together on a fresh schema', async () => {
+  it('applies each migration once when several starters, each with its own connections, start together on a fresh schema', async () => {
     const schema = uniqueSchema('migrations_test');
     schemas.push(schema);
     // Each "process" has its own pool and connections; migration 1 is slow so that the others arrive meanwhile.
