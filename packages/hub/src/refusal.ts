@@ -5,7 +5,7 @@
 
 import type { ChannelId, ChannelState, HubMessage, RejectCode } from '@trickle/protocol';
 import { textCharsMax } from '@trickle/protocol';
-import type { PayMessage, Reply } from './lanes.js';
+import type { PayMessage } from './lanes.js';
 
 export type { Reply } from './lanes.js';
 
