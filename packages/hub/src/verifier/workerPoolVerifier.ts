@@ -1,6 +1,5 @@
 /**
- * Voucher verification on worker threads running libsecp256k1: the native addon where it
- * loads (ADR 0416), else tiny-secp256k1 (libsecp256k1 as WASM).
+ * Voucher verification on worker threads running tiny-secp256k1 (libsecp256k1 as WASM).
  *
  * With many channels and one payment each in flight (P3), every payment costs one
  * signature check. On the libuv threadpool with node:crypto, each check cost ~500 µs of
@@ -9,6 +8,10 @@
  * loop go to the threads as one message (a packed buffer, transferred), so the event loop
  * pays a few microseconds per check. A thread that fails is replaced, and the checks it
  * held are done inline (never answered wrongly, never lost). See ADR 0206.
+ *
+ * The threads stay on WASM even where libsecp256k1's native addon loads: the addon aborted a
+ * whole process (`terminate called after throwing an instance of 'Napi::Error'`) when a
+ * thread holding it was terminated (ADR 0416).
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -16,22 +19,12 @@ import { Worker } from 'node:worker_threads';
 import type { PublicKey, Signature } from '@trickle/protocol';
 import { present } from '@trickle/protocol';
 import type { AsyncVerifier } from './asyncVerifier.js';
-import { nativeSecp256k1Path, nativeSecp256k1Verifier } from './nativeSecp256k1Verifier.js';
 import { tinySecp256k1Verifier } from './tinySecp256k1Verifier.js';
 
 const threadSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-// The native addon where the parent found it loads; WASM otherwise (or if it fails here).
-let check;
-try {
-  if (workerData.native === undefined) throw new Error('no native addon');
-  const native = require(workerData.native);
-  check = (digest, key, signature) => native.ecdsaVerify(signature, digest, key);
-} catch {
-  const tiny = require(workerData.tiny);
-  check = (digest, key, signature) => tiny.verify(digest, key, signature, true);
-}
+const tiny = require(workerData.tiny);
 parentPort.on('message', (message) => {
   const bytes = new Uint8Array(message.buffer);
   const results = new Uint8Array(message.count);
@@ -44,7 +37,7 @@ parentPort.on('message', (message) => {
     const key = bytes.subarray(at + length + 64, at + length + 97);
     at += length + 97;
     try {
-      results[i] = check(createHash('sha256').update(signed).digest(), key, signature) ? 1 : 0;
+      results[i] = tiny.verify(createHash('sha256').update(signed).digest(), key, signature, true) ? 1 : 0;
     } catch {
       results[i] = 0;
     }
@@ -64,11 +57,6 @@ export interface WorkerPoolVerifierOptions {
    * Default false; the hub's default verifier starts them now (ADR 0226).
    */
   readonly startNow?: boolean;
-  /**
-   * Use libsecp256k1's native addon where it loads (ADR 0416); false: the WASM build
-   * (tiny-secp256k1) even where it does. Default true.
-   */
-  readonly native?: boolean;
 }
 
 interface Job {
@@ -89,7 +77,7 @@ interface Thread {
 const messageBytesMax = 0xffff;
 
 /**
- * An `AsyncVerifier` on worker threads running libsecp256k1 (native where it loads, else WASM). Call `close()` to end the
+ * An `AsyncVerifier` on worker threads running tiny-secp256k1. Call `close()` to end the
  * threads (idle threads never hold the process open).
  *
  * @example
@@ -107,9 +95,6 @@ export function createWorkerPoolVerifier(
     throw new RangeError('createWorkerPoolVerifier: threads must be an integer in 1..64');
   }
   const tiny = createRequire(import.meta.url).resolve('tiny-secp256k1');
-  const native = options.native === false ? undefined : nativeSecp256k1Path();
-  /** Checks done on this thread: a lost thread's, and those after close. */
-  const inline = (native === undefined ? undefined : nativeSecp256k1Verifier()) ?? tinySecp256k1Verifier;
   const threads: Thread[] = Array.from({ length: count }, () => ({ worker: undefined, inFlight: new Map(), jobs: 0 }));
   let queued: Job[] = [];
   let scheduled = false;
@@ -118,7 +103,7 @@ export function createWorkerPoolVerifier(
   if (options.startNow === true) for (const thread of threads) thread.worker = start(thread);
 
   function start(thread: Thread): Worker {
-    const worker = new Worker(threadSource, { eval: true, workerData: { tiny, native } });
+    const worker = new Worker(threadSource, { eval: true, workerData: { tiny } });
     worker.unref();
     worker.on('message', (message: { id: number; results: Uint8Array }) => {
       const jobs = thread.inFlight.get(message.id);
@@ -142,7 +127,7 @@ export function createWorkerPoolVerifier(
   }
 
   function resolveInline(job: Job): void {
-    job.resolve(inline.verify(job.signature, job.message, job.publicKey));
+    job.resolve(tinySecp256k1Verifier.verify(job.signature, job.message, job.publicKey));
   }
 
   function send(thread: Thread, jobs: Job[]): void {
@@ -182,12 +167,12 @@ export function createWorkerPoolVerifier(
   }
 
   return {
-    name: `${native === undefined ? 'tiny-secp256k1' : 'libsecp256k1-native'}-workers(${count})`,
+    name: `tiny-secp256k1-workers(${count})`,
     verify(signature, message, publicKey) {
       // Shapes the thread's layout cannot carry are checked inline (checkSignatureAsync has
       // already refused wrong lengths; this only guards direct callers).
       if (signature.length !== 64 || publicKey.length !== 33 || message.length > messageBytesMax) {
-        return Promise.resolve(inline.verify(signature, message, publicKey));
+        return Promise.resolve(tinySecp256k1Verifier.verify(signature, message, publicKey));
       }
       return new Promise<boolean>((resolve) => {
         queued.push({ signature, message, publicKey, resolve });
