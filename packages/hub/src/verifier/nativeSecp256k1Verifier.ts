@@ -15,16 +15,13 @@ interface NativeSecp256k1 {
 }
 
 /**
- * Where the native binding is, for threads that load it themselves; undefined when it does
- * not load here (no prebuild for this platform, or the optional dependency is absent).
- * Its `bindings` entry loads the addon or throws: it never falls back to JavaScript.
+ * The native binding, or undefined where it does not load (no prebuild for this platform,
+ * or the optional dependency is absent). Its `bindings` entry loads the addon or throws: it
+ * never falls back to JavaScript.
  */
-export function nativeSecp256k1Path(): string | undefined {
-  const require = createRequire(import.meta.url);
+function loadNative(): NativeSecp256k1 | undefined {
   try {
-    const path = require.resolve('secp256k1/bindings');
-    require(path);
-    return path;
+    return createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1;
   } catch {
     return undefined;
   }
@@ -45,8 +42,7 @@ let loaded: Verifier | null | undefined;
  */
 export function nativeSecp256k1Verifier(): Verifier | undefined {
   if (loaded === undefined) {
-    const path = nativeSecp256k1Path();
-    const native = path === undefined ? undefined : (createRequire(import.meta.url)(path) as NativeSecp256k1);
+    const native = loadNative();
     loaded =
       native === undefined
         ? null
