@@ -10,7 +10,7 @@ import { asError } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { type ChannelLedgerOptions, createChannelLedger, type TrickleLedger } from '../createChannelLedger.js';
 import { LedgerError } from '../ledgerError.js';
-import { sqliteBusyTimeoutMs } from '../limits.js';
+import { sqliteBusyTimeoutMs, sqliteWalCheckpointPages } from '../limits.js';
 import { type LedgerDriver, runSync, type StepHook, type Txn } from '../store/txn.js';
 import { sqliteMigrations } from './sqliteSchema.js';
 import { SqliteStore } from './sqliteStore.js';
@@ -63,6 +63,7 @@ export function openSqliteDatabase(filename: string, busyTimeoutMs = sqliteBusyT
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`wal_autocheckpoint = ${sqliteWalCheckpointPages}`);
   try {
     runSqliteMigrations(db, {
       component: 'trickle-ledger',
