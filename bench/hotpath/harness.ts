@@ -225,14 +225,6 @@ function tinySign(secretKey: SecretKey, message: Uint8Array): Signature {
 }
 
 /**
- * A wallet `Signer` on libsecp256k1 (WASM): what a Node wallet can plug in instead of the
- * default noble signer (RFC 6979 hedged with fresh entropy, low-S, compact; ~3x faster).
- */
-export function tinySigner(secretKey: SecretKey): Signer {
-  return { publicKey: publicKeyOf(secretKey), sign: (message) => tinySign(secretKey, message) };
-}
-
-/**
  * Connections authenticating at once while a load sets up: below the hub's
  * authChecksQueuedMax (256), beyond which it answers OVERLOADED (as to any crowd of
  * clients connecting in the same instant).
