@@ -9,7 +9,10 @@
  *   (c) bundle the wallet for the browser with esbuild: no `node:` module may leak in and
  *       the gzipped bundle must stay within `browserBundleGzipBytesMax`;
  *   (d) run the README's "Use it" snippets as copied, joined into one program (a SQLite hub
- *       with its defaults, an Express merchant, a wallet that pays through `wallet.fetch`).
+ *       with its defaults, an Express merchant, a wallet that pays through `wallet.fetch`);
+ *   (e) check the hub's verifiers with and without the optional native addon (`secp256k1`):
+ *       native inline and on the threads where it loads, WASM where it does not
+ *       (`consumer/forbid-native-secp256k1.cjs`), and (a)'s program run without it.
  * The scratch project installs its third-party dependencies through pnpm from the same
  * store as the workspace (already downloaded), so it needs no network once the workspace is
  * installed; better-sqlite3 comes built from the store's side-effects cache. Run (a) refuses
@@ -112,7 +115,15 @@ describe('the packed packages, installed outside the workspace', () => {
       pnpm: { overrides: packed, onlyBuiltDependencies: ['better-sqlite3'] },
     };
     writeFileSync(join(project, 'package.json'), `${JSON.stringify(consumer, null, 2)}\n`);
-    for (const file of ['e2e.mjs', 'forbid-sqlite.mjs', 'consumer.ts', 'browser.ts', 'tsconfig.json']) {
+    for (const file of [
+      'e2e.mjs',
+      'forbid-sqlite.mjs',
+      'forbid-native-secp256k1.cjs',
+      'verifier.mjs',
+      'consumer.ts',
+      'browser.ts',
+      'tsconfig.json',
+    ]) {
       copyFileSync(join(fixtures, file), join(project, file));
     }
     readmeSnippets().forEach((snippet, index) => {
@@ -183,4 +194,29 @@ describe('the packed packages, installed outside the workspace', () => {
     const output = run(process.execPath, ['readme-program.mjs'], project, 120_000).trim().split('\n');
     expect(JSON.parse(output.at(-1) ?? '{}')).toEqual({ status: 200, body: 'article 42' });
   }, 150_000);
+
+  it('(e) the verifiers: native inline and on the threads where the optional addon loads, WASM where it does not', () => {
+    const project = join(work, 'project');
+    const lastLine = (output: string) => JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+    // The addon ships prebuilt for these; elsewhere both runs are on WASM.
+    const prebuilt = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
+    expect(lastLine(run(process.execPath, ['verifier.mjs'], project, 60_000))).toEqual(
+      prebuilt
+        ? { inline: 'libsecp256k1-native', threads: 'libsecp256k1-native-workers(2)', right: true }
+        : { inline: 'none', threads: 'tiny-secp256k1-workers(2)', right: true },
+    );
+    const withoutAddon = ['--require', './forbid-native-secp256k1.cjs'];
+    expect(lastLine(run(process.execPath, [...withoutAddon, 'verifier.mjs'], project, 60_000))).toEqual({
+      inline: 'none',
+      threads: 'tiny-secp256k1-workers(2)',
+      right: true,
+    });
+    const e2e = run(
+      process.execPath,
+      [...withoutAddon, '--import', './forbid-sqlite.mjs', 'e2e.mjs'],
+      project,
+      120_000,
+    );
+    expect(lastLine(e2e)).toEqual({ status: 200, body: 'a paid article', refund: '98000', auditOk: true });
+  }, 300_000);
 });

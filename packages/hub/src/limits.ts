@@ -151,6 +151,16 @@ export const commitBatchWritesMax = 4_096;
 /** Time `hub.close()` waits for queued work to finish before closing sockets anyway, in ms. */
 export const drainTimeoutMs = 10_000;
 
+/**
+ * How long a verifier thread has to stop on its own when the worker-pool verifier closes,
+ * in ms (verifier/workerPoolVerifier.ts, ADR 0416). Asked to stop, a thread finishes the
+ * check in hand (~50 µs native) or the loading of libsecp256k1 (a few hundred ms on a loaded
+ * machine) and exits. Only a thread still running after this is terminated, and only once
+ * it is outside the native addon (terminating a thread inside it aborts the process). Also
+ * the longest the process's exit waits for a thread to leave the addon.
+ */
+export const verifierThreadStopMs = 2_000;
+
 /** Cached public-key objects of the node:crypto verifier (least recently used evicted). */
 export const keyCacheEntriesMax = 10_000;
 

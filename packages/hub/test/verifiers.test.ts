@@ -28,12 +28,14 @@ const native = nativeSecp256k1Verifier();
 const nativeExpected = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
 const syncVerifiers = [nobleVerifier, nodeCrypto, tinySecp256k1Verifier, ...(native === undefined ? [] : [native])];
 const workerPool = createWorkerPoolVerifier({ threads: 2, startNow: true }); // the hub's way; the lazy start is below
-const asyncVerifiers = [threadPool, workerPool, asAsyncVerifier(tinySecp256k1Verifier)];
-afterAll(() => workerPool.close());
+const wasmWorkerPool = createWorkerPoolVerifier({ threads: 1, native: false });
+const asyncVerifiers = [threadPool, workerPool, wasmWorkerPool, asAsyncVerifier(tinySecp256k1Verifier)];
+afterAll(() => Promise.all([workerPool.close(), wasmWorkerPool.close()]));
 
-it('the native libsecp256k1 addon loads where it ships prebuilt; the worker threads stay on WASM', () => {
+it('the native libsecp256k1 addon loads where it ships prebuilt, and the worker threads use it', () => {
   if (nativeExpected) expect(native?.name).toBe('libsecp256k1-native');
-  expect(workerPool.name).toBe('tiny-secp256k1-workers(2)');
+  expect(workerPool.name).toBe(`${native === undefined ? 'tiny-secp256k1' : 'libsecp256k1-native'}-workers(2)`);
+  expect(wasmWorkerPool.name).toBe('tiny-secp256k1-workers(1)');
 });
 
 function highS(signature: Signature): Signature {
@@ -90,6 +92,7 @@ describe('verifiers agree with the noble reference', () => {
     for (const v of syncVerifiers) expect(v.verify(signature, message, notAPoint)).toBe(false);
     expect(await threadPool.verify(signature, message, notAPoint)).toBe(false);
     expect(await workerPool.verify(signature, message, notAPoint)).toBe(false);
+    expect(await wasmWorkerPool.verify(signature, message, notAPoint)).toBe(false);
     if (native !== undefined) {
       // Wrong lengths are refused, not thrown.
       expect(native.verify(signature.subarray(0, 63) as Signature, message, signer.publicKey)).toBe(false);

@@ -27,6 +27,16 @@ function loadNative(): NativeSecp256k1 | undefined {
   }
 }
 
+/**
+ * Where the native binding is, for the verifier threads that load it themselves (they
+ * guard every call into it, see workerPoolVerifier.ts and ADR 0416); undefined where it
+ * does not load in this thread. Not part of the package's exports.
+ */
+export function nativeSecp256k1Path(): string | undefined {
+  if (nativeSecp256k1Verifier() === undefined) return undefined;
+  return createRequire(import.meta.url).resolve('secp256k1/bindings');
+}
+
 let loaded: Verifier | null | undefined;
 
 /**
