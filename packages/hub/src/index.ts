@@ -43,7 +43,11 @@ export type {
   IncomingWrite,
   MerchantRecord,
   PeerInvoiceRecord,
+  SettlementIndex,
+  SettlementQuery,
+  SettlementRow,
   StoredEntry,
+  UnclaimedTotal,
   WalletPayeeRecord,
   WriteOutcome,
 } from './store/channelStore.js';

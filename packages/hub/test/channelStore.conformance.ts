@@ -14,6 +14,7 @@ import {
   type PublicKey,
   type Signature,
   sha256,
+  toHex,
 } from '@trickle/protocol';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -431,6 +432,85 @@ export function channelStoreConformance(
       });
       await store.commit([{ channel: { ...channel, seq: 3, cumulative: 7n, closingSinceMs: 4, closedAtMs: 5 } }]);
       expect(await store.claimMarks()).toEqual([]);
+    });
+
+    it('pages open channels through the settlement indexes, keyed and ordered, and totals what is unclaimed (ADR 0419)', async () => {
+      // Five channels: expiring at 10..50, 1..5 vouchers of 2 entries each accepted at 100..500; one closing, one closed.
+      const channels = [1, 2, 3, 4, 5].map((n) => channelFixture(`index ${n}`, { expiresAtMs: n * 10 }));
+      for (const [i, channel] of channels.entries()) {
+        const n = i + 1;
+        const vs = Array.from({ length: n }, (_, k) =>
+          voucherFixture(k + 1, BigInt(3 * (k + 1)), 2, 1_900_000_000_000, `ix${n}.`),
+        );
+        await store.commit([{ channel }]);
+        await store.commit([
+          { channel: { ...channel, seq: n, cumulative: BigInt(3 * n) }, vouchers: vs, acceptedAtMs: n * 100 },
+        ]);
+      }
+      const [c1, c2, c3, c4, c5] = channels as [HubChannel, HubChannel, HubChannel, HubChannel, HubChannel];
+      await store.commit([{ channel: { ...c4, seq: 4, cumulative: 12n, closingSinceMs: 7 } }]);
+      await store.commit([{ channel: { ...c5, seq: 5, cumulative: 15n, closingSinceMs: 8, closedAtMs: 9 } }]);
+      // Channel 2 claimed through its first voucher, at a later time.
+      await store.recordClaims([
+        { channelId: c2.channelId, claimedSeq: 1, claimedCumulative: 3n, unclaimedSinceMs: 250 },
+      ]);
+      const page = (query: Parameters<ChannelStore['settlementChannels']>[0]) =>
+        store.settlementChannels(query).then((rows) => rows.map((row) => [row.channelId, row.key]));
+      expect(await page({ by: 'expiresAt', bound: 30n, limit: 10 })).toEqual([
+        [c1.channelId, 10n],
+        [c2.channelId, 20n],
+        [c3.channelId, 30n],
+      ]);
+      // Keyset paging: the page after a row starts right after it.
+      const first = await store.settlementChannels({ by: 'expiresAt', bound: 1_000n, limit: 2 });
+      expect(first.map((row) => row.key)).toEqual([10n, 20n]);
+      expect(await page({ by: 'expiresAt', bound: 1_000n, limit: 2, after: first[1] })).toEqual([[c3.channelId, 30n]]);
+      expect(await page({ by: 'unclaimedSince', bound: 300n, limit: 10 })).toEqual([
+        [c1.channelId, 100n],
+        [c2.channelId, 250n],
+        [c3.channelId, 300n],
+      ]);
+      expect(await page({ by: 'closingSince', bound: 1_000n, limit: 10 })).toEqual([[c4.channelId, 7n]]);
+      expect(await page({ by: 'unclaimedEntries', bound: 4n, limit: 10 })).toEqual([
+        [c4.channelId, 8n],
+        [c3.channelId, 6n],
+      ]);
+      const byAmount = await store.settlementChannels({ by: 'unclaimedAmount', bound: 3n, limit: 2 });
+      expect(byAmount.map((row) => row.key)).toEqual([12n, 9n]);
+      expect(await page({ by: 'unclaimedAmount', bound: 3n, limit: 10, after: byAmount[1] })).toEqual(
+        [
+          [c1.channelId, 3n],
+          [c2.channelId, 3n],
+        ].sort((a, b) => (toHex(b[0] as Uint8Array) < toHex(a[0] as Uint8Array) ? -1 : 1)),
+      );
+      // Totals leave out the closing and closed channels.
+      expect(await store.unclaimedTotals()).toEqual([
+        { asset: { code: 'USD', scale: 6 }, channels: 3, entries: 2 + 2 + 6, amount: 3n + 3n + 9n, oldestSinceMs: 100 },
+      ]);
+      expect(await store.claimMark(c2.channelId)).toEqual({
+        channelId: c2.channelId,
+        claimedSeq: 1,
+        claimedCumulative: 3n,
+        unclaimedEntries: 2,
+        unclaimedSinceMs: 250,
+      });
+      expect(await store.claimMark(c5.channelId)).toBeUndefined();
+      // Everything of channel 3 claimed: it leaves the unclaimed indexes.
+      await store.recordClaims([
+        { channelId: c3.channelId, claimedSeq: 3, claimedCumulative: 9n, unclaimedSinceMs: 999 },
+      ]);
+      expect(await page({ by: 'unclaimedEntries', bound: 1n, limit: 10 })).toEqual([
+        [c4.channelId, 8n],
+        ...[c1, c2]
+          .map((c) => [c.channelId, 2n])
+          .sort((a, b) => (toHex(b[0] as Uint8Array) < toHex(a[0] as Uint8Array) ? -1 : 1)),
+      ]);
+      expect((await page({ by: 'unclaimedSince', bound: 10_000n, limit: 10 })).map(([, key]) => key)).toEqual([
+        100n,
+        250n,
+        400n,
+      ]);
+      await expect(store.settlementChannels({ by: 'expiresAt', bound: 0n, limit: 0 })).rejects.toThrow();
     });
 
     it('stores and replaces merchants', async () => {

@@ -12,6 +12,7 @@ import { dropSchema, postgresQuery, postgresUrl, uniqueSchema } from '@trickle/t
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubError } from '../src/errors.js';
+import type { ChannelStore } from '../src/store/channelStore.js';
 import { packEntries } from '../src/store/entryBlob.js';
 import { postgresChannelStore } from '../src/store/postgresChannelStore.js';
 import { channelColumns, channelValues } from '../src/store/rows.js';
@@ -22,6 +23,20 @@ const preRunner = (name: string) => readFileSync(join(import.meta.dirname, 'preR
 const channel = channelFixture('before the runner', { seq: 2, cumulative: 6n });
 const vouchers = [voucherFixture(1, 3n, 2), voucherFixture(2, 6n, 3)];
 const placeholders = (count: number, from = 1) => Array.from({ length: count }, (_, i) => `$${i + from}`).join(', ');
+
+/**
+ * The upgrade to the settlement indexes (ADR 0419) counted the channel's entries beyond its
+ * claim (none claimed: all of them), gave them a time, and the indexes find the channel.
+ */
+async function expectUnclaimedCounted(store: ChannelStore): Promise<void> {
+  const entries = vouchers.reduce((n, v) => n + v.entries.length, 0);
+  const mark = await store.claimMark(channel.channelId);
+  expect(mark).toMatchObject({ claimedSeq: 0, unclaimedEntries: entries });
+  expect(mark?.unclaimedSinceMs).toBeTypeOf('number');
+  expect(await store.settlementChannels({ by: 'unclaimedEntries', bound: 1n, limit: 10 })).toEqual([
+    { channelId: channel.channelId, key: BigInt(entries) },
+  ]);
+}
 
 describe('SQLite channel store from before the runner', () => {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-upgrade-'));
@@ -52,7 +67,7 @@ describe('SQLite channel store from before the runner', () => {
   }
 
   it.each([5, 6] as const)(
-    'opens a file of version %i, its channel and vouchers as they were, at version 6',
+    'opens a file of version %i, its channel and vouchers as they were, at version 7 with its unclaimed entries counted',
     async (version) => {
       const path = join(dir, `v${version}.sqlite`);
       oldStore(path, version);
@@ -60,21 +75,22 @@ describe('SQLite channel store from before the runner', () => {
       try {
         expect(await store.channel(channel.channelId)).toEqual(channel);
         expect(await store.vouchers(channel.channelId, 1, 10)).toEqual(vouchers);
+        await expectUnclaimedCounted(store);
       } finally {
         await store.close();
       }
       const check = new Database(path, { readonly: true });
-      expect(check.pragma('user_version', { simple: true })).toBe(6);
+      expect(check.pragma('user_version', { simple: true })).toBe(7);
       expect(check.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'inbox_cleared'").pluck().get()).toBe(1);
       check.close();
     },
   );
 
   it('refuses a file of a newer version, naming both, and leaves it as it was', async () => {
-    const path = join(dir, 'v7.sqlite');
+    const path = join(dir, 'v8.sqlite');
     oldStore(path, 6);
     const db = new Database(path);
-    db.pragma('user_version = 7');
+    db.pragma('user_version = 8');
     db.close();
     let error: unknown;
     try {
@@ -85,9 +101,9 @@ describe('SQLite channel store from before the runner', () => {
     expect(error).toBeInstanceOf(HubError);
     expect(error).toMatchObject({ code: 'STORE_FAILED' });
     expect((error as HubError).cause).toBeInstanceOf(SchemaVersionError);
-    expect((error as HubError).cause).toMatchObject({ found: 7, known: 6 });
+    expect((error as HubError).cause).toMatchObject({ found: 8, known: 7 });
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(7);
+    expect(check.pragma('user_version', { simple: true })).toBe(8);
     expect(check.prepare('SELECT count(*) FROM vouchers').pluck().get()).toBe(2);
     check.close();
   });
@@ -99,7 +115,7 @@ describe('PostgreSQL channel store from before the runner', () => {
     for (const schema of schemas) await dropSchema(schema);
   });
 
-  it('opens unchanged, its channel and vouchers as they were, now at version 1 with the lease tables', async () => {
+  it('opens unchanged, its channel and vouchers as they were, now at version 2 with the lease tables and its unclaimed entries counted', async () => {
     const schema = uniqueSchema('hub_upgrade_test');
     schemas.push(schema);
     // What that code ran at every start (no version kept), then a channel and its vouchers.
@@ -135,11 +151,12 @@ describe('PostgreSQL channel store from before the runner', () => {
     try {
       expect(await store.channel(channel.channelId)).toEqual(channel);
       expect(await store.vouchers(channel.channelId, 1, 10)).toEqual(vouchers);
+      await expectUnclaimedCounted(store);
     } finally {
       await store.close();
     }
-    const { rows } = await postgresQuery(`SELECT version FROM ${schema}.hub_migrations`);
-    expect(rows).toEqual([{ version: 1 }]);
+    const { rows } = await postgresQuery(`SELECT version FROM ${schema}.hub_migrations ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     const { rows: leases } = await postgresQuery('SELECT to_regclass($1) IS NOT NULL AS leases', [`${schema}.leases`]);
     expect(leases).toEqual([{ leases: true }]);
     // Opening again changes nothing.

@@ -30,7 +30,7 @@ import { laneChannel, settleSerially } from '../lanes.js';
 import type { ChannelLedger, LedgerChannel, SettlementResult } from '../ledgerPort.js';
 import type { ClearingObservation } from '../observation.js';
 import type { Clock } from '../ports.js';
-import type { ChannelStore, ClearedWrite } from '../store/channelStore.js';
+import type { ChannelStore, ClearedWrite, SettlementQuery, SettlementRow } from '../store/channelStore.js';
 import type { SettlementPolicy } from './policy.js';
 import { ClearedTally, clearedOfRange, countEntries, readSegment, type Segment } from './segments.js';
 
@@ -138,6 +138,11 @@ export interface SettlementDeps {
   readonly payoutRules: readonly PayoutRule[];
   /** Persists a change of a channel (closing, closed) through its lane. */
   readonly updateChannel: UpdateChannel;
+  /**
+   * The lane of a channel the store's settlement indexes named, read back from the store when
+   * it is not in memory (ADR 0419). Absent: the lanes in memory only.
+   */
+  readonly laneOf?: ((channelId: ChannelId) => Promise<Lane | undefined>) | undefined;
   /** Sends a message to the connections of a client key. */
   readonly notify: (clientKey: PublicKey, message: HubMessage) => void;
   readonly onError: (error: unknown, context: string) => void;
@@ -206,8 +211,11 @@ const assetKey = (channel: { readonly asset: { readonly code: string; readonly s
 /** Ledger error codes that mean the hub's note of the claimed state is behind the ledger's. */
 const staleMarkCodes = new Set(['INVALID_STATE', 'STALE_STATE']);
 
-/** Lanes scanned between two yields to the event loop, so a scan of many channels never blocks payments. */
-const scanChunkLanes = 2_000;
+/** Rows of a settlement index read per page (a yield to the event loop between pages). */
+const scanPageChannels = 500;
+
+/** Pages of one settlement index read per run at most: a run's cost is bounded whatever the store holds. */
+const scanPagesMax = 20;
 
 /** Closing-channel pages read from the ledger per run. */
 const closingPagesPerRunMax = 10;
@@ -251,6 +259,8 @@ type Run = ReturnType<typeof newRun>;
 /** Creates the settlement. Internal to createHub. */
 export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: number): HubSettlement {
   const { clock, store, ledger, lanes, policy } = deps;
+  /** The lane of an open channel the store named: in memory, or read back (ADR 0419). */
+  const laneOf = deps.laneOf ?? ((channelId: ChannelId) => Promise.resolve(lanes.get(channelId)));
   let paused = policy.paused;
   let lastRun: SettlementRun | undefined;
   let running: Promise<SettlementRun> | undefined;
@@ -531,56 +541,107 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   }
 
   /**
-   * One pass over the channels in memory (yielding every few thousand, so it never blocks
-   * payments): those expired, those whose recorded close has ended, and those the policy
-   * says to claim now, most urgent first (the liability cap adds the largest ones).
+   * Pages through one settlement index of the store (ADR 0419) and hands each open channel's
+   * lane to `take`, until `take` has taken `wanted` or the index has no more rows in range,
+   * at most `scanPagesMax` pages a run. The store's indexes only find candidates: what the
+   * lane holds (the note the hub keeps in step with each commit and claim) decides.
+   */
+  async function pageIndex(
+    by: SettlementQuery['by'],
+    bound: bigint,
+    wanted: number,
+    take: (lane: Lane, key: bigint) => boolean,
+  ): Promise<void> {
+    let taken = 0;
+    let after: SettlementRow | undefined;
+    for (let page = 0; page < scanPagesMax && taken < wanted; page++) {
+      const rows = await store.settlementChannels({ by, bound, after, limit: scanPageChannels });
+      for (const row of rows) {
+        const lane = await laneOf(row.channelId);
+        const channel = lane?.channel;
+        if (lane === undefined || channel === undefined || channel.closedAtMs !== undefined) continue;
+        if (take(lane, row.key) && ++taken >= wanted) return;
+      }
+      if (rows.length < scanPageChannels) return;
+      after = rows[rows.length - 1];
+      await yieldToLoop();
+    }
+  }
+
+  /**
+   * What this run has to do, from the store's settlement indexes (ADR 0419), never a walk over
+   * every channel: channels expired (and, within the expiry margin, due), those whose
+   * recorded close has ended, and those the policy says to claim now (oldest unclaimed,
+   * most entries, largest amounts), most urgent first; the liability cap adds the largest
+   * ones of an asset whose unclaimed total is over it. Each list is at most what a run can
+   * work through; the rest waits for the next run.
    */
   async function scan(nowMs: number): Promise<{ expired: Lane[]; ended: Lane[]; due: Lane[] }> {
+    const perRun = policy.batchChannelsMax * policy.batchesPerRunMax;
     const expired: Lane[] = [];
     const ended: Lane[] = [];
     const due: { lane: Lane; reason: number }[] = [];
-    const liable = new Map<string, { total: bigint; lanes: Lane[] }>();
-    let scanned = 0;
-    for (const lane of [...lanes.all()]) {
-      if (++scanned % scanChunkLanes === 0) await yieldToLoop();
-      const open = lane.channel;
-      if (open === undefined || open.closedAtMs !== undefined) continue;
-      const close = lane.settle.ledgerClose;
-      if (close !== undefined && close.endsAtMs <= nowMs) ended.push(lane);
-      if (open.closingSinceMs === undefined && nowMs >= open.expiresAtMs && lane.settle.busy === 0) {
-        expired.push(lane);
-        continue;
-      }
+    const seen = new Set<Lane>();
+    const consider = (lane: Lane) => {
+      if (seen.has(lane)) return false;
       const reason = claimReason(lane, nowMs);
-      if (reason !== undefined) {
-        due.push({ lane, reason });
-        continue;
+      if (reason === undefined) return false;
+      seen.add(lane);
+      due.push({ lane, reason });
+      return true;
+    };
+    await pageIndex('expiresAt', BigInt(nowMs + policy.expiryMarginMs), perRun, (lane) => {
+      const open = laneChannel(lane);
+      if (open.closingSinceMs === undefined && nowMs >= open.expiresAtMs && lane.settle.busy === 0) {
+        seen.add(lane);
+        expired.push(lane);
+        return true;
       }
-      const channel = lane.channel;
-      if (policy.liabilityMax === undefined || channel === undefined || lane.settle.unclaimedEntries === 0) continue;
-      if (channel.closingSinceMs !== undefined || channel.closedAtMs !== undefined || lane.settle.busy > 0) continue;
-      const asset = liable.get(assetKey(channel)) ?? { total: 0n, lanes: [] };
-      asset.total += channel.cumulative - lane.settle.claimedCumulative;
-      asset.lanes.push(lane);
-      liable.set(assetKey(channel), asset);
-    }
-    // The cap counts what is already due as claimed: only the excess beyond it adds channels.
-    for (const [key, asset] of liable) {
-      let total = asset.total;
-      for (const { lane } of due) {
-        if (lane.channel !== undefined && assetKey(lane.channel) === key) {
-          total += lane.channel.cumulative - lane.settle.claimedCumulative;
-        }
-      }
-      const unclaimed = (lane: Lane) => laneChannel(lane).cumulative - lane.settle.claimedCumulative;
-      asset.lanes.sort((a, b) => (unclaimed(b) > unclaimed(a) ? 1 : unclaimed(b) < unclaimed(a) ? -1 : 0));
-      for (const lane of asset.lanes) {
-        if (total <= (policy.liabilityMax as bigint)) break;
-        due.push({ lane, reason: 4 });
-        total -= unclaimed(lane);
-      }
+      return consider(lane);
+    });
+    await pageIndex('closingSince', BigInt(nowMs), perRun, (lane) => {
+      const close = lane.settle.ledgerClose;
+      if (close === undefined || close.endsAtMs > nowMs) return false;
+      ended.push(lane);
+      return true;
+    });
+    if (!paused) {
+      await pageIndex('unclaimedSince', BigInt(nowMs - policy.unclaimedAgeMsMax), perRun, consider);
+      await pageIndex('unclaimedEntries', BigInt(policy.claimEntriesMax), perRun, consider);
+      await pageIndex('unclaimedAmount', policy.unclaimedAmountMax, perRun, consider);
+      if (policy.liabilityMax !== undefined) await overLiability(policy.liabilityMax, perRun, due, seen);
     }
     return { expired, ended, due: due.sort((a, b) => a.reason - b.reason).map((d) => d.lane) };
+  }
+
+  /**
+   * The liability cap: per asset whose unclaimed total (the store's) is over `cap`, the largest
+   * unclaimed channels of that asset not due already are added, until what is left is within it.
+   * What is due already is counted as unclaimed (its claim may not come this run).
+   */
+  async function overLiability(
+    cap: bigint,
+    perRun: number,
+    due: { lane: Lane; reason: number }[],
+    seen: Set<Lane>,
+  ): Promise<void> {
+    const over = new Map<string, bigint>();
+    for (const total of await store.unclaimedTotals()) {
+      if (total.amount > cap) over.set(assetKey(total), total.amount);
+    }
+    if (over.size === 0) return;
+    await pageIndex('unclaimedAmount', 1n, perRun, (lane) => {
+      const channel = laneChannel(lane);
+      const key = assetKey(channel);
+      const total = over.get(key);
+      if (total === undefined || total <= cap || seen.has(lane)) return false;
+      if (lane.settle.unclaimedEntries === 0 || channel.closingSinceMs !== undefined || lane.settle.busy > 0)
+        return false;
+      seen.add(lane);
+      due.push({ lane, reason: 4 });
+      over.set(key, total - (channel.cumulative - lane.settle.claimedCumulative));
+      return true;
+    });
   }
 
   /** Claims what the policy says is due, in ledger batches, yielding between them. */

@@ -193,6 +193,79 @@ export interface ClaimMark {
   readonly unclaimedSinceMs: number | undefined;
 }
 
+/**
+ * Which index of open channels a {@link SettlementQuery} reads, and so the key of its rows:
+ * `expiresAt` (channels not closing, by expiry, soonest first), `unclaimedSince` (by the
+ * oldest payment not claimed yet, oldest first), `closingSince` (closing channels, by when
+ * their close began, oldest first), `unclaimedEntries` (by entries not claimed yet, most
+ * first), `unclaimedAmount` (by the amount not claimed yet, largest first).
+ *
+ * @example
+ * ```ts
+ * import type { SettlementIndex } from '@trickle/hub';
+ * const oldestFirst: SettlementIndex = 'unclaimedSince';
+ * ```
+ */
+export type SettlementIndex = 'expiresAt' | 'unclaimedSince' | 'closingSince' | 'unclaimedEntries' | 'unclaimedAmount';
+
+/**
+ * One page of open channels from one index (ADR 0419): what the settlement scheduler reads
+ * instead of walking every channel. The time indexes give rows whose key is at most
+ * `bound`, in ascending order; the count and amount indexes rows whose key is at least
+ * `bound`, in descending order; ties by channel id. `after` is the last row of the page
+ * before (keyset paging: a page costs its rows, never the store's size or history).
+ *
+ * @example
+ * ```ts
+ * import type { ChannelStore, SettlementQuery } from '@trickle/hub';
+ * declare const store: ChannelStore;
+ * const query: SettlementQuery = { by: 'unclaimedSince', bound: BigInt(Date.now() - 60_000), limit: 500 };
+ * const page = await store.settlementChannels(query);
+ * const next = await store.settlementChannels({ ...query, after: page[page.length - 1] });
+ * ```
+ */
+export interface SettlementQuery {
+  readonly by: SettlementIndex;
+  readonly bound: bigint;
+  readonly after?: SettlementRow | undefined;
+  /** Rows at most, at least 1. */
+  readonly limit: number;
+}
+
+/**
+ * A row of a {@link SettlementQuery}: a channel and its key in the index read.
+ *
+ * @example
+ * ```ts
+ * import type { SettlementRow } from '@trickle/hub';
+ * declare const row: SettlementRow;
+ * console.log(row.channelId, row.key);
+ * ```
+ */
+export interface SettlementRow {
+  readonly channelId: ChannelId;
+  readonly key: bigint;
+}
+
+/**
+ * What open channels that are not closing owe in one asset, as the store holds it: channels
+ * with an amount not claimed yet, their entries and amount not claimed, the oldest such payment.
+ *
+ * @example
+ * ```ts
+ * import type { UnclaimedTotal } from '@trickle/hub';
+ * declare const total: UnclaimedTotal;
+ * console.log(`${total.asset.code}: ${total.amount} minor units on ${total.channels} channels`);
+ * ```
+ */
+export interface UnclaimedTotal {
+  readonly asset: Asset;
+  readonly channels: number;
+  readonly entries: number;
+  readonly amount: bigint;
+  readonly oldestSinceMs: number | undefined;
+}
+
 /** A registered merchant (payee). Only public facts: the MAC key is derived again at load. */
 export interface MerchantRecord {
   readonly payeeId: PayeeId;
@@ -279,6 +352,12 @@ export interface ChannelStore {
   openChannels(): Promise<HubChannel[]>;
   /** The claim marks of every channel not finalized: what the hub reloads on start besides the channels. */
   claimMarks(): Promise<ClaimMark[]>;
+  /** The claim mark of one channel not finalized (what a read-back of an evicted lane needs), or undefined. */
+  claimMark(channelId: ChannelId): Promise<ClaimMark | undefined>;
+  /** A page of open channels from one index (ADR 0419). */
+  settlementChannels(query: SettlementQuery): Promise<SettlementRow[]>;
+  /** Per asset, what open channels that are not closing have not claimed yet (ADR 0419): one row per asset. */
+  unclaimedTotals(): Promise<UnclaimedTotal[]>;
   /**
    * Records claims made on the ledger: each channel's claimed state (never moved back), and
    * the oldest unclaimed time left, which applies only if vouchers beyond the claim exist.

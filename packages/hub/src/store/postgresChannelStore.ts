@@ -13,6 +13,7 @@ import {
   channelColumns,
   channelFromRow,
   channelValues,
+  checkedQuery,
   claimMarkFromRow,
   clearedEntryFromRow,
   type InboxRow,
@@ -20,6 +21,11 @@ import {
   type MerchantRow,
   merchantFromRow,
   numberOf,
+  settlementIndexSql,
+  settlementPageSql,
+  settlementRowOf,
+  unclaimedTotalOf,
+  unclaimedTotalsSql,
   type WalletPayeeRow,
   walletPayeeFromRow,
 } from './rows.js';
@@ -168,6 +174,32 @@ async function createVersion1(connection: PostgresConnection, schema: string): P
   }
 }
 
+/**
+ * Version 2 (ADR 0419): each channel keeps its count of entries not claimed yet (kept by
+ * every commit and claim), filled here for the open channels from their entries beyond the
+ * claim (a one-time cost of the upgrade); an open channel with unclaimed entries and no time
+ * of the oldest gets now (what a start used to guess); and the partial indexes the
+ * settlement scheduler pages through instead of holding every open channel in memory.
+ */
+async function createVersion2(connection: PostgresConnection, schema: string): Promise<void> {
+  await connection.query(
+    `ALTER TABLE ${schema}.channels ADD COLUMN unclaimed_entries BIGINT NOT NULL DEFAULT 0 CHECK (unclaimed_entries >= 0)`,
+  );
+  await connection.query(
+    `UPDATE ${schema}.channels c SET unclaimed_entries = (SELECT count(*) FROM ${schema}.entries e
+       WHERE e.channel_id = c.channel_id AND e.seq > c.claimed_seq)
+     WHERE c.closed_at_ms IS NULL`,
+  );
+  await connection.query(
+    `UPDATE ${schema}.channels SET unclaimed_since_ms = $1
+     WHERE closed_at_ms IS NULL AND unclaimed_entries > 0 AND unclaimed_since_ms IS NULL`,
+    [Date.now()],
+  );
+  for (const sql of settlementIndexSql) {
+    await connection.query(sql.replaceAll('{p}', '').replaceAll('{t}', `${schema}.channels`));
+  }
+}
+
 /** Buffers for pg parameters (pg sends Buffers as bytea; a bare Uint8Array would be sent as text). */
 function param(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
@@ -225,6 +257,11 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
           name: 'every table from before the runner, created when missing, with the invoice index filled on upgrade',
           up: (connection) => createVersion1(connection, schema),
         },
+        {
+          version: 2,
+          name: "settlement indexes of open channels, with each channel's count of unclaimed entries (ADR 0419)",
+          up: (connection) => createVersion2(connection, schema),
+        },
       ],
     });
   } catch (cause) {
@@ -236,12 +273,13 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) ON CONFLICT DO NOTHING RETURNING payee, invoice_id`;
   const unclaimInvoices = `DELETE FROM ${t('invoices')}
     WHERE (payee, invoice_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`;
-  const upsertChannel = `INSERT INTO ${t('channels')} (${channelColumns.join(', ')}, unclaimed_since_ms)
-    VALUES (${channelColumns.map((_, i) => `$${i + 1}`).join(', ')}, $${channelColumns.length + 1})
+  const upsertChannel = `INSERT INTO ${t('channels')} (${channelColumns.join(', ')}, unclaimed_since_ms, unclaimed_entries)
+    VALUES (${channelColumns.map((_, i) => `$${i + 1}`).join(', ')}, $${channelColumns.length + 1}, $${channelColumns.length + 2})
     ON CONFLICT (channel_id) DO UPDATE SET ${channelColumns
       .slice(1)
       .map((c) => `${c} = EXCLUDED.${c}`)
-      .join(', ')}, unclaimed_since_ms = coalesce(${t('channels')}.unclaimed_since_ms, EXCLUDED.unclaimed_since_ms)`;
+      .join(', ')}, unclaimed_since_ms = coalesce(${t('channels')}.unclaimed_since_ms, EXCLUDED.unclaimed_since_ms),
+      unclaimed_entries = ${t('channels')}.unclaimed_entries + EXCLUDED.unclaimed_entries`;
 
   /**
    * Claims the write's invoices in the unique index, then writes it; when an invoice is taken
@@ -281,7 +319,9 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       }
     }
     const since = vouchers.length > 0 ? (write.acceptedAtMs ?? null) : null;
-    await client.query(upsertChannel, [...channelValues(write.channel).map(param), since]);
+    let entries = 0;
+    for (const v of vouchers) entries += v.entries.length;
+    await client.query(upsertChannel, [...channelValues(write.channel).map(param), since, entries]);
     if (vouchers.length === 0) return { applied: true };
     const id = param(write.channel.channelId);
     const vRows: unknown[] = [];
@@ -350,8 +390,11 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
     });
   }
 
+  const claimMarkSql = `SELECT channel_id, claimed_seq, claimed_cumulative, unclaimed_since_ms, unclaimed_entries
+    FROM ${t('channels')} WHERE closed_at_ms IS NULL`;
   const recordClaimsSql = `UPDATE ${t('channels')} AS c SET claimed_seq = v.seq, claimed_cumulative = v.cumulative,
-       unclaimed_since_ms = CASE WHEN c.seq > v.seq THEN v.since ELSE NULL END
+       unclaimed_since_ms = CASE WHEN c.seq > v.seq THEN v.since ELSE NULL END,
+       unclaimed_entries = (SELECT count(*) FROM ${t('entries')} e WHERE e.channel_id = c.channel_id AND e.seq > v.seq)
      FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v (channel_id, seq, cumulative, since)
      WHERE c.channel_id = v.channel_id AND c.claimed_seq <= v.seq`;
   const recordClaimsValues = (claims: Parameters<ChannelStore['recordClaims']>[0]) => [
@@ -460,14 +503,24 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
       );
     },
     async claimMarks() {
-      const rows = await query<ClaimMarkRow>(
-        'claimMarks',
-        `SELECT c.channel_id, c.claimed_seq, c.claimed_cumulative, c.unclaimed_since_ms,
-           (SELECT count(*) FROM ${t('entries')} e WHERE e.channel_id = c.channel_id AND e.seq > c.claimed_seq)
-           AS unclaimed_entries
-         FROM ${t('channels')} c WHERE c.closed_at_ms IS NULL`,
-      );
+      const rows = await query<ClaimMarkRow>('claimMarks', claimMarkSql);
       return rows.map(claimMarkFromRow);
+    },
+    async claimMark(channelId) {
+      const rows = await query<ClaimMarkRow>('claimMark', `${claimMarkSql} AND channel_id = $1`, [channelId]);
+      return rows[0] === undefined ? undefined : claimMarkFromRow(rows[0]);
+    },
+    async settlementChannels(settlementQuery) {
+      const { sql, values } = settlementPageSql(t('channels'), checkedQuery(settlementQuery), (n) => `$${n}`);
+      const rows = await query<{ channel_id: Uint8Array; key: string }>('settlementChannels', sql, values);
+      return rows.map(settlementRowOf);
+    },
+    async unclaimedTotals() {
+      const rows = await query<Parameters<typeof unclaimedTotalOf>[0]>(
+        'unclaimedTotals',
+        unclaimedTotalsSql(t('channels')),
+      );
+      return rows.map(unclaimedTotalOf);
     },
     async recordClaims(claims, cleared = []) {
       if (claims.length === 0 && cleared.length === 0) return;

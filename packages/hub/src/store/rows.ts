@@ -1,7 +1,17 @@
 /** Row mapping shared by the SQL adapters: bytes as Uint8Array, amounts as bigint, times as number. */
 import type { Asset, HubChannel } from '@trickle/protocol';
 import { asChannelId, asInvoiceId, asLogHead, asMac, asPayeeId, asPublicKey, asSignature } from '@trickle/protocol';
-import type { ClaimMark, ClearedEntry, InboxEntry, MerchantRecord, WalletPayeeRecord } from './channelStore.js';
+import type {
+  ClaimMark,
+  ClearedEntry,
+  InboxEntry,
+  MerchantRecord,
+  SettlementIndex,
+  SettlementQuery,
+  SettlementRow,
+  UnclaimedTotal,
+  WalletPayeeRecord,
+} from './channelStore.js';
 
 /** A channel row as both SQL adapters name its columns. */
 export interface ChannelRow {
@@ -199,4 +209,112 @@ export function clearedEntryFromRow(row: ClearedRow): ClearedEntry {
     amount: BigInt(row.amount),
     clearedAtMs: numberOf(row.cleared_at_ms),
   };
+}
+
+/** Each settlement index (ADR 0419): the rows it holds (its partial index's predicate), its key, its order. */
+export const settlementIndexes: Record<
+  SettlementIndex,
+  { readonly where: string; readonly key: string; readonly descending: boolean }
+> = {
+  expiresAt: { where: 'closed_at_ms IS NULL AND closing_since_ms IS NULL', key: 'expires_at_ms', descending: false },
+  unclaimedSince: {
+    where: 'closed_at_ms IS NULL AND unclaimed_since_ms IS NOT NULL',
+    key: 'unclaimed_since_ms',
+    descending: false,
+  },
+  closingSince: {
+    where: 'closed_at_ms IS NULL AND closing_since_ms IS NOT NULL',
+    key: 'closing_since_ms',
+    descending: false,
+  },
+  unclaimedEntries: {
+    where: 'closed_at_ms IS NULL AND unclaimed_entries > 0',
+    key: 'unclaimed_entries',
+    descending: true,
+  },
+  unclaimedAmount: {
+    where: 'closed_at_ms IS NULL AND cumulative > claimed_cumulative',
+    key: '(cumulative - claimed_cumulative)',
+    descending: true,
+  },
+};
+
+/**
+ * The indexes of the settlement queries, for a migration (`{t}` is the channels table's
+ * qualified name, `{p}` the prefix of index names): partial, so each holds only the open
+ * channels it can answer about, and keyed by (key, channel_id) for keyset paging.
+ */
+export const settlementIndexSql = (
+  Object.entries(settlementIndexes) as [SettlementIndex, (typeof settlementIndexes)[SettlementIndex]][]
+).map(
+  ([name, index]) =>
+    `CREATE INDEX IF NOT EXISTS {p}channels_${name} ON {t} (${index.key}, channel_id) WHERE ${index.where}`,
+);
+
+/**
+ * The SQL of one page of a settlement query, with `$1`-style (PostgreSQL) or `?` (SQLite)
+ * placeholders (numbered in the order of the values), and its values: the bound, then (with
+ * a cursor) the cursor's key and channel id, then the limit.
+ */
+export function settlementPageSql(
+  table: string,
+  query: SettlementQuery,
+  placeholder: (n: number) => string,
+): { sql: string; values: unknown[] } {
+  const index = settlementIndexes[query.by];
+  const cmp = index.descending ? '>=' : '<=';
+  const beyond = index.descending ? '<' : '>';
+  const order = index.descending ? 'DESC' : 'ASC';
+  const values: unknown[] = [query.bound];
+  let where = `${index.where} AND ${index.key} ${cmp} ${placeholder(1)}`;
+  if (query.after !== undefined) {
+    values.push(query.after.key, query.after.channelId);
+    where += ` AND (${index.key}, channel_id) ${beyond} (${placeholder(2)}, ${placeholder(3)})`;
+  }
+  values.push(query.limit);
+  return {
+    sql: `SELECT channel_id, ${index.key} AS key FROM ${table} WHERE ${where}
+      ORDER BY ${index.key} ${order}, channel_id ${order} LIMIT ${placeholder(values.length)}`,
+    values,
+  };
+}
+
+/** A row of a settlement page. */
+export function settlementRowOf(row: { channel_id: Uint8Array; key: number | bigint | string }): SettlementRow {
+  return { channelId: asChannelId(bytesOf(row.channel_id)), key: BigInt(row.key) };
+}
+
+/** The SQL of the unclaimed totals per asset (over the `unclaimedAmount` index's rows, not closing). */
+export function unclaimedTotalsSql(table: string): string {
+  return `SELECT asset_code, asset_scale, count(*) AS channels, sum(unclaimed_entries) AS entries,
+      sum(cumulative - claimed_cumulative) AS amount, min(unclaimed_since_ms) AS oldest
+    FROM ${table} WHERE ${settlementIndexes.unclaimedAmount.where} AND closing_since_ms IS NULL
+    GROUP BY asset_code, asset_scale`;
+}
+
+/** A row of the unclaimed totals. */
+export function unclaimedTotalOf(row: {
+  asset_code: string;
+  asset_scale: number | bigint | string;
+  channels: number | bigint | string;
+  entries: number | bigint | string | null;
+  amount: number | bigint | string | null;
+  oldest: number | bigint | string | null;
+}): UnclaimedTotal {
+  return {
+    asset: { code: row.asset_code, scale: numberOf(row.asset_scale) },
+    channels: numberOf(row.channels),
+    entries: numberOf(row.entries ?? 0),
+    amount: BigInt(row.amount ?? 0),
+    oldestSinceMs: row.oldest === null ? undefined : numberOf(row.oldest),
+  };
+}
+
+/** A settlement query as given, or a RangeError (a limit that is not a positive integer, an unknown index). */
+export function checkedQuery(query: SettlementQuery): SettlementQuery {
+  if (!Number.isSafeInteger(query.limit) || query.limit < 1) {
+    throw new RangeError('settlementChannels: limit must be a positive integer');
+  }
+  if (!Object.hasOwn(settlementIndexes, query.by)) throw new RangeError(`settlementChannels: no index ${query.by}`);
+  return query;
 }

@@ -15,7 +15,7 @@
 import { asLogHead, asSignature, present } from '@trickle/protocol';
 import Database from 'better-sqlite3';
 import { HubError } from '../errors.js';
-import type { AcceptedVoucher, ChannelStore, ChannelWrite, WriteOutcome } from './channelStore.js';
+import type { AcceptedVoucher, ChannelStore, ChannelWrite, SettlementQuery, WriteOutcome } from './channelStore.js';
 import { packEntries, unpackEntries } from './entryBlob.js';
 import {
   bytesOf,
@@ -25,6 +25,7 @@ import {
   channelColumns,
   channelFromRow,
   channelValues,
+  checkedQuery,
   claimMarkFromRow,
   clearedEntryFromRow,
   type InboxRow,
@@ -32,6 +33,10 @@ import {
   type MerchantRow,
   merchantFromRow,
   numberOf,
+  settlementPageSql,
+  settlementRowOf,
+  unclaimedTotalOf,
+  unclaimedTotalsSql,
   type WalletPayeeRow,
   walletPayeeFromRow,
 } from './rows.js';
@@ -66,19 +71,24 @@ const walCheckpointPages = 10_000;
 
 /** The statements every write is made of, by index (the writer thread prepares the same list). */
 const writeSql = [
-  // An upsert of the channel's state that leaves the claim marks alone; the oldest unclaimed time is kept.
-  `INSERT INTO channels (${channelColumns.join(', ')}, unclaimed_since_ms)
-   VALUES (${channelColumns.map(() => '?').join(', ')}, ?)
+  // An upsert of the channel's state that leaves the claim marks alone; the oldest unclaimed
+  // time is kept, and the write's entries are added to the unclaimed count (ADR 0419).
+  `INSERT INTO channels (${channelColumns.join(', ')}, unclaimed_since_ms, unclaimed_entries)
+   VALUES (${channelColumns.map(() => '?').join(', ')}, ?, ?)
    ON CONFLICT (channel_id) DO UPDATE SET ${channelColumns
      .slice(1)
      .map((c) => `${c} = excluded.${c}`)
-     .join(', ')}, unclaimed_since_ms = coalesce(channels.unclaimed_since_ms, excluded.unclaimed_since_ms)`,
+     .join(', ')}, unclaimed_since_ms = coalesce(channels.unclaimed_since_ms, excluded.unclaimed_since_ms),
+     unclaimed_entries = channels.unclaimed_entries + excluded.unclaimed_entries`,
   'INSERT INTO vouchers (channel_id, seq, cumulative, log_head, signature, entries, expires_at_ms_max) VALUES (?, ?, ?, ?, ?, ?, ?)',
   'INSERT OR REPLACE INTO merchants (payee_id, public_key, assets, name, registered_at_ms) VALUES (?, ?, ?, ?, ?)',
   'INSERT INTO invoices (key, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING',
   'DELETE FROM invoices WHERE key = ?',
   'DELETE FROM invoices WHERE key IN (SELECT key FROM invoices WHERE expires_at_ms < ? ORDER BY expires_at_ms LIMIT ?)',
-  `UPDATE channels SET claimed_seq = ?, claimed_cumulative = ?, unclaimed_since_ms = CASE WHEN seq > ? THEN ? ELSE NULL END
+  // A claim mark, with the unclaimed count recounted from the vouchers beyond it (a range of the primary key).
+  `UPDATE channels SET claimed_seq = ?, claimed_cumulative = ?, unclaimed_since_ms = CASE WHEN seq > ? THEN ? ELSE NULL END,
+     unclaimed_entries = (SELECT coalesce(sum(length(v.entries)), 0) / 64 FROM vouchers v
+       WHERE v.channel_id = channels.channel_id AND v.seq > ?)
    WHERE channel_id = ? AND claimed_seq <= ?`,
   // A payment to a wallet-payee: the payee's next inbox seq, then the entry under it (ADR 0240).
   'UPDATE wallet_payees SET last_seq = last_seq + 1 WHERE payee_id = ?',
@@ -99,6 +109,9 @@ const writeSql = [
   // Undoing a write of vouchers whose signature did not verify (ADR 0415).
   'DELETE FROM vouchers WHERE channel_id = ? AND seq > ?',
   'UPDATE channels SET unclaimed_since_ms = NULL WHERE channel_id = ? AND seq <= claimed_seq',
+  // After a revert (ADR 0415): the unclaimed count recounted from the vouchers left (ADR 0419).
+  `UPDATE channels SET unclaimed_entries = (SELECT coalesce(sum(length(v.entries)), 0) / 64 FROM vouchers v
+     WHERE v.channel_id = channels.channel_id AND v.seq > channels.claimed_seq) WHERE channel_id = ?`,
 ] as const;
 const upsertChannelIndex = 0;
 const insertVoucherIndex = 1;
@@ -116,6 +129,7 @@ const nextClearedSeqIndex = 12;
 const insertClearedIndex = 13;
 const deleteVouchersAfterIndex = 14;
 const clearUnclaimedIndex = 15;
+const recountUnclaimedIndex = 16;
 
 /** The runner the writer thread uses, built from the same source for commits run inline. */
 const runSqlGroups = new Function(`${sqlBatchSource}; return runSqlGroups;`)() as (
@@ -134,8 +148,10 @@ function commitGroups(writes: readonly ChannelWrite[]): {
   const claimed: { seq: number; entry: number }[][] = [];
   for (const write of writes) {
     const since = (write.vouchers?.length ?? 0) > 0 ? (write.acceptedAtMs ?? null) : null;
+    let entries = 0;
+    for (const voucher of write.vouchers ?? []) entries += voucher.entries.length;
     const statements: SqlStatement[] = [
-      { statement: upsertChannelIndex, values: [...(channelValues(write.channel) as SqlValue[]), since] },
+      { statement: upsertChannelIndex, values: [...(channelValues(write.channel) as SqlValue[]), since, entries] },
     ];
     const claims: SqlValue[][] = [];
     const origins: { seq: number; entry: number }[] = [];
@@ -223,12 +239,21 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
      WHERE i.payee_id = ? AND i.seq > ? ORDER BY i.seq LIMIT ?`,
   );
   const selectCleared = db.prepare('SELECT * FROM inbox_cleared WHERE payee_id = ? AND seq > ? ORDER BY seq LIMIT ?');
-  const selectClaimMarks = db.prepare(
-    `SELECT c.channel_id, c.claimed_seq, c.claimed_cumulative, c.unclaimed_since_ms,
-       (SELECT coalesce(sum(length(v.entries)), 0) FROM vouchers v WHERE v.channel_id = c.channel_id AND v.seq > c.claimed_seq) / 64
-       AS unclaimed_entries
-     FROM channels c WHERE c.closed_at_ms IS NULL`,
-  );
+  const claimMarkSql = `SELECT channel_id, claimed_seq, claimed_cumulative, unclaimed_since_ms, unclaimed_entries
+     FROM channels WHERE closed_at_ms IS NULL`;
+  const selectClaimMarks = db.prepare(claimMarkSql);
+  const selectClaimMark = db.prepare(`${claimMarkSql} AND channel_id = ?`);
+  const selectUnclaimedTotals = db.prepare(unclaimedTotalsSql('channels'));
+  const settlementPages = new Map<string, Database.Statement>();
+  const settlementPage = (query: SettlementQuery) => {
+    const { sql, values } = settlementPageSql('channels', query, () => '?');
+    let statement = settlementPages.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      settlementPages.set(sql, statement);
+    }
+    return statement.all(...(values as SqlValue[])) as { channel_id: Uint8Array; key: bigint }[];
+  };
   const runInline = db.transaction((groups: readonly SqlGroup[]) =>
     runSqlGroups(
       inlineStatements,
@@ -320,7 +345,7 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     async revertVouchers(channel, vouchers) {
       const { channelId } = channel;
       const statements: SqlStatement[] = [
-        { statement: upsertChannelIndex, values: [...(channelValues(channel) as SqlValue[]), null] },
+        { statement: upsertChannelIndex, values: [...(channelValues(channel) as SqlValue[]), null, 0] },
         { statement: deleteVouchersAfterIndex, values: [channelId, channel.seq] },
       ];
       for (const voucher of vouchers) {
@@ -329,9 +354,21 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
         }
       }
       statements.push({ statement: clearUnclaimedIndex, values: [channelId] });
+      statements.push({ statement: recountUnclaimedIndex, values: [channelId] });
       await write('revertVouchers', () => [{ claims: [], statements }], false);
     },
     claimMarks: () => guarded('claimMarks', () => (selectClaimMarks.all() as ClaimMarkRow[]).map(claimMarkFromRow)),
+    claimMark: (channelId) =>
+      guarded('claimMark', () => {
+        const row = selectClaimMark.get(channelId) as ClaimMarkRow | undefined;
+        return row === undefined ? undefined : claimMarkFromRow(row);
+      }),
+    settlementChannels: (query) =>
+      guarded('settlementChannels', () => settlementPage(checkedQuery(query)).map(settlementRowOf)),
+    unclaimedTotals: () =>
+      guarded('unclaimedTotals', () =>
+        (selectUnclaimedTotals.all() as Parameters<typeof unclaimedTotalOf>[0][]).map(unclaimedTotalOf),
+      ),
     async recordClaims(claims, cleared = []) {
       if (claims.length === 0 && cleared.length === 0) return;
       const statements: SqlStatement[] = [];
@@ -358,7 +395,15 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
       for (const c of claims) {
         statements.push({
           statement: recordClaimIndex,
-          values: [c.claimedSeq, c.claimedCumulative, c.claimedSeq, c.unclaimedSinceMs, c.channelId, c.claimedSeq],
+          values: [
+            c.claimedSeq,
+            c.claimedCumulative,
+            c.claimedSeq,
+            c.unclaimedSinceMs,
+            c.claimedSeq,
+            c.channelId,
+            c.claimedSeq,
+          ],
         });
       }
       await write('recordClaims', () => [{ claims: [], statements }], false);

@@ -4,7 +4,8 @@
  * invoice index (version 3, ADR 0210), then the claim marks on channels (version 4, ADR 0211),
  * then the wallet-payees, their inboxes and the peer invoices (version 5, ADR 0240: new
  * tables only, created by the same `CREATE TABLE IF NOT EXISTS`), then the clearing notices of
- * wallet-payees' inboxes (version 6, ADR 0243: one new table). Versions up to 5 were kept
+ * wallet-payees' inboxes (version 6, ADR 0243: one new table), then each channel's count of
+ * unclaimed entries and the settlement indexes (version 7, ADR 0419). Versions up to 5 were kept
  * by checks of what the file holds; since the one migration runner (ADR 0228) each change
  * is a migration of its own, from 6 on.
  */
@@ -12,6 +13,7 @@ import { runSqliteMigrations } from '@trickle/migrations';
 import { asInvoiceId, asPayeeId } from '@trickle/protocol';
 import type Database from 'better-sqlite3';
 import { packEntries, unpackEntries } from './entryBlob.js';
+import { settlementIndexSql } from './rows.js';
 
 /** The tables of version 5, created when missing (the baseline: see {@link migrate}). */
 const schemaSql = `
@@ -139,8 +141,36 @@ export function migrate(db: Database.Database, nowMs: number): void {
   PRIMARY KEY (payee_id, seq)
 ) STRICT, WITHOUT ROWID;`,
       },
+      {
+        version: 7,
+        name: "settlement indexes of open channels, with each channel's count of unclaimed entries (ADR 0419)",
+        up: (conn) => upgradeToVersion7(conn, nowMs),
+      },
     ],
   });
+}
+
+/**
+ * Version 7 (ADR 0419): each channel keeps its count of entries not claimed yet
+ * (`unclaimed_entries`, kept by every commit, claim and revert), filled here for the open
+ * channels from their vouchers beyond the claim (a one-time cost of the upgrade); an open
+ * channel with unclaimed entries and no time of the oldest gets `nowMs` (what a start used to
+ * guess); and the partial indexes the settlement scheduler pages through instead of holding
+ * every open channel in memory.
+ */
+function upgradeToVersion7(db: Database.Database, nowMs: number): void {
+  db.exec(
+    'ALTER TABLE channels ADD COLUMN unclaimed_entries INTEGER NOT NULL DEFAULT 0 CHECK (unclaimed_entries >= 0)',
+  );
+  db.exec(
+    `UPDATE channels SET unclaimed_entries = (SELECT coalesce(sum(length(v.entries)), 0) / 64 FROM vouchers v
+       WHERE v.channel_id = channels.channel_id AND v.seq > channels.claimed_seq)
+     WHERE closed_at_ms IS NULL`,
+  );
+  db.prepare(
+    'UPDATE channels SET unclaimed_since_ms = ? WHERE closed_at_ms IS NULL AND unclaimed_entries > 0 AND unclaimed_since_ms IS NULL',
+  ).run(nowMs);
+  for (const sql of settlementIndexSql) db.exec(sql.replaceAll('{p}', '').replaceAll('{t}', 'channels'));
 }
 
 /**

@@ -189,6 +189,9 @@ export function crashableChannelStore(
     openChannels: read(() => inner.openChannels()),
     vouchers: read((id, from, limit) => inner.vouchers(id, from, limit)),
     claimMarks: read(() => inner.claimMarks()),
+    claimMark: read((id) => inner.claimMark(id)),
+    settlementChannels: read((query) => inner.settlementChannels(query)),
+    unclaimedTotals: read(() => inner.unclaimedTotals()),
     recordClaims: (claims, cleared) =>
       queue.run<void>(
         () => inner.recordClaims(claims, cleared),

@@ -14,7 +14,9 @@ import type {
   InboxEntry,
   MerchantRecord,
   PeerInvoiceRecord,
+  SettlementIndex,
   StoredEntry,
+  UnclaimedTotal,
   WalletPayeeRecord,
   WriteOutcome,
 } from '@trickle/hub';
@@ -103,6 +105,18 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
     }
   }
 
+  /** The claim mark of a channel not finalized, its unclaimed entries counted from its vouchers. */
+  function markOf(id: string): ClaimMark | undefined {
+    const channel = data.channels.get(id);
+    if (channel === undefined || channel.closedAtMs !== undefined) return undefined;
+    const claim = data.claims.get(id) ?? { claimedSeq: 0, claimedCumulative: 0n, unclaimedSinceMs: undefined };
+    let unclaimedEntries = 0;
+    for (let seq = claim.claimedSeq + 1; seq <= channel.seq; seq++) {
+      unclaimedEntries += data.vouchers.get(id)?.get(seq)?.entries.length ?? 0;
+    }
+    return { channelId: structuredClone(channel.channelId), ...claim, unclaimedEntries };
+  }
+
   return {
     name: 'memory',
     commit: (writes) =>
@@ -182,16 +196,66 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
       ),
     claimMarks: () =>
       step('claimMarks', () =>
-        [...data.channels.entries()].flatMap(([id, channel]): ClaimMark[] => {
-          if (channel.closedAtMs !== undefined) return [];
-          const claim = data.claims.get(id) ?? { claimedSeq: 0, claimedCumulative: 0n, unclaimedSinceMs: undefined };
-          let unclaimedEntries = 0;
-          for (let seq = claim.claimedSeq + 1; seq <= channel.seq; seq++) {
-            unclaimedEntries += data.vouchers.get(id)?.get(seq)?.entries.length ?? 0;
-          }
-          return [{ channelId: structuredClone(channel.channelId), ...claim, unclaimedEntries }];
+        [...data.channels.keys()].flatMap((id): ClaimMark[] => {
+          const mark = markOf(id);
+          return mark === undefined ? [] : [mark];
         }),
       ),
+    claimMark: (channelId) => step('claimMark', () => markOf(toHex(channelId))),
+    // A walk over every channel: the twin answers what the SQL stores' indexes answer, not at their cost.
+    settlementChannels: (query) =>
+      step('settlementChannels', () => {
+        if (!Number.isSafeInteger(query.limit) || query.limit < 1) {
+          throw new RangeError('settlementChannels: limit must be a positive integer');
+        }
+        const descending = query.by === 'unclaimedEntries' || query.by === 'unclaimedAmount';
+        const rows: { channelId: ChannelId; key: bigint; hex: string }[] = [];
+        for (const [id, channel] of data.channels) {
+          const mark = markOf(id);
+          if (mark === undefined) continue;
+          const key = settlementKey(query.by, channel, mark);
+          if (key === undefined || (descending ? key < query.bound : key > query.bound)) continue;
+          rows.push({ channelId: channel.channelId, key, hex: id });
+        }
+        const order = (a: { key: bigint; hex: string }, b: { key: bigint; hex: string }) =>
+          (a.key < b.key ? -1 : a.key > b.key ? 1 : a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0) * (descending ? -1 : 1);
+        rows.sort(order);
+        const after = query.after;
+        const from =
+          after === undefined
+            ? rows
+            : rows.filter((row) => order(row, { key: after.key, hex: toHex(after.channelId) }) > 0);
+        return from.slice(0, query.limit).map((row) => ({ channelId: structuredClone(row.channelId), key: row.key }));
+      }),
+    unclaimedTotals: () =>
+      step('unclaimedTotals', () => {
+        const totals = new Map<string, UnclaimedTotal>();
+        for (const [id, channel] of data.channels) {
+          const mark = markOf(id);
+          if (mark === undefined || channel.closingSinceMs !== undefined) continue;
+          if (channel.cumulative <= mark.claimedCumulative) continue;
+          const key = `${channel.asset.code}:${channel.asset.scale}`;
+          const total = totals.get(key) ?? {
+            asset: structuredClone(channel.asset),
+            channels: 0,
+            entries: 0,
+            amount: 0n,
+            oldestSinceMs: undefined,
+          };
+          const since = mark.unclaimedSinceMs;
+          totals.set(key, {
+            asset: total.asset,
+            channels: total.channels + 1,
+            entries: total.entries + mark.unclaimedEntries,
+            amount: total.amount + (channel.cumulative - mark.claimedCumulative),
+            oldestSinceMs:
+              since === undefined || (total.oldestSinceMs !== undefined && total.oldestSinceMs <= since)
+                ? total.oldestSinceMs
+                : since,
+          });
+        }
+        return [...totals.values()];
+      }),
     recordClaims: (claims, cleared = []) =>
       step('recordClaims', () => {
         for (const c of cleared) {
@@ -371,4 +435,20 @@ function heapPop(heap: [number, string][]): [number, string] {
   }
   heap[i] = last;
   return top;
+}
+
+/** A channel's key in a settlement index, or undefined when the index does not hold it (as the SQL stores' partial indexes). */
+function settlementKey(by: SettlementIndex, channel: HubChannel, mark: ClaimMark): bigint | undefined {
+  switch (by) {
+    case 'expiresAt':
+      return channel.closingSinceMs === undefined ? BigInt(channel.expiresAtMs) : undefined;
+    case 'unclaimedSince':
+      return mark.unclaimedSinceMs === undefined ? undefined : BigInt(mark.unclaimedSinceMs);
+    case 'closingSince':
+      return channel.closingSinceMs === undefined ? undefined : BigInt(channel.closingSinceMs);
+    case 'unclaimedEntries':
+      return mark.unclaimedEntries > 0 ? BigInt(mark.unclaimedEntries) : undefined;
+    case 'unclaimedAmount':
+      return channel.cumulative > mark.claimedCumulative ? channel.cumulative - mark.claimedCumulative : undefined;
+  }
 }
