@@ -37,7 +37,6 @@ import {
   resourceHash,
   type SecretKey,
   type Signature,
-  type Signer,
   sha256,
   signOpenRequest,
   toHex,
