@@ -112,16 +112,21 @@ describe('sqliteChannelStore', () => {
     try {
       expect(await store.channel(channel.channelId)).toEqual(channel);
       expect(await store.vouchers(channel.channelId, 1, 10)).toEqual([v1, v2]);
-      // Nothing was claimed before claim marks existed: every entry counts as unclaimed.
-      expect(await store.claimMarks()).toEqual([
+      // Nothing was claimed before claim marks existed: every entry counts as unclaimed, since
+      // the upgrade (ADR 0419: the time a start used to guess is now written once).
+      const upgradedAtMs = Date.now();
+      const marks = await store.claimMarks();
+      expect(marks).toEqual([
         {
           channelId: channel.channelId,
           claimedSeq: 0,
           claimedCumulative: 0n,
           unclaimedEntries: 5,
-          unclaimedSinceMs: undefined,
+          unclaimedSinceMs: expect.any(Number),
         },
       ]);
+      expect(marks[0]?.unclaimedSinceMs).toBeLessThanOrEqual(upgradedAtMs);
+      expect(marks[0]?.unclaimedSinceMs).toBeGreaterThan(upgradedAtMs - 60_000);
       // The invoice index is filled with the invoices still live at the upgrade (v2's; v1's expired long ago).
       const replay = { ...voucherFixture(3, 9n, 1), entries: [v2.entries[0] as (typeof v2.entries)[number]] };
       expect(await store.commit([{ channel: { ...channel, seq: 3, cumulative: 9n }, vouchers: [replay] }])).toEqual([
@@ -145,7 +150,7 @@ describe('sqliteChannelStore', () => {
       'vouchers',
       'wallet_payees',
     ]);
-    expect(check.pragma('user_version', { simple: true })).toBe(6);
+    expect(check.pragma('user_version', { simple: true })).toBe(7);
     check.close();
     // Opening again is a no-op.
     const again = sqliteChannelStore({ path });
