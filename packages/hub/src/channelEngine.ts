@@ -40,14 +40,14 @@ import {
 } from '@trickle/protocol';
 import type { GroupCommit } from './groupCommit.js';
 import type { PaidInvoices } from './invoices.js';
-import { type Lane, type Lanes, laneChannel, type PayMessage, serialize } from './lanes.js';
+import { type Lane, type Lanes, laneChannel, type PayMessage, pin, serialize, unpin } from './lanes.js';
 import type { ChannelLedger } from './ledgerPort.js';
 import type { MerchantRegistry } from './merchants.js';
 import { createPayBatches } from './payBatches.js';
 import type { Clock } from './ports.js';
 import { createRejects, Refusal, type Reply } from './refusal.js';
 import { closingAnswer, type HubSettlement } from './settlement/settlement.js';
-import type { ChannelStore, WriteOutcome } from './store/channelStore.js';
+import type { ChannelStore, ClaimMark, SettlementRow, WriteOutcome } from './store/channelStore.js';
 import { type AsyncVerifier, checkSignatureAsync } from './verifier/asyncVerifier.js';
 
 export type { Reply } from './refusal.js';
@@ -106,9 +106,20 @@ export interface ChannelEngine {
   state(channelId: ChannelId): ChannelState | undefined;
   /** Resolves when every lane is idle and every write is durable. */
   idle(): Promise<void>;
-  /** Channels in memory: the open ones, those with work, and at most `closedChannelsCachedMax` idle closed ones. */
+  /**
+   * Channels in memory: those with work, the closing ones, and at most `channelsCachedMax`
+   * idle open and `closedChannelsCachedMax` idle closed ones.
+   */
   readonly channelCount: number;
+  /**
+   * The lane of a channel, read back from the store if it is not in memory (ADR 0419);
+   * undefined when the store has none. Queue work on it, or pin it, in the turn it resolves.
+   */
+  lane(channelId: ChannelId): Promise<Lane | undefined>;
 }
+
+/** Closing channels read per page at start. */
+const loadPageChannels = 1_000;
 
 /** Creates the engine. Internal to createHub. */
 export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
@@ -134,7 +145,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
    * (serialize), so an idle closed lane cannot be evicted between the two.
    */
   async function withOwnedLane<T>(clientKey: PublicKey, channelId: ChannelId, use: (lane: Lane) => T): Promise<T> {
-    let lane = lanes.get(channelId);
+    const lane = lanes.get(channelId);
     if (lane?.channel !== undefined) return useOwned(lane, clientKey, use);
     let settled!: () => void;
     const read = new Promise<void>((resolve) => {
@@ -142,20 +153,57 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
     });
     reads.add(read);
     try {
-      const stored = await deps.store.channel(channelId);
       // Only its owner brings a channel back into memory: probes with other keys must not.
-      if (stored !== undefined && equalBytes(stored.clientKey, clientKey)) {
-        lane = lanes.of(channelId);
-        lane.channel ??= stored;
-      } else {
-        lane = lanes.get(channelId); // as it is now: the lane seen before the read may be gone
-      }
+      const found = await readBack(channelId, (stored) => equalBytes(stored.clientKey, clientKey));
       // `use` queues its work before the read stops counting for idle(): no gap between them.
-      return useOwned(lane, clientKey, use);
+      return useOwned(found, clientKey, use);
     } finally {
       reads.delete(read);
       settled();
     }
+  }
+
+  /** A store that can revert may hold a voucher written ahead of a check that failed (ADR 0415). */
+  const revertible = deps.store.revertVouchers !== undefined;
+
+  /**
+   * The lane of a channel, read back from the store when it is not in memory (ADR 0419): an
+   * evicted open channel, a finalized one, or one the store's settlement indexes named. The
+   * channel, and for one not finalized its claim mark (the settlement fields: claimed state,
+   * entries not claimed and since when) and, on a store that can revert, its head to check
+   * before the next work (ADR 0415) as at a start. What a lane holds besides is rebuilt on
+   * use: a recorded close is read from the ledger, a lease is taken again (leaseGate). A
+   * channel `accept` refuses (another key's) is not brought in: the lane as it is now.
+   * The lane's work must be queued (or the lane pinned) in the turn it is returned.
+   */
+  async function readBack(
+    channelId: ChannelId,
+    accept?: (stored: HubChannel) => boolean,
+    pinned = false,
+  ): Promise<Lane | undefined> {
+    const held = (lane: Lane | undefined) => (pinned && lane !== undefined ? pin(lane) : lane);
+    const inMemory = lanes.get(channelId);
+    if (inMemory?.channel !== undefined) return held(inMemory);
+    const stored = await deps.store.channel(channelId);
+    if (stored === undefined || (accept !== undefined && !accept(stored))) return held(lanes.get(channelId));
+    const mark = stored.closedAtMs === undefined ? await deps.store.claimMark(channelId) : undefined;
+    const lane = lanes.of(channelId);
+    // Read back by another request meanwhile (or opened since): the lane in memory is newer.
+    if (lane.channel === undefined) adoptStored(lane, stored, mark);
+    return held(lane);
+  }
+
+  /** Fills an empty lane with a channel and claim mark read from the store. */
+  function adoptStored(lane: Lane, stored: HubChannel, mark: ClaimMark | undefined): void {
+    lane.channel = stored;
+    lane.headUnchecked = revertible && stored.seq > 0 && stored.closedAtMs === undefined;
+    if (mark === undefined) return;
+    const settle = lane.settle;
+    settle.claimedSeq = mark.claimedSeq;
+    settle.claimedCumulative = mark.claimedCumulative;
+    settle.unclaimedEntries = mark.unclaimedEntries;
+    // A store of an older version does not know since when: now is the safe guess (claims no later than the policy says).
+    settle.unclaimedSinceMs = mark.unclaimedEntries === 0 ? undefined : (mark.unclaimedSinceMs ?? clock.nowMs());
   }
 
   function useOwned<T>(lane: Lane | undefined, clientKey: PublicKey, use: (lane: Lane) => T): T {
@@ -225,15 +273,27 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
 
   const engine: ChannelEngine = {
     async load() {
-      // Open channels only: paid invoices stay in the store's index, whatever their number.
-      // A store that can revert may hold a voucher written ahead of a check that failed (ADR 0415).
-      const unchecked = deps.store.revertVouchers !== undefined;
-      for (const channel of await deps.store.openChannels()) {
-        const lane = lanes.of(channel.channelId);
-        lane.channel = channel;
-        lane.headUnchecked = unchecked && channel.seq > 0;
+      // Closing channels only (they stay in memory until final); every other channel is read
+      // back when its wallet speaks or the settlement's store queries name it (ADR 0419).
+      let after: SettlementRow | undefined;
+      for (;;) {
+        const rows = await deps.store.settlementChannels({
+          by: 'closingSince',
+          bound: BigInt(Number.MAX_SAFE_INTEGER),
+          after,
+          limit: loadPageChannels,
+        });
+        // Pinned and let go: a closing lane stays (lanes.ts); the idle list learns of it.
+        for (const row of rows) {
+          const lane = await readBack(row.channelId, undefined, true);
+          if (lane !== undefined) unpin(lane);
+        }
+        if (rows.length < loadPageChannels) return;
+        after = rows[rows.length - 1];
       }
     },
+
+    lane: (channelId) => readBack(channelId, undefined, true),
 
     open(clientKey, message) {
       return request(message.id, async () => {
@@ -249,7 +309,12 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         // A refused open leaves no lane behind once idle (lanes.ts): refused opens must not grow memory.
         const lane = lanes.of(channelId);
         return inLane(lane, async (): Promise<HubMessage> => {
-          lane.channel ??= await deps.store.channel(channelId);
+          if (lane.channel === undefined) {
+            // An open sent again for a channel not in memory: read back with its claim mark (ADR 0419).
+            const stored = await deps.store.channel(channelId);
+            const mark = stored === undefined ? undefined : await deps.store.claimMark(channelId);
+            if (stored !== undefined && lane.channel === undefined) adoptStored(lane, stored, mark);
+          }
           const existing = lane.channel;
           const signed = openSignature(openRequest, { domain, sessionKey: clientKey });
           if (signed.kind === 'rejected') throw new Refusal(signed.code, signed.message);
@@ -409,11 +474,14 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         return;
       }
       if (lane?.channel === undefined || !equalBytes(lane.channel.clientKey, clientKey)) {
-        // Not in memory: a finalized channel (answer with its state) or none of this key's.
-        void withOwnedLane(clientKey, frame.channelId, (owned) => batches.enqueue(owned, frame, reply)).then(
-          undefined,
-          (error) => reply(payReject(frame, error)),
-        );
+        // Not in memory: an evicted or finalized channel (read back), or none of this key's.
+        void withOwnedLane(clientKey, frame.channelId, (owned) => {
+          if (!deps.settlement().admits(owned)) {
+            deps.settlement().kick();
+            throw new Refusal('OVERLOADED', 'too much unclaimed on this channel; retry shortly');
+          }
+          batches.enqueue(owned, frame, reply);
+        }).then(undefined, (error) => reply(payReject(frame, error)));
         return;
       }
       batches.enqueue(lane, frame, reply);

@@ -392,7 +392,10 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     options.verifier ??
     createHybridVerifier({ inline: fastestVerifier, pool: createWorkerPoolVerifier({ startNow: true }) });
   const verifier = observer.verified === undefined ? baseVerifier : timedVerifier(baseVerifier, observer.verified);
-  const lanes = createLanes({ closedChannelsCachedMax: limits.closedChannelsCachedMax });
+  const lanes = createLanes({
+    closedChannelsCachedMax: limits.closedChannelsCachedMax,
+    channelsCachedMax: limits.channelsCachedMax,
+  });
   const logger = options.logger;
   const onError =
     options.onError ??
@@ -468,6 +471,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       policy,
       payoutRules,
       updateChannel: (lane, change) => engine.updateChannel(lane, change),
+      laneOf: (channelId) => engine.lane(channelId),
       notify,
       onError,
       onCleared: observer.cleared,

@@ -3,11 +3,15 @@
  * frames and the tail of its serialized work. One lane's work never overlaps (frames are
  * processed strictly in order); different lanes run independently.
  *
- * Memory stays bounded: every open channel has a lane, but a closed channel's lane is
- * kept only while it has work and then among the `closedChannelsCachedMax` most recently
- * used closed ones; older idle ones are evicted (the engine reads a closed channel back
- * from the store when it is asked about again: it is final, so the copy is exact). A lane
- * that never got a channel (a refused open) is dropped as soon as it is idle.
+ * Memory stays bounded (ADR 0419): a lane is kept while it has work (queued, running, or
+ * pinned by the settlement scheduler's run) and while its channel is closing; once idle, an
+ * open channel's lane is among the `channelsCachedMax` most recently used open ones and a
+ * closed channel's among the `closedChannelsCachedMax` most recently used closed ones; older
+ * idle ones are evicted. The engine reads an evicted channel back from the store when its
+ * wallet speaks or the scheduler's store queries name it: the channel and its claim mark
+ * (what the settlement fields hold) are in the store, exact, since every change is
+ * persisted before it is adopted. A lane that never got a channel (a refused open) is
+ * dropped as soon as it is idle.
  */
 import {
   assert,
@@ -77,6 +81,8 @@ export interface Lane {
    * failure): its signature is checked before the lane's next piece of work.
    */
   headUnchecked: boolean;
+  /** Holders that keep the lane in memory though it may be idle (a settlement run that found it): see {@link pin}. */
+  pins: number;
   /** Called by serialize when `pending` drops to 0: where the lanes decide whether to keep it. */
   readonly onIdle: () => void;
   readonly settle: LaneSettlement;
@@ -99,24 +105,37 @@ export interface Lanes {
 export interface LanesOptions {
   /** Idle lanes of closed channels kept in memory, in channels (limits.ts). */
   readonly closedChannelsCachedMax: number;
+  /** Idle lanes of open channels kept in memory, in channels (limits.ts, ADR 0419). */
+  readonly channelsCachedMax: number;
 }
 
 /** An empty set of lanes. */
 export function createLanes(options: LanesOptions): Lanes {
-  const { closedChannelsCachedMax } = options;
-  if (!Number.isSafeInteger(closedChannelsCachedMax) || closedChannelsCachedMax < 1) {
-    throw new RangeError(`createLanes: closedChannelsCachedMax must be a positive integer`);
+  const { closedChannelsCachedMax, channelsCachedMax } = options;
+  for (const [name, value] of Object.entries({ closedChannelsCachedMax, channelsCachedMax })) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`createLanes: ${name} must be a positive integer`);
+    }
   }
   const lanes = new Map<string, Lane>();
   /** Keys of closed channels' lanes that went idle, least recently used first: the eviction order. */
   const closedIdle = new Set<string>();
+  /** Keys of open channels' lanes that went idle, least recently used first (ADR 0419). */
+  const openIdle = new Set<string>();
 
   /**
-   * A lane is dropped only with nothing queued, scheduled or running. (`unsure` does not
-   * hold a closed channel: reading it back from the store is what its next batch would do.)
+   * A lane is dropped only with nothing queued, scheduled or running, and no pin. (`unsure`
+   * does not hold a closed channel: reading it back from the store is what its next batch
+   * would do; it holds an open one, whose next work settles what a failed write left.)
    */
   const isIdle = (lane: Lane) =>
-    lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled && lane.settle.busy === 0;
+    lane.pending === 0 && lane.queue.length === 0 && !lane.batchScheduled && lane.settle.busy === 0 && lane.pins === 0;
+  /** An idle open lane may go: not closing (closes stay until final), nothing unsure. */
+  const evictableOpen = (lane: Lane) =>
+    lane.channel !== undefined &&
+    lane.channel.closedAtMs === undefined &&
+    lane.channel.closingSinceMs === undefined &&
+    lane.unsure === undefined;
 
   function onIdle(lane: Lane): void {
     if (lanes.get(lane.key) !== lane || !isIdle(lane)) return;
@@ -124,19 +143,26 @@ export function createLanes(options: LanesOptions): Lanes {
       lanes.delete(lane.key); // a refused open: it must not grow memory
       return;
     }
-    if (lane.channel.closedAtMs === undefined) return; // open channels stay in memory
+    if (lane.channel.closedAtMs === undefined) {
+      openIdle.delete(lane.key);
+      if (!evictableOpen(lane)) return;
+      openIdle.add(lane.key);
+      evict(openIdle, channelsCachedMax, evictableOpen);
+      return;
+    }
+    openIdle.delete(lane.key);
     closedIdle.delete(lane.key);
     closedIdle.add(lane.key);
-    evict();
+    evict(closedIdle, closedChannelsCachedMax, (idle) => idle.channel?.closedAtMs !== undefined);
   }
 
-  function evict(): void {
-    for (const key of closedIdle) {
-      if (closedIdle.size <= closedChannelsCachedMax) return;
-      closedIdle.delete(key);
+  function evict(idle: Set<string>, max: number, still: (lane: Lane) => boolean): void {
+    for (const key of idle) {
+      if (idle.size <= max) return;
+      idle.delete(key);
       const lane = lanes.get(key);
-      // Busy again since it went idle: it is listed anew when its work settles.
-      if (lane !== undefined && isIdle(lane) && lane.channel?.closedAtMs !== undefined) lanes.delete(key);
+      // Busy again since it went idle (or no longer of this list): it is listed anew when its work settles.
+      if (lane !== undefined && isIdle(lane) && still(lane)) lanes.delete(key);
     }
   }
 
@@ -156,6 +182,7 @@ export function createLanes(options: LanesOptions): Lanes {
           batchScheduled: false,
           unsure: undefined,
           headUnchecked: false,
+          pins: 0,
           onIdle: () => onIdle(created),
           settle: {
             claimedSeq: 0,
@@ -177,6 +204,22 @@ export function createLanes(options: LanesOptions): Lanes {
       return lanes.size;
     },
   };
+}
+
+/**
+ * Keeps the lane in memory, idle or not, until {@link unpin}: what holds a lane across awaits
+ * without work queued on it (the settlement scheduler's run) pins it, so that no second lane
+ * of the channel is read back while the first is still in use.
+ */
+export function pin(lane: Lane): Lane {
+  lane.pins++;
+  return lane;
+}
+
+/** Releases a {@link pin}; the lane may be evicted once idle. */
+export function unpin(lane: Lane): void {
+  lane.pins--;
+  if (lane.pins === 0) lane.onIdle();
 }
 
 /** Runs `work` after everything queued on the lane before it. */

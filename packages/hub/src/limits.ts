@@ -142,6 +142,21 @@ export const resentVouchersRangeMax = 1_024;
  */
 export const closedChannelsCachedMax = 10_000;
 
+/**
+ * Open channels kept in memory once idle, in channels (ADR 0419); beyond it the least
+ * recently used idle one is evicted, and read back from the store (the channel and its claim
+ * mark) when its wallet speaks again or the settlement scheduler's store queries name it.
+ * Channels with work, and closing ones, are always in memory: this bounds the rest, so the
+ * hub's memory does not grow with the channels its store knows.
+ *
+ * @example
+ * ```ts
+ * import { channelsCachedMax } from '@trickle/hub';
+ * channelsCachedMax; // 10000
+ * ```
+ */
+export const channelsCachedMax = 10_000;
+
 /** Requests (open, topUp, close, sync, log) in progress on one connection; beyond it OVERLOADED (session.ts). */
 export const requestsInFlightMax = 64;
 
@@ -245,6 +260,7 @@ export interface HubLimits {
   readonly channelQueueFramesMax: number;
   readonly batchEntriesMax: number;
   readonly closedChannelsCachedMax: number;
+  readonly channelsCachedMax: number;
   readonly requestsInFlightMax: number;
   readonly commitBatchWritesMax: number;
   readonly drainTimeoutMs: number;
@@ -295,6 +311,7 @@ export const defaultHubLimits: HubLimits = Object.freeze({
   channelQueueFramesMax,
   batchEntriesMax,
   closedChannelsCachedMax,
+  channelsCachedMax,
   requestsInFlightMax,
   commitBatchWritesMax,
   drainTimeoutMs,

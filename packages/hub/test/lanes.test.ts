@@ -48,7 +48,7 @@ async function use(lanes: Lanes, n: number, closed: boolean): Promise<Lane> {
 
 describe('lanes', () => {
   it('keeps the most recently used idle closed channels, and every open one', async () => {
-    const lanes = createLanes({ closedChannelsCachedMax: 2 });
+    const lanes = createLanes({ closedChannelsCachedMax: 2, channelsCachedMax: 1_000 });
     for (let n = 1; n <= 3; n++) await use(lanes, n, false);
     for (let n = 11; n <= 14; n++) await use(lanes, n, true);
     expect(lanes.size).toBe(3 + 2);
@@ -61,7 +61,7 @@ describe('lanes', () => {
   });
 
   it('never evicts a lane with work queued or running; it goes once idle', async () => {
-    const lanes = createLanes({ closedChannelsCachedMax: 1 });
+    const lanes = createLanes({ closedChannelsCachedMax: 1, channelsCachedMax: 1_000 });
     const busy = await use(lanes, 1, true);
     const release = hold(busy);
     for (let n = 2; n <= 4; n++) await use(lanes, n, true);
@@ -74,7 +74,7 @@ describe('lanes', () => {
   });
 
   it('drops a lane that never got a channel once its last work is done', async () => {
-    const lanes = createLanes({ closedChannelsCachedMax: 1 });
+    const lanes = createLanes({ closedChannelsCachedMax: 1, channelsCachedMax: 1_000 });
     const lane = lanes.of(idOf(1));
     const first = hold(lane);
     const second = hold(lane);
@@ -87,7 +87,7 @@ describe('lanes', () => {
   });
 
   it('refuses a cache size that is not a positive integer', () => {
-    expect(() => createLanes({ closedChannelsCachedMax: 0 })).toThrow(RangeError);
+    expect(() => createLanes({ closedChannelsCachedMax: 0, channelsCachedMax: 1_000 })).toThrow(RangeError);
   });
 
   it('any interleaving: lanes with work and open channels stay, idle closed ones stay bounded (property)', async () => {
@@ -100,7 +100,7 @@ describe('lanes', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
-        const lanes = createLanes({ closedChannelsCachedMax: cachedMax });
+        const lanes = createLanes({ closedChannelsCachedMax: cachedMax, channelsCachedMax: 1_000 });
         const closed = new Set<number>();
         const held: { lane: Lane; n: number; release: () => void }[] = [];
         for (let n = 0; n < channels; n++) lanes.of(idOf(n)).channel = channel(n); // load(): every open one

@@ -26,7 +26,7 @@ import {
   toHex,
 } from '@trickle/protocol';
 import type { Lane, Lanes } from '../lanes.js';
-import { laneChannel, settleSerially } from '../lanes.js';
+import { laneChannel, pin, settleSerially, unpin } from '../lanes.js';
 import type { ChannelLedger, LedgerChannel, SettlementResult } from '../ledgerPort.js';
 import type { ClearingObservation } from '../observation.js';
 import type { Clock } from '../ports.js';
@@ -69,7 +69,8 @@ export interface SettlementRun {
 }
 
 /**
- * What is waiting to be settled now, read from memory.
+ * What is waiting to be settled, as the store held it at the end of the scheduler's last run
+ * (or at start), with the closing channels as the hub holds them (ADR 0419).
  *
  * @example
  * ```ts
@@ -139,8 +140,9 @@ export interface SettlementDeps {
   /** Persists a change of a channel (closing, closed) through its lane. */
   readonly updateChannel: UpdateChannel;
   /**
-   * The lane of a channel the store's settlement indexes named, read back from the store when
-   * it is not in memory (ADR 0419). Absent: the lanes in memory only.
+   * The lane of a channel the store's settlement indexes (or the ledger) named, read back from
+   * the store when it is not in memory (ADR 0419), pinned (lanes.ts) until the settlement
+   * unpins it. Absent: the lanes in memory only.
    */
   readonly laneOf?: ((channelId: ChannelId) => Promise<Lane | undefined>) | undefined;
   /** Sends a message to the connections of a client key. */
@@ -185,7 +187,7 @@ interface SettledRange {
 
 /** The settlement with the hooks the engine and createHub use. */
 export interface HubSettlement extends Settlement {
-  /** Reads the claim marks of the channels in memory (after the engine loaded them). */
+  /** Reads the backlog at start (after the engine loaded the lanes it keeps, with their claim marks). */
   load(): Promise<void>;
   /** Starts the timer. */
   start(): void;
@@ -259,8 +261,56 @@ type Run = ReturnType<typeof newRun>;
 /** Creates the settlement. Internal to createHub. */
 export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: number): HubSettlement {
   const { clock, store, ledger, lanes, policy } = deps;
-  /** The lane of an open channel the store named: in memory, or read back (ADR 0419). */
-  const laneOf = deps.laneOf ?? ((channelId: ChannelId) => Promise.resolve(lanes.get(channelId)));
+  /** The lane of a channel the store or the ledger named, in memory or read back (ADR 0419), pinned: unpin it. */
+  const laneOf =
+    deps.laneOf ??
+    ((channelId: ChannelId) => {
+      const lane = lanes.get(channelId);
+      return Promise.resolve(lane === undefined ? undefined : pin(lane));
+    });
+  /** Lanes the run under way holds (pinned), unpinned when it ends. */
+  const pinned: Lane[] = [];
+  /** What waits to be settled, as the store and the closing lanes said at the end of the last run (or at start). */
+  let lastBacklog: SettlementBacklog = {
+    channels: 0,
+    entries: 0,
+    amounts: {},
+    oldestUnclaimedAtMs: undefined,
+    closing: 0,
+  };
+
+  /**
+   * The backlog from the store's unclaimed totals (open channels not closing) and the
+   * closing lanes, which are all in memory (lanes.ts): never a walk over every channel.
+   */
+  async function readBacklog(): Promise<SettlementBacklog> {
+    let channels = 0;
+    let entries = 0;
+    let closing = 0;
+    let oldest: number | undefined;
+    const amounts: Record<string, bigint> = {};
+    const older = (since: number | undefined) => {
+      if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
+    };
+    for (const total of await store.unclaimedTotals()) {
+      channels += total.channels;
+      entries += total.entries;
+      amounts[assetKey(total)] = (amounts[assetKey(total)] ?? 0n) + total.amount;
+      older(total.oldestSinceMs);
+    }
+    for (const lane of lanes.all()) {
+      const channel = lane.channel;
+      if (channel === undefined || channel.closedAtMs !== undefined || channel.closingSinceMs === undefined) continue;
+      closing++;
+      const settle = lane.settle;
+      if (settle.unclaimedEntries === 0) continue;
+      channels++;
+      entries += settle.unclaimedEntries;
+      amounts[assetKey(channel)] = (amounts[assetKey(channel)] ?? 0n) + (channel.cumulative - settle.claimedCumulative);
+      older(settle.unclaimedSinceMs);
+    }
+    return { channels, entries, amounts, oldestUnclaimedAtMs: oldest, closing };
+  }
   let paused = policy.paused;
   let lastRun: SettlementRun | undefined;
   let running: Promise<SettlementRun> | undefined;
@@ -558,9 +608,13 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       const rows = await store.settlementChannels({ by, bound, after, limit: scanPageChannels });
       for (const row of rows) {
         const lane = await laneOf(row.channelId);
-        const channel = lane?.channel;
-        if (lane === undefined || channel === undefined || channel.closedAtMs !== undefined) continue;
-        if (take(lane, row.key) && ++taken >= wanted) return;
+        if (lane === undefined) continue;
+        const channel = lane.channel;
+        // Held across the run's awaits: pinned until the run ends (one not taken may go at once).
+        const took = channel !== undefined && channel.closedAtMs === undefined && take(lane, row.key);
+        if (took) pinned.push(lane);
+        else unpin(lane);
+        if (took && ++taken >= wanted) return;
       }
       if (rows.length < scanPageChannels) return;
       after = rows[rows.length - 1];
@@ -804,18 +858,24 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     for (let page = 0; page < closingPagesPerRunMax; page++) {
       const { channels, next } = await ledger.closingChannels(after === undefined ? {} : { after });
       for (const held of channels) {
-        const lane = lanes.get(held.channelId);
-        const channel = lane?.channel;
-        if (lane === undefined || channel === undefined || channel.closedAtMs !== undefined) continue;
-        const known = lane.settle.ledgerClose;
-        const close = recordedCloseOf(held);
-        const seen =
-          known !== undefined &&
-          close !== undefined &&
-          known.seq === close.seq &&
-          known.cumulative === close.cumulative;
-        if (seen && channel.closingSinceMs !== undefined && (await answerOf(lane, held)) === undefined) continue;
-        await settleSerially(lane, () => answer(lane, run)).catch((error) => report(run, error, 'answering a close'));
+        // Not in memory (evicted, ADR 0419): read back; a channel of another hub is not in the store.
+        const lane = await laneOf(held.channelId);
+        if (lane === undefined) continue;
+        try {
+          const channel = lane.channel;
+          if (channel === undefined || channel.closedAtMs !== undefined) continue;
+          const known = lane.settle.ledgerClose;
+          const close = recordedCloseOf(held);
+          const seen =
+            known !== undefined &&
+            close !== undefined &&
+            known.seq === close.seq &&
+            known.cumulative === close.cumulative;
+          if (seen && channel.closingSinceMs !== undefined && (await answerOf(lane, held)) === undefined) continue;
+          await settleSerially(lane, () => answer(lane, run)).catch((error) => report(run, error, 'answering a close'));
+        } finally {
+          unpin(lane);
+        }
       }
       if (next === undefined) return;
       after = next;
@@ -855,10 +915,16 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   async function finalizeDue(run: Run, ended: readonly Lane[]): Promise<void> {
     const results = await ledger.finalizeDue();
     for (const result of results) {
-      const lane = lanes.get(result.channel.channelId);
-      if (lane?.channel === undefined) continue;
+      const lane = await laneOf(result.channel.channelId);
+      if (lane === undefined) continue;
+      if (lane.channel === undefined) {
+        unpin(lane);
+        continue;
+      }
       run.finalized.due++;
-      await markClosed(lane, result.channel, result).catch((e) => report(run, e, 'finalizing'));
+      await markClosed(lane, result.channel, result)
+        .catch((e) => report(run, e, 'finalizing'))
+        .finally(() => unpin(lane));
     }
     // Closes whose window ended and that another process finalized: the hub's record catches up.
     for (const lane of ended) {
@@ -887,7 +953,13 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
   async function runNow(): Promise<SettlementRun> {
     const run = newRun(clock.nowMs(), paused);
     const started = performance.now();
-    const found = await scan(run.startedAtMs);
+    let found: Awaited<ReturnType<typeof scan>>;
+    try {
+      found = await scan(run.startedAtMs);
+    } catch (error) {
+      for (const lane of pinned.splice(0)) unpin(lane);
+      throw error;
+    }
     const steps: [string, (run: Run) => Promise<void>][] = [
       ['watching closes', watchDisputes],
       ['finalizing expired channels', (r) => finalizeExpired(r, found.expired)],
@@ -896,13 +968,22 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
     if (!paused) {
       steps.push(['claiming by policy', (r) => claimByPolicy(r, found.due)], ['running payout rules', runPayouts]);
     }
-    for (const [context, step] of steps) {
-      if (stopped) break;
-      try {
-        await step(run);
-      } catch (error) {
-        report(run, error, context);
+    try {
+      for (const [context, step] of steps) {
+        if (stopped) break;
+        try {
+          await step(run);
+        } catch (error) {
+          report(run, error, context);
+        }
       }
+    } finally {
+      for (const lane of pinned.splice(0)) unpin(lane);
+    }
+    try {
+      lastBacklog = await readBacklog();
+    } catch (error) {
+      report(run, error, 'reading the backlog');
     }
     run.durationMs = Math.round(performance.now() - started);
     lastRun = run;
@@ -932,45 +1013,23 @@ export function createSettlement(deps: SettlementDeps, unclaimedEntriesMax: numb
       return lastRun;
     },
     backlog() {
-      let channels = 0;
-      let entries = 0;
-      let closing = 0;
-      let oldest: number | undefined;
-      const amounts: Record<string, bigint> = {};
-      for (const lane of lanes.all()) {
-        const channel = lane.channel;
-        if (channel === undefined || channel.closedAtMs !== undefined) continue;
-        if (channel.closingSinceMs !== undefined) closing++;
-        const settle = lane.settle;
-        if (settle.unclaimedEntries === 0) continue;
-        channels++;
-        entries += settle.unclaimedEntries;
-        const key = assetKey(channel);
-        amounts[key] = (amounts[key] ?? 0n) + (channel.cumulative - settle.claimedCumulative);
-        if (settle.unclaimedSinceMs !== undefined && (oldest === undefined || settle.unclaimedSinceMs < oldest)) {
-          oldest = settle.unclaimedSinceMs;
-        }
-      }
-      return { channels, entries, amounts, oldestUnclaimedAtMs: oldest, closing };
+      return lastBacklog;
     },
     async claimNow(channelId) {
-      const lane = lanes.get(channelId);
-      if (lane?.channel === undefined)
-        throw new RangeError(`claimNow: channel ${toHex(channelId)} is not open on this hub`);
-      await settleSerially(lane, () => claimAll(lane, undefined));
-      return lane.settle.claimedSeq;
+      const lane = await laneOf(channelId);
+      if (lane === undefined) throw new RangeError(`claimNow: channel ${toHex(channelId)} is not open on this hub`);
+      try {
+        if (lane.channel === undefined)
+          throw new RangeError(`claimNow: channel ${toHex(channelId)} is not open on this hub`);
+        await settleSerially(lane, () => claimAll(lane, undefined));
+        return lane.settle.claimedSeq;
+      } finally {
+        unpin(lane);
+      }
     },
     async load() {
-      for (const mark of await store.claimMarks()) {
-        const lane = lanes.get(mark.channelId);
-        if (lane?.channel === undefined) continue;
-        lane.settle.claimedSeq = mark.claimedSeq;
-        lane.settle.claimedCumulative = mark.claimedCumulative;
-        lane.settle.unclaimedEntries = mark.unclaimedEntries;
-        // A store of an older version does not know since when: now is the safe guess (claims no later than the policy says).
-        lane.settle.unclaimedSinceMs =
-          mark.unclaimedEntries === 0 ? undefined : (mark.unclaimedSinceMs ?? clock.nowMs());
-      }
+      // The engine read the lanes it holds at start back with their claim marks (ADR 0419): the backlog only.
+      lastBacklog = await readBacklog();
     },
     kick() {
       if (running === undefined && !stopped) void runOnce();
