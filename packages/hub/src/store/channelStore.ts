@@ -1,6 +1,6 @@
 /**
- * The hub's durable channel store: the port. The hub keeps every open channel in memory
- * and writes through this port; a promise that resolves means durable (fsync included).
+ * The hub's durable channel store: the port. The hub keeps the channels at work in memory
+ * (a bounded cache, ADR 0419), reads the others back through this port, and writes through it; a promise that resolves means durable (fsync included).
  * Adapters: sqliteChannelStore (default) and postgresChannelStore, both run against one
  * conformance suite (test/channelStore.conformance.ts).
  */
@@ -348,9 +348,9 @@ export interface ChannelStore {
   commit(writes: readonly ChannelWrite[]): Promise<readonly WriteOutcome[]>;
   /** One channel, whatever its status. */
   channel(channelId: ChannelId): Promise<HubChannel | undefined>;
-  /** Every channel not finalized (closedAtMs unset): what the hub reloads on start. */
+  /** Every channel not finalized (closedAtMs unset). Tools and tests; the hub no longer reads them all at start (ADR 0419). */
   openChannels(): Promise<HubChannel[]>;
-  /** The claim marks of every channel not finalized: what the hub reloads on start besides the channels. */
+  /** The claim marks of every channel not finalized. Tools and tests; the hub reads one at a time ({@link ChannelStore.claimMark}). */
   claimMarks(): Promise<ClaimMark[]>;
   /** The claim mark of one channel not finalized (what a read-back of an evicted lane needs), or undefined. */
   claimMark(channelId: ChannelId): Promise<ClaimMark | undefined>;
