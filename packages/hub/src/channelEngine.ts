@@ -478,6 +478,7 @@ export function createChannelEngine(deps: ChannelEngineDeps): ChannelEngine {
         void withOwnedLane(clientKey, frame.channelId, (owned) => {
           if (!deps.settlement().admits(owned)) {
             deps.settlement().kick();
+            owned.onIdle(); // read back for nothing: the lane cache decides whether it stays
             throw new Refusal('OVERLOADED', 'too much unclaimed on this channel; retry shortly');
           }
           batches.enqueue(owned, frame, reply);

@@ -1,12 +1,13 @@
 /**
  * The lanes' memory bound, without sockets or a store: idle closed channels beyond
- * closedChannelsCachedMax are evicted least recently used first; a lane with work, or of an
- * open channel, never is; a lane that never got a channel is dropped once idle.
+ * closedChannelsCachedMax, and idle open ones beyond channelsCachedMax (ADR 0419), are evicted
+ * least recently used first; a lane with work, pinned, closing or unsure never is; a lane that
+ * never got a channel is dropped once idle.
  */
 import type { ChannelId, HubChannel, LogHead, PublicKey } from '@trickle/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLanes, type Lane, type Lanes, serialize } from '../src/lanes.js';
+import { createLanes, type Lane, type Lanes, pin, serialize, unpin } from '../src/lanes.js';
 
 const idOf = (n: number) => new Uint8Array(32).fill(n) as ChannelId;
 
@@ -84,6 +85,34 @@ describe('lanes', () => {
     second();
     await flush();
     expect(lanes.size).toBe(0);
+  });
+
+  it('keeps the most recently used idle open channels; a pinned, closing or unsure one stays (ADR 0419)', async () => {
+    const lanes = createLanes({ closedChannelsCachedMax: 1, channelsCachedMax: 2 });
+    const pinned = pin(await use(lanes, 1, false));
+    const closing = lanes.of(idOf(2));
+    closing.channel = { ...channel(2), closingSinceMs: 1 };
+    await serialize(closing, async () => undefined);
+    const unsure = lanes.of(idOf(3));
+    unsure.channel = channel(3);
+    unsure.unsure = [];
+    await serialize(unsure, async () => undefined);
+    for (let n = 4; n <= 7; n++) await use(lanes, n, false);
+    await flush();
+    // 4 and 5 went (least recently used first); 6 and 7 are the two cached; 1, 2, 3 stay.
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => lanes.get(idOf(n)) !== undefined)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      true,
+      true,
+    ]);
+    // Unpinned, 1 is the most recently idle: 6 goes.
+    unpin(pinned);
+    expect([1, 6, 7].map((n) => lanes.get(idOf(n)) !== undefined)).toEqual([true, false, true]);
+    expect(lanes.size).toBe(4);
   });
 
   it('refuses a cache size that is not a positive integer', () => {
