@@ -254,12 +254,15 @@ export const settlementIndexSql = (
 /**
  * The SQL of one page of a settlement query, with `$1`-style (PostgreSQL) or `?` (SQLite)
  * placeholders (numbered in the order of the values), and its values: the bound, then (with
- * a cursor) the cursor's key and channel id, then the limit.
+ * a cursor) the cursor's key and channel id, then the limit. `indexedBy` (SQLite) names the
+ * index: without statistics SQLite prefers the index of all open channels (`channels_open`)
+ * and reads every open channel; the partial index reads only the rows in range.
  */
 export function settlementPageSql(
   table: string,
   query: SettlementQuery,
   placeholder: (n: number) => string,
+  indexedBy = false,
 ): { sql: string; values: unknown[] } {
   const index = settlementIndexes[query.by];
   const cmp = index.descending ? '>=' : '<=';
@@ -273,7 +276,7 @@ export function settlementPageSql(
   }
   values.push(query.limit);
   return {
-    sql: `SELECT channel_id, ${index.key} AS key FROM ${table} WHERE ${where}
+    sql: `SELECT channel_id, ${index.key} AS key FROM ${table}${indexedBy ? ` INDEXED BY channels_${query.by}` : ''} WHERE ${where}
       ORDER BY ${index.key} ${order}, channel_id ${order} LIMIT ${placeholder(values.length)}`,
     values,
   };
@@ -285,10 +288,10 @@ export function settlementRowOf(row: { channel_id: Uint8Array; key: number | big
 }
 
 /** The SQL of the unclaimed totals per asset (over the `unclaimedAmount` index's rows, not closing). */
-export function unclaimedTotalsSql(table: string): string {
+export function unclaimedTotalsSql(table: string, indexedBy = false): string {
   return `SELECT asset_code, asset_scale, count(*) AS channels, sum(unclaimed_entries) AS entries,
       sum(cumulative - claimed_cumulative) AS amount, min(unclaimed_since_ms) AS oldest
-    FROM ${table} WHERE ${settlementIndexes.unclaimedAmount.where} AND closing_since_ms IS NULL
+    FROM ${table}${indexedBy ? ' INDEXED BY channels_unclaimedAmount' : ''} WHERE ${settlementIndexes.unclaimedAmount.where} AND closing_since_ms IS NULL
     GROUP BY asset_code, asset_scale`;
 }
 

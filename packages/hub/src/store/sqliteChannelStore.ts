@@ -243,10 +243,11 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
      FROM channels WHERE closed_at_ms IS NULL`;
   const selectClaimMarks = db.prepare(claimMarkSql);
   const selectClaimMark = db.prepare(`${claimMarkSql} AND channel_id = ?`);
-  const selectUnclaimedTotals = db.prepare(unclaimedTotalsSql('channels'));
+  // The settlement indexes named (INDEXED BY): see settlementPageSql.
+  const selectUnclaimedTotals = db.prepare(unclaimedTotalsSql('channels', true));
   const settlementPages = new Map<string, Database.Statement>();
   const settlementPage = (query: SettlementQuery) => {
-    const { sql, values } = settlementPageSql('channels', query, () => '?');
+    const { sql, values } = settlementPageSql('channels', query, () => '?', true);
     let statement = settlementPages.get(sql);
     if (statement === undefined) {
       statement = db.prepare(sql);
