@@ -41,6 +41,16 @@ describe('bytes', () => {
     expect(() => new ByteReader(new Uint8Array(1)).end()).toThrow(RangeError);
   });
 
+  it('writes into a given buffer when asked: the same bytes, as a view of it, and refuses one too small', () => {
+    const fresh = new ByteWriter(13).u8(1).u32(2).u64(3n).finish();
+    const scratch = new Uint8Array(20).fill(0xee);
+    const view = new ByteWriter(13, scratch).u8(1).u32(2).u64(3n).finish();
+    expect(view).toEqual(fresh);
+    expect(view.buffer).toBe(scratch.buffer);
+    expect(scratch[13]).toBe(0xee); // nothing past the layout
+    expect(() => new ByteWriter(13, new Uint8Array(12))).toThrow(RangeError);
+  });
+
   it('compares in constant time by content', () => {
     expect(equalBytesConstantTime(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
     expect(equalBytesConstantTime(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);

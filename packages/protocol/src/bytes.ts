@@ -206,8 +206,15 @@ export class ByteWriter {
   readonly #bytes: Uint8Array;
   #offset = 0;
 
-  constructor(length: number) {
-    this.#bytes = new Uint8Array(length);
+  /**
+   * @param length - The layout's exact length in bytes.
+   * @param into - Write into the first `length` bytes of this buffer instead of a new one
+   *   (`finish()` then returns a view of it): for bytes that are hashed and dropped at once.
+   */
+  constructor(length: number, into?: Uint8Array) {
+    if (into === undefined) this.#bytes = new Uint8Array(length);
+    else if (into.length < length) throw new RangeError(`layout: ${length} bytes do not fit in ${into.length}`);
+    else this.#bytes = into.length === length ? into : into.subarray(0, length);
   }
 
   /** Asserts room for `length` more bytes: writing past the end is a bug. */

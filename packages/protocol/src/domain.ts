@@ -59,7 +59,8 @@ export function assertNetworkId(networkId: unknown): number {
 }
 
 /**
- * Starts a layout of `length` bytes with the domain header of `kind` on `networkId`.
+ * Starts a layout of `length` bytes with the domain header of `kind` on `networkId`, in a new
+ * buffer or in the first `length` bytes of `into` (see {@link ByteWriter}).
  *
  * @example
  * ```ts
@@ -67,8 +68,8 @@ export function assertNetworkId(networkId: unknown): number {
  * beginLayout('voucher', 1, 13).finish().length; // 13: the header alone
  * ```
  */
-export function beginLayout(kind: LayoutKind, networkId: number, length: number): ByteWriter {
-  return new ByteWriter(length).bytes(headerOf(kind, networkId), headerBytes, 'header');
+export function beginLayout(kind: LayoutKind, networkId: number, length: number, into?: Uint8Array): ByteWriter {
+  return new ByteWriter(length, into).bytes(headerOf(kind, networkId), headerBytes, 'header');
 }
 
 /** Headers by kind and network, built once: every receipt and request starts with one. */

@@ -43,7 +43,8 @@ export interface Receipt extends ReceiptBody {
 export const receiptBytesLength = 13 + 32 + 32 + 8 + 32 + 16 + 13 + 8;
 
 /**
- * The exact bytes a receipt's MAC covers.
+ * The exact bytes a receipt's MAC covers, in a new buffer or in the first
+ * {@link receiptBytesLength} bytes of `into` (the result is then a view of it).
  *
  * @example
  * ```ts
@@ -52,8 +53,8 @@ export const receiptBytesLength = 13 + 32 + 32 + 8 + 32 + 16 + 13 + 8;
  * receiptBytes(body).length; // 154
  * ```
  */
-export function receiptBytes(body: ReceiptBody): Uint8Array {
-  const writer = beginLayout('receipt', body.networkId, receiptBytesLength)
+export function receiptBytes(body: ReceiptBody, into?: Uint8Array): Uint8Array {
+  const writer = beginLayout('receipt', body.networkId, receiptBytesLength, into)
     .bytes(body.hubId, byteSizes.hubId, 'hubId')
     .bytes(body.channelId, byteSizes.channelId, 'channelId')
     .u64(assertSeq(body.seq))

@@ -124,6 +124,7 @@ describe('vectors: signed and MACed layouts', () => {
     const c = v.paymentRequest;
     expect(resourceHash(c.resourceText)).toEqual(c.fields.resource);
     expect(paymentRequestBytes(c.fields)).toEqual(c.bytes);
+    expect(paymentRequestBytes(c.fields, new Uint8Array(200))).toEqual(c.bytes); // into a buffer: same bytes
     const request = { ...c.fields, mac: c.mac };
     expect(checkPaymentRequestMac(c.key, request)).toBe(true);
     expect(encodePaymentRequest(request)).toBe(c.token);
@@ -132,6 +133,7 @@ describe('vectors: signed and MACed layouts', () => {
   it('receipt: bytes, MAC, token', () => {
     const c = v.receipt;
     expect(receiptBytes(c.fields)).toEqual(c.bytes);
+    expect(receiptBytes(c.fields, new Uint8Array(200))).toEqual(c.bytes);
     const receipt = { ...c.fields, mac: c.mac };
     expect(checkReceiptMac(c.key, receipt)).toBe(true);
     expect(encodeReceipt(receipt)).toBe(c.token);

@@ -6,7 +6,7 @@ import { assertBytes } from '../../bytes.js';
 import type { Domain } from '../../domain.js';
 import type { Mac, MerchantKey, PayeeId } from '../../ids.js';
 import type { PaymentEntry } from '../../log.js';
-import { receiptBytes } from '../../receipt.js';
+import { receiptBytes, receiptBytesLength } from '../../receipt.js';
 import { cachedHmacKeyState, hmacWithState } from '../../sha256.js';
 import type { HubChannel } from './channel.js';
 
@@ -16,6 +16,9 @@ export interface ReceiptContext {
   /** The MAC key shared with a registered payee, or undefined when the payee is unknown. */
   payeeKey(payee: PayeeId): MerchantKey | undefined;
 }
+
+/** Where receiptMacs lays out each receipt's bytes: MAC'd at once and dropped, so one buffer serves every entry. */
+const receiptScratch = new Uint8Array(receiptBytesLength);
 
 /** One receipt MAC per entry, in entry order (internal to the stages). */
 export function receiptMacs(
@@ -27,16 +30,19 @@ export function receiptMacs(
   return entries.map((entry) => {
     const key = assertBytes(context.payeeKey(entry.payee), 32, 'payee key') as MerchantKey;
     // createReceipt's MAC without building the Receipt object: only the MAC is sent.
-    const bytes = receiptBytes({
-      networkId: context.domain.networkId,
-      hubId: context.domain.hubId,
-      channelId: channel.channelId,
-      seq,
-      payee: entry.payee,
-      invoiceId: entry.invoiceId,
-      asset: channel.asset,
-      amount: entry.amount,
-    });
+    const bytes = receiptBytes(
+      {
+        networkId: context.domain.networkId,
+        hubId: context.domain.hubId,
+        channelId: channel.channelId,
+        seq,
+        payee: entry.payee,
+        invoiceId: entry.invoiceId,
+        asset: channel.asset,
+        amount: entry.amount,
+      },
+      receiptScratch,
+    );
     return hmacWithState(cachedHmacKeyState(key), bytes) as Mac;
   });
 }
