@@ -9,8 +9,9 @@
  * than the hub's lane cache holds (`channelsCachedMax`, ADR 0419): `--touch` wallets (default
  * twice the bound) each connect, authenticate and `sync` their channel, which brings it into
  * memory (read back from the store), then disconnect. The figures after traffic are P5's.
+ * `--cached <n>` sets the hub's bound (pnpm bench --quick: 1,000, so that 2,000 wallets exceed it).
  *
- * Reproduce: node --import tsx bench/memory/channels.ts [--quick] [--channels <n>] [--touch <n>] [--json <file>]
+ * Reproduce: node --import tsx bench/memory/channels.ts [--quick] [--channels <n>] [--touch <n>] [--cached <n>] [--json <file>]
  * (--quick: 20,000 channels; default 1,000,000.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,12 +30,17 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     channels: { type: 'string' },
     touch: { type: 'string' },
+    cached: { type: 'string' },
     json: { type: 'string' },
   },
 });
 const channels = Number(values.channels ?? (values.quick ? 20_000 : 1_000_000));
 if (!Number.isInteger(channels) || channels < 1) throw new Error('--channels: a positive integer');
-const touched = Number(values.touch ?? Math.min(channels, 2 * channelsCachedMax));
+/** The hub's lane cache bound (`limits.channelsCachedMax`): the hub's default unless `--cached`. */
+const cached = Number(values.cached ?? channelsCachedMax);
+if (!Number.isInteger(cached) || cached < 1) throw new Error('--cached: a positive integer');
+const limits = values.cached === undefined ? {} : { limits: { channelsCachedMax: cached } };
+const touched = Number(values.touch ?? Math.min(channels, 2 * cached));
 if (!Number.isInteger(touched) || touched < 0 || touched > channels) throw new Error('--touch: 0..channels');
 /** Wallets speaking at once while touching. */
 const touchConcurrency = 8;
@@ -83,12 +89,12 @@ try {
   progress(`storing ${count(channels)} channels...`);
   const fillMs = await fillChannelStore(full, channels, progress, touched);
   let started = performance.now();
-  const emptyHub = await spawnHub({ dataDir: empty, networkId: 1 });
+  const emptyHub = await spawnHub({ dataDir: empty, networkId: 1, ...limits });
   const emptyStartMs = performance.now() - started;
   const idle = await memoryOf(emptyHub);
   await stopHub(emptyHub);
   started = performance.now();
-  const hub = await spawnHub({ dataDir: full, networkId: 1 });
+  const hub = await spawnHub({ dataDir: full, networkId: 1, ...limits });
   const startMs = performance.now() - started;
   let atStart: { rssMiB: number; heapMiB: number };
   let afterTraffic: { rssMiB: number; heapMiB: number };
@@ -111,6 +117,7 @@ try {
     values.quick ? '--quick' : '',
     values.channels === undefined ? '' : `--channels ${channels}`,
     values.touch === undefined ? '' : `--touch ${touched}`,
+    values.cached === undefined ? '' : `--cached ${cached}`,
   ]
     .filter(Boolean)
     .join(' ');
@@ -118,7 +125,7 @@ try {
   console.log(machine());
   console.log(`Reproduce: node --import tsx bench/memory/channels.ts ${flags}`.trimEnd());
   console.log(
-    `\n${count(channels)} open channels put in the SQLite channel store in ${Math.round(fillMs)} ms; a hub process started on it and on an empty folder, memory read after a full collection once listening, and again after ${count(touched)} wallets (the hub caches ${count(channelsCachedMax)} idle open channels) each synced its channel over the wire (${Math.round(touchMs)} ms, ${touchConcurrency} at a time).\n`,
+    `\n${count(channels)} open channels put in the SQLite channel store in ${Math.round(fillMs)} ms; a hub process started on it and on an empty folder, memory read after a full collection once listening, and again after ${count(touched)} wallets (the hub caches ${count(cached)} idle open channels) each synced its channel over the wire (${Math.round(touchMs)} ms, ${touchConcurrency} at a time).\n`,
   );
   console.log('| data folder | start to listening | hub RSS | hub live heap |');
   console.log('| --- | --- | --- | --- |');
