@@ -188,7 +188,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       /^\/v1\/channels\/([0-9a-f]{64})$/,
       async ({ params }) => {
         const channelId = asChannelId(hex(params[0], 32, 'channel'));
-        const state = hub.channel(channelId);
+        // From the store when not in memory: the hub keeps only the channels at work (ADR 0419).
+        const state = await hub.readChannel(channelId);
         const onLedger = await ledger.channel(channelId);
         if (state === undefined && onLedger === undefined) {
           throw new ApiError(404, 'NO_CHANNEL', `no channel ${params[0]} at this hub`);

@@ -15,6 +15,7 @@ import {
   assertNetworkId,
   type ChannelId,
   type ChannelState,
+  channelStateOf,
   asset as checkAsset,
   type Domain,
   frameBytesMax,
@@ -256,12 +257,27 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
    */
   readonly ledger: L;
   /**
-   * A channel's current state as the hub would report it, if it is in memory: every open
-   * channel, and a closed one while it is among the `limits.closedChannelsCachedMax` most
-   * recently used. Otherwise undefined, although a client asking about an evicted closed
-   * channel is still answered (the hub reads it back from the store).
+   * A channel's current state as the hub would report it, if it is in memory: a channel with
+   * work, a closing one, and idle ones while among the `limits.channelsCachedMax` (open) or
+   * `limits.closedChannelsCachedMax` (closed) most recently used (ADR 0419). Otherwise
+   * undefined, although a client asking about an evicted channel is still answered (the hub
+   * reads it back from the store); {@link Hub.readChannel} reads the store too.
    */
   channel(channelId: ChannelId): ChannelState | undefined;
+  /**
+   * A channel's current state: from memory, else as the store holds it (an evicted open
+   * channel, a finalized one: ADR 0419), without bringing it into memory; undefined when the
+   * store has no such channel.
+   *
+   * @example
+   * ```ts
+   * declare const hub: import('@trickle/hub').Hub;
+   * declare const channelId: import('@trickle/protocol').ChannelId;
+   * const state = await hub.readChannel(channelId);
+   * console.log(state?.status, state?.cumulative);
+   * ```
+   */
+  readChannel(channelId: ChannelId): Promise<ChannelState | undefined>;
   /**
    * Channels held in memory (every open one, and recently used closed ones), ordered by
    * channel id, a page at a time.
@@ -697,6 +713,12 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
     merchants: () => merchants.list(),
     ledger,
     channel: (channelId) => engine.state(channelId),
+    async readChannel(channelId) {
+      const inMemory = engine.state(channelId);
+      if (inMemory !== undefined) return inMemory;
+      const stored = await store.channel(channelId);
+      return stored === undefined ? undefined : channelStateOf(stored, clock.nowMs());
+    },
     channels(page = {}) {
       const limit = page.limit ?? channelsPageMax;
       if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= channelsPageMax)) {
