@@ -80,3 +80,34 @@ describe('/metrics after payments and a claim', () => {
     expect(series(text, 'trickle_payments_total')).toBe(4);
   }, 60_000);
 });
+
+describe('/metrics escrow and open channels after a restart (ADR 0419: no open channel in memory)', () => {
+  const dir = tempDir('trickle-metrics-restart-');
+  let service: HubService | undefined;
+  let wallet: Wallet | undefined;
+  afterAll(async () => {
+    await wallet?.stop();
+    await service?.stop('test over');
+    dir.remove();
+  });
+
+  it('counts every channel the store holds, not only those in memory', async () => {
+    const config = resolveHubConfig(
+      { dataDir: join(dir.path, 'hub'), port: 0, adminPort: 0, networkId, logLevel: 'silent' },
+      {},
+    );
+    service = await startHubService(config, silent);
+    const payerKey = testKey('metrics restart payer');
+    await fund(service.hub, publicKeyOf(payerKey), 5_000_000n);
+    wallet = await createWallet({ key: payerKey, hub: { url: service.info.url, networkId }, store: memoryStore() });
+    const opened = await wallet.openChannel({ deposit: 750_000n });
+    await wallet.stop();
+    wallet = undefined;
+    await service.stop('restart');
+    service = await startHubService(config, silent);
+    expect(service.hub.channel(opened.channelId)).toBeUndefined(); // not in memory after the start
+    const text = await fetch(`${service.info.adminUrl}/metrics`).then((r) => r.text());
+    expect(series(text, 'trickle_open_channels')).toBe(1);
+    expect(series(text, 'trickle_escrow_minor_units{asset="USD:6"}')).toBe(750_000);
+  });
+});

@@ -202,8 +202,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       /^\/v1\/channels\/([0-9a-f]{64})\/claim$/,
       async ({ params }) => {
         const channelId = asChannelId(hex(params[0], 32, 'channel'));
-        if (hub.channel(channelId) === undefined)
-          throw new ApiError(404, 'NO_CHANNEL', `no channel ${params[0]} in memory`);
+        if ((await hub.readChannel(channelId)) === undefined)
+          throw new ApiError(404, 'NO_CHANNEL', `no channel ${params[0]} on this hub`);
         return { claimedSeq: await hub.settlement.claimNow(channelId) };
       },
     ],
@@ -211,7 +211,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       'GET',
       /^\/v1\/dashboard$/,
       async () => {
-        const totals = channelTotals(hub);
+        const totals = await channelTotals(hub);
         const escrow: Record<string, bigint> = {};
         for (const a of assets) escrow[assetKeyOf(a)] = 0n;
         for (const [key, amount] of totals.escrow) escrow[key] = amount;

@@ -210,7 +210,7 @@ export function startAlerts(hub: Hub<TrickleLedger>, options: AlertOptions): Ale
   }
 
   async function readValues(): Promise<void> {
-    const { escrow } = channelTotals(hub);
+    const { escrow } = await channelTotals(hub);
     const liability = hub.settlement.backlog().amounts;
     for (const asset of assets) {
       const key = assetKeyOf(asset);

@@ -1,6 +1,5 @@
-/** One pass over the hub's channels in memory, a page at a time: open channels and escrow per asset. */
-import { channelsPageMax, type Hub } from '@trickle/hub';
-import { toHex } from '@trickle/protocol';
+/** Open channels and escrow per asset, as the hub's store holds them (not only what is in memory). */
+import type { Hub } from '@trickle/hub';
 
 /** What {@link channelTotals} finds: channels open, and deposits of channels not closed per asset (`USD:6`). */
 export interface ChannelTotals {
@@ -8,21 +7,18 @@ export interface ChannelTotals {
   readonly escrow: Map<string, bigint>;
 }
 
-/** Sums the channels the hub holds: O(channels in memory), never history. */
-export function channelTotals(hub: Pick<Hub, 'channels'>): ChannelTotals {
+/**
+ * Sums every channel not closed, evicted from memory or not (ADR 0419): one aggregate query
+ * in the store, so the figures and the escrow alert never miss a channel the hub is not
+ * holding.
+ */
+export async function channelTotals(hub: Pick<Hub, 'openTotals'>): Promise<ChannelTotals> {
   let openCount = 0;
   const escrow = new Map<string, bigint>();
-  let after: string | undefined;
-  for (;;) {
-    const page = hub.channels(after === undefined ? {} : { after });
-    for (const state of page) {
-      if (state.status === 'closed') continue;
-      if (state.status === 'open') openCount++;
-      const key = assetKeyOf(state.asset);
-      escrow.set(key, (escrow.get(key) ?? 0n) + state.deposit);
-    }
-    if (page.length < channelsPageMax) break;
-    after = toHex((page.at(-1) as (typeof page)[number]).channelId);
+  for (const total of await hub.openTotals()) {
+    openCount += total.open;
+    const key = assetKeyOf(total.asset);
+    escrow.set(key, (escrow.get(key) ?? 0n) + total.escrow);
   }
   return { openCount, escrow };
 }

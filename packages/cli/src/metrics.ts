@@ -37,18 +37,19 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
     help: 'Deposits held in channels that are not finalized, per asset (minor units)',
     labelNames: ['asset'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const { escrow } = await channelTotals(hub);
       this.reset();
       for (const asset of assetKeys) this.set({ asset }, 0);
-      for (const [asset, amount] of channelTotals(hub).escrow) this.set({ asset }, Number(amount));
+      for (const [asset, amount] of escrow) this.set({ asset }, Number(amount));
     },
   });
   new Gauge({
     name: 'trickle_open_channels',
-    help: 'Channels open now (held in memory by the hub)',
+    help: 'Channels open now (not closing, not expired), every one in the hub store',
     registers: [registry],
-    collect() {
-      this.set(channelTotals(hub).openCount);
+    async collect() {
+      this.set((await channelTotals(hub)).openCount);
     },
   });
   new Gauge({

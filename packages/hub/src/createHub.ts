@@ -47,7 +47,7 @@ import { type Clock, systemClock, systemRandomBytes } from './ports.js';
 import { closeCodes, type HubSocket, type Session, startSession } from './session.js';
 import { resolveSettlementPolicy, type SettlementPolicy } from './settlement/policy.js';
 import { createSettlement, type HubSettlement, type Settlement } from './settlement/settlement.js';
-import type { ChannelStore } from './store/channelStore.js';
+import type { ChannelStore, OpenTotal } from './store/channelStore.js';
 import type { AsyncVerifier } from './verifier/asyncVerifier.js';
 import { createAuthChecks } from './verifier/authChecks.js';
 import { createHybridVerifier } from './verifier/hybridVerifier.js';
@@ -278,6 +278,18 @@ export interface Hub<L extends ChannelLedger = TrickleLedger> {
    * ```
    */
   readChannel(channelId: ChannelId): Promise<ChannelState | undefined>;
+  /**
+   * Channels not closed and their deposits, per asset, over every channel the store holds (in
+   * memory or not, and in a cluster every process's): what escrow and open-channel figures
+   * must read now that idle open channels leave memory (ADR 0419). One aggregate query.
+   *
+   * @example
+   * ```ts
+   * declare const hub: import('@trickle/hub').Hub;
+   * for (const total of await hub.openTotals()) console.log(total.asset.code, total.open, total.escrow);
+   * ```
+   */
+  openTotals(): Promise<readonly OpenTotal[]>;
   /**
    * Channels held in memory (every open one, and recently used closed ones), ordered by
    * channel id, a page at a time.
@@ -719,6 +731,7 @@ export async function createHub<L extends ChannelLedger = TrickleLedger>(
       const stored = await store.channel(channelId);
       return stored === undefined ? undefined : channelStateOf(stored, clock.nowMs());
     },
+    openTotals: () => store.openTotals(clock.nowMs()),
     channels(page = {}) {
       const limit = page.limit ?? channelsPageMax;
       if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= channelsPageMax)) {

@@ -42,6 +42,7 @@ export type {
   InboxEntry,
   IncomingWrite,
   MerchantRecord,
+  OpenTotal,
   PeerInvoiceRecord,
   SettlementIndex,
   SettlementQuery,

@@ -434,6 +434,28 @@ export function channelStoreConformance(
       expect(await store.claimMarks()).toEqual([]);
     });
 
+    it('totals the channels not closed per asset: open ones, all of them and their deposits, at a given time', async () => {
+      expect(await store.openTotals(1_000)).toEqual([]);
+      const usd = (label: string, overrides: Partial<HubChannel>) =>
+        channelFixture(`totals ${label}`, { deposit: 1_000n, expiresAtMs: 5_000, ...overrides });
+      const open = usd('open', { deposit: 700n });
+      const expired = usd('expired', { deposit: 300n, expiresAtMs: 900 });
+      const closing = usd('closing', { deposit: 50n });
+      const closed = usd('closed', { deposit: 9_999n });
+      const eur = channelFixture('totals eur', { asset: { code: 'EUR', scale: 2 }, deposit: 42n, expiresAtMs: 5_000 });
+      for (const channel of [open, expired, closing, closed, eur]) await store.commit([{ channel }]);
+      await store.commit([{ channel: { ...closing, closingSinceMs: 10 } }]);
+      await store.commit([{ channel: { ...closed, closingSinceMs: 10, closedAtMs: 20 } }]);
+      const totals = (await store.openTotals(1_000)).sort((a, b) => (a.asset.code < b.asset.code ? -1 : 1));
+      expect(totals).toEqual([
+        { asset: { code: 'EUR', scale: 2 }, open: 1, channels: 1, escrow: 42n },
+        { asset: { code: 'USD', scale: 6 }, open: 1, channels: 3, escrow: 700n + 300n + 50n },
+      ]);
+      // Past every expiry nothing is open, and the escrow stays until a close is final.
+      const later = (await store.openTotals(10_000)).find((t) => t.asset.code === 'USD');
+      expect(later).toEqual({ asset: { code: 'USD', scale: 6 }, open: 0, channels: 3, escrow: 1_050n });
+    });
+
     it('pages open channels through the settlement indexes, keyed and ordered, and totals what is unclaimed (ADR 0419)', async () => {
       // Five channels: expiring at 10..50, 1..5 vouchers of 2 entries each accepted at 100..500; one closing, one closed.
       const channels = [1, 2, 3, 4, 5].map((n) => channelFixture(`index ${n}`, { expiresAtMs: n * 10 }));

@@ -266,6 +266,27 @@ export interface UnclaimedTotal {
   readonly oldestSinceMs: number | undefined;
 }
 
+/**
+ * Channels not closed, per asset, as the store holds them (every process's, every channel
+ * whether in memory or not): what the operator's escrow and open-channel figures read.
+ *
+ * @example
+ * ```ts
+ * import type { OpenTotal } from '@trickle/hub';
+ * declare const total: OpenTotal;
+ * console.log(`${total.asset.code}: ${total.escrow} in escrow on ${total.channels} channels, ${total.open} open`);
+ * ```
+ */
+export interface OpenTotal {
+  readonly asset: Asset;
+  /** Channels open now: not closing, not past their expiry. */
+  readonly open: number;
+  /** Channels not closed (open, closing or expired but not finalized). */
+  readonly channels: number;
+  /** Deposits of the channels not closed, in minor units. */
+  readonly escrow: bigint;
+}
+
 /** A registered merchant (payee). Only public facts: the MAC key is derived again at load. */
 export interface MerchantRecord {
   readonly payeeId: PayeeId;
@@ -358,6 +379,8 @@ export interface ChannelStore {
   settlementChannels(query: SettlementQuery): Promise<SettlementRow[]>;
   /** Per asset, what open channels that are not closing have not claimed yet (ADR 0419): one row per asset. */
   unclaimedTotals(): Promise<UnclaimedTotal[]>;
+  /** Channels not closed per asset at `nowMs` (open count, escrow): one aggregate in the store. */
+  openTotals(nowMs: number): Promise<OpenTotal[]>;
   /**
    * Records claims made on the ledger: each channel's claimed state (never moved back), and
    * the oldest unclaimed time left, which applies only if vouchers beyond the claim exist.

@@ -21,6 +21,8 @@ import {
   type MerchantRow,
   merchantFromRow,
   numberOf,
+  openTotalOf,
+  openTotalsSql,
   settlementIndexSql,
   settlementPageSql,
   settlementRowOf,
@@ -521,6 +523,12 @@ export async function postgresChannelStore(options: PostgresChannelStoreOptions)
         unclaimedTotalsSql(t('channels')),
       );
       return rows.map(unclaimedTotalOf);
+    },
+    async openTotals(nowMs) {
+      const rows = await query<Parameters<typeof openTotalOf>[0]>('openTotals', openTotalsSql(t('channels'), '$1'), [
+        nowMs,
+      ]);
+      return rows.map(openTotalOf);
     },
     async recordClaims(claims, cleared = []) {
       if (claims.length === 0 && cleared.length === 0) return;

@@ -6,6 +6,7 @@ import type {
   ClearedEntry,
   InboxEntry,
   MerchantRecord,
+  OpenTotal,
   SettlementIndex,
   SettlementQuery,
   SettlementRow,
@@ -298,6 +299,35 @@ export function unclaimedTotalsSql(table: string, indexedBy = false): string {
     FROM ${table}${indexedBy ? ' INDEXED BY channels_unclaimedAmount' : ''}
     WHERE ${settlementIndexes.unclaimedAmount.where} AND ${settlementIndexes.unclaimedAmount.key} >= 1 AND closing_since_ms IS NULL
     GROUP BY asset_code, asset_scale`;
+}
+
+/**
+ * Open channels and escrow per asset over every channel not closed (`$1`/`?`: now, in ms):
+ * one pass over the partial index of channels not closed, in the database.
+ */
+export function openTotalsSql(table: string, now: '?' | '$1'): string {
+  return `SELECT asset_code, asset_scale,
+      sum(CASE WHEN closing_since_ms IS NULL AND expires_at_ms > ${now} THEN 1 ELSE 0 END) AS open,
+      count(*) AS channels, sum(deposit) AS escrow
+    FROM ${table}
+    WHERE closed_at_ms IS NULL
+    GROUP BY asset_code, asset_scale`;
+}
+
+/** A row of the open totals. */
+export function openTotalOf(row: {
+  asset_code: string;
+  asset_scale: number | bigint | string;
+  open: number | bigint | string | null;
+  channels: number | bigint | string;
+  escrow: number | bigint | string | null;
+}): OpenTotal {
+  return {
+    asset: { code: row.asset_code, scale: numberOf(row.asset_scale) },
+    open: numberOf(row.open ?? 0),
+    channels: numberOf(row.channels),
+    escrow: BigInt(row.escrow ?? 0),
+  };
 }
 
 /** A row of the unclaimed totals. */

@@ -33,6 +33,8 @@ import {
   type MerchantRow,
   merchantFromRow,
   numberOf,
+  openTotalOf,
+  openTotalsSql,
   settlementPageSql,
   settlementRowOf,
   unclaimedTotalOf,
@@ -245,6 +247,7 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
   const selectClaimMark = db.prepare(`${claimMarkSql} AND channel_id = ?`);
   // The settlement indexes named (INDEXED BY): see settlementPageSql.
   const selectUnclaimedTotals = db.prepare(unclaimedTotalsSql('channels', true));
+  const selectOpenTotals = db.prepare(openTotalsSql('channels INDEXED BY channels_open', '?'));
   const settlementPages = new Map<string, Database.Statement>();
   const settlementPage = (query: SettlementQuery) => {
     const { sql, values } = settlementPageSql('channels', query, () => '?', true);
@@ -369,6 +372,10 @@ export function sqliteChannelStore(options: SqliteChannelStoreOptions): ChannelS
     unclaimedTotals: () =>
       guarded('unclaimedTotals', () =>
         (selectUnclaimedTotals.all() as Parameters<typeof unclaimedTotalOf>[0][]).map(unclaimedTotalOf),
+      ),
+    openTotals: (nowMs) =>
+      guarded('openTotals', () =>
+        (selectOpenTotals.all(nowMs) as Parameters<typeof openTotalOf>[0][]).map(openTotalOf),
       ),
     async recordClaims(claims, cleared = []) {
       if (claims.length === 0 && cleared.length === 0) return;

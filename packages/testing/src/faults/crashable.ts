@@ -192,6 +192,7 @@ export function crashableChannelStore(
     claimMark: read((id) => inner.claimMark(id)),
     settlementChannels: read((query) => inner.settlementChannels(query)),
     unclaimedTotals: read(() => inner.unclaimedTotals()),
+    openTotals: read((nowMs) => inner.openTotals(nowMs)),
     recordClaims: (claims, cleared) =>
       queue.run<void>(
         () => inner.recordClaims(claims, cleared),

@@ -13,6 +13,7 @@ import type {
   ClearedEntry,
   InboxEntry,
   MerchantRecord,
+  OpenTotal,
   PeerInvoiceRecord,
   SettlementIndex,
   StoredEntry,
@@ -252,6 +253,23 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
               since === undefined || (total.oldestSinceMs !== undefined && total.oldestSinceMs <= since)
                 ? total.oldestSinceMs
                 : since,
+          });
+        }
+        return [...totals.values()];
+      }),
+    openTotals: (nowMs) =>
+      step('openTotals', () => {
+        const totals = new Map<string, OpenTotal>();
+        for (const channel of data.channels.values()) {
+          if (channel.closedAtMs !== undefined) continue;
+          const key = `${channel.asset.code}:${channel.asset.scale}`;
+          const total = totals.get(key) ?? { asset: structuredClone(channel.asset), open: 0, channels: 0, escrow: 0n };
+          const open = channel.closingSinceMs === undefined && channel.expiresAtMs > nowMs;
+          totals.set(key, {
+            asset: total.asset,
+            open: total.open + (open ? 1 : 0),
+            channels: total.channels + 1,
+            escrow: total.escrow + channel.deposit,
           });
         }
         return [...totals.values()];
