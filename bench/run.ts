@@ -5,7 +5,7 @@
  * section of docs/benchmarks.md and the charts in docs/images/bench/.
  *
  * Reproduce: pnpm bench [--quick] [--only hotpath,finalize] [--out <dir>]
- *   --quick  reduced sizes, under a minute in all
+ *   --quick  reduced sizes of every suite (75-86 s on the 2-core machine, see docs/benchmarks.md)
  *   --only   run only the named suites
  *   --out    write the results, the doc and the charts under <dir> instead of the repository
  *            (the doc is copied from docs/benchmarks.md first)

@@ -56,7 +56,19 @@ describe('P5 suite', () => {
     const json = join(out, 'p5.json');
     execFileSync(
       process.execPath,
-      ['--import', 'tsx', 'bench/memory/channels.ts', '--channels', '500', '--json', json],
+      [
+        '--import',
+        'tsx',
+        'bench/memory/channels.ts',
+        '--channels',
+        '500',
+        '--cached',
+        '100',
+        '--touch',
+        '200',
+        '--json',
+        json,
+      ],
       {
         cwd: root,
         stdio: 'ignore',
@@ -65,9 +77,14 @@ describe('P5 suite', () => {
     );
     const suite = parseSuiteFigures(JSON.parse(readFileSync(json, 'utf8')));
     expect(suite.suite).toBe('channels');
-    expect(suite.figures.map((f) => f.id)).toEqual(['P5.rssPerChannel', 'P5.heapPerChannel', 'P5.start']);
+    expect(suite.figures.map((f) => f.id)).toEqual([
+      'P5.rssPerChannel',
+      'P5.heapPerChannel',
+      'P5.rssPerChannelAtStart',
+      'P5.start',
+    ]);
     expect(suite.figures[0]?.target).toEqual({ op: '<=', value: 250 });
-    expect(suite.figures[1]?.label).toContain('500 channels');
+    expect(suite.figures[1]?.label).toContain('500 channels, 200 touched'); // after traffic past the cache (ADR 0419)
   }, 100_000);
 });
 
