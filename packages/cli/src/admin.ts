@@ -233,7 +233,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
           connections: hub.connectionCount,
           payments: options.traffic?.payments() ?? 0,
           escrow,
-          liability: { ...Object.fromEntries(assets.map((a) => [assetKeyOf(a), 0n])), ...backlog.amounts },
+          liability: {
+            ...Object.fromEntries(assets.map((a) => [assetKeyOf(a), 0n])),
+            ...Object.fromEntries(totals.liability),
+          },
           backlog,
           merchants,
           recentRejects: options.traffic?.recentRejects() ?? [],

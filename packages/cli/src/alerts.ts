@@ -210,8 +210,8 @@ export function startAlerts(hub: Hub<TrickleLedger>, options: AlertOptions): Ale
   }
 
   async function readValues(): Promise<void> {
-    const { escrow } = await channelTotals(hub);
-    const liability = hub.settlement.backlog().amounts;
+    const { escrow, liability: live } = await channelTotals(hub);
+    const liability = Object.fromEntries(live);
     for (const asset of assets) {
       const key = assetKeyOf(asset);
       watch('escrow', key, escrow.get(key) ?? 0n, thresholds.escrowMax);

@@ -5,6 +5,8 @@ import type { Hub } from '@trickle/hub';
 export interface ChannelTotals {
   readonly openCount: number;
   readonly escrow: Map<string, bigint>;
+  /** Paid on channels not closed and not claimed on the ledger yet, per asset: the unsettled liability, live. */
+  readonly liability: Map<string, bigint>;
 }
 
 /**
@@ -15,12 +17,14 @@ export interface ChannelTotals {
 export async function channelTotals(hub: Pick<Hub, 'openTotals'>): Promise<ChannelTotals> {
   let openCount = 0;
   const escrow = new Map<string, bigint>();
+  const liability = new Map<string, bigint>();
   for (const total of await hub.openTotals()) {
     openCount += total.open;
     const key = assetKeyOf(total.asset);
     escrow.set(key, (escrow.get(key) ?? 0n) + total.escrow);
+    liability.set(key, (liability.get(key) ?? 0n) + total.unclaimed);
   }
-  return { openCount, escrow };
+  return { openCount, escrow, liability };
 }
 
 /** An asset as metrics, alerts and the dashboard key it: `USD:6`. */

@@ -57,11 +57,11 @@ export function hubMetrics(hub: Hub, assets: readonly Asset[] = [{ code: 'USD', 
     help: 'Paid to merchants on open channels and not claimed on the ledger yet, per asset (minor units)',
     labelNames: ['asset'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const { liability } = await channelTotals(hub);
       this.reset();
       for (const asset of assetKeys) this.set({ asset }, 0);
-      for (const [asset, amount] of Object.entries(hub.settlement.backlog().amounts))
-        this.set({ asset }, Number(amount));
+      for (const [asset, amount] of liability) this.set({ asset }, Number(amount));
     },
   });
   new Gauge({

@@ -448,12 +448,12 @@ export function channelStoreConformance(
       await store.commit([{ channel: { ...closed, closingSinceMs: 10, closedAtMs: 20 } }]);
       const totals = (await store.openTotals(1_000)).sort((a, b) => (a.asset.code < b.asset.code ? -1 : 1));
       expect(totals).toEqual([
-        { asset: { code: 'EUR', scale: 2 }, open: 1, channels: 1, escrow: 42n },
-        { asset: { code: 'USD', scale: 6 }, open: 1, channels: 3, escrow: 700n + 300n + 50n },
+        { asset: { code: 'EUR', scale: 2 }, open: 1, channels: 1, escrow: 42n, unclaimed: 0n },
+        { asset: { code: 'USD', scale: 6 }, open: 1, channels: 3, escrow: 700n + 300n + 50n, unclaimed: 0n },
       ]);
       // Past every expiry nothing is open, and the escrow stays until a close is final.
       const later = (await store.openTotals(10_000)).find((t) => t.asset.code === 'USD');
-      expect(later).toEqual({ asset: { code: 'USD', scale: 6 }, open: 0, channels: 3, escrow: 1_050n });
+      expect(later).toEqual({ asset: { code: 'USD', scale: 6 }, open: 0, channels: 3, escrow: 1_050n, unclaimed: 0n });
     });
 
     it('pages open channels through the settlement indexes, keyed and ordered, and totals what is unclaimed (ADR 0419)', async () => {

@@ -285,6 +285,8 @@ export interface OpenTotal {
   readonly channels: number;
   /** Deposits of the channels not closed, in minor units. */
   readonly escrow: bigint;
+  /** Paid on those channels and not claimed on the ledger yet (the hub's unsettled liability), in minor units. */
+  readonly unclaimed: bigint;
 }
 
 /** A registered merchant (payee). Only public facts: the MAC key is derived again at load. */

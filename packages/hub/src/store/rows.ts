@@ -308,7 +308,7 @@ export function unclaimedTotalsSql(table: string, indexedBy = false): string {
 export function openTotalsSql(table: string, now: '?' | '$1'): string {
   return `SELECT asset_code, asset_scale,
       sum(CASE WHEN closing_since_ms IS NULL AND expires_at_ms > ${now} THEN 1 ELSE 0 END) AS open,
-      count(*) AS channels, sum(deposit) AS escrow
+      count(*) AS channels, sum(deposit) AS escrow, sum(cumulative - claimed_cumulative) AS unclaimed
     FROM ${table}
     WHERE closed_at_ms IS NULL
     GROUP BY asset_code, asset_scale`;
@@ -321,12 +321,14 @@ export function openTotalOf(row: {
   open: number | bigint | string | null;
   channels: number | bigint | string;
   escrow: number | bigint | string | null;
+  unclaimed: number | bigint | string | null;
 }): OpenTotal {
   return {
     asset: { code: row.asset_code, scale: numberOf(row.asset_scale) },
     open: numberOf(row.open ?? 0),
     channels: numberOf(row.channels),
     escrow: BigInt(row.escrow ?? 0),
+    unclaimed: BigInt(row.unclaimed ?? 0),
   };
 }
 

@@ -260,16 +260,23 @@ export function memoryChannelStore(options: MemoryChannelStoreOptions = {}): Cha
     openTotals: (nowMs) =>
       step('openTotals', () => {
         const totals = new Map<string, OpenTotal>();
-        for (const channel of data.channels.values()) {
+        for (const [id, channel] of data.channels) {
           if (channel.closedAtMs !== undefined) continue;
           const key = `${channel.asset.code}:${channel.asset.scale}`;
-          const total = totals.get(key) ?? { asset: structuredClone(channel.asset), open: 0, channels: 0, escrow: 0n };
+          const total = totals.get(key) ?? {
+            asset: structuredClone(channel.asset),
+            open: 0,
+            channels: 0,
+            escrow: 0n,
+            unclaimed: 0n,
+          };
           const open = channel.closingSinceMs === undefined && channel.expiresAtMs > nowMs;
           totals.set(key, {
             asset: total.asset,
             open: total.open + (open ? 1 : 0),
             channels: total.channels + 1,
             escrow: total.escrow + channel.deposit,
+            unclaimed: total.unclaimed + channel.cumulative - (markOf(id)?.claimedCumulative ?? 0n),
           });
         }
         return [...totals.values()];
