@@ -4,13 +4,17 @@
  * baseline from the same run, writes bench/results/bench-<date>.json, regenerates the figures
  * section of docs/benchmarks.md and the charts in docs/images/bench/.
  *
+ * The suites and every process they start run the built packages (`tsc -b` first, then Node's
+ * `trickle-dist` condition, ADR 0420): what a user installs, and a process starts in about a
+ * third of the time it takes through tsx, which is most of what a short suite costs.
+ *
  * Reproduce: pnpm bench [--quick] [--only hotpath,finalize] [--out <dir>]
- *   --quick  reduced sizes of every suite (75-86 s on the 2-core machine, see docs/benchmarks.md)
+ *   --quick  reduced sizes of every suite (under a minute on the 2-core machine, see docs/benchmarks.md)
  *   --only   run only the named suites
  *   --out    write the results, the doc and the charts under <dir> instead of the repository
  *            (the doc is copied from docs/benchmarks.md first)
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -41,8 +45,8 @@ const suites: readonly {
   },
   { name: 'scheduler', script: 'bench/settlement/scheduler.ts' },
   // P5: 1,000,000 channels in the store (20,000 with --quick), memory per channel of a hub after
-  // wallets touched twice as many channels as it caches (20,000; with --quick 2,000 of a 1,000 bound).
-  { name: 'channels', script: 'bench/memory/channels.ts', quickArgs: ['--cached', '1000'] },
+  // wallets touched twice as many channels as it caches (20,000; with --quick 1,000 of a 500 bound).
+  { name: 'channels', script: 'bench/memory/channels.ts', quickArgs: ['--cached', '500'] },
   // A wallet's p99 under connection churn and with idle sockets open, against a calm hub.
   // P6: 10,000 idle wallets connected (500 with --quick).
   {
@@ -66,6 +70,14 @@ for (const name of only ?? [])
   if (!suites.some((s) => s.name === name))
     throw new Error(`--only: no suite ${name} (${suites.map((s) => s.name).join(', ')})`);
 
+/**
+ * The export condition under which the workspace's packages resolve to their built files
+ * (`dist/`) instead of their TypeScript sources (ADR 0420).
+ */
+const builtCondition = '--conditions=trickle-dist';
+/** Every process of a suite (hubs, merchants, load generators) inherits it through NODE_OPTIONS. */
+const suiteEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${builtCondition}`.trim() };
+
 function runSuite(suite: (typeof suites)[number], json: string): Promise<string | undefined> {
   return new Promise((done) => {
     const sized = (quick ? suite.quickArgs : suite.args) ?? [];
@@ -73,7 +85,7 @@ function runSuite(suite: (typeof suites)[number], json: string): Promise<string 
       process.execPath,
       ['--import', 'tsx', suite.script, ...(quick ? ['--quick'] : []), ...sized, '--json', json],
       // The suite's own table goes to stderr, so that stdout holds the summary only.
-      { cwd: root, stdio: ['ignore', 2, 2] },
+      { cwd: root, env: suiteEnv, stdio: ['ignore', 2, 2] },
     );
     const timer = setTimeout(() => child.kill('SIGTERM'), suiteTimeoutMs);
     child.on('exit', (code, signal) => {
@@ -82,6 +94,12 @@ function runSuite(suite: (typeof suites)[number], json: string): Promise<string 
     });
   });
 }
+
+// The built packages must be those of this tree: tsc -b rebuilds what changed (under a second when nothing did).
+console.error('building the packages (tsc -b tsconfig.build.json)...');
+const buildStarted = performance.now();
+execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+const buildSeconds = (performance.now() - buildStarted) / 1000;
 
 const started = performance.now();
 const work = mkdtempSync(join(tmpdir(), 'trickle-bench-'));
@@ -131,7 +149,9 @@ const drawn = charts(run);
 for (const [file, svg] of drawn) writeFileSync(join(imagesDir, file), svg);
 writeFileSync(doc, replaceSection(readFileSync(doc, 'utf8'), figuresSection(run, [...drawn.keys()])));
 
-console.log(`# pnpm bench${quick ? ' --quick' : ''}: ${Math.round(run.seconds ?? 0)} s\n`);
+console.log(
+  `# pnpm bench${quick ? ' --quick' : ''}: ${Math.round(run.seconds ?? 0)} s (and ${buildSeconds.toFixed(1)} s of tsc -b before)\n`,
+);
 console.log(table(run));
 for (const m of missing) console.log(`\n${m.suite}: no figures (${m.why})`);
 console.log(

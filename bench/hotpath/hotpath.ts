@@ -75,7 +75,7 @@ async function primitives(): Promise<void> {
   const messages = Array.from({ length: 256 }, () => randomBytes(125));
   const signatures = messages.map((m) => signer.sign(m));
   const rows: [string, string][] = [];
-  const verifies = n(3_000, 500);
+  const verifies = n(3_000, 200);
   const verify = (name: string, check: (i: number) => boolean, count: number) => {
     const took = timeIt(count, (i) => {
       if (!check(i % 256)) throw new Error(`${name} failed`);
@@ -118,7 +118,7 @@ async function primitives(): Promise<void> {
     ),
   ]);
 
-  const hashes = n(200_000, 30_000);
+  const hashes = n(200_000, 10_000);
   const step = randomBytes(88);
   const key = randomBytes(32);
   const layout = randomBytes(154);

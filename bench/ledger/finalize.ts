@@ -59,7 +59,7 @@ function numberArg(name: string, fallback: number, min: number, max: number): nu
   if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name}: ${min}..${max}`);
   return value;
 }
-const channelCount = numberArg('--channels', quick ? 200 : 2_000, 1, 10_000);
+const channelCount = numberArg('--channels', quick ? 100 : 2_000, 1, 10_000);
 const batch = numberArg('--batch', 128, 1, 1_024);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

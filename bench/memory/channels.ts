@@ -9,7 +9,7 @@
  * than the hub's lane cache holds (`channelsCachedMax`, ADR 0419): `--touch` wallets (default
  * twice the bound) each connect, authenticate and `sync` their channel, which brings it into
  * memory (read back from the store), then disconnect. The figures after traffic are P5's.
- * `--cached <n>` sets the hub's bound (pnpm bench --quick: 1,000, so that 2,000 wallets exceed it).
+ * `--cached <n>` sets the hub's bound (pnpm bench --quick: 500, so that 1,000 wallets exceed it).
  *
  * Reproduce: node --import tsx bench/memory/channels.ts [--quick] [--channels <n>] [--touch <n>] [--cached <n>] [--json <file>]
  * (--quick: 20,000 channels; default 1,000,000.)

@@ -33,11 +33,12 @@ export function packageEntries(): { name: string; dir: string; entries: Entry[] 
     .map((dir) => {
       const manifest = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as {
         name: string;
-        exports: Record<string, string>;
+        /** The source under `default`; the built file under `trickle-dist` (ADR 0420). */
+        exports: Record<string, { default: string }>;
       };
-      const entries = Object.entries(manifest.exports).map(([key, file]) => ({
+      const entries = Object.entries(manifest.exports).map(([key, conditions]) => ({
         specifier: key === '.' ? manifest.name : `${manifest.name}/${key.slice(2)}`,
-        file: join(root, 'packages', dir, file),
+        file: join(root, 'packages', dir, conditions.default),
       }));
       return { name: manifest.name, dir, entries };
     });

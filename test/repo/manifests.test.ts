@@ -23,7 +23,8 @@ interface Manifest {
   readonly sideEffects?: boolean | string[];
   readonly files?: string[];
   readonly repository?: { type: string; url: string; directory?: string };
-  readonly exports: Record<string, string>;
+  /** Each entry: the built file under the `trickle-dist` condition (ADR 0420), else the source. */
+  readonly exports: Record<string, { 'trickle-dist': string; default: string }>;
   readonly publishConfig?: { access?: string; exports?: Record<string, Record<string, string>> };
   readonly scripts?: Record<string, string>;
 }
@@ -54,9 +55,13 @@ describe('published packages', () => {
     ({ manifest }) => {
       const published = manifest.publishConfig?.exports ?? {};
       expect(Object.keys(published)).toEqual(Object.keys(manifest.exports));
-      for (const [entry, source] of Object.entries(manifest.exports)) {
+      for (const [entry, conditionsInWorkspace] of Object.entries(manifest.exports)) {
+        // In the workspace: the sources by default, the built files under `trickle-dist` (ADR 0420).
+        expect(Object.keys(conditionsInWorkspace), entry).toEqual(['trickle-dist', 'default']);
+        const source = conditionsInWorkspace.default;
         expect(source, entry).toMatch(/^\.\/src\/.+\.ts$/);
         const built = source.replace(/^\.\/src\//, './dist/').replace(/\.ts$/, '.js');
+        expect(conditionsInWorkspace['trickle-dist'], entry).toBe(built);
         const conditions = published[entry] ?? {};
         expect(Object.keys(conditions)[0], entry).toBe('types');
         expect(conditions.types, entry).toBe(built.replace(/\.js$/, '.d.ts'));
