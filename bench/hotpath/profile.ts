@@ -1,18 +1,20 @@
 /**
  * CPU profiles of one hot-path workload, both processes: the hub (from the start of the
  * measured phase to SIGTERM) and the wallet (this process, during the workload only). Prints
- * self and inclusive time per function for each and leaves the `.cpuprofile` files for
- * Chrome DevTools.
+ * self and inclusive time per function for each, and writes a flame graph of each
+ * (`<workload>-hub.svg`, `<workload>-client.svg`) next to the `.cpuprofile` files (which
+ * Chrome DevTools opens).
  *
  * Reproduce: node --import tsx bench/hotpath/profile.ts <sequential|pipelined|presigned|wallets> [count] [outDir]
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { createWallet, memoryStore } from '@trickle/client';
+import { flameGraph } from './flamegraph.js';
 import { payerKeys, presignedLoad, startBenchHub } from './harness.js';
-import { profileReport } from './readProfile.js';
+import { type CpuProfile, profileReport } from './readProfile.js';
 
 const [workload = 'sequential', countText, outText] = process.argv.slice(2);
 const outDir = resolve(outText ?? '/tmp/trickle-profiles');
@@ -76,4 +78,13 @@ try {
   await hub.stop();
 }
 console.log(`${workload}: ${payments} payments in ${ms.toFixed(0)} ms = ${Math.round((payments / ms) * 1000)}/s\n`);
+const rate = `${payments.toLocaleString('en-US')} payments, ${Math.round((payments / ms) * 1000).toLocaleString('en-US')}/s`;
+for (const [side, file] of [
+  ['hub', hubProfile],
+  ['wallet', clientProfile],
+] as const) {
+  const title = `${workload} (${channels} channel${channels === 1 ? '' : 's'}, ${rate}), ${side}`;
+  const svg = flameGraph(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { title });
+  writeFileSync(file.replace(/\.cpuprofile$/, '.svg'), svg);
+}
 console.log(`## hub\n\n${profileReport(hubProfile)}\n\n## client\n\n${profileReport(clientProfile)}`);

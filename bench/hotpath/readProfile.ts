@@ -6,13 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode {
+/** A node of a V8 `.cpuprofile`: one function at one place in the call tree. */
+export interface ProfileNode {
   readonly id: number;
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
   readonly children?: number[];
 }
 
-interface CpuProfile {
+/** A V8 `.cpuprofile` (what `--cpu-prof` and the inspector's `Profiler.stop` write). */
+export interface CpuProfile {
   readonly nodes: ProfileNode[];
   readonly samples: number[];
   readonly timeDeltas: number[];
@@ -25,7 +27,8 @@ export interface FunctionTime {
   readonly totalMs: number;
 }
 
-function nameOf(node: ProfileNode): string {
+/** `function file:line`, with the file shortened to its package or `node_modules` path. */
+export function nameOf(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const file = url.replace(/^file:\/\//, '').replace(/.*\/(node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?)/, '');
   const short = file.replace(/^.*\/(packages|bench|test)\//, '$1/');
