@@ -16,11 +16,13 @@ const entries: [string, string][] = readdirSync(join(root, 'packages')).flatMap(
   const manifest = join(root, 'packages', dir, 'package.json');
   if (!existsSync(manifest)) return [];
   const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> };
-  return Object.entries(exports ?? {}).flatMap(([subpath, target]) =>
-    typeof target === 'string' && target.endsWith('.ts')
+  return Object.entries(exports ?? {}).flatMap(([subpath, conditions]) => {
+    // The source is the `default` condition (the built file is under `trickle-dist`, ADR 0420).
+    const target = (conditions as { default?: unknown }).default;
+    return typeof target === 'string' && target.endsWith('.ts')
       ? [[`${dir}${subpath.slice(1)}`, join('packages', dir, target)] as [string, string]]
-      : [],
-  );
+      : [];
+  });
 });
 
 /** Functions and classes need an example, and so do constants that hold a function. */
