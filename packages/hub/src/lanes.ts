@@ -19,6 +19,7 @@ import {
   type ClientMessageOf,
   type HubChannel,
   type HubMessage,
+  LruMap,
   type RecordedClose,
 } from '@trickle/protocol';
 import { bytesKey } from './bytesKey.js';
@@ -118,11 +119,6 @@ export function createLanes(options: LanesOptions): Lanes {
     }
   }
   const lanes = new Map<string, Lane>();
-  /** Keys of closed channels' lanes that went idle, least recently used first: the eviction order. */
-  const closedIdle = new Set<string>();
-  /** Keys of open channels' lanes that went idle, least recently used first (ADR 0419). */
-  const openIdle = new Set<string>();
-
   /**
    * A lane is dropped only with nothing queued, scheduled or running, and no pin. (`unsure`
    * does not hold a closed channel: reading it back from the store is what its next batch
@@ -137,6 +133,28 @@ export function createLanes(options: LanesOptions): Lanes {
     lane.channel.closingSinceMs === undefined &&
     lane.unsure === undefined;
 
+  /**
+   * A key beyond an idle list's bound is dropped from the list; its lane goes with it unless it
+   * is busy again since it went idle, or no longer of this list (it is listed anew when its
+   * work settles).
+   */
+  const dropIfStill = (still: (lane: Lane) => boolean) => (key: string) => {
+    const lane = lanes.get(key);
+    if (lane !== undefined && isIdle(lane) && still(lane)) lanes.delete(key);
+  };
+  /**
+   * Keys of closed channels' lanes that went idle, least recently used first: the eviction
+   * order. An LruMap, so each step is O(1): finding the oldest key of a Set by iterating it
+   * steps over its deleted entries (~6 µs per payment at 10,000 lanes).
+   */
+  const closedIdle = new LruMap<string, true>(closedChannelsCachedMax, {
+    onEvict: dropIfStill((idle) => idle.channel?.closedAtMs !== undefined),
+  });
+  /** Keys of open channels' lanes that went idle, least recently used first (ADR 0419). */
+  const openIdle = new LruMap<string, true>(channelsCachedMax, {
+    onEvict: dropIfStill(evictableOpen),
+  });
+
   function onIdle(lane: Lane): void {
     if (lanes.get(lane.key) !== lane || !isIdle(lane)) return;
     if (lane.channel === undefined) {
@@ -144,26 +162,15 @@ export function createLanes(options: LanesOptions): Lanes {
       return;
     }
     if (lane.channel.closedAtMs === undefined) {
-      openIdle.delete(lane.key);
-      if (!evictableOpen(lane)) return;
-      openIdle.add(lane.key);
-      evict(openIdle, channelsCachedMax, evictableOpen);
+      if (!evictableOpen(lane)) {
+        openIdle.delete(lane.key);
+        return;
+      }
+      openIdle.set(lane.key, true); // the most recent now; beyond the bound the oldest goes
       return;
     }
     openIdle.delete(lane.key);
-    closedIdle.delete(lane.key);
-    closedIdle.add(lane.key);
-    evict(closedIdle, closedChannelsCachedMax, (idle) => idle.channel?.closedAtMs !== undefined);
-  }
-
-  function evict(idle: Set<string>, max: number, still: (lane: Lane) => boolean): void {
-    for (const key of idle) {
-      if (idle.size <= max) return;
-      idle.delete(key);
-      const lane = lanes.get(key);
-      // Busy again since it went idle (or no longer of this list): it is listed anew when its work settles.
-      if (lane !== undefined && isIdle(lane) && still(lane)) lanes.delete(key);
-    }
+    closedIdle.set(lane.key, true);
   }
 
   return {

@@ -14,7 +14,7 @@ import {
   signEntitlement,
   type Verifier,
 } from '@trickle/protocol';
-import { entitlementTtlMsMax, entitlementTtlMsMin, verifiedEntitlementsCachedMax } from './limits.js';
+import { entitlementTtlMsMax, entitlementTtlMsMin } from './limits.js';
 import { checkDurationMs, type MerchantContext } from './merchantConfig.js';
 
 /** Parameters of {@link issueEntitlement}. */
@@ -109,7 +109,6 @@ export function checkEntitlementToken(
   });
   if (check === 'valid') {
     cache.set(token, true);
-    if (cache.size > verifiedEntitlementsCachedMax) cache.delete(cache.keys().next().value as string);
     return { ok: true, entitlement, token };
   }
   if (check === 'expired') {

@@ -14,6 +14,7 @@ import {
   type HubId,
   hubIdFromKey,
   isValidPublicKey,
+  LruMap,
   type MerchantKey,
   nobleVerifier,
   type PayeeId,
@@ -37,6 +38,7 @@ import {
   invoiceTtlMsMin,
   paidRetryGraceMsDefault,
   paidRetryGraceMsMax,
+  verifiedEntitlementsCachedMax,
 } from './limits.js';
 import { createMemoryInvoiceStore } from './memoryInvoiceStore.js';
 
@@ -108,7 +110,7 @@ export interface MerchantContext {
   /** Signs entitlements with the merchant's key. */
   readonly signer: Signer;
   /** Entitlement tokens whose signature verified, most recently used last (bounded). */
-  readonly verifiedEntitlements: Map<string, true>;
+  readonly verifiedEntitlements: LruMap<string, true>;
 }
 
 /**
@@ -192,7 +194,7 @@ export function resolveMerchantConfig(config: MerchantConfig): MerchantContext {
     clock: config.clock ?? systemClock,
     randomBytes,
     verifier: config.verifier ?? nobleVerifier,
-    verifiedEntitlements: new Map(),
+    verifiedEntitlements: new LruMap(verifiedEntitlementsCachedMax),
     entitlementCookie:
       cookie === false ? false : { secure: cookie?.secure ?? true, sameSite: cookie?.sameSite ?? 'Lax' },
     macKey: deriveMerchantKey({ secretKey, peerKey: hubKey, networkId, hubId, payeeId: payee }),

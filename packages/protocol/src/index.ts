@@ -23,7 +23,7 @@ export * from './ids.js';
 export * from './keys.js';
 export * from './limits.js';
 export * from './log.js';
-export { LruMap } from './lru.js';
+export { LruMap, type LruMapOptions } from './lru.js';
 export * from './messages.js';
 export * from './moneyRequest.js';
 export * from './paymentRequest.js';
