@@ -138,6 +138,7 @@ export function flameGraph(profile: CpuProfile, options: FlameGraphOptions): str
     .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="11">`,
+    `<title>${escapeXml(`Flame graph: ${options.title}`)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="8" y="18" font-size="14" font-family="sans-serif">${escapeXml(`${options.title}: ${busy.toFixed(0)} ms busy (frames under ${(minShare * 100).toFixed(1)}% not drawn; hover for figures)`)}</text>`,
     keys,
