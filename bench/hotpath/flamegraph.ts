@@ -15,7 +15,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { escapeXml } from '../support/svg.js';
-import { type CpuProfile, nameOf, type ProfileNode } from './readProfile.js';
+import { type CpuProfile, callTree, nameOf, type ProfileNode } from './readProfile.js';
 
 /** What {@link flameGraph} draws. */
 export interface FlameGraphOptions {
@@ -40,9 +40,7 @@ const headPx = 52;
 
 /** The call tree of `profile`, merged by name per path, idle time left out; the root's totalMs is the busy time. */
 export function mergeFrames(profile: CpuProfile): Frame {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const { byId, parent } = callTree(profile);
   const root: Frame = { name: 'all', selfMs: 0, totalMs: 0, children: new Map() };
   profile.samples.forEach((id, i) => {
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
@@ -69,28 +67,29 @@ export function mergeFrames(profile: CpuProfile): Frame {
   return root;
 }
 
-/** The colour of a frame, by where its code lives. */
-function colourOf(name: string): string {
-  if (/ packages\/protocol\//.test(name)) return '#e6894a';
-  if (/ packages\/hub\//.test(name)) return '#d9534f';
-  if (/ packages\/ledger\//.test(name)) return '#c9a227';
-  if (/ packages\/(client|merchant|testing)\//.test(name)) return '#4a90d9';
-  if (/ (bench|test)\//.test(name)) return '#7fa7c9';
-  if (/ node:/.test(name)) return '#9e9e9e';
+/** Where a frame's code lives, in the order tested: its legend name, colour and test on the frame's name. */
+const categories: readonly {
+  readonly name: string;
+  readonly colour: string;
+  readonly test: (frame: string) => boolean;
+}[] = [
+  { name: 'protocol', colour: '#e6894a', test: (f) => / packages\/protocol\//.test(f) },
+  { name: 'hub', colour: '#d9534f', test: (f) => / packages\/hub\//.test(f) },
+  { name: 'ledger', colour: '#c9a227', test: (f) => / packages\/ledger\//.test(f) },
+  {
+    name: 'client, merchant, test kit',
+    colour: '#4a90d9',
+    test: (f) => / packages\/(client|merchant|testing)\//.test(f),
+  },
+  { name: 'benchmark, tests', colour: '#7fa7c9', test: (f) => / (bench|test)\//.test(f) },
+  { name: 'Node', colour: '#9e9e9e', test: (f) => / node:/.test(f) },
   // No file: V8 itself ((garbage collector), (program)) or a native built-in (runMicrotasks).
-  if (name.startsWith('(') || name.endsWith(' ')) return '#9b7fc9';
-  return '#5fae5f'; // dependencies (node_modules) and anything else with a file
-}
-
-const legend: readonly [string, string][] = [
-  ['protocol', '#e6894a'],
-  ['hub', '#d9534f'],
-  ['ledger', '#c9a227'],
-  ['client, merchant, test kit', '#4a90d9'],
-  ['dependencies', '#5fae5f'],
-  ['Node', '#9e9e9e'],
-  ['V8 and built-ins (GC, program)', '#9b7fc9'],
+  { name: 'V8 and built-ins (GC, program)', colour: '#9b7fc9', test: (f) => f.startsWith('(') || f.endsWith(' ') },
+  // Dependencies (node_modules) and anything else with a file.
+  { name: 'dependencies', colour: '#5fae5f', test: () => true },
 ];
+
+const colourOf = (name: string) => categories.find((c) => c.test(name))?.colour;
 
 /** Renders `profile` as a flame graph (callers below, callees above), a standalone SVG document. */
 export function flameGraph(profile: CpuProfile, options: FlameGraphOptions): string {
@@ -98,39 +97,38 @@ export function flameGraph(profile: CpuProfile, options: FlameGraphOptions): str
   const width = options.widthPx ?? 1200;
   const minShare = options.minShare ?? 0.001;
   const busy = root.totalMs;
+  const drawn = (frame: Frame) => busy > 0 && frame.totalMs / busy >= minShare;
+  const depthOf = (frame: Frame): number =>
+    Math.max(0, ...[...frame.children.values()].filter(drawn).map((child) => 1 + depthOf(child)));
+  const height = headPx + (depthOf(root) + 1) * rowPx + 8;
+  /** The bottom row (the root); callees one row above their callers. */
+  const bottom = height - 8 - rowPx;
   const rects: string[] = [];
-  let depthMax = 0;
-  // Laid out bottom-up in a coordinate space flipped at the end: y grows with depth.
   const place = (frame: Frame, x: number, depth: number) => {
     const w = busy > 0 ? (frame.totalMs / busy) * width : 0;
-    depthMax = Math.max(depthMax, depth);
+    const y = bottom - depth * rowPx;
     const share = busy > 0 ? (frame.totalMs / busy) * 100 : 0;
     const tip = `${frame.name}: ${frame.totalMs.toFixed(1)} ms, ${share.toFixed(1)}% (self ${frame.selfMs.toFixed(1)} ms)`;
     const fits = Math.floor((w - 6) / charPx);
     const text =
       fits >= 3
-        ? `<text x="${(x + 3).toFixed(1)}" y="${depth}" dy="12">${escapeXml(frame.name.length > fits ? `${frame.name.slice(0, fits - 2)}..` : frame.name)}</text>`
+        ? `<text x="${(x + 3).toFixed(1)}" y="${y}" dy="12">${escapeXml(frame.name.length > fits ? `${frame.name.slice(0, fits - 2)}..` : frame.name)}</text>`
         : '';
     rects.push(
-      `<g><title>${escapeXml(tip)}</title><rect x="${x.toFixed(1)}" y="${depth}" width="${Math.max(w - 0.5, 0.5).toFixed(1)}" height="${rowPx - 1}" fill="${depth === 0 ? '#cfcfcf' : colourOf(frame.name)}" rx="1"/>${text}</g>`,
+      `<g><title>${escapeXml(tip)}</title><rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(w - 0.5, 0.5).toFixed(1)}" height="${rowPx - 1}" fill="${depth === 0 ? '#cfcfcf' : colourOf(frame.name)}" rx="1"/>${text}</g>`,
     );
     let at = x;
     const children = [...frame.children.values()].sort((a, b) => a.name.localeCompare(b.name));
     for (const child of children) {
-      if (busy > 0 && child.totalMs / busy >= minShare) place(child, at, depth + 1);
+      if (drawn(child)) place(child, at, depth + 1);
       at += busy > 0 ? (child.totalMs / busy) * width : 0;
     }
   };
   place(root, 0, 0);
-  const height = headPx + (depthMax + 1) * rowPx + 8;
-  const bottom = height - 8 - rowPx;
-  // Depth d is drawn at y = bottom - d * rowPx: replace the depth placeholders.
-  const body = rects
-    .map((r) => r.replace(/ y="(\d+)"/g, (_m, d: string) => ` y="${bottom - Number(d) * rowPx}"`))
-    .join('\n');
+  const body = rects.join('\n');
   let keyX = 8;
-  const keys = legend
-    .map(([name, colour]) => {
+  const keys = categories
+    .map(({ name, colour }) => {
       const key = `<rect x="${keyX}" y="28" width="10" height="10" fill="${colour}"/><text x="${keyX + 14}" y="37">${escapeXml(name)}</text>`;
       keyX += 14 + name.length * charPx + 18;
       return key;

@@ -35,11 +35,17 @@ export function nameOf(node: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${short}${url ? `:${lineNumber + 1}` : ''}`;
 }
 
-/** Self and inclusive time per function, busiest first by self time. */
-export function readProfile(profile: CpuProfile): { functions: FunctionTime[]; totalMs: number; idleMs: number } {
+/** The profile's nodes by id, and each node's parent id (V8's root has none). */
+export function callTree(profile: CpuProfile): { byId: Map<number, ProfileNode>; parent: Map<number, number> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  return { byId, parent };
+}
+
+/** Self and inclusive time per function, busiest first by self time. */
+export function readProfile(profile: CpuProfile): { functions: FunctionTime[]; totalMs: number; idleMs: number } {
+  const { byId, parent } = callTree(profile);
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   let totalMs = 0;

@@ -30,8 +30,7 @@ export function invoiceKeyOf(payee: PayeeId, invoiceId: InvoiceId): string {
  * invoices were cached; `bench/hotpath/caches.ts`).
  */
 export function createPaidInvoices(entriesMax: number): PaidInvoices {
-  if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) throw new RangeError('paid invoices: entriesMax >= 1');
-  const keys = new LruMap<string, true>(entriesMax);
+  const keys = new LruMap<string, true>(entriesMax); // refuses a bound that is not a positive integer
   return {
     has: (payee, invoiceId) => keys.has(invoiceKeyOf(payee, invoiceId)),
     add(payee, invoiceId) {
